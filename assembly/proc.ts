@@ -1,0 +1,54 @@
+// Per-process protocol state. One record per hosted process, all allocated at init.
+import { Ring } from "./ring";
+import { ROLE_FREE } from "./constants";
+
+@unmanaged
+export class Proc {
+  role: u32 = ROLE_FREE;
+  dirty: u32 = 0;        // dirty bit: state potentially contaminated
+  prgt: u32 = 0;         // prgt bit: "propagating" (Figure 3)
+  local: u32 = 0;        // local copy of int_mSN_G^low
+  iVR: u32 = 0;          // shadows: highest int_mSN_G^low validated by a passed AT
+  iVRext: u32 = 0;       // shadows: the same for the cluster's device messages
+  pendingAt: u32 = 0;    // an external message waits for its AT verdict
+  fromShadow: u32 = 0;   // an old version that took over (suppression applies)
+  delivered: u32 = 0;    // messages handed to the application (rollback distance)
+  // statistics, for telemetry and the rehearsal report
+  ckptsTaken: u32 = 0;
+  logged: u32 = 0;
+  atPassed: u32 = 0;
+  atFailed: u32 = 0;
+  rollbacks: u32 = 0;
+  lastRollback: u32 = 0;
+  replayed: u32 = 0;
+  resent: u32 = 0;
+  ckpts: Ring = changetype<Ring>(0);
+  inLog: Ring = changetype<Ring>(0);  // receiver-side log
+  outInt: Ring = changetype<Ring>(0); // shadow: suppressed messages to G_act
+  outExt: Ring = changetype<Ring>(0); // shadow: suppressed messages to devices
+
+  static create(ckptRecs: u32, ckptBytes: u32, logRecs: u32, logBytes: u32): Proc {
+    const p = changetype<Proc>(heap.alloc(offsetof<Proc>()));
+    memory.fill(changetype<usize>(p), 0, offsetof<Proc>());
+    p.ckpts = Ring.create(ckptRecs, ckptBytes);
+    p.inLog = Ring.create(logRecs, logBytes);
+    p.outInt = Ring.create(logRecs, logBytes);
+    p.outExt = Ring.create(logRecs, logBytes);
+    return p;
+  }
+
+  // Bytes of protocol memory this process holds now.
+  @inline held(): u32 {
+    return this.ckpts.used + this.inLog.used + this.outInt.used + this.outExt.used;
+  }
+
+  // Frees every checkpoint and log entry; returns the bytes released.
+  freeAll(): u32 {
+    return this.ckpts.clear() + this.inLog.clear() + this.outInt.clear() + this.outExt.clear();
+  }
+
+  resetCounters(): void {
+    this.dirty = 0; this.prgt = 0; this.local = 0; this.iVR = 0; this.iVRext = 0;
+    this.pendingAt = 0;
+  }
+}

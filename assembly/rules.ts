@@ -1,0 +1,255 @@
+// The send and receive rules of Figures 2-4, for P^low, P^ha and P^hs,
+// under the printed rules (RULES_PAPER) or the fixed ones (RULES_SAFE).
+// Each handler validates the whole event first; a refused event changes nothing.
+import {
+  DROP_STALE_CONTAMINATED, DROP_STALE_NOTICE, E_AT_PENDING, E_BAD_DIRTY, E_BAD_EPOCH, E_BAD_KIND,
+  E_BAD_VERDICT, E_CKPT_FULL, E_LOG_FULL, E_NO_PENDING_AT, E_PAYLOAD_RANGE, E_ROLE_RECV, E_ROLE_SEND,
+  E_SNAPSHOT_TOO_BIG, EW_DIRTY, EW_EPOCH, EW_INDEX, EW_KIND, EW_PAY_LEN, EW_PAY_OFF, EW_PEER, EW_PORT,
+  EW_SNAP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
+  FX_DELIVER, FX_DELIVER_DEVICE, FX_DROP, FX_LOGGED, FX_RECLAIM, FX_SEND, FX_SUPPRESSED, KIND_ACT,
+  KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_SAFE,
+} from "./constants";
+import { Proc } from "./proc";
+import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
+import {
+  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, lastV, lowCounter,
+  nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
+} from "./state";
+import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
+
+// flag bits kept in a log record's R_FLAGS
+export const LF_DIRTY: u32 = 1;
+export const LF_INPUT: u32 = 2;   // paper mode: a shadow's logged input, kept in int_msg_log
+
+// @ts-ignore: decorator
+@inline function w(ev: usize, word: u32): u32 { return load<u32>(ev + <usize>word * 4); }
+
+function payloadOk(ev: usize): bool {
+  const off = w(ev, EW_PAY_OFF), len = w(ev, EW_PAY_LEN);
+  return off <= stageCap && len <= stageCap - off;
+}
+
+// Appends the event's payload to a log; returns the record or 0 when the log is full.
+function logPayload(r: Ring, ev: usize, idx: u32, flags: u32): usize {
+  const len = w(ev, EW_PAY_LEN);
+  const rec = r.push(len);
+  if (rec == 0) return 0;
+  memory.copy(<usize>load<u32>(rec, R_OFF), stage + <usize>w(ev, EW_PAY_OFF), len);
+  store<u32>(rec, idx, R_IDX);
+  store<u32>(rec, flags, R_FLAGS);
+  store<u32>(rec, w(ev, EW_PEER), R_PEER);
+  store<u32>(rec, w(ev, EW_PORT), R_PORT);
+  return rec;
+}
+
+// ---- sending -----------------------------------------------------------------
+export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
+  const kind = w(ev, EW_KIND);
+  if (kind < KIND_ACT || kind > KIND_DEVICE) return E_BAD_KIND;
+  if (!payloadOk(ev)) return E_PAYLOAD_RANGE;
+  const role = p.role;
+  if (role == ROLE_LOW) {
+    if (kind == KIND_SDW) return E_ROLE_SEND;
+    if (kind == KIND_DEVICE) {
+      if (p.pendingAt) return E_AT_PENDING;
+      p.pendingAt = 1;
+      emit(FX_AT_REQUIRED, pid, evi); // P^low's dirty bit is constantly 1
+      return OK;
+    }
+    if (kind == KIND_ACT) emit(FX_COUNTER, 0, bumpLow());
+    emit(FX_SEND, pid, evi, 1, lowCounter, epoch & 15);
+    return OK;
+  }
+  if (role == ROLE_HS) {
+    if (kind == KIND_LOW) return E_ROLE_SEND;
+    if (kind == KIND_SDW) { emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15); return OK; }
+    // Suppressed: logged by the sender, indexed by the shadows' own counters.
+    if (kind == KIND_ACT) {
+      const rec = logPayload(p.outInt, ev, sdwCounter + 1, 0);
+      if (rec == 0) return E_LOG_FULL;
+      store<u32>(rec, nextOutSeq(), R_A0);
+      const idx = bumpSdw();
+      emit(FX_COUNTER, 1, idx);
+      emit(FX_SUPPRESSED, pid, evi, LOG_INT, idx);
+    } else {
+      // Paper: the external log is indexed by int_mSN_G^high_sdw too.
+      const safe = rules == RULES_SAFE;
+      const rec = logPayload(p.outExt, ev, safe ? sdwExt + 1 : sdwCounter, 0);
+      if (rec == 0) return E_LOG_FULL;
+      store<u32>(rec, nextOutSeq(), R_A0);
+      let idx = sdwCounter;
+      if (safe) { idx = bumpSdwExt(); emit(FX_COUNTER, 2, idx); }
+      emit(FX_SUPPRESSED, pid, evi, LOG_EXT, idx);
+    }
+    p.logged++;
+    return OK;
+  }
+  // ROLE_HA
+  if (kind == KIND_SDW) return E_ROLE_SEND;
+  if (kind == KIND_LOW && !guarded) return E_ROLE_SEND;
+  if (kind == KIND_DEVICE) {
+    if (p.dirty) {
+      if (p.pendingAt) return E_AT_PENDING;
+      p.pendingAt = 1;
+      emit(FX_AT_REQUIRED, pid, evi);
+    } else if (p.fromShadow && takeSuppressExt()) {
+      emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
+    } else {
+      emit(FX_DELIVER_DEVICE, pid, evi);
+    }
+    return OK;
+  }
+  if (kind == KIND_ACT) {
+    if (p.fromShadow && takeSuppressInt()) { emit(FX_SUPPRESSED, pid, evi, LOG_INT, 0); return OK; }
+    p.prgt = p.dirty; // "propagating out"
+  }
+  emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15);
+  return OK;
+}
+
+// ---- receiving ---------------------------------------------------------------
+export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
+  const kind = w(ev, EW_KIND);
+  if (kind < KIND_ACT || kind > KIND_DEVICE) return E_BAD_KIND;
+  if (!payloadOk(ev)) return E_PAYLOAD_RANGE;
+  const mDirty = w(ev, EW_DIRTY);
+  if (mDirty > 1) return E_BAD_DIRTY;
+  const mIdx = w(ev, EW_INDEX);
+  const age = (epoch - w(ev, EW_EPOCH)) & 15;
+  if (age > 8) return E_BAD_EPOCH;
+  const role = p.role;
+  if (role == ROLE_LOW && kind == KIND_SDW) return E_ROLE_RECV;
+  if (role == ROLE_HS && kind == KIND_LOW) return E_ROLE_RECV;
+  if (role == ROLE_HA && (kind == KIND_SDW || (kind == KIND_LOW && !guarded))) {
+    if (age == 0) return E_ROLE_RECV;
+  }
+  const fromDevice = kind == KIND_DEVICE;
+  const dirty = fromDevice ? 0 : mDirty;
+
+  if (age != 0) {
+    // Sent before the last recovery. Its sender kept the send iff it was clean or
+    // its index is covered by V; otherwise the sender rolled back before it (or a
+    // shadow re-sends its twin). The printed rules have no such rule.
+    if (rules == RULES_SAFE && dirty == 1 && mIdx > lastV) {
+      emit(FX_DROP, pid, evi, DROP_STALE_CONTAMINATED);
+      return OK;
+    }
+    p.delivered++;
+    emit(FX_DELIVER, pid, evi);
+    return OK;
+  }
+  if (!guarded || role == ROLE_LOW) {
+    p.delivered++;
+    emit(FX_DELIVER, pid, evi);
+    return OK;
+  }
+
+  const safe = rules == RULES_SAFE;
+  // S1 / S2. Figure 4 (shadows) has no prgt condition; the safe rules checkpoint
+  // on every rise of contamination (docs/protocol.md, gap 1).
+  let takeCkpt = dirty == 1 && mIdx > p.local;
+  if (takeCkpt && !safe && role == ROLE_HA) takeCkpt = p.dirty == 0 || p.prgt == 1;
+  // Receiver-side logging: the paper logs clean messages reaching a dirty process;
+  // the safe rules log everything received while dirty, with its tags (gap 2).
+  // A checkpoint's own trigger is never replayed: rollback targets the oldest
+  // checkpoint above V, so every trigger at or after it is above V too.
+  const logIt = !takeCkpt && p.dirty == 1 && (safe || dirty == 0);
+  const paperShadow = !safe && role == ROLE_HS;
+  const logRing = paperShadow ? p.outInt : p.inLog;
+
+  let ck: usize = 0;
+  if (takeCkpt) {
+    const snap = w(ev, EW_SNAP);
+    if (alenOk(p.ckpts, snap) == false) return E_SNAPSHOT_TOO_BIG;
+    ck = p.ckpts.push(snap);
+    if (ck == 0) return E_CKPT_FULL;
+    store<u32>(ck, mIdx, R_IDX);
+    store<u32>(ck, mIdx, R_IDX2);
+    store<u32>(ck, p.inLog.nextSeq, R_A0);
+    store<u32>(ck, p.outInt.nextSeq, R_A1);
+    store<u32>(ck, p.outExt.nextSeq, R_A2);
+    store<u32>(ck, sdwCounter, R_A3);
+    store<u32>(ck, sdwExt, R_FLAGS);
+    store<u32>(ck, p.delivered, R_PEER);
+    store<u32>(ck, p.prgt, R_PORT);
+  }
+  if (logIt) {
+    const idx = safe ? mIdx : (paperShadow ? sdwCounter : p.local);
+    const flags = (dirty ? LF_DIRTY : 0) | (paperShadow ? LF_INPUT : 0) | (kind << 8);
+    if (logPayload(logRing, ev, idx, flags) == 0) {
+      if (ck != 0) p.ckpts.popBack();
+      return E_LOG_FULL;
+    }
+  }
+  // Commit the decision.
+  if (takeCkpt) {
+    p.ckptsTaken++;
+    emit(FX_CHECKPOINT, pid, mIdx, <u32>load<u32>(ck, R_OFF), w(ev, EW_SNAP));
+    p.dirty = 1;
+    if (role == ROLE_HA) p.prgt = kind != KIND_LOW ? 1 : 0; // "propagating in"
+  } else if (dirty == 1 && p.dirty == 1 && mIdx > p.local) {
+    // Folded into the current interval without a checkpoint (paper S2 with prgt = 0).
+    const last = p.ckpts.newest();
+    if (load<u32>(last, R_IDX2) < mIdx) store<u32>(last, mIdx, R_IDX2);
+  }
+  if (logIt) {
+    p.logged++;
+    emit(FX_LOGGED, pid, paperShadow ? LOG_INT : LOG_IN, safe ? mIdx : (paperShadow ? sdwCounter : p.local), w(ev, EW_PAY_LEN));
+  }
+  if (mIdx > p.local && !fromDevice) p.local = mIdx;
+  p.delivered++;
+  emit(FX_DELIVER, pid, evi);
+  return OK;
+}
+
+function alenOk(r: Ring, n: u32): bool { return n <= r.byteCap; }
+
+// ---- a "passed AT" notification from another process -------------------------
+export function onPassedAt(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
+  const age = (epoch - w(ev, EW_EPOCH)) & 15;
+  if (age > 8) return E_BAD_EPOCH;
+  if (p.role == ROLE_LOW) return E_ROLE_RECV;
+  if (age != 0 || !guarded) { emit(FX_DROP, pid, evi, DROP_STALE_NOTICE); return OK; }
+  const v = w(ev, EW_V), ve = w(ev, EW_VEXT);
+  noteKnown(v, ve);
+  reclaim(p, v, ve);
+  emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
+  return OK;
+}
+
+// ---- the verdict of an AT the host ran on an external message ------------------
+export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
+  if (!p.pendingAt) return E_NO_PENDING_AT;
+  const verdict = w(ev, EW_V);
+  if (verdict > 1) return E_BAD_VERDICT;
+  p.pendingAt = 0;
+  if (verdict == 0) {
+    p.atFailed++;
+    emit(FX_AT_FAILED, pid, evi);
+    return OK;
+  }
+  p.atPassed++;
+  if (p.role == ROLE_LOW) {
+    const ve = bumpLowExt();
+    emit(FX_COUNTER, 3, ve);
+    emit(FX_DELIVER_DEVICE, pid, evi);
+    noteKnown(lowCounter, ve);
+    emit(FX_BROADCAST_PASSED, pid, lowCounter, ve, epoch & 15);
+    return OK;
+  }
+  // P^ha: its own pass validates everything up to its local int_mSN_G^low.
+  reclaim(p, p.local, 0);
+  emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
+  emit(FX_DELIVER_DEVICE, pid, evi);
+  noteKnown(p.local, 0);
+  emit(FX_BROADCAST_PASSED, pid, p.local, 0, epoch & 15);
+  return OK;
+}
+
+// Error compensation succeeded: the host delivered a substitute (docs/protocol.md,
+// point 5). The process stays dirty; nothing is validated by a substitute.
+export let compensations: u32 = 0;
+export function onCompensated(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
+  compensations++;
+  return OK;
+}

@@ -1,0 +1,45 @@
+// Subcommand dispatch table for the `gsu` CLI.
+//
+// To add a subcommand: write host/cli/<name>.ts exporting
+//   export function run(argv: string[]): number | Promise<number>
+//   export const help = `...`;            // optional, printed by `gsu <name> --help`
+// and add ONE line to `commands` below:
+//   <name>: lazy('One-line summary.', () => import('./<name>.ts')),
+//
+// Modules are imported only when their subcommand runs (or its help is
+// shown), so a broken or heavy subcommand never slows down the others.
+
+/** What a subcommand module exports. */
+export interface CommandModule {
+  /** Runs the subcommand with the arguments after its name; returns the exit status. */
+  run(argv: string[]): number | void | Promise<number | void>;
+  /** Extra help text (options, examples) shown by `gsu <name> --help`. */
+  help?: string;
+}
+
+export interface Command {
+  /** One line shown in `gsu --help`. */
+  summary: string;
+  /** Runs the subcommand; resolves to its exit status. */
+  run(argv: string[]): Promise<number>;
+  /** The module's extra help text, if any. */
+  help(): Promise<string | undefined>;
+}
+
+/** Builds a Command whose module is imported on first use. */
+export function lazy(summary: string, load: () => Promise<CommandModule>): Command {
+  return {
+    summary,
+    async run(argv) {
+      const status = await (await load()).run(argv);
+      return typeof status === 'number' ? status : 0;
+    },
+    async help() {
+      return (await load()).help;
+    },
+  };
+}
+
+export const commands: Record<string, Command> = {
+  walk: lazy('Walk through an upgrade step by step.', () => import('./walk.ts')),
+};

@@ -1,0 +1,409 @@
+// The typed facade over the WASM protocol core: the only code that knows its ABI.
+// Events are batched through the core's linear memory, so one JS->WASM call
+// carries many events (see submit()).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  EFFECT_WORDS, EV, EV_NAME, EVENT_WORDS, EW, FX, G, HK, HK_NAME, KIND, KIND_NAME, LOG_NAME, Q,
+  RULES, ROLE, ROLE_NAME, STATUS, DROP_REASON, COUNTER_NAME,
+  type HeaderKind, type Kind, type Role, type Rules,
+} from "./abi.ts";
+import type { CoreEffect, CoreEvent, Header } from "./types.ts";
+export type * from "./types.ts";
+
+export interface CoreConfig {
+  rules?: Rules;
+  procs?: number;       // process slots on this board
+  batch?: number;       // events per JS->WASM call
+  stageBytes?: number;  // payload bytes per batch
+  effects?: number;     // effect slots per call (raised to what a recovery needs)
+  ckptSlots?: number;   // checkpoints per process
+  ckptBytes?: number;   // checkpoint arena per process
+  logSlots?: number;    // entries per log per process
+  logBytes?: number;    // bytes per log per process
+  build?: "release" | "debug";
+}
+
+export const DEFAULT_CONFIG: Required<CoreConfig> = {
+  rules: "safe", procs: 8, batch: 256, stageBytes: 64 * 1024, effects: 1024,
+  ckptSlots: 64, ckptBytes: 1024 * 1024, logSlots: 256, logBytes: 64 * 1024, build: "release",
+};
+
+/** A refusal by the core or the facade: names the event, the field and what to do. */
+export class CoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly field: string,
+    readonly eventIndex = -1,
+    /** Effects of the events before the refused one: they did happen. */
+    readonly effects: CoreEffect[] = [],
+  ) {
+    super(message);
+    this.name = "CoreError";
+  }
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  init(r: number, procs: number, events: number, stage: number, effects: number,
+       ckptRecs: number, ckptBytes: number, logRecs: number, logBytes: number): number;
+  eventsPtr(): number; effectsPtr(): number; stagePtr(): number; scratchPtr(): number;
+  eventCapacity(): number; effectCapacity(): number; stageCapacity(): number;
+  consumed(): number; status(): number; fixedBytes(): number; memoryBytes(): number;
+  step(n: number): number;
+  setRole(pid: number, role: number): number;
+  beginGuarded(): number;
+  ckptSetLen(pid: number, len: number): number;
+  query(pid: number, what: number): number;
+  global(what: number): number;
+  entryIndex(pid: number, which: number, i: number): number;
+  entryHigh(pid: number, which: number, i: number): number;
+  entryFlags(pid: number, which: number, i: number): number;
+  entryPtr(pid: number, which: number, i: number): number;
+  entryLen(pid: number, which: number, i: number): number;
+  encodeHeader(kind: number, dirty: number, index: number, epoch: number, aux: number): number;
+  decodeHeader(ptr: number, len: number): number;
+  hdrField(which: number): number;
+}
+
+const modules = new Map<string, WebAssembly.Module>();
+function compiled(build: "release" | "debug"): WebAssembly.Module {
+  let m = modules.get(build);
+  if (!m) {
+    const url = new URL(`../../build/core.${build}.wasm`, import.meta.url);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(fileURLToPath(url));
+    } catch {
+      throw new CoreError(`protocol core not built: ${fileURLToPath(url)} is missing; run 'npm run asbuild'`,
+        "E_NOT_BUILT", "build");
+    }
+    m = new WebAssembly.Module(bytes);
+    modules.set(build, m);
+  }
+  return m;
+}
+
+const U32 = 0xffffffff;
+const isU32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= U32;
+
+export interface ProcState {
+  pid: number; role: Role; dirty: number; prgt: number; local: number; iVR: number; iVRext: number;
+  ckpts: number[]; inLog: number[]; outInt: number[]; outExt: number[]; held: number;
+}
+
+export class Core {
+  readonly config: Required<CoreConfig>;
+  readonly evCap: number;
+  readonly fxCap: number;
+  readonly stageCap: number;
+  private readonly x: Exports;
+  private readonly mem: ArrayBuffer;
+  /** Raw views for hot paths (bench, runtime): write words at eventsPtr, call step(). */
+  readonly events: Uint32Array;
+  readonly effectsView: Uint32Array;
+  readonly stage: Uint8Array;
+  readonly u8: Uint8Array;
+
+  constructor(cfg: CoreConfig = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...cfg };
+    const c = this.config;
+    if (!(c.rules in RULES)) throw new CoreError(`core config: rules must be "paper" or "safe", not ${JSON.stringify(c.rules)}`, "E_BAD_CONFIG", "rules");
+    for (const k of ["procs", "batch", "stageBytes", "effects", "ckptSlots", "ckptBytes", "logSlots", "logBytes"] as const) {
+      if (!Number.isInteger(c[k]) || c[k] <= 0 || c[k] > 1 << 30) {
+        throw new CoreError(`core config: ${k} must be a positive integer, not ${c[k]}`, "E_BAD_CONFIG", k);
+      }
+    }
+    if (c.procs > 1024) throw new CoreError(`core config: procs must be at most 1024, not ${c.procs}`, "E_BAD_CONFIG", "procs");
+    let abortMsg = "";
+    const inst = new WebAssembly.Instance(compiled(c.build), {
+      env: {
+        abort: (msg: number, file: number, line: number, col: number) => {
+          abortMsg = `core invariant broken at ${this.readAsString(file)}:${line}:${col}: ${this.readAsString(msg)}`;
+          throw new Error(abortMsg);
+        },
+      },
+    });
+    this.x = inst.exports as unknown as Exports;
+    const st = this.x.init(RULES[c.rules], c.procs, c.batch, c.stageBytes, c.effects,
+      c.ckptSlots, c.ckptBytes, c.logSlots, c.logBytes);
+    if (st !== 0) throw new CoreError(`core init refused the configuration (status ${st})`, "E_BAD_CONFIG", "config");
+    this.mem = this.x.memory.buffer;
+    this.evCap = this.x.eventCapacity();
+    this.fxCap = this.x.effectCapacity();
+    this.stageCap = this.x.stageCapacity();
+    this.events = new Uint32Array(this.mem, this.x.eventsPtr(), this.evCap * EVENT_WORDS);
+    this.effectsView = new Uint32Array(this.mem, this.x.effectsPtr(), this.fxCap * EFFECT_WORDS);
+    this.stage = new Uint8Array(this.mem, this.x.stagePtr(), this.stageCap);
+    this.u8 = new Uint8Array(this.mem);
+  }
+
+  private readAsString(ptr: number): string {
+    if (!ptr) return "";
+    const len = new Uint32Array(this.x.memory.buffer, ptr - 4, 1)[0] >>> 1;
+    return String.fromCharCode(...new Uint16Array(this.x.memory.buffer, ptr, len));
+  }
+
+  // ---- configuration ---------------------------------------------------------
+  setRole(pid: number, role: Role): void {
+    this.checkPid(pid, "setRole");
+    if (!(role in ROLE) || role === "retired") {
+      throw new CoreError(`setRole: role must be low, ha, hs or free, not ${JSON.stringify(role)}`, "E_BAD_ROLE", "role");
+    }
+    this.check(this.x.setRole(pid, ROLE[role]), `setRole(${pid}, ${role})`);
+  }
+  beginGuarded(): void {
+    this.check(this.x.beginGuarded(), "beginGuarded()");
+  }
+  /** Shrinks pid's newest checkpoint to the snapshot's real length. */
+  setCheckpointLength(pid: number, len: number): void {
+    this.checkPid(pid, "setCheckpointLength");
+    this.check(this.x.ckptSetLen(pid, len), `setCheckpointLength(${pid}, ${len})`);
+  }
+
+  // ---- the batched event path --------------------------------------------------
+  /** Runs events in order, batched; returns every effect, in order. */
+  submit(events: readonly CoreEvent[]): CoreEffect[] {
+    const out: CoreEffect[] = [];
+    let base = 0;
+    while (base < events.length) {
+      let n = 0, stageOff = 0;
+      while (base + n < events.length && n < this.evCap) {
+        const used = this.encodeEvent(events[base + n], base + n, n, stageOff, out);
+        if (used < 0) break; // staging area full: run what we have
+        stageOff += used;
+        n++;
+      }
+      if (n === 0) {
+        throw new CoreError(`event ${base} (${events[base].type}): payload of ${payloadLen(events[base])} bytes exceeds the staging area of ${this.stageCap}; raise stageBytes`,
+          "E_PAYLOAD_RANGE", "payload", base, out);
+      }
+      const nfx = this.x.step(n);
+      this.decodeEffects(nfx, base, out);
+      const done = this.x.consumed();
+      const st = this.x.status();
+      if (st < 0) throw this.refusal(st, events[base + done], base + done, out);
+      if (done === 0) throw new Error("core made no progress: effect buffer too small for one event (bug)");
+      base += done;
+    }
+    return out;
+  }
+
+  /** One event, one call: the unbatched path (for comparison). */
+  submitOne(ev: CoreEvent): CoreEffect[] {
+    return this.submit([ev]);
+  }
+
+  /** Raw hot path: events already written at this.events; returns the effect count. */
+  stepRaw(n: number): number {
+    return this.x.step(n);
+  }
+  consumed(): number { return this.x.consumed(); }
+  status(): number { return this.x.status(); }
+
+  private encodeEvent(ev: CoreEvent, gi: number, slot: number, stageOff: number, out: CoreEffect[]): number {
+    const w = this.events;
+    const o = slot * EVENT_WORDS;
+    w.fill(0, o, o + EVENT_WORDS);
+    const bad = (field: string, what: string): never => {
+      throw new CoreError(`event ${gi} (${ev.type}): ${field} ${what}`, "E_BAD_FIELD", field, gi, out);
+    };
+    const u32 = (field: string, v: unknown, dflt?: number): number => {
+      if (v === undefined && dflt !== undefined) return dflt;
+      if (!isU32(v)) bad(field, `must be an integer in 0..2^32-1, not ${JSON.stringify(v)}`);
+      return v as number;
+    };
+    const kindOf = (field: string, v: unknown): number => {
+      if (typeof v !== "string" || !(v in KIND)) bad(field, `must be one of act, low, sdw, device, not ${JSON.stringify(v)}`);
+      return KIND[v as Kind];
+    };
+    let used = 0;
+    const payload = (p: unknown) => {
+      if (p === undefined) return;
+      if (!(p instanceof Uint8Array)) bad("payload", "must be a Uint8Array");
+      const b = p as Uint8Array;
+      if (stageOff + b.length > this.stageCap) { used = -1; return; }
+      this.stage.set(b, stageOff);
+      w[o + EW.PAY_OFF] = stageOff;
+      w[o + EW.PAY_LEN] = b.length;
+      used = b.length;
+    };
+    switch (ev.type) {
+      case "send":
+        w[o] = EV.SEND;
+        w[o + EW.PID] = u32("pid", ev.pid);
+        w[o + EW.KIND] = kindOf("to", ev.to);
+        w[o + EW.PEER] = u32("peer", ev.peer, 0);
+        w[o + EW.PORT] = u32("port", ev.port, 0);
+        payload(ev.payload);
+        break;
+      case "recv":
+        w[o] = EV.RECV;
+        w[o + EW.PID] = u32("pid", ev.pid);
+        w[o + EW.KIND] = kindOf("from", ev.from);
+        w[o + EW.PEER] = u32("peer", ev.peer, 0);
+        w[o + EW.PORT] = u32("port", ev.port, 0);
+        if (ev.dirty !== 0 && ev.dirty !== 1) bad("dirty", `must be 0 or 1, not ${JSON.stringify(ev.dirty)}`);
+        w[o + EW.DIRTY] = ev.dirty;
+        w[o + EW.INDEX] = u32("index", ev.index);
+        w[o + EW.EPOCH] = u32("epoch", ev.epoch, 0) & 15;
+        w[o + EW.SNAP] = u32("snapBytes", ev.snapBytes, 0);
+        payload(ev.payload);
+        break;
+      case "passed-at":
+        w[o] = EV.PASSED_AT;
+        w[o + EW.PID] = u32("pid", ev.pid);
+        w[o + EW.V] = u32("v", ev.v);
+        w[o + EW.VEXT] = u32("vext", ev.vext, 0);
+        w[o + EW.EPOCH] = u32("epoch", ev.epoch, 0) & 15;
+        break;
+      case "at-result":
+        w[o] = EV.AT_RESULT;
+        w[o + EW.PID] = u32("pid", ev.pid);
+        if (typeof ev.passed !== "boolean") bad("passed", `must be true or false, not ${JSON.stringify(ev.passed)}`);
+        w[o + EW.V] = ev.passed ? 1 : 0;
+        break;
+      case "compensated":
+        w[o] = EV.COMPENSATED;
+        w[o + EW.PID] = u32("pid", ev.pid);
+        break;
+      case "recover-begin":
+        w[o] = EV.RECOVER_BEGIN;
+        break;
+      case "recover-apply":
+      case "abort":
+        w[o] = ev.type === "abort" ? EV.ABORT : EV.RECOVER_APPLY;
+        w[o + EW.V] = u32("V", ev.V);
+        w[o + EW.VEXT] = u32("Vext", ev.Vext);
+        w[o + EW.EPOCH] = u32("epoch", ev.epoch);
+        break;
+      case "commit":
+        w[o] = EV.COMMIT;
+        break;
+      default:
+        bad("type", `is not an event type (${JSON.stringify((ev as { type: unknown }).type)}); use send, recv, passed-at, at-result, compensated, recover-begin, recover-apply, abort or commit`);
+    }
+    return used;
+  }
+
+  private refusal(st: number, ev: CoreEvent, gi: number, out: CoreEffect[]): CoreError {
+    const s = STATUS[st] ?? { name: `status ${st}`, field: "?", hint: "unknown status (bug)" };
+    const who = "pid" in ev ? ` for process ${ev.pid}` : "";
+    const role = "pid" in ev && isU32(ev.pid) && ev.pid < this.config.procs ? ` (role ${this.role(ev.pid)})` : "";
+    return new CoreError(`event ${gi} (${ev.type})${who}${role} refused: ${s.name} on field '${s.field}': ${s.hint}. Nothing was changed.`,
+      s.name, s.field, gi, out);
+  }
+
+  private check(st: number, what: string): void {
+    if (st === 0) return;
+    const s = STATUS[st] ?? { name: `status ${st}`, field: "?", hint: "unknown status (bug)" };
+    throw new CoreError(`${what} refused: ${s.name} on field '${s.field}': ${s.hint}`, s.name, s.field);
+  }
+
+  private checkPid(pid: number, what: string): void {
+    if (!Number.isInteger(pid) || pid < 0 || pid >= this.config.procs) {
+      throw new CoreError(`${what}: pid ${pid} is out of range; this core hosts pids 0..${this.config.procs - 1}`, "E_UNKNOWN_PID", "pid");
+    }
+  }
+
+  private decodeEffects(n: number, base: number, out: CoreEffect[]): void {
+    const f = this.effectsView;
+    for (let i = 0; i < n; i++) {
+      const o = i * EFFECT_WORDS;
+      const a = f[o + 1], b = f[o + 2], c = f[o + 3], d = f[o + 4], e = f[o + 5], g = f[o + 6], h = f[o + 7], k = f[o + 8];
+      switch (f[o]) {
+        case FX.DELIVER: out.push({ type: "deliver", pid: a, event: base + b }); break;
+        case FX.DROP: out.push({ type: "drop", pid: a, event: base + b, reason: DROP_REASON[c] ?? String(c) }); break;
+        case FX.CHECKPOINT: out.push({ type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) }); break;
+        case FX.LOGGED: out.push({ type: "logged", pid: a, log: LOG_NAME[b], index: c, bytes: d }); break;
+        case FX.SEND: out.push({ type: "send", pid: a, event: base + b, header: { kind: "app", dirty: c, index: d, epoch: e, aux: 0 } }); break;
+        case FX.COUNTER: out.push({ type: "counter", counter: COUNTER_NAME[a], value: b }); break;
+        case FX.SUPPRESSED: out.push({ type: "suppressed", pid: a, event: base + b, log: LOG_NAME[c], index: d }); break;
+        case FX.AT_REQUIRED: out.push({ type: "at-required", pid: a, event: base + b }); break;
+        case FX.DELIVER_DEVICE: out.push({ type: "deliver-device", pid: a, event: base + b }); break;
+        case FX.BROADCAST_PASSED: out.push({ type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d }); break;
+        case FX.RECLAIM: out.push({ type: "reclaim", pid: a, checkpoints: b, logEntries: c, bytes: d, dirty: e }); break;
+        case FX.AT_FAILED: out.push({ type: "at-failed", pid: a, event: base + b }); break;
+        case FX.BOUND: out.push({ type: "bound", v: a, vext: b }); break;
+        case FX.ROLLBACK: out.push({ type: "rollback", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), distance: e }); break;
+        case FX.REPLAY: out.push({ type: "replay", pid: a, from: KIND_NAME[b], peer: c, port: d, payload: this.u8.slice(e, e + g), dirty: h, index: k }); break;
+        case FX.RESEND: out.push({ type: "resend", pid: a, log: LOG_NAME[b] as "int" | "ext", peer: c, port: d, payload: this.u8.slice(e, e + g), index: h }); break;
+        case FX.SUPPRESS_NEXT: out.push({ type: "suppress-next", int: a, ext: b }); break;
+        case FX.RETIRE: out.push({ type: "retire", pid: a }); break;
+        case FX.ROLE: out.push({ type: "role", pid: a, role: ROLE_NAME[b] }); break;
+        case FX.FREED: out.push({ type: "freed", pid: a, bytes: b }); break;
+        case FX.REPLAY_DROPPED: out.push({ type: "replay-dropped", pid: a, from: KIND_NAME[b], peer: c, port: d, dirty: e, index: g }); break;
+        case FX.RECOVERED: out.push({ type: "recovered", V: a, Vext: b, epoch: c, reason: d === 2 ? "abort" : "fault", inexact: e === 1 }); break;
+        case FX.VOIDED: out.push({ type: "voided", pid: a, int: b, ext: c }); break;
+        default: throw new Error(`core wrote unknown effect type ${f[o]} (bug)`);
+      }
+    }
+  }
+
+  // ---- inspection ----------------------------------------------------------------
+  role(pid: number): Role { return ROLE_NAME[this.x.query(pid, Q.role)]; }
+  q(pid: number, what: keyof typeof Q): number { return this.x.query(pid, Q[what]); }
+  global(what: keyof typeof G): number { return this.x.global(G[what]); }
+  get rules(): Rules { return this.global("rules") === 1 ? "safe" : "paper"; }
+
+  entries(pid: number, which: 0 | 1 | 2 | 3): number[] {
+    const n = this.x.query(pid, [Q.ckpts, Q.inLog, Q.outInt, Q.outExt][which]);
+    const r: number[] = [];
+    for (let i = 0; i < n; i++) r.push(this.x.entryIndex(pid, which, i));
+    return r;
+  }
+  /** Highest index folded into each checkpoint's interval. */
+  checkpointHighs(pid: number): number[] {
+    const n = this.x.query(pid, Q.ckpts);
+    const r: number[] = [];
+    for (let i = 0; i < n; i++) r.push(this.x.entryHigh(pid, 0, i));
+    return r;
+  }
+  state(pid: number): ProcState {
+    return {
+      pid, role: this.role(pid), dirty: this.q(pid, "dirty"), prgt: this.q(pid, "prgt"),
+      local: this.q(pid, "local"), iVR: this.q(pid, "iVR"), iVRext: this.q(pid, "iVRext"),
+      ckpts: this.entries(pid, 0), inLog: this.entries(pid, 1), outInt: this.entries(pid, 2),
+      outExt: this.entries(pid, 3), held: this.q(pid, "held"),
+    };
+  }
+  /** Protocol bytes held now, over all processes. */
+  heldBytes(): number {
+    let s = 0;
+    for (let p = 0; p < this.config.procs; p++) s += this.x.query(p, Q.held);
+    return s;
+  }
+  fixedBytes(): number { return this.x.fixedBytes(); }
+  memoryBytes(): number { return this.x.memoryBytes(); }
+
+  // ---- header codec -------------------------------------------------------------
+  encodeHeader(h: Header): Uint8Array {
+    if (!(h.kind in HK)) throw new CoreError(`header: kind must be one of ${HK_NAME.join(", ")}, not ${JSON.stringify(h.kind)}`, "E_BAD_FIELD", "header.kind");
+    for (const f of ["index", "aux"] as const) {
+      if (!isU32(h[f] ?? 0)) throw new CoreError(`header: ${f} must be an integer in 0..2^32-1, not ${JSON.stringify(h[f])}`, "E_BAD_FIELD", `header.${f}`);
+    }
+    if (h.dirty !== 0 && h.dirty !== 1) throw new CoreError(`header: dirty must be 0 or 1, not ${JSON.stringify(h.dirty)}`, "E_BAD_FIELD", "header.dirty");
+    if (h.dirty === 1 && h.kind !== "app") throw new CoreError(`header: only app messages carry the dirty bit`, "E_BAD_FIELD", "header.dirty");
+    if (!isU32(h.epoch)) throw new CoreError(`header: epoch must be a non-negative integer, not ${JSON.stringify(h.epoch)}`, "E_BAD_FIELD", "header.epoch");
+    const n = this.x.encodeHeader(HK[h.kind as HeaderKind], h.dirty, h.index, h.epoch & 15, h.aux ?? 0);
+    const p = this.x.scratchPtr();
+    return this.u8.slice(p, p + n);
+  }
+  /** Parses a header from the front of a frame; `length` is how many bytes it took. */
+  decodeHeader(bytes: Uint8Array): Header & { length: number } {
+    const n = Math.min(bytes.length, 16, this.stageCap);
+    this.stage.set(bytes.subarray(0, n), 0);
+    const st = this.x.decodeHeader(this.x.stagePtr(), n);
+    if (st !== 0) {
+      const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
+      throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${s.field}': ${s.hint}`, s.name, s.field);
+    }
+    const f = (i: number) => this.x.hdrField(i);
+    return { kind: HK_NAME[f(0)], dirty: f(1), index: f(2), epoch: f(3), aux: f(4), length: f(5) };
+  }
+}
+
+function payloadLen(ev: CoreEvent): number {
+  return "payload" in ev && ev.payload instanceof Uint8Array ? ev.payload.length : 0;
+}
