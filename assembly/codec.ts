@@ -12,7 +12,8 @@ export const HK_BEGIN: u32 = 2;      // recovery round: begin (index = the new e
 export const HK_BOUND: u32 = 3;      // recovery round: a core's bounds (v, vext)
 export const HK_APPLY: u32 = 4;      // recovery round: the agreed V, Vext
 export const HK_COUNTER: u32 = 5;    // a shared counter's new value (index), which in aux
-export const HK_LAST: u32 = 5;
+export const HK_CONTROL: u32 = 6;    // end of guarded operation and other control (index = code)
+export const HK_LAST: u32 = 6;
 
 // @ts-ignore: decorator
 @inline export function hasAux(kind: u32): bool {

@@ -65,16 +65,16 @@ export const STATUS: Record<number, { name: string; field: string; hint: string 
   [-21]: { name: "E_BAD_CONFIG", field: "config", hint: "check the init parameters" },
   [-22]: { name: "E_GUARDED", field: "role", hint: "roles change only between guarded operations: commit or abort first" },
   [-30]: { name: "E_HDR_EMPTY", field: "header", hint: "the frame has no header byte" },
-  [-31]: { name: "E_HDR_KIND", field: "header.kind", hint: "kinds 6 and 7 are unassigned; the sender speaks another protocol version" },
+  [-31]: { name: "E_HDR_KIND", field: "header.kind", hint: "kind 7 is unassigned; the sender speaks another protocol version" },
   [-32]: { name: "E_HDR_TRUNCATED", field: "header.index", hint: "the frame ends inside a varint; it was cut short" },
   [-33]: { name: "E_HDR_OVERFLOW", field: "header.index", hint: "a varint exceeds 32 bits" },
   [-34]: { name: "E_HDR_NONCANONICAL", field: "header.index", hint: "a varint is not in its shortest form" },
   [-35]: { name: "E_HDR_DIRTY", field: "header.dirty", hint: "only application messages carry the dirty bit" },
 };
 
-export const HK = { app: 0, passedAt: 1, begin: 2, bound: 3, apply: 4, counter: 5 } as const;
+export const HK = { app: 0, passedAt: 1, begin: 2, bound: 3, apply: 4, counter: 5, control: 6 } as const;
 export type HeaderKind = keyof typeof HK;
-export const HK_NAME: HeaderKind[] = ["app", "passedAt", "begin", "bound", "apply", "counter"];
+export const HK_NAME: HeaderKind[] = ["app", "passedAt", "begin", "bound", "apply", "counter", "control"];
 
 export const Q = {
   role: 0, dirty: 1, prgt: 2, local: 3, iVR: 4, iVRext: 5, ckpts: 6, inLog: 7, outInt: 8, outExt: 9,

@@ -10,6 +10,7 @@ import {
 } from "./abi.ts";
 import type { CoreEffect, CoreEvent, Header } from "./types.ts";
 export type * from "./types.ts";
+export type { Rules, Role, Kind } from "./abi.ts";
 
 export interface CoreConfig {
   rules?: Rules;
@@ -79,7 +80,7 @@ function compiled(build: "release" | "debug"): WebAssembly.Module {
       throw new CoreError(`protocol core not built: ${fileURLToPath(url)} is missing; run 'npm run asbuild'`,
         "E_NOT_BUILT", "build");
     }
-    m = new WebAssembly.Module(bytes);
+    m = new WebAssembly.Module(new Uint8Array(bytes));
     modules.set(build, m);
   }
   return m;

@@ -1,0 +1,538 @@
+// A board: hosts component instances, asks the protocol core what to do on every
+// message event, and carries out the effects (raft's RawNode shape: the core
+// decides, the board acts). The same code runs on the simulated testbed and on
+// real links; it only sees the Transport interface.
+import { Core, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
+import type { Kind } from "../core/abi.ts";
+import type { Header } from "../core/types.ts";
+import type { App, ComponentVersion } from "./app.ts";
+import { CTRL_COMMIT, FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
+import { computeCluster, isDevice, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
+import { BROADCAST, type Transport } from "../transport/types.ts";
+
+export const FLAG_NEW = 2; // sent by a cluster member's new version during guarded operation
+
+export type Gen = "base" | "new" | "old";
+export interface Instance {
+  pid: number;
+  comp: string;
+  version: ComponentVersion;
+  gen: Gen;
+  app: App;
+  live: boolean;
+  /** Oracle instrumentation (simulation only): highest cluster index that influenced this state. */
+  taint: number;
+  /** Last step number delivered per input port (no-loss/no-duplicate oracle). */
+  steps: Map<number, number>;
+}
+
+export interface TraceEvent { t: number; board: string; type: string; [k: string]: unknown }
+
+export interface BoardHooks {
+  now(): number;
+  /** A device received a message. */
+  device(device: string, payload: Uint8Array, from: Instance): void;
+  event?(e: TraceEvent): void;
+  /** Simulation oracles. */
+  oracle?: {
+    taintOf(frame: Uint8Array): number;
+    setTaint(frame: Uint8Array, taint: number): void;
+    validated(): number;          // highest index covered by any passed AT so far
+    passed(v: number): void;      // a passed AT was broadcast
+    violation(kind: string, detail: string): void;
+  };
+}
+
+export interface CommitPolicy { afterPassed: number }
+
+export interface BoardOptions {
+  name: string;
+  node: number;
+  transport: Transport;
+  spec: SystemSpec;
+  coordinator: number;            // node that runs recovery and commit rounds
+  rules: Rules;
+  core?: CoreConfig;
+  hooks: BoardHooks;
+  commit?: CommitPolicy;
+  /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
+  compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
+}
+
+interface Outgoing { inst: Instance; port: number; bytes: Uint8Array }
+
+const TRAILER_FIXED = 12;
+
+export class Board {
+  readonly core: Core;
+  readonly name: string;
+  readonly node: number;
+  private inst: Instance[] = [];
+  private byComp = new Map<string, { cur: Instance; low?: Instance; old?: Instance }>();
+  private cluster = new Set<string>();
+  guarded = false;
+  private recovering = false;
+  private held: (() => void)[] = [];
+  private outbox: Outgoing[] = [];
+  private busy = false;
+  epoch = 0;
+  // coordinator state
+  private round: { epoch: number; bounds: Map<number, [number, number]> } | null = null;
+  private passedSeen = 0;
+  private commitSent = false;
+  readonly stats = { recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, logged: 0, peakHeld: 0 };
+
+  constructor(readonly opts: BoardOptions) {
+    this.name = opts.name;
+    this.node = opts.node;
+    const mine = opts.spec.boards.find((b) => b.node === opts.node);
+    if (!mine) throw new Error(`board '${opts.name}': node ${opts.node} is not in the system's board list`);
+    this.core = new Core({ procs: Math.max(2, mine.components.length * 2), ...opts.core, rules: opts.rules });
+    for (const c of mine.components) {
+      const i = this.spawn(c, opts.spec.components[c], "base");
+      this.core.setRole(i.pid, "ha");
+      this.byComp.set(c, { cur: i });
+    }
+    opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
+  }
+
+  private trace(type: string, extra: Record<string, unknown> = {}): void {
+    this.opts.hooks.event?.({ t: this.opts.hooks.now(), board: this.name, type, ...extra });
+  }
+
+  private spawn(comp: string, version: ComponentVersion, gen: Gen): Instance {
+    const pid = this.inst.findIndex((i) => !i.live);
+    const slot = pid >= 0 ? pid : this.inst.length;
+    const inst: Instance = {
+      pid: slot, comp, version, gen, live: true, taint: 0, steps: new Map(),
+      app: undefined as unknown as App,
+    };
+    inst.app = version.create((port, bytes) => this.outbox.push({ inst, port, bytes: bytes.slice() }));
+    this.inst[slot] = inst;
+    return inst;
+  }
+
+  instances(): Instance[] { return this.inst.filter((i) => i.live); }
+  hosts(comp: string): boolean { return this.byComp.has(comp); }
+
+  // ---- upgrade, commit -----------------------------------------------------------------
+  /** Starts guarded operation. Every board gets the same plan at the same logical instant. */
+  startUpgrade(plan: UpgradePlan): void {
+    const cluster = computeCluster(this.opts.spec, plan);
+    this.cluster = new Set(cluster);
+    for (const u of plan.upgrades) {
+      const e = this.byComp.get(u.name);
+      if (!e) continue;
+      const low = this.spawn(u.name, u, "new");
+      e.cur.gen = "old";
+      e.old = e.cur;
+      e.low = low;
+    }
+    for (const i of this.instances()) {
+      this.core.setRole(i.pid, i.gen === "new" ? "low" : i.gen === "old" ? "hs" : "ha");
+    }
+    this.core.beginGuarded();
+    this.guarded = true;
+    this.passedSeen = 0;
+    this.commitSent = false;
+    this.trace("upgrade", { cluster });
+  }
+
+  // ---- inbound -------------------------------------------------------------------------
+  onFrame(src: number, frame: Uint8Array): void {
+    if (this.recovering) {
+      let kind = -1;
+      try { kind = this.core.decodeHeader(frame).kind === "app" ? 0 : 1; } catch { /* counted below */ }
+      if (kind === 0) { this.held.push(() => this.onFrame(src, frame)); return; }
+    }
+    let d;
+    try {
+      d = decodeFrame(this.core, frame);
+    } catch (e) {
+      if (e instanceof FrameError) { this.drop("malformed-header", e.message); return; }
+      throw e;
+    }
+    const h = d.header;
+    switch (h.kind) {
+      case "app": return this.onApp(h, d.body, frame);
+      case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch);
+      case "begin": return this.onBegin(h.index);
+      case "bound": return this.onBound(src, h.index, h.aux ?? 0, h.epoch);
+      case "apply": return this.onApply(h.index, h.aux ?? 0, h.epoch);
+      case "control": if (h.index === CTRL_COMMIT) return this.onCommit(); break;
+    }
+    this.drop("unknown-frame", `header kind ${h.kind}`);
+  }
+
+  private drop(reason: string, detail: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    this.trace("drop", { reason, detail });
+  }
+
+  /** A device input (sensor) to a component on this board. */
+  deviceInput(device: string, payload: Uint8Array): void {
+    if (this.recovering) { this.held.push(() => this.deviceInput(device, payload)); return; }
+    const wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
+    if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
+    const w = this.opts.spec.wires[wi];
+    if (isDevice(w.to)) return;
+    const e = this.byComp.get(w.to.comp);
+    if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
+    const targets = this.guarded && e.low ? [e.low, e.old!] : [e.cur];
+    this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, 0);
+  }
+
+  private onApp(h: Header, body: Uint8Array, frame: Uint8Array): void {
+    if (body.length < 2) { this.drop("short-frame", `${body.length} route bytes`); return; }
+    const wi = body[0], flags = body[1];
+    const w = this.opts.spec.wires[wi];
+    if (!w || isDevice(w.to)) { this.drop("unknown-wire", `wire ${wi}`); return; }
+    const e = this.byComp.get(w.to.comp);
+    if (!e) { this.drop("not-hosted", `${w.to.comp}`); return; }
+    const fromComp = isDevice(w.from) ? null : w.from.comp;
+    let targets: Instance[];
+    let kind: Kind;
+    if (flags & FLAG_OLD) {
+      const t = e.old ?? (e.cur.gen === "old" ? e.cur : undefined);
+      if (!t) { this.drop("to-retired", `shadow message for ${w.to.comp} after commit`); return; }
+      targets = [t]; kind = "sdw";
+      if (!this.guarded) kind = "act";
+    } else if (flags & FLAG_NEW) {
+      kind = "low";
+      if (this.cluster.has(w.to.comp)) {
+        const t = e.low ?? (e.cur.gen === "new" ? e.cur : undefined);
+        if (!t) { this.drop("to-retired", `new-version message for ${w.to.comp} after recovery`); return; }
+        targets = [t];
+      } else targets = [e.cur];
+      if (!this.guarded) kind = "act";
+    } else {
+      kind = this.guarded && fromComp && this.cluster.has(fromComp) ? "low" : "act";
+      targets = this.guarded && e.low ? [e.low, e.old!] : [e.cur];
+    }
+    const taint = this.opts.hooks.oracle?.taintOf(frame) ?? 0;
+    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: h.index, epoch: h.epoch }, body.subarray(2), taint);
+  }
+
+  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, taint: number): void {
+    const evs: CoreEvent[] = targets.map((t) => ({
+      type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch,
+      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4),
+    }));
+    const fx = this.core.submit(evs);
+    for (const e of fx) {
+      const t = targets.find((x) => "pid" in e && x.pid === e.pid);
+      if (!t) continue;
+      if (e.type === "checkpoint") this.checkpoint(t, e.snapshot);
+      else if (e.type === "deliver") this.deliver(t, w, payload, taint);
+      else if (e.type === "drop") this.drop(e.reason, `${t.comp}(${t.gen}) wire ${wi}`);
+      else if (e.type === "logged") this.stats.logged++;
+    }
+    this.flush();
+    this.checkInfluence();
+  }
+
+  private deliver(t: Instance, w: Wire, payload: Uint8Array, taint: number): void {
+    const portName = isDevice(w.to) ? "" : w.to.port;
+    const p = t.version.ports.find((p) => p.name === portName && p.dir === "in");
+    if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
+    if (taint > t.taint) t.taint = taint;
+    if (this.opts.hooks.oracle && payload.length >= 4) {
+      const step = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
+      const last = t.steps.get(p.port) ?? -1;
+      if (last >= 0 && step !== last + 1) {
+        this.opts.hooks.oracle.violation(step <= last ? "duplicate" : "loss",
+          `${this.name}: ${t.comp}(${t.gen}) port '${portName}' got step ${step} after ${last}`);
+      }
+      t.steps.set(p.port, step);
+    }
+    t.app.handle(p.port, payload);
+  }
+
+  // Snapshot = app snapshot, then the runtime's per-process trailer:
+  // taint u32, n u32, n x (port u32, step u32), app length u32.
+  private checkpoint(t: Instance, view: Uint8Array): void {
+    const n = t.app.snapshotInto(view);
+    const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    let o = n;
+    dv.setUint32(o, t.taint, true); o += 4;
+    dv.setUint32(o, t.steps.size, true); o += 4;
+    for (const [port, step] of t.steps) { dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true); o += 8; }
+    dv.setUint32(o, n, true); o += 4;
+    this.core.setCheckpointLength(t.pid, o);
+    this.stats.checkpoints++;
+  }
+
+  private restore(t: Instance, snap: Uint8Array): void {
+    const dv = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
+    const n = dv.getUint32(snap.length - 4, true);
+    t.app.restoreFrom(snap.subarray(0, n));
+    let o = n;
+    t.taint = dv.getUint32(o, true); o += 4;
+    const k = dv.getUint32(o, true); o += 4;
+    t.steps = new Map();
+    for (let i = 0; i < k; i++) { t.steps.set(dv.getUint32(o, true), dv.getInt32(o + 4, true)); o += 8; }
+  }
+
+  // ---- outbound ------------------------------------------------------------------------
+  /** Sends everything the components emitted, one core batch per round. */
+  private flush(): void {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.outbox.length && !this.recovering) {
+        const batch = this.outbox;
+        this.outbox = [];
+        const evs: CoreEvent[] = [];
+        const meta: { o: Outgoing; wi: number; w: Wire }[] = [];
+        for (const o of batch) {
+          if (!o.inst.live) continue;
+          const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
+          if (portName === undefined) throw new Error(`${o.inst.comp}@${o.inst.version.version} sent on undeclared output port ${o.port}`);
+          this.opts.spec.wires.forEach((w, wi) => {
+            if (isDevice(w.from) || w.from.comp !== o.inst.comp || w.from.port !== portName) return;
+            evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes });
+            meta.push({ o, wi, w });
+          });
+        }
+        const fx = this.core.submit(evs);
+        for (const e of fx) this.onSendEffect(e, evs, meta);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private kindTo(src: Instance, w: Wire): Kind {
+    if (isDevice(w.to)) return "device";
+    if (!this.guarded) return "act";
+    const toCluster = this.cluster.has(w.to.comp);
+    if (src.gen === "old") return toCluster ? "sdw" : "act";
+    return toCluster ? "low" : "act";
+  }
+
+  private onSendEffect(e: CoreEffect, evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
+    switch (e.type) {
+      case "send": {
+        const m = meta[e.event];
+        const flags = !this.guarded ? 0 : m.o.inst.gen === "old" ? FLAG_OLD : m.o.inst.gen === "new" ? FLAG_NEW : 0;
+        this.transmit(m.w, m.wi, e.header, flags, m.o.bytes, m.o.inst.gen === "new" && !isDevice(m.w.to) && !this.cluster.has(m.w.to.comp) ? e.header.index : m.o.inst.taint);
+        break;
+      }
+      case "at-required": {
+        const m = meta[e.event];
+        const dev = (m.w.to as { device: string }).device;
+        const ok = this.opts.spec.ats[dev](m.o.bytes);
+        const fx = this.core.submit([{ type: "at-result", pid: m.o.inst.pid, passed: ok }]);
+        for (const f of fx) this.onAtEffect(f, m, dev);
+        break;
+      }
+      case "deliver-device": {
+        const m = meta[e.event];
+        this.opts.hooks.device((m.w.to as { device: string }).device, m.o.bytes, m.o.inst);
+        break;
+      }
+      case "suppressed":
+        break;
+      case "counter":
+        break;
+      default:
+        throw new Error(`unexpected effect ${e.type} for a send`);
+    }
+  }
+
+  private onAtEffect(f: CoreEffect, m: { o: Outgoing; wi: number; w: Wire }, dev: string): void {
+    switch (f.type) {
+      case "deliver-device":
+        this.stats.atPassed++;
+        this.opts.hooks.device(dev, m.o.bytes, m.o.inst);
+        break;
+      case "broadcast-passed": {
+        this.opts.hooks.oracle?.passed(f.v);
+        const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext });
+        this.trace("passed-at", { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext });
+        // local processes other than the sender, then every other board
+        this.localPassed(f.v, f.vext, f.epoch, f.pid);
+        this.opts.transport.send(BROADCAST, frame);
+        break;
+      }
+      case "reclaim":
+      case "counter":
+        break;
+      case "at-failed": {
+        this.stats.atFailed++;
+        const sub = this.opts.compensate?.(m.o.inst, dev, m.o.bytes) ?? null;
+        this.trace("at-failed", { comp: m.o.inst.comp, gen: m.o.inst.gen, device: dev, compensated: sub !== null });
+        if (sub) {
+          this.core.submit([{ type: "compensated", pid: m.o.inst.pid }]);
+          this.opts.hooks.device(dev, sub, m.o.inst);
+        } else {
+          this.requestRecovery();
+        }
+        break;
+      }
+      default:
+        throw new Error(`unexpected effect ${f.type} for an AT verdict`);
+    }
+  }
+
+  private transmit(w: Wire, wi: number, header: Header, flags: number, payload: Uint8Array, taint: number): void {
+    if (isDevice(w.to)) return;
+    const frame = encodeApp(this.core, header, wi, flags, payload);
+    this.opts.hooks.oracle?.setTaint(frame, taint);
+    const dst = this.opts.spec.boards.find((b) => b.components.includes((w.to as { comp: string }).comp))!.node;
+    this.opts.transport.send(dst, frame);
+  }
+
+  // ---- passed AT ------------------------------------------------------------------------
+  private localPassed(v: number, vext: number, epoch: number, except: number): void {
+    const evs: CoreEvent[] = this.instances()
+      .filter((i) => i.pid !== except && i.gen !== "new")
+      .map((i) => ({ type: "passed-at", pid: i.pid, v, vext, epoch }));
+    if (evs.length) this.core.submit(evs);
+    this.countPass();
+  }
+
+  private onPassedAt(v: number, vext: number, epoch: number): void {
+    this.localPassed(v, vext, epoch, -1);
+    this.checkInfluence();
+  }
+
+  private countPass(): void {
+    if (!this.guarded || this.node !== this.opts.coordinator || !this.opts.commit) return;
+    this.passedSeen++;
+    if (this.passedSeen >= this.opts.commit.afterPassed && !this.commitSent && !this.round) {
+      this.commitSent = true;
+      this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "control", dirty: 0, index: CTRL_COMMIT, epoch: this.epoch }));
+      this.onCommit();
+    }
+  }
+
+  private onCommit(): void {
+    if (!this.guarded) return;
+    const fx = this.core.submit([{ type: "commit" }]);
+    for (const e of fx) {
+      if (e.type === "retire") this.retire(e.pid);
+      if (e.type === "role") this.promote(e.pid);
+    }
+    this.guarded = false;
+    this.stats.commits++;
+    this.trace("commit", {});
+  }
+
+  // ---- recovery (docs/protocol.md point 6) ------------------------------------------------
+  private requestRecovery(): void {
+    const next = this.epoch + 1;
+    this.trace("recovery-request", { epoch: next });
+    if (this.node === this.opts.coordinator) this.openRound(next);
+    else this.opts.transport.send(this.opts.coordinator, this.core.encodeHeader({ kind: "begin", dirty: 0, index: next, epoch: this.epoch }));
+  }
+
+  private openRound(next: number): void {
+    if (this.round || next !== this.epoch + 1 || !this.guarded) return;
+    this.round = { epoch: next, bounds: new Map() };
+    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "begin", dirty: 0, index: next, epoch: this.epoch }));
+    this.beginLocal(next);
+  }
+
+  private onBegin(next: number): void {
+    if (this.node === this.opts.coordinator) this.openRound(next);
+    else this.beginLocal(next);
+  }
+
+  private beginLocal(next: number): void {
+    if (this.recovering || next !== this.epoch + 1 || !this.guarded) return;
+    this.recovering = true;
+    const fx = this.core.submit([{ type: "recover-begin" }]);
+    const b = fx.find((e) => e.type === "bound") as { v: number; vext: number };
+    this.trace("recovery-begin", { epoch: next, v: b.v, vext: b.vext });
+    if (this.node === this.opts.coordinator) this.onBound(this.node, b.v, b.vext, this.epoch);
+    else this.opts.transport.send(this.opts.coordinator, this.core.encodeHeader({ kind: "bound", dirty: 0, index: b.v, epoch: this.epoch, aux: b.vext }));
+  }
+
+  private onBound(src: number, v: number, vext: number, _epoch: number): void {
+    if (!this.round) return;
+    this.round.bounds.set(src, [v, vext]);
+    const all = this.opts.spec.boards.map((b) => b.node);
+    if (!all.every((n) => this.round!.bounds.has(n))) return;
+    let V = 0, Vext = 0;
+    for (const [a, b] of this.round.bounds.values()) { V = Math.max(V, a); Vext = Math.max(Vext, b); }
+    const next = this.round.epoch;
+    this.round = null;
+    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "apply", dirty: 0, index: V, epoch: next, aux: Vext }));
+    this.onApply(V, Vext, next);
+  }
+
+  private onApply(V: number, Vext: number, epochMod: number): void {
+    if (!this.recovering || (epochMod & 15) !== ((this.epoch + 1) & 15)) return;
+    const next = this.epoch + 1;
+    const fx = this.core.submit([{ type: "recover-apply", V, Vext, epoch: next }]);
+    this.recovering = false;
+    this.guarded = false;
+    this.epoch = next;
+    this.stats.recoveries++;
+    const pending: Outgoing[] = [];
+    const saved = this.outbox;
+    this.outbox = pending;
+    for (const e of fx) {
+      switch (e.type) {
+        case "rollback": {
+          const t = this.inst[e.pid];
+          this.restore(t, e.snapshot);
+          this.stats.maxRollback = Math.max(this.stats.maxRollback, e.distance);
+          this.trace("rollback", { comp: t.comp, gen: t.gen, to: e.index, distance: e.distance });
+          break;
+        }
+        case "replay": {
+          const t = this.inst[e.pid];
+          this.deliver(t, this.opts.spec.wires[e.peer], e.payload, 0);
+          break;
+        }
+        case "resend": {
+          const t = this.inst[e.pid];
+          const w = this.opts.spec.wires[e.peer];
+          if (e.log === "ext") this.opts.hooks.device((w.to as { device: string }).device, e.payload, t);
+          else this.transmit(w, e.peer, { kind: "app", dirty: 0, index: 0, epoch: next & 15 }, 0, e.payload, 0);
+          break;
+        }
+        case "retire": this.retire(e.pid); break;
+        case "role": this.promote(e.pid); break;
+        case "recovered": this.trace("recovered", { V: e.V, Vext: e.Vext, epoch: e.epoch, inexact: e.inexact }); break;
+      }
+    }
+    this.outbox = [...saved, ...pending];
+    this.flush();
+    const held = this.held;
+    this.held = [];
+    for (const f of held) f();
+  }
+
+  private retire(pid: number): void {
+    const t = this.inst[pid];
+    t.live = false;
+    const e = this.byComp.get(t.comp)!;
+    if (e.low === t) { e.low = undefined; e.cur = e.old!; e.old = undefined; }
+    if (e.old === t) { e.old = undefined; e.cur = e.low!; e.low = undefined; }
+    this.trace("retire", { comp: t.comp, gen: t.gen });
+  }
+  private promote(pid: number): void {
+    const t = this.inst[pid];
+    const e = this.byComp.get(t.comp)!;
+    e.cur = t;
+    if (t.gen === "old") this.trace("takeover", { comp: t.comp });
+  }
+
+  // ---- oracle ---------------------------------------------------------------------------
+  private checkInfluence(): void {
+    const o = this.opts.hooks.oracle;
+    if (!o || !this.guarded) return;
+    const bound = o.validated();
+    for (const i of this.instances()) {
+      if (i.gen === "new") continue;
+      if (this.core.q(i.pid, "dirty") === 0 && i.taint > bound) {
+        o.violation("unvalidated-influence", `${this.name}: ${i.comp}(${i.gen}) is clean but holds index ${i.taint} > validated ${bound}`);
+        i.taint = 0; // report once
+      }
+    }
+    this.stats.peakHeld = Math.max(this.stats.peakHeld, this.core.heldBytes());
+  }
+}

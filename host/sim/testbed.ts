@@ -1,0 +1,159 @@
+// The deterministic testbed: several boards in one process over the simulated
+// network, a virtual clock, seeded latencies. Same seed, same run.
+import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
+import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
+import type { CoreConfig, Rules } from "../core/core.ts";
+import { VirtualClock } from "./clock.ts";
+import { Rng } from "./rng.ts";
+import { SimNetwork } from "./network.ts";
+
+export interface DeviceInput { device: string; gen(step: number): Uint8Array }
+
+export interface TestbedSystem {
+  spec: SystemSpec;
+  plan: UpgradePlan;
+  inputs: DeviceInput[];
+}
+
+export interface RunOptions {
+  seed: number;
+  steps: number;
+  fault?: { comp: string; step: number } | null;
+  reference?: boolean;          // old versions only, no upgrade
+  rules?: Rules;
+  commitAfter?: number;         // passed ATs before an automatic commit
+  periodUs?: number;            // virtual time between input steps
+  latency?: { min: number; max: number };
+  core?: CoreConfig;
+  onEvent?: (e: TraceEvent) => void;
+  /** Observes every frame on the simulated links (candump-style recording). */
+  tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+}
+
+export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
+
+export interface ProcReport {
+  board: string; comp: string; gen: string; role: string; checkpoints: number; logged: number;
+  peakBytes: number; rollbackDistance: number; atPassed: number; atFailed: number;
+}
+
+export interface RunResult {
+  options: RunOptions;
+  devices: DeviceRecord[];
+  trace: TraceEvent[];
+  violations: { kind: string; detail: string }[];
+  procs: ProcReport[];
+  heldAfter: number;            // protocol bytes still held when the run ended
+  ended: "commit" | "recovery" | "guarded" | "reference";
+  virtualUs: number;
+  wallMs: number;
+  recovery?: { virtualUs: number; wallMs: number; atFailedAt: number };
+  checkpoints: number;
+  dirtyReceipts: number;
+}
+
+export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
+  const wall0 = performance.now();
+  const clock = new VirtualClock();
+  const rng = new Rng(o.seed);
+  const lat = o.latency ?? { min: 50, max: 2000 };
+  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap });
+  const devices: DeviceRecord[] = [];
+  const trace: TraceEvent[] = [];
+  const violations: { kind: string; detail: string }[] = [];
+  const taints = new WeakMap<Uint8Array, number>();
+  let validated = 0;
+  let failAt: { t: number; wall: number } | null = null;
+  let recovery: RunResult["recovery"];
+  const coordinator = sys.spec.boards.find((b) => b.components.some((c) => sys.plan.upgrades.some((u) => u.name === c)))?.node
+    ?? sys.spec.boards[0].node;
+
+  const boards: Board[] = sys.spec.boards.map((b) => new Board({
+    name: b.name, node: b.node, transport: net.attach(b.node), spec: sys.spec, coordinator,
+    rules: o.rules ?? "safe", core: o.core,
+    commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
+    hooks: {
+      now: () => clock.now,
+      device(device, payload, from: Instance) {
+        devices.push({ t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen });
+        if (failAt && !recovery && from.gen === "old") {
+          recovery = { virtualUs: clock.now - failAt.t, wallMs: performance.now() - failAt.wall, atFailedAt: failAt.t };
+        }
+      },
+      event(e) {
+        if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
+        trace.push(e);
+        o.onEvent?.(e);
+      },
+      oracle: {
+        taintOf: (f) => taints.get(f) ?? 0,
+        setTaint: (f, t) => { if (t) taints.set(f, t); },
+        validated: () => validated,
+        passed: (v) => { if (v > validated) validated = v; },
+        violation: (kind, detail) => violations.push({ kind, detail }),
+      },
+    },
+  }));
+
+  if (!o.reference) {
+    for (const b of boards) b.startUpgrade(sys.plan);
+    if (o.fault) {
+      const inst = boards.flatMap((b) => b.instances()).find((i) => i.comp === o.fault!.comp && i.gen === "new");
+      if (!inst) throw new Error(`--fault names '${o.fault.comp}', which is not in the upgrade's cluster (${sys.plan.upgrades.map((u) => u.name).join(", ")})`);
+      if (!inst.app.injectFault) throw new Error(`${inst.comp}@${inst.version.version} has no fault-injection hook`);
+      inst.app.injectFault(o.fault.step);
+    }
+  }
+  const period = o.periodUs ?? 10_000;
+  for (const input of sys.inputs) {
+    const board = boards.find((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.hosts(w.to.comp)));
+    if (!board) throw new Error(`no board hosts the component that device '${input.device}' feeds`);
+    for (let k = 1; k <= o.steps; k++) clock.at(k * period, () => board.deviceInput(input.device, input.gen(k)));
+  }
+  clock.run();
+
+  const procs: ProcReport[] = [];
+  let checkpoints = 0;
+  for (const b of boards) {
+    for (let pid = 0; pid < b.core.config.procs; pid++) {
+      const role = b.core.role(pid);
+      if (role === "free") continue;
+      const inst = (b as unknown as { inst: Instance[] }).inst[pid];
+      procs.push({
+        board: b.name, comp: inst?.comp ?? `#${pid}`, gen: inst?.gen ?? "?", role,
+        checkpoints: b.core.q(pid, "ckptsTaken"), logged: b.core.q(pid, "logged"), peakBytes: b.core.q(pid, "peak"),
+        rollbackDistance: b.core.q(pid, "lastRollback"), atPassed: b.core.q(pid, "atPassed"), atFailed: b.core.q(pid, "atFailed"),
+      });
+      checkpoints += b.core.q(pid, "ckptsTaken");
+    }
+  }
+  const ended = o.reference ? "reference" : boards.some((b) => b.stats.recoveries) ? "recovery" : boards.some((b) => b.stats.commits) ? "commit" : "guarded";
+  return {
+    options: o, devices, trace, violations, procs,
+    heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
+    ended, virtualUs: clock.now, wallMs: performance.now() - wall0, recovery, checkpoints,
+    dirtyReceipts: 0,
+  };
+}
+
+/** Device equivalence: the devices' sequences equal the reference's exactly. */
+export function compareDevices(run: DeviceRecord[], ref: DeviceRecord[]): string[] {
+  const diffs: string[] = [];
+  const byDev = (rs: DeviceRecord[]) => {
+    const m = new Map<string, DeviceRecord[]>();
+    for (const r of rs) m.set(r.device, [...(m.get(r.device) ?? []), r]);
+    return m;
+  };
+  const a = byDev(run), b = byDev(ref);
+  for (const dev of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(dev) ?? [], y = b.get(dev) ?? [];
+    const n = Math.max(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      if (x[i]?.payload !== y[i]?.payload) {
+        diffs.push(`${dev}[${i}]: got ${x[i] ? `${x[i].payload} from ${x[i].comp}(${x[i].gen})` : "nothing"}, reference ${y[i]?.payload ?? "nothing"}`);
+        if (diffs.length > 20) return diffs;
+      }
+    }
+  }
+  return diffs;
+}
