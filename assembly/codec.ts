@@ -41,6 +41,7 @@ export let hEpoch: u32 = 0;
 export let hIndex: u32 = 0;
 export let hAux: u32 = 0;
 export let hLen: u32 = 0;      // bytes the header took; the payload follows
+export let hErrAux: u32 = 0;   // the last error was in the aux varint
 let vOut: u32 = 0;
 
 // Reads one varint at [at+pos, at+len); returns bytes used or a negative status.
@@ -62,6 +63,7 @@ function getVarint(at: usize, pos: u32, len: u32): i32 {
 
 // Parses a header from [at, at+len). Returns 0 and sets h* globals, or a negative status.
 export function decode(at: usize, len: u32): i32 {
+  hErrAux = 0;
   if (len == 0) return E_HDR_EMPTY;
   const b0 = <u32>load<u8>(at);
   const kind = b0 >> 5, dirty = (b0 >> 4) & 1;
@@ -75,7 +77,7 @@ export function decode(at: usize, len: u32): i32 {
   let aux: u32 = 0;
   if (hasAux(kind)) {
     r = getVarint(at, pos, len);
-    if (r < 0) return r;
+    if (r < 0) { hErrAux = 1; return r; }
     pos += <u32>r;
     aux = vOut;
   }

@@ -4,6 +4,9 @@
 // ---- rule sets -------------------------------------------------------------
 export const RULES_PAPER: u32 = 0; // Figures 2-4 as printed
 export const RULES_SAFE: u32 = 1;  // with the fixes recorded in docs/protocol.md
+// The notes' second candidate for gap 1: the printed checkpoint rule, prefix
+// reclamation by each checkpoint's highest folded index, and the gap-2 logging.
+export const RULES_FOLDED: u32 = 2;
 
 // ---- roles -----------------------------------------------------------------
 export const ROLE_FREE: u32 = 0;

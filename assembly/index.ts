@@ -22,9 +22,15 @@ let logRecsCfg: u32 = 0;
 export function init(rules: u32, procs: u32, events: u32, stageBytes: u32, effects: u32,
                      ckptRecs: u32, ckptBytes: u32, logRecs: u32, logBytes: u32): i32 {
   if (S.procTable != 0) return E_BAD_CONFIG;
-  if (rules > 1 || procs == 0 || procs > 1024 || events == 0 || ckptRecs == 0 || logRecs == 0) return E_BAD_CONFIG;
+  if (rules > 2 || procs == 0 || procs > 1024 || events == 0 || ckptRecs == 0 || logRecs == 0) return E_BAD_CONFIG;
   // A recovery emits up to one effect per log record of every process; size for it.
   const need = procs * (3 * logRecs + 8) + 16;
+  // Grow memory once to what init allocates, so the allocator never doubles it.
+  const fx = effects > need ? effects : need;
+  const bytes: u64 = <u64>procs * (<u64>ckptBytes + 3 * <u64>logBytes + 48 * (<u64>ckptRecs + 3 * <u64>logRecs) + 1024)
+    + <u64>stageBytes + 64 * (<u64>events + <u64>fx) + 65536;
+  const pages = <i32>((bytes + <u64>heap.alloc(0) + 65535) >> 16) - memory.size();
+  if (pages > 0 && memory.grow(pages) < 0) return E_BAD_CONFIG;
   S.init(rules, procs, events, stageBytes, effects > need ? effects : need,
     ckptRecs, ckptBytes, logRecs, logBytes);
   logRecsCfg = logRecs;
@@ -228,6 +234,7 @@ export function hdrField(which: u32): u32 {
     case 3: return C.hEpoch;
     case 4: return C.hAux;
     case 5: return C.hLen;
+    case 6: return C.hErrAux;
   }
   return 0;
 }

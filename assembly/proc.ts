@@ -11,6 +11,7 @@ export class Proc {
   iVR: u32 = 0;          // shadows: highest int_mSN_G^low validated by a passed AT
   iVRext: u32 = 0;       // shadows: the same for the cluster's device messages
   pendingAt: u32 = 0;    // an external message waits for its AT verdict
+  atBound: u32 = 0;      // the int bound of the state that produced it (what a pass validates)
   fromShadow: u32 = 0;   // an old version that took over (suppression applies)
   delivered: u32 = 0;    // messages handed to the application (rollback distance)
   // statistics, for telemetry and the rehearsal report

@@ -1,7 +1,7 @@
 // Memory reclamation on a passed AT (a process's own, or a notification).
 import { Proc } from "./proc";
-import { R_A0, R_IDX, R_SEQ } from "./ring";
-import { ROLE_HS, RULES_SAFE } from "./constants";
+import { R_A0, R_IDX, R_IDX2, R_SEQ } from "./ring";
+import { ROLE_HS, RULES_FOLDED, RULES_PAPER } from "./constants";
 import { rules } from "./state";
 
 export let freedCkpts: u32 = 0;
@@ -12,11 +12,14 @@ export let freedBytes: u32 = 0;
 export function reclaim(p: Proc, v: u32, vext: u32): void {
   freedCkpts = 0; freedLogs = 0; freedBytes = 0;
   const ck = p.ckpts;
-  while (ck.count > 0 && load<u32>(ck.oldest(), R_IDX) <= v) {
+  // 'folded' keys each checkpoint by the highest index folded into its interval.
+  const key: usize = rules == RULES_FOLDED ? R_IDX2 : R_IDX;
+  const fixed = rules != RULES_PAPER;
+  while (ck.count > 0 && load<u32>(ck.oldest() + key) <= v) {
     freedBytes += ck.popFront(); freedCkpts++;
   }
   const inl = p.inLog;
-  if (rules == RULES_SAFE) {
+  if (fixed) {
     // Inputs logged before the oldest remaining checkpoint can never be replayed.
     if (ck.count == 0) {
       freedLogs += inl.count; freedBytes += inl.clear();
@@ -36,7 +39,7 @@ export function reclaim(p: Proc, v: u32, vext: u32): void {
     if (v > p.iVR) p.iVR = v;
     if (vext > p.iVRext) p.iVRext = vext;
     // Paper: both shadow logs are indexed by int_mSN_G^high_sdw and reclaimed by v.
-    const extBound = rules == RULES_SAFE ? p.iVRext : p.iVR;
+    const extBound = fixed ? p.iVRext : p.iVR;
     const oi = p.outInt;
     while (oi.count > 0 && load<u32>(oi.oldest(), R_IDX) <= p.iVR) {
       freedBytes += oi.popFront(); freedLogs++;

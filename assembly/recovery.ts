@@ -8,7 +8,7 @@ import {
   E_BAD_BOUND, E_BAD_EPOCH, E_NOT_GUARDED, E_NOT_RECOVERING, E_RECOVERING, EW_EPOCH, EW_V, EW_VEXT,
   FX_BOUND, FX_FREED, FX_RECLAIM, FX_RECOVERED, FX_REPLAY, FX_REPLAY_DROPPED, FX_RESEND, FX_RETIRE,
   FX_ROLE, FX_ROLLBACK, FX_SUPPRESS_NEXT, FX_VOIDED, LOG_EXT, LOG_INT, OK,
-  ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED, RULES_SAFE,
+  ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED, RULES_PAPER,
 } from "./constants";
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_LEN, R_OFF, R_PEER, R_PORT, R_SEQ } from "./ring";
@@ -38,7 +38,7 @@ function rollBack(p: Proc, pid: u32, V: u32): usize {
   p.rollbacks++;
   p.lastRollback = distance;
   p.delivered = load<u32>(target, R_PEER);
-  const safe = rules == RULES_SAFE;
+  const safe = rules != RULES_PAPER;
   const paperShadow = !safe && p.role == ROLE_HS;
   const log = paperShadow ? p.outInt : p.inLog;
   for (let i: u32 = 0; i < log.count; i++) {
@@ -103,7 +103,7 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
   const V = w(ev, EW_V), Vext = w(ev, EW_VEXT), newEpoch = w(ev, EW_EPOCH);
   if (V < knownV || Vext < knownVext) return E_BAD_BOUND;
   if (newEpoch != epoch + 1) return E_BAD_EPOCH;
-  const safe = rules == RULES_SAFE;
+  const safe = rules != RULES_PAPER;
   let newSdw = sdwCounter, newSdwExt = sdwExt, rolledShadow = false;
   let paperSuppress: u32 = 0, paperResend = false;
 

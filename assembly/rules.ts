@@ -7,13 +7,13 @@ import {
   E_SNAPSHOT_TOO_BIG, EW_DIRTY, EW_EPOCH, EW_INDEX, EW_KIND, EW_PAY_LEN, EW_PAY_OFF, EW_PEER, EW_PORT,
   EW_SNAP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
   FX_DELIVER, FX_DELIVER_DEVICE, FX_DROP, FX_LOGGED, FX_RECLAIM, FX_SEND, FX_SUPPRESSED, KIND_ACT,
-  KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_SAFE,
+  KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER, RULES_SAFE,
 } from "./constants";
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
 import {
   bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, lastV, lowCounter,
-  nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
+  suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
 
@@ -53,6 +53,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (kind == KIND_DEVICE) {
       if (p.pendingAt) return E_AT_PENDING;
       p.pendingAt = 1;
+      p.atBound = lowCounter; // a pass validates the cluster's sends up to now, not up to the verdict
       emit(FX_AT_REQUIRED, pid, evi); // P^low's dirty bit is constantly 1
       return OK;
     }
@@ -73,7 +74,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
       emit(FX_SUPPRESSED, pid, evi, LOG_INT, idx);
     } else {
       // Paper: the external log is indexed by int_mSN_G^high_sdw too.
-      const safe = rules == RULES_SAFE;
+      const safe = rules != RULES_PAPER;
       const rec = logPayload(p.outExt, ev, safe ? sdwExt + 1 : sdwCounter, 0);
       if (rec == 0) return E_LOG_FULL;
       store<u32>(rec, nextOutSeq(), R_A0);
@@ -91,8 +92,10 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (p.dirty) {
       if (p.pendingAt) return E_AT_PENDING;
       p.pendingAt = 1;
+      p.atBound = p.local;
       emit(FX_AT_REQUIRED, pid, evi);
-    } else if (p.fromShadow && takeSuppressExt()) {
+    } else if (p.fromShadow && (takeSuppressExt() || (rules == RULES_PAPER && suppressInt > 0))) {
+      // Paper, Section 3.2: suppress internal and external outputs until the int counter reaches iVR.
       emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
     } else {
       emit(FX_DELIVER_DEVICE, pid, evi);
@@ -130,7 +133,7 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     // Sent before the last recovery. Its sender kept the send iff it was clean or
     // its index is covered by V; otherwise the sender rolled back before it (or a
     // shadow re-sends its twin). The printed rules have no such rule.
-    if (rules == RULES_SAFE && dirty == 1 && mIdx > lastV) {
+    if (rules != RULES_PAPER && dirty == 1 && mIdx > lastV) {
       emit(FX_DROP, pid, evi, DROP_STALE_CONTAMINATED);
       return OK;
     }
@@ -144,11 +147,11 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     return OK;
   }
 
-  const safe = rules == RULES_SAFE;
+  const safe = rules != RULES_PAPER; // the gap-2 logging and replay rules
   // S1 / S2. Figure 4 (shadows) has no prgt condition; the safe rules checkpoint
   // on every rise of contamination (docs/protocol.md, gap 1).
   let takeCkpt = dirty == 1 && mIdx > p.local;
-  if (takeCkpt && !safe && role == ROLE_HA) takeCkpt = p.dirty == 0 || p.prgt == 1;
+  if (takeCkpt && rules != RULES_SAFE && role == ROLE_HA) takeCkpt = p.dirty == 0 || p.prgt == 1;
   // Receiver-side logging: the paper logs clean messages reaching a dirty process;
   // the safe rules log everything received while dirty, with its tags (gap 2).
   // A checkpoint's own trigger is never replayed: rollback targets the oldest
@@ -233,16 +236,17 @@ export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     const ve = bumpLowExt();
     emit(FX_COUNTER, 3, ve);
     emit(FX_DELIVER_DEVICE, pid, evi);
-    noteKnown(lowCounter, ve);
-    emit(FX_BROADCAST_PASSED, pid, lowCounter, ve, epoch & 15);
+    noteKnown(p.atBound, ve);
+    emit(FX_BROADCAST_PASSED, pid, p.atBound, ve, epoch & 15);
     return OK;
   }
-  // P^ha: its own pass validates everything up to its local int_mSN_G^low.
-  reclaim(p, p.local, 0);
+  // P^ha: its own pass validates its state as it was when it produced the
+  // message: everything up to its local int_mSN_G^low at that time.
+  reclaim(p, p.atBound, 0);
   emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
   emit(FX_DELIVER_DEVICE, pid, evi);
-  noteKnown(p.local, 0);
-  emit(FX_BROADCAST_PASSED, pid, p.local, 0, epoch & 15);
+  noteKnown(p.atBound, 0);
+  emit(FX_BROADCAST_PASSED, pid, p.atBound, 0, epoch & 15);
   return OK;
 }
 

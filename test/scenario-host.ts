@@ -6,6 +6,7 @@ import { Core, CoreError, type CoreConfig, type CoreEffect, type CoreEvent, type
 import type { Kind, Role } from "../host/core/abi.ts";
 
 const enc = new TextEncoder();
+class ScriptError extends Error {}
 const dec = new TextDecoder();
 
 interface Proc { name: string; pid: number; app: string[]; twin?: number }
@@ -33,9 +34,12 @@ export class ScenarioHost {
     this.pendingExt.clear();
   }
 
+  /** Lines a multi-step command already produced, shown even when a later step is refused. */
+  private done: string[] = [];
+
   proc(name: string): Proc {
     const p = this.byName.get(name);
-    if (!p) throw new Error(`unknown process '${name}' (declare it with 'proc ${name} ROLE')`);
+    if (!p) throw new ScriptError(`unknown process '${name}' (declare it with 'proc ${name} ROLE')`);
     return p;
   }
   name(pid: number): string { return this.procs[pid]?.name ?? `#${pid}`; }
@@ -147,6 +151,7 @@ export class ScenarioHost {
       return v;
     };
     const fmt = (fx: CoreEffect[]) => fx.map((e) => this.format(e)).join("\n");
+    this.done = [];
     try {
       switch (cmd) {
         case "init": {
@@ -197,7 +202,8 @@ export class ScenarioHost {
           const label = kv.label ?? this.nextLabel();
           const payload = enc.encode(label);
           const sent = this.run([{ type: "send", pid: from.pid, to: this.kindOf(to), peer: to.pid, payload }], [label]);
-          const out = [`${label} ${from.name}->${to.name}`, ...sent.map((e) => this.format(e))];
+          const out = this.done;
+          out.push(`${label} ${from.name}->${to.name}`, ...sent.map((e) => this.format(e)));
           const hdr = sent.find((e) => e.type === "send");
           if (hdr && hdr.type === "send") {
             const dests = [to];
@@ -215,7 +221,8 @@ export class ScenarioHost {
           const p = this.proc(pos[0]);
           const label = kv.label ?? `${pos[0].toLowerCase()}-out${this.devices.length + 1}`;
           const fx = this.run([{ type: "send", pid: p.pid, to: "device", payload: enc.encode(label) }], [label]);
-          const out = fx.map((e) => this.format(e));
+          const out = this.done;
+          out.push(...fx.map((e) => this.format(e)));
           if (fx.some((e) => e.type === "at-required")) {
             this.pendingExt.set(p.pid, label);
             if (pos[1] === "pass" || pos[1] === "fail") {
@@ -237,11 +244,12 @@ export class ScenarioHost {
         case "recover":
         case "abort": {
           const begin = this.run([{ type: "recover-begin" }]);
+          this.done.push(...begin.map((e) => this.format(e)));
           const b = begin.find((e) => e.type === "bound");
           const V = num("V", b && b.type === "bound" ? b.v : 0);
           const Vext = num("Vext", b && b.type === "bound" ? b.vext : 0);
           const apply = this.run([{ type: cmd === "abort" ? "abort" : "recover-apply", V, Vext, epoch: this.epoch + 1 }]);
-          return fmt([...begin, ...apply]);
+          return [...this.done, fmt(apply)].join("\n");
         }
         case "commit":
           return fmt(this.run([{ type: "commit" }])) || "committed";
@@ -269,10 +277,9 @@ export class ScenarioHost {
           throw new Error(`unknown scenario command '${cmd}'`);
       }
     } catch (err) {
-      if (err instanceof CoreError) {
-        const before = err.effects.length ? fmt(err.effects) + "\n" : "";
-        return `${before}error ${err.code} field=${err.field}: ${err.message}`;
-      }
+      const before = [...this.done, ...(err instanceof CoreError ? err.effects.map((e) => this.format(e)) : [])];
+      if (err instanceof CoreError) return [...before, `error ${err.code} field=${err.field}: ${err.message}`].join("\n");
+      if (err instanceof ScriptError) return [...before, `script error: ${err.message}`].join("\n");
       throw err;
     }
   }

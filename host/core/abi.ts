@@ -1,7 +1,7 @@
 // Mirror of assembly/constants.ts (test/abi.test.ts checks that the two agree).
 // Nothing outside host/core/ should need these numbers.
 
-export const RULES = { paper: 0, safe: 1 } as const;
+export const RULES = { paper: 0, safe: 1, folded: 2 } as const;
 export type Rules = keyof typeof RULES;
 
 export const ROLE = { free: 0, low: 1, ha: 2, hs: 3, retired: 4 } as const;
@@ -53,12 +53,12 @@ export const STATUS: Record<number, { name: string; field: string; hint: string 
   [-9]: { name: "E_CKPT_FULL", field: "snapshot", hint: "the checkpoint store is full: keep the message queued and end guarded operation early (docs/protocol.md, 'When memory runs out')" },
   [-10]: { name: "E_LOG_FULL", field: "payload", hint: "a message log is full: keep the message queued and end guarded operation early (docs/protocol.md, 'When memory runs out')" },
   [-11]: { name: "E_SNAPSHOT_TOO_BIG", field: "snapshot", hint: "the snapshot is larger than the whole checkpoint arena of one process; raise ckptBytes" },
-  [-12]: { name: "E_AT_PENDING", field: "pid", hint: "this process already waits for an AT verdict; report it with atResult() first" },
+  [-12]: { name: "E_AT_PENDING", field: "pid", hint: "this process already waits for an AT verdict; report it with an at-result event first" },
   [-13]: { name: "E_NO_PENDING_AT", field: "pid", hint: "no external message of this process waits for an AT verdict" },
-  [-14]: { name: "E_RECOVERING", field: "type", hint: "a recovery round is open: queue the event and resubmit it after recoverApply()" },
-  [-15]: { name: "E_NOT_RECOVERING", field: "type", hint: "call recoverBegin() first" },
+  [-14]: { name: "E_RECOVERING", field: "type", hint: "a recovery round is open: queue the event and resubmit it after the recover-apply event" },
+  [-15]: { name: "E_NOT_RECOVERING", field: "type", hint: "submit a recover-begin event first" },
   [-16]: { name: "E_BAD_BOUND", field: "V", hint: "V must be at least every bound this core reported in its BOUND effect" },
-  [-17]: { name: "E_BAD_EPOCH", field: "epoch", hint: "recoverApply's epoch must be the current epoch + 1; a message's epoch must not be ahead of the receiver's" },
+  [-17]: { name: "E_BAD_EPOCH", field: "epoch", hint: "a recover-apply event's epoch must be the current epoch + 1; a message's epoch must not be ahead of the receiver's" },
   [-18]: { name: "E_NOT_GUARDED", field: "type", hint: "no guarded operation is running; call beginGuarded() first" },
   [-19]: { name: "E_BAD_VERDICT", field: "passed", hint: "an AT verdict is true or false" },
   [-20]: { name: "E_BAD_ROLE", field: "role", hint: "use low, ha, hs or free" },

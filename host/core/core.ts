@@ -87,6 +87,8 @@ function compiled(build: "release" | "debug"): WebAssembly.Module {
 }
 
 const U32 = 0xffffffff;
+/** A core is one WASM32 instance; keep it well inside its 4 GiB address space. */
+export const MAX_CORE_BYTES = 1 << 30;
 const isU32 = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= U32;
 
 export interface ProcState {
@@ -110,13 +112,17 @@ export class Core {
   constructor(cfg: CoreConfig = {}) {
     this.config = { ...DEFAULT_CONFIG, ...cfg };
     const c = this.config;
-    if (!(c.rules in RULES)) throw new CoreError(`core config: rules must be "paper" or "safe", not ${JSON.stringify(c.rules)}`, "E_BAD_CONFIG", "rules");
+    if (!Object.hasOwn(RULES, c.rules)) throw new CoreError(`core config: rules must be "paper", "safe" or "folded", not ${JSON.stringify(c.rules)}`, "E_BAD_CONFIG", "rules");
     for (const k of ["procs", "batch", "stageBytes", "effects", "ckptSlots", "ckptBytes", "logSlots", "logBytes"] as const) {
       if (!Number.isInteger(c[k]) || c[k] <= 0 || c[k] > 1 << 30) {
         throw new CoreError(`core config: ${k} must be a positive integer, not ${c[k]}`, "E_BAD_CONFIG", k);
       }
     }
     if (c.procs > 1024) throw new CoreError(`core config: procs must be at most 1024, not ${c.procs}`, "E_BAD_CONFIG", "procs");
+    const total = c.procs * (c.ckptBytes + 3 * c.logBytes + 48 * (c.ckptSlots + 3 * c.logSlots)) + c.stageBytes + 64 * (c.batch + c.effects);
+    if (total > MAX_CORE_BYTES) {
+      throw new CoreError(`core config: the arenas need ${total} bytes, more than the ${MAX_CORE_BYTES} a core may take; lower procs, ckptBytes or logBytes`, "E_BAD_CONFIG", "ckptBytes");
+    }
     let abortMsg = "";
     const inst = new WebAssembly.Instance(compiled(c.build), {
       env: {
@@ -149,7 +155,7 @@ export class Core {
   // ---- configuration ---------------------------------------------------------
   setRole(pid: number, role: Role): void {
     this.checkPid(pid, "setRole");
-    if (!(role in ROLE) || role === "retired") {
+    if (!Object.hasOwn(ROLE, role) || role === "retired") {
       throw new CoreError(`setRole: role must be low, ha, hs or free, not ${JSON.stringify(role)}`, "E_BAD_ROLE", "role");
     }
     this.check(this.x.setRole(pid, ROLE[role]), `setRole(${pid}, ${role})`);
@@ -170,12 +176,21 @@ export class Core {
     let base = 0;
     while (base < events.length) {
       let n = 0, stageOff = 0;
+      let refused: CoreError | null = null;
       while (base + n < events.length && n < this.evCap) {
-        const used = this.encodeEvent(events[base + n], base + n, n, stageOff, out);
+        let used: number;
+        try {
+          used = this.encodeEvent(events[base + n], base + n, n, stageOff, out);
+        } catch (e) {
+          if (!(e instanceof CoreError)) throw e;
+          refused = e; // run the events before it first: they happen
+          break;
+        }
         if (used < 0) break; // staging area full: run what we have
         stageOff += used;
         n++;
       }
+      if (refused && n === 0) throw new CoreError(refused.message, refused.code, refused.field, refused.eventIndex, out);
       if (n === 0) {
         throw new CoreError(`event ${base} (${events[base].type}): payload of ${payloadLen(events[base])} bytes exceeds the staging area of ${this.stageCap}; raise stageBytes`,
           "E_PAYLOAD_RANGE", "payload", base, out);
@@ -187,6 +202,7 @@ export class Core {
       if (st < 0) throw this.refusal(st, events[base + done], base + done, out);
       if (done === 0) throw new Error("core made no progress: effect buffer too small for one event (bug)");
       base += done;
+      if (refused && base === refused.eventIndex) throw new CoreError(refused.message, refused.code, refused.field, refused.eventIndex, out);
     }
     return out;
   }
@@ -216,7 +232,7 @@ export class Core {
       return v as number;
     };
     const kindOf = (field: string, v: unknown): number => {
-      if (typeof v !== "string" || !(v in KIND)) bad(field, `must be one of act, low, sdw, device, not ${JSON.stringify(v)}`);
+      if (typeof v !== "string" || !Object.hasOwn(KIND, v as string)) bad(field, `must be one of act, low, sdw, device, not ${JSON.stringify(v)}`);
       return KIND[v as Kind];
     };
     let used = 0;
@@ -290,10 +306,12 @@ export class Core {
 
   private refusal(st: number, ev: CoreEvent, gi: number, out: CoreEffect[]): CoreError {
     const s = STATUS[st] ?? { name: `status ${st}`, field: "?", hint: "unknown status (bug)" };
+    // the core says 'kind'; the event's field is 'to' (send) or 'from' (recv)
+    const field = s.field === "kind" ? (ev.type === "send" ? "to" : ev.type === "recv" ? "from" : "pid") : s.field;
     const who = "pid" in ev ? ` for process ${ev.pid}` : "";
     const role = "pid" in ev && isU32(ev.pid) && ev.pid < this.config.procs ? ` (role ${this.role(ev.pid)})` : "";
-    return new CoreError(`event ${gi} (${ev.type})${who}${role} refused: ${s.name} on field '${s.field}': ${s.hint}. Nothing was changed.`,
-      s.name, s.field, gi, out);
+    return new CoreError(`event ${gi} (${ev.type})${who}${role} refused: ${s.name} on field '${field}': ${s.hint}. Nothing was changed.`,
+      s.name, field, gi, out);
   }
 
   private check(st: number, what: string): void {
@@ -344,21 +362,22 @@ export class Core {
 
   // ---- inspection ----------------------------------------------------------------
   role(pid: number): Role { return ROLE_NAME[this.x.query(pid, Q.role)]; }
-  q(pid: number, what: keyof typeof Q): number { return this.x.query(pid, Q[what]); }
-  global(what: keyof typeof G): number { return this.x.global(G[what]); }
-  get rules(): Rules { return this.global("rules") === 1 ? "safe" : "paper"; }
+  // u32 results come back from WASM as signed i32: >>> 0 restores them.
+  q(pid: number, what: keyof typeof Q): number { return this.x.query(pid, Q[what]) >>> 0; }
+  global(what: keyof typeof G): number { return this.x.global(G[what]) >>> 0; }
+  get rules(): Rules { return (["paper", "safe", "folded"] as const)[this.global("rules")]; }
 
   entries(pid: number, which: 0 | 1 | 2 | 3): number[] {
     const n = this.x.query(pid, [Q.ckpts, Q.inLog, Q.outInt, Q.outExt][which]);
     const r: number[] = [];
-    for (let i = 0; i < n; i++) r.push(this.x.entryIndex(pid, which, i));
+    for (let i = 0; i < n; i++) r.push(this.x.entryIndex(pid, which, i) >>> 0);
     return r;
   }
   /** Highest index folded into each checkpoint's interval. */
   checkpointHighs(pid: number): number[] {
     const n = this.x.query(pid, Q.ckpts);
     const r: number[] = [];
-    for (let i = 0; i < n; i++) r.push(this.x.entryHigh(pid, 0, i));
+    for (let i = 0; i < n; i++) r.push(this.x.entryHigh(pid, 0, i) >>> 0);
     return r;
   }
   state(pid: number): ProcState {
@@ -375,14 +394,14 @@ export class Core {
     for (let p = 0; p < this.config.procs; p++) s += this.x.query(p, Q.held);
     return s;
   }
-  fixedBytes(): number { return this.x.fixedBytes(); }
-  memoryBytes(): number { return this.x.memoryBytes(); }
+  fixedBytes(): number { return this.x.fixedBytes() >>> 0; }
+  memoryBytes(): number { return this.x.memoryBytes() >>> 0; }
 
   // ---- header codec -------------------------------------------------------------
   encodeHeader(h: Header): Uint8Array {
-    if (!(h.kind in HK)) throw new CoreError(`header: kind must be one of ${HK_NAME.join(", ")}, not ${JSON.stringify(h.kind)}`, "E_BAD_FIELD", "header.kind");
+    if (!Object.hasOwn(HK, h.kind)) throw new CoreError(`header: kind must be one of ${HK_NAME.join(", ")}, not ${JSON.stringify(h.kind)}`, "E_BAD_FIELD", "header.kind");
     for (const f of ["index", "aux"] as const) {
-      if (!isU32(h[f] ?? 0)) throw new CoreError(`header: ${f} must be an integer in 0..2^32-1, not ${JSON.stringify(h[f])}`, "E_BAD_FIELD", `header.${f}`);
+      if (!isU32(f === "aux" ? h.aux ?? 0 : h.index)) throw new CoreError(`header: ${f} must be an integer in 0..2^32-1, not ${JSON.stringify(h[f])}`, "E_BAD_FIELD", `header.${f}`);
     }
     if (h.dirty !== 0 && h.dirty !== 1) throw new CoreError(`header: dirty must be 0 or 1, not ${JSON.stringify(h.dirty)}`, "E_BAD_FIELD", "header.dirty");
     if (h.dirty === 1 && h.kind !== "app") throw new CoreError(`header: only app messages carry the dirty bit`, "E_BAD_FIELD", "header.dirty");
@@ -398,9 +417,10 @@ export class Core {
     const st = this.x.decodeHeader(this.x.stagePtr(), n);
     if (st !== 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
-      throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${s.field}': ${s.hint}`, s.name, s.field);
+      const field = s.field === "header.index" && this.x.hdrField(6) === 1 ? "header.aux" : s.field;
+      throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    const f = (i: number) => this.x.hdrField(i);
+    const f = (i: number) => this.x.hdrField(i) >>> 0;
     return { kind: HK_NAME[f(0)], dirty: f(1), index: f(2), epoch: f(3), aux: f(4), length: f(5) };
   }
 }

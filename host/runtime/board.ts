@@ -80,7 +80,7 @@ export class Board {
   private round: { epoch: number; bounds: Map<number, [number, number]> } | null = null;
   private passedSeen = 0;
   private commitSent = false;
-  readonly stats = { recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, logged: 0, peakHeld: 0 };
+  readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, logged: 0, peakHeld: 0 };
 
   constructor(readonly opts: BoardOptions) {
     this.name = opts.name;
@@ -141,9 +141,11 @@ export class Board {
   // ---- inbound -------------------------------------------------------------------------
   onFrame(src: number, frame: Uint8Array): void {
     if (this.recovering) {
-      let kind = -1;
-      try { kind = this.core.decodeHeader(frame).kind === "app" ? 0 : 1; } catch { /* counted below */ }
-      if (kind === 0) { this.held.push(() => this.onFrame(src, frame)); return; }
+      // Only the round's own frames run now; the rest waits for apply, which
+      // classifies what was sent before the recovery (stale epoch).
+      let round = true;
+      try { round = ["begin", "bound", "apply"].includes(this.core.decodeHeader(frame).kind); } catch { /* counted below */ }
+      if (!round) { this.held.push(() => this.onFrame(src, frame)); return; }
     }
     let d;
     try {
@@ -216,8 +218,9 @@ export class Board {
   private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, taint: number): void {
     const evs: CoreEvent[] = targets.map((t) => ({
       type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch,
-      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4),
+      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload,
     }));
+    if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
     const fx = this.core.submit(evs);
     for (const e of fx) {
       const t = targets.find((x) => "pid" in e && x.pid === e.pid);

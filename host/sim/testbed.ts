@@ -132,7 +132,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     options: o, devices, trace, violations, procs,
     heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, recovery, checkpoints,
-    dirtyReceipts: 0,
+    dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
   };
 }
 

@@ -1,0 +1,369 @@
+// Micro-benchmarks of the protocol core (npm run bench:core). Everything is
+// measured in one run and printed as figures and ratios; there are no timing
+// asserts. The script exits non-zero only when the measurement itself is
+// invalid: a refused event, a mismatch between paths, or memory that grows.
+//
+//   a) per-event decision cost through the batched ABI (stepRaw(256)) versus one
+//      stepRaw(1) call per event, on a realistic guarded-operation event mix;
+//   b) checkpoint store / restore copy bandwidth on arena views handed out by
+//      real CHECKPOINT / ROLLBACK effects, versus Buffer.copy of the same bytes;
+//   c) the core's fixed memory, and proof that 10^6 events with periodic passed
+//      ATs neither grow linear memory nor keep growing the protocol bytes held.
+//
+// Figures also go to bench-results/core.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Bench, type Task } from "tinybench";
+import { Core, type CoreEffect, type CoreEvent } from "../host/core/core.ts";
+import { EV, EVENT_WORDS, EW, STATUS } from "../host/core/abi.ts";
+
+const t0 = performance.now();
+const fail = (msg: string): never => {
+  console.error(`bench-core: FAILED: ${msg}`);
+  process.exit(1);
+};
+
+// ---- the event mix --------------------------------------------------------------
+// One cluster process (new version), four active processes, one shadow (the old
+// version of pid 0). The host fans every message to the cluster out to the shadow,
+// and mirrors the cluster's outputs with the shadow's (suppressed, logged) outputs.
+const L = 0, A1 = 1, A2 = 2, A3 = 3, A4 = 4, S = 5;
+const ROLES = [[L, "low"], [A1, "ha"], [A2, "ha"], [A3, "ha"], [A4, "ha"], [S, "hs"]] as const;
+const PAYLOAD = new Uint8Array(24).map((_, i) => 0x41 + i);
+const MIX_SNAP = 1024;        // bytes reserved per checkpoint (not written: decision cost only)
+const ROUNDS = 160;           // rounds per pass (one pass is one guarded operation's worth)
+const BATCH = 256;
+
+function setup(core: Core): void {
+  if (core.global("guarded")) core.submit([{ type: "commit" }]);
+  for (const [pid, role] of ROLES) core.setRole(pid, role);
+  core.beginGuarded();
+}
+
+/**
+ * Drives a recording core through the facade (so every piggybacked header comes from
+ * a real SEND effect) and captures each event as the 16 words the facade encoded.
+ */
+class Recorder {
+  readonly core = new Core();
+  readonly words: number[] = [];
+  readonly fx = new Map<string, number>();
+  events = 0;
+  effects = 0;
+  constructor() { setup(this.core); }
+
+  run(ev: CoreEvent): CoreEffect[] {
+    const out = this.core.submit([ev]); // throws a CoreError on any refusal
+    for (let i = 0; i < EVENT_WORDS; i++) this.words.push(this.core.events[i]!);
+    this.events++;
+    this.effects += out.length;
+    for (const e of out) this.fx.set(e.type, (this.fx.get(e.type) ?? 0) + 1);
+    return out;
+  }
+  header(out: CoreEffect[]): { dirty: number; index: number } {
+    const s = out.find((e) => e.type === "send");
+    if (!s || s.type !== "send") throw new Error("expected a SEND effect");
+    return s.header;
+  }
+  recv(pid: number, from: "act" | "low" | "device", h: { dirty: number; index: number }, peer: number): void {
+    this.run({ type: "recv", pid, from, peer, dirty: h.dirty, index: h.index, payload: PAYLOAD, snapBytes: MIX_SNAP });
+  }
+  // an active process sends to the cluster component; the host fans it out to its shadow
+  haToLow(a: number): void {
+    const h = this.header(this.run({ type: "send", pid: a, to: "low", peer: L, payload: PAYLOAD }));
+    this.recv(L, "act", h, a);
+    this.recv(S, "act", h, a);
+  }
+  // the cluster sends to an active process; the shadow makes the same (suppressed) output
+  lowToHa(a: number): void {
+    const h = this.header(this.run({ type: "send", pid: L, to: "act", peer: a, payload: PAYLOAD }));
+    this.recv(a, "low", h, L);
+    this.run({ type: "send", pid: S, to: "act", peer: a, payload: PAYLOAD });
+  }
+  haToHa(a: number, b: number): void {
+    const h = this.header(this.run({ type: "send", pid: a, to: "act", peer: b, payload: PAYLOAD }));
+    this.recv(b, "act", h, a);
+  }
+  deviceToHa(a: number): void { this.recv(a, "device", { dirty: 0, index: 0 }, 0); }
+  broadcast(out: CoreEffect[], except: number): void {
+    const b = out.find((e) => e.type === "broadcast-passed");
+    if (!b || b.type !== "broadcast-passed") throw new Error("expected BROADCAST_PASSED");
+    for (const p of [A1, A2, A3, A4, S]) {
+      if (p !== except) this.run({ type: "passed-at", pid: p, v: b.v, vext: b.vext, epoch: b.epoch });
+    }
+  }
+  // the cluster's device output: AT, pass, "passed AT" to everyone; the shadow's twin is logged
+  lowToDevice(): void {
+    const o = this.run({ type: "send", pid: L, to: "device", payload: PAYLOAD });
+    if (!o.some((e) => e.type === "at-required")) throw new Error("expected AT_REQUIRED");
+    this.run({ type: "send", pid: S, to: "device", payload: PAYLOAD });
+    this.broadcast(this.run({ type: "at-result", pid: L, passed: true }), L);
+  }
+  // an active process's device output: an AT if it is dirty
+  haToDevice(a: number): void {
+    const o = this.run({ type: "send", pid: a, to: "device", payload: PAYLOAD });
+    if (o.some((e) => e.type === "at-required")) this.broadcast(this.run({ type: "at-result", pid: a, passed: true }), a);
+  }
+
+  pass(): void {
+    for (let r = 0; r < ROUNDS; r++) {
+      this.deviceToHa(A4);
+      this.haToLow(A1);
+      this.lowToHa(A1);
+      this.haToHa(A1, A2);
+      this.haToHa(A2, A3);
+      this.deviceToHa(A3);
+      this.lowToHa(A2);
+      this.haToHa(A3, A4);
+      this.haToLow(A4);
+      this.haToHa(A4, A1);
+      this.deviceToHa(A2);
+      if (r % 4 === 3) this.haToDevice(A3);
+      if (r % 2 === 1) this.lowToDevice();
+    }
+    // end on a clean cut: every process has seen the last index and it is validated
+    this.lowToHa(A1); this.haToHa(A1, A2); this.haToHa(A2, A3); this.haToHa(A3, A4); this.haToLow(A4);
+    this.lowToDevice();
+  }
+}
+
+const rec = new Recorder();
+rec.pass();
+const N = rec.events;                               // events per pass
+const pass0 = Uint32Array.from(rec.words);
+const fxPerPass = rec.effects;
+const fxMix = Object.fromEntries(rec.fx);
+const C = rec.core.global("low"), Cext = rec.core.global("lowExt");
+if (rec.core.heldBytes() !== 0) fail(`the mix pass does not end clean (held ${rec.core.heldBytes()} bytes)`);
+rec.pass();
+const pass1 = Uint32Array.from(rec.words.slice(N * EVENT_WORDS));
+rec.run({ type: "commit" });
+const commitWords = Uint32Array.from(rec.words.slice(-EVENT_WORDS));
+
+// Pass j of one long guarded operation is pass 0 with every int_mSN_G^low shifted by
+// j*C (and ext bounds by j*Cext). Check that against the recorded second pass.
+function shift(src: Uint32Array, dst: Uint32Array, j: number): void {
+  dst.set(src);
+  if (j === 0) return;
+  for (let o = 0; o < src.length; o += EVENT_WORDS) {
+    const t = src[o];
+    if (t === EV.RECV && src[o + EW.KIND] !== 4 /* device */) dst[o + EW.INDEX] = src[o + EW.INDEX]! + j * C;
+    else if (t === EV.PASSED_AT) {
+      dst[o + EW.V] = src[o + EW.V]! + j * C;
+      if (src[o + EW.VEXT]! > 0) dst[o + EW.VEXT] = src[o + EW.VEXT]! + j * Cext;
+    }
+  }
+}
+{
+  const chk = new Uint32Array(pass0.length);
+  shift(pass0, chk, 1);
+  for (let i = 0; i < chk.length; i++) {
+    if (chk[i] !== pass1[i]) fail(`pass 1 is not pass 0 shifted by ${C}: event ${Math.floor(i / 16)} word ${i % 16}`);
+  }
+}
+
+// ---- raw stepping with a loud status check --------------------------------------------
+function refused(core: Core, n: number, where: string): never {
+  const st = core.status();
+  const s = STATUS[st];
+  return fail(`${where}: core refused event ${core.consumed()} of ${n}: status ${st} ${s ? `${s.name} (field ${s.field}): ${s.hint}` : ""}` +
+    (st === 0 ? " (effect buffer full: consumed short of n)" : ""));
+}
+
+/** A core hosting the mix, its stage holding the payload the words point at. */
+function mixCore(): Core {
+  const core = new Core();
+  core.stage.set(PAYLOAD, 0);
+  setup(core);
+  return core;
+}
+
+// ---- a) decision cost ------------------------------------------------------------------
+const passA = new Uint32Array((N + 1) * EVENT_WORDS);   // one guarded operation, then commit
+passA.set(pass0);
+passA.set(commitWords, N * EVENT_WORDS);
+const NA = N + 1;
+const batches: { words: Uint32Array; n: number }[] = [];
+for (let i = 0; i < NA; i += BATCH) {
+  const n = Math.min(BATCH, NA - i);
+  batches.push({ words: passA.subarray(i * EVENT_WORDS, (i + n) * EVENT_WORDS), n });
+}
+const singles: Uint32Array[] = [];
+for (let i = 0; i < NA; i++) singles.push(passA.subarray(i * EVENT_WORDS, (i + 1) * EVENT_WORDS));
+
+const coreB = mixCore(), coreU = mixCore();
+let sink = 0;
+function runBatched(core: Core): number {
+  const ev = core.events;
+  let fx = 0;
+  for (let b = 0; b < batches.length; b++) {
+    const { words, n } = batches[b]!;
+    ev.set(words);
+    fx += core.stepRaw(n);
+    if (core.status() !== 0 || core.consumed() !== n) refused(core, n, `batched pass, batch ${b}`);
+  }
+  return fx;
+}
+function runSingle(core: Core): number {
+  const ev = core.events;
+  let fx = 0;
+  for (let i = 0; i < singles.length; i++) {
+    ev.set(singles[i]!);
+    fx += core.stepRaw(1);
+    if (core.status() !== 0 || core.consumed() !== 1) refused(core, 1, `one-by-one pass, event ${i}`);
+  }
+  return fx;
+}
+// Each pass ends with a commit; every timed pass starts from fresh roles and counters.
+// (async: false also stops tinybench from calling the task once, untimed, to sniff it.)
+const reset = (core: Core) => ({ beforeEach: () => { setup(core); }, async: false });
+
+// both paths must do the same thing as the recording did
+{
+  const fxB = runBatched(coreB), fxU = runSingle(coreU);
+  if (fxB !== fxU) fail(`batched and one-by-one paths disagree: ${fxB} vs ${fxU} effects per pass`);
+  if (fxB <= fxPerPass) fail(`batched pass produced ${fxB} effects, the recording ${fxPerPass} plus a commit`);
+}
+
+const benchA = new Bench({ name: "decision", time: 2000, warmupTime: 300, throws: true });
+benchA.add("batched", () => { sink += runBatched(coreB); }, reset(coreB));
+benchA.add("one-by-one", () => { sink += runSingle(coreU); }, reset(coreU));
+await benchA.run();
+
+function p50(task: Task | undefined): number {
+  const r = task?.result;
+  if (!r || r.state !== "completed") fail(`task ${task?.name} did not complete (${r?.state})`);
+  return (r as { latency: { p50: number } }).latency.p50; // ms
+}
+const nsBatched = (p50(benchA.getTask("batched")) * 1e6) / NA;
+const nsSingle = (p50(benchA.getTask("one-by-one")) * 1e6) / NA;
+
+// ---- b) checkpoint store / restore bandwidth -----------------------------------------------
+const SIZES = [4 << 10, 64 << 10, 1 << 20];
+const coreC = new Core();          // default config: 1 MiB checkpoint arena per process
+coreC.setRole(L, "low");
+SIZES.forEach((_, i) => coreC.setRole(1 + i, "ha"));
+coreC.beginGuarded();
+const storeViews: Uint8Array[] = [];
+SIZES.forEach((size, i) => {
+  const sent = coreC.submit([{ type: "send", pid: L, to: "act", peer: 1 + i }]);
+  const h = sent.find((e) => e.type === "send");
+  if (!h || h.type !== "send") return fail("no SEND effect");
+  const fx = coreC.submit([{ type: "recv", pid: 1 + i, from: "low", peer: L, dirty: h.header.dirty, index: h.header.index, snapBytes: size }]);
+  const ck = fx.find((e) => e.type === "checkpoint");
+  if (!ck || ck.type !== "checkpoint") return fail(`no CHECKPOINT effect for a ${size}-byte snapshot`);
+  if (ck.snapshot.length !== size) fail(`checkpoint view is ${ck.snapshot.length} bytes, asked for ${size}`);
+  storeViews.push(ck.snapshot);
+});
+const srcs = SIZES.map((s) => { const b = Buffer.alloc(s); for (let i = 0; i < s; i++) b[i] = (i * 131 + 7) & 0xff; return b; });
+const dsts = SIZES.map((s) => Buffer.alloc(s));
+SIZES.forEach((_, i) => storeViews[i]!.set(srcs[i]!));    // what the host stores before delivering
+coreC.submit([{ type: "recover-begin" }]);
+const rb = coreC.submit([{ type: "recover-apply", V: 0, Vext: 0, epoch: 1 }]);
+const restoreViews: Uint8Array[] = SIZES.map((size, i) => {
+  const r = rb.find((e) => e.type === "rollback" && e.pid === 1 + i);
+  if (!r || r.type !== "rollback") return fail(`no ROLLBACK effect for pid ${1 + i}`);
+  if (r.snapshot.length !== size) fail(`rollback view is ${r.snapshot.length} bytes, expected ${size}`);
+  if (Buffer.compare(Buffer.from(r.snapshot.buffer, r.snapshot.byteOffset, size), srcs[i]!) !== 0) {
+    fail(`rollback view of pid ${1 + i} does not hold the stored snapshot`);
+  }
+  return r.snapshot;
+});
+
+const benchB = new Bench({ name: "snapshots", time: 400, warmupTime: 80, throws: true });
+const REP_BYTES = 1 << 20;   // copy ~1 MiB per sample, so timer overhead stays out of small sizes
+const reps = SIZES.map((s) => Math.max(1, REP_BYTES / s));
+SIZES.forEach((size, i) => {
+  const src = srcs[i]!, dst = dsts[i]!, sv = storeViews[i]!, rv = restoreViews[i]!, n = reps[i]!;
+  benchB.add(`store ${size}`, () => { for (let k = 0; k < n; k++) sv.set(src); });
+  benchB.add(`restore ${size}`, () => { for (let k = 0; k < n; k++) dst.set(rv); });
+  benchB.add(`Buffer.copy ${size}`, () => { for (let k = 0; k < n; k++) src.copy(dst); });
+});
+await benchB.run();
+const gbps = (bytes: number, ms: number) => bytes / (ms * 1e6);
+const snap = SIZES.map((size, i) => {
+  const n = reps[i]!;
+  const st = p50(benchB.getTask(`store ${size}`)) / n;
+  const rs = p50(benchB.getTask(`restore ${size}`)) / n;
+  const cp = p50(benchB.getTask(`Buffer.copy ${size}`)) / n;
+  const storeGBs = gbps(size, st), restoreGBs = gbps(size, rs), copyGBs = gbps(size, cp);
+  const bothGBs = gbps(2 * size, st + rs);
+  return { size, storeGBs, restoreGBs, storeRestoreGBs: bothGBs, bufferCopyGBs: copyGBs, ratio: bothGBs / copyGBs };
+});
+
+// ---- c) fixed memory over 10^6 events --------------------------------------------------------
+const TOTAL = 1_000_000;
+const coreM = mixCore();
+const fixedBytes = coreM.fixedBytes();
+const mem0 = coreM.memoryBytes();
+let memMin = mem0, memMax = mem0, heldMin = Infinity, heldMax = -Infinity, heldMaxEarly = -Infinity;
+let fxTotal = 0, done = 0, peakSum = 0;
+const scratch = new Uint32Array(pass0.length);
+const tM = performance.now();
+for (let j = 0; done < TOTAL; j++) {
+  shift(pass0, scratch, j);
+  let passFx = 0;
+  for (let i = 0; i < N && done < TOTAL; i += BATCH) {
+    const n = Math.min(BATCH, N - i, TOTAL - done);
+    coreM.events.set(scratch.subarray(i * EVENT_WORDS, (i + n) * EVENT_WORDS));
+    const k = coreM.stepRaw(n);
+    if (coreM.status() !== 0 || coreM.consumed() !== n) refused(coreM, n, `10^6 run, pass ${j}, event ${i}`);
+    passFx += k;
+    done += n;
+    const mem = coreM.memoryBytes(), held = coreM.heldBytes();
+    if (mem < memMin) memMin = mem;
+    if (mem > memMax) memMax = mem;
+    if (held < heldMin) heldMin = held;
+    if (held > heldMax) heldMax = held;
+    if (done <= TOTAL / 10 && held > heldMaxEarly) heldMaxEarly = held;
+  }
+  fxTotal += passFx;
+  if (done % N === 0 && passFx !== fxPerPass) fail(`pass ${j} produced ${passFx} effects, pass 0 of the recording ${fxPerPass}`);
+}
+const msM = performance.now() - tM;
+const heldFinal = coreM.heldBytes();
+for (let p = 0; p < coreM.config.procs; p++) peakSum += coreM.q(p, "peak");
+const memOk = memMin === mem0 && memMax === mem0;
+const heldOk = heldFinal <= heldMaxEarly;
+
+// ---- report -------------------------------------------------------------------------------
+const KiB = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(b % (1 << 20) ? 2 : 0)} MiB` : `${(b / 1024).toFixed(b % 1024 ? 1 : 0)} KiB`);
+const perEvent = (k: string) => ((fxMix[k] ?? 0) / N).toFixed(3);
+console.log(`\nGSU core bench (node ${process.version}, release build, rules ${coreB.rules}, default config)`);
+console.log(`\na) decision cost: 1 low + 4 ha + 1 hs, ${NA} events per pass (${ROUNDS} rounds + commit), batches of ${BATCH}`);
+console.log(`   mix per event: checkpoint ${perEvent("checkpoint")}, logged ${perEvent("logged")}, suppressed ${perEvent("suppressed")}, ` +
+  `at-required ${perEvent("at-required")}, reclaim ${perEvent("reclaim")}, send ${perEvent("send")}, deliver ${perEvent("deliver")}`);
+console.log(`   effects per event            ${(fxPerPass / N).toFixed(2)}`);
+console.log(`   batched   stepRaw(${BATCH})      ${nsBatched.toFixed(1).padStart(7)} ns/event (median)   goal <= 50 ns: ${(nsBatched / 50).toFixed(2)} x goal`);
+console.log(`   one-by-one stepRaw(1)        ${nsSingle.toFixed(1).padStart(7)} ns/event (median)`);
+console.log(`   one-by-one / batched         ${(nsSingle / nsBatched).toFixed(2).padStart(7)} x`);
+console.log(`\nb) checkpoint copies on arena views from real CHECKPOINT/ROLLBACK effects (GB/s, median)`);
+console.log(`   size       store  restore  store+restore  Buffer.copy  ratio (goal >= 0.9)`);
+for (const s of snap) {
+  console.log(`   ${KiB(s.size).padEnd(8)} ${s.storeGBs.toFixed(2).padStart(7)} ${s.restoreGBs.toFixed(2).padStart(8)} ${s.storeRestoreGBs.toFixed(2).padStart(14)} ${s.bufferCopyGBs.toFixed(2).padStart(12)} ${s.ratio.toFixed(2).padStart(7)}`);
+}
+console.log(`\nc) memory, default config (${coreM.config.procs} procs, ${coreM.config.ckptSlots} x ${KiB(coreM.config.ckptBytes)} checkpoints, ${coreM.config.logSlots} x ${KiB(coreM.config.logBytes)} per log)`);
+console.log(`   fixedBytes ${fixedBytes} (${KiB(fixedBytes)}), memoryBytes ${mem0} (${KiB(mem0)})`);
+console.log(`   ${done} events in ${Math.ceil(done / N)} passes (${(msM / 1000).toFixed(2)} s, ${(fxTotal / done).toFixed(2)} effects/event, ${C} cluster messages and ${fxMix.reclaim ?? 0} reclaims per pass)`);
+console.log(`   memoryBytes min/max  ${memMin} / ${memMax}   ${memOk ? "constant" : "CHANGED"}`);
+console.log(`   heldBytes   min/max  ${heldMin} / ${heldMax}; max in first 10% ${heldMaxEarly}; final ${heldFinal}   ${heldOk ? "bounded" : "GROWING"}`);
+console.log(`   peak held (sum of per-process peaks) ${peakSum} bytes`);
+
+const result = {
+  when: new Date().toISOString(), node: process.version, rules: coreB.rules,
+  decision: {
+    eventsPerPass: NA, batch: BATCH, nsPerEventBatched: nsBatched, nsPerEventOneByOne: nsSingle,
+    ratioOneByOneToBatched: nsSingle / nsBatched, goalNsPerEvent: 50, effectsPerEvent: fxPerPass / N,
+    mixPerPass: fxMix,
+  },
+  snapshots: snap.map((s) => ({ ...s, goalRatio: 0.9 })),
+  memory: {
+    config: coreM.config, fixedBytes, memoryBytes: mem0, events: done, memoryMin: memMin, memoryMax: memMax,
+    heldMin, heldMax, heldMaxFirst10pct: heldMaxEarly, heldFinal, peakHeldSum: peakSum, memoryConstant: memOk, heldBounded: heldOk,
+  },
+  seconds: (performance.now() - t0) / 1000,
+};
+mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("../bench-results/core.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote bench-results/core.json in ${result.seconds.toFixed(1)} s`);
+if (!memOk) fail(`memoryBytes changed over the run: ${memMin}..${memMax}, started at ${mem0}`);
+if (!heldOk) fail(`heldBytes kept growing: final ${heldFinal} > ${heldMaxEarly}, the maximum over the first 10% of the run`);
