@@ -2,7 +2,7 @@
 // latencies through the real core and the real board runtime, checking the
 // oracles of the protocol notes. A failure prints a shrunk reproduction command.
 import { describe, expect, it } from "vitest";
-import { fakeSystem } from "./support/fake-system.ts";
+import { fakeSystem } from "../host/sim/fake-system.ts";
 import { runSuite } from "../host/sim/property.ts";
 
 const CASES = Number(process.env.GSU_PROPERTY_CASES ?? 600);

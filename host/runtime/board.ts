@@ -33,6 +33,10 @@ export interface BoardHooks {
   /** A device received a message. */
   device(device: string, payload: Uint8Array, from: Instance): void;
   event?(e: TraceEvent): void;
+  /** Also trace every message, checkpoint and device output (space-time diagram). */
+  detail?: boolean;
+  /** Identifies frames across boards for the detailed trace (simulation only). */
+  frameTag?: { get(frame: Uint8Array): string | undefined; set(frame: Uint8Array, id: string): void };
   /** Simulation oracles. */
   oracle?: {
     taintOf(frame: Uint8Array): number;
@@ -96,6 +100,11 @@ export class Board {
     opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
   }
 
+  private sent = 0;
+  private currentFrame: string | undefined;
+  private detail(type: string, extra: () => Record<string, unknown>): void {
+    if (this.opts.hooks.detail) this.trace(type, extra());
+  }
   private trace(type: string, extra: Record<string, unknown> = {}): void {
     this.opts.hooks.event?.({ t: this.opts.hooks.now(), board: this.name, type, ...extra });
   }
@@ -212,6 +221,7 @@ export class Board {
       targets = this.guarded && e.low ? [e.low, e.old!] : [e.cur];
     }
     const taint = this.opts.hooks.oracle?.taintOf(frame) ?? 0;
+    this.currentFrame = this.opts.hooks.frameTag?.get(frame);
     this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: h.index, epoch: h.epoch }, body.subarray(2), taint);
   }
 
@@ -225,8 +235,13 @@ export class Board {
     for (const e of fx) {
       const t = targets.find((x) => "pid" in e && x.pid === e.pid);
       if (!t) continue;
-      if (e.type === "checkpoint") this.checkpoint(t, e.snapshot);
-      else if (e.type === "deliver") this.deliver(t, w, payload, taint);
+      if (e.type === "checkpoint") {
+        this.checkpoint(t, e.snapshot);
+        this.detail("checkpoint", () => ({ comp: t.comp, gen: t.gen, index: e.index }));
+      } else if (e.type === "deliver") {
+        this.detail("recv", () => ({ comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index }));
+        this.deliver(t, w, payload, taint);
+      }
       else if (e.type === "drop") this.drop(e.reason, `${t.comp}(${t.gen}) wire ${wi}`);
       else if (e.type === "logged") this.stats.logged++;
     }
@@ -382,6 +397,12 @@ export class Board {
     if (isDevice(w.to)) return;
     const frame = encodeApp(this.core, header, wi, flags, payload);
     this.opts.hooks.oracle?.setTaint(frame, taint);
+    if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
+      const id = `${this.node}.${++this.sent}`;
+      this.opts.hooks.frameTag.set(frame, id);
+      const from = isDevice(w.from) ? "" : w.from.comp;
+      this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty: header.dirty, index: header.index });
+    }
     const dst = this.opts.spec.boards.find((b) => b.components.includes((w.to as { comp: string }).comp))!.node;
     this.opts.transport.send(dst, frame);
   }

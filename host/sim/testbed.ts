@@ -26,6 +26,8 @@ export interface RunOptions {
   latency?: { min: number; max: number };
   core?: CoreConfig;
   onEvent?: (e: TraceEvent) => void;
+  /** Trace every message, checkpoint and device output (for the space-time diagram). */
+  detail?: boolean;
   /** Observes every frame on the simulated links (candump-style recording). */
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
 }
@@ -62,6 +64,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];
   const taints = new WeakMap<Uint8Array, number>();
+  const tags = new WeakMap<Uint8Array, string>();
   let validated = 0;
   let failAt: { t: number; wall: number } | null = null;
   let recovery: RunResult["recovery"];
@@ -74,6 +77,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
     hooks: {
       now: () => clock.now,
+      detail: o.detail,
+      frameTag: { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {
         devices.push({ t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen });
         if (failAt && !recovery && from.gen === "old") {

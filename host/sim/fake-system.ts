@@ -1,9 +1,9 @@
 // A small system of TypeScript components with the demo's shape, for fast
 // runtime tests and property runs: deterministic per-port step joins, exact
 // JSON snapshots, a NaN state fault in new versions.
-import type { App, ComponentVersion, PortSpec } from "../../host/runtime/app.ts";
-import type { SystemSpec, UpgradePlan } from "../../host/runtime/system.ts";
-import type { TestbedSystem } from "../../host/sim/testbed.ts";
+import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
+import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
+import type { TestbedSystem } from "./testbed.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
 

@@ -1,0 +1,116 @@
+// gsu rehearse: the upgrade rehearsal on the simulated testbed (npm start).
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseCommandArgs, UsageError } from "./args.ts";
+import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
+import { htmlReport, summarize, textReport } from "../report/rehearsal.ts";
+import { loadSystemByName, SYSTEMS } from "../sim/systems.ts";
+import { PlanError } from "../runtime/system.ts";
+import type { Rules } from "../core/core.ts";
+
+export const help = `Usage: gsu rehearse [options]
+
+Upgrades the demo attitude-control loop (estimator and controller v1 -> v2, an
+interface change from Euler angles to quaternions) on a simulated testbed of three
+boards, injects a design fault into the new version, and shows the protocol
+contain it: detection by an acceptance test, rollback, the old versions take over.
+Devices must see exactly what a fault-free run of the old versions produced.
+
+Options:
+  --seed N              seed for link latencies and interleaving (default 1)
+  --steps N             control steps to run (default 200)
+  --fault COMP@STEP     inject a persistent fault into COMP's new version from STEP
+                        (default estimator@120)
+  --no-fault            run the upgrade with no fault
+  --reference           run only the old versions, with no upgrade
+  --rules paper|safe|folded
+                        the printed rules of the paper, or the fixed rules (default safe);
+                        see docs/protocol.md
+  --commit-after N      commit automatically after N passed ATs with no failure
+  --latency MIN..MAX    link latency range in microseconds (default 50..2000)
+  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} (default demo)
+  --trace FILE          write JSON Lines: every device delivery as
+                        {"type":"device","device":...,"payload":"<hex>"} in order, plus protocol events
+  --json                print the summary as JSON and nothing else on stdout
+  --html FILE           write the HTML report there (default gsu-rehearsal.html; --html - to skip)
+
+Exit status: 0 when the run met its oracle, 1 when it did not, 2 on bad arguments.`;
+
+function int(name: string, v: string | undefined, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, not '${v}'`);
+  return Number(v);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
+    reference: { type: "boolean" }, rules: { type: "string" }, "commit-after": { type: "string" },
+    latency: { type: "string" }, system: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
+    html: { type: "string" },
+  });
+  const seed = int("seed", values.seed, 1);
+  const steps = int("steps", values.steps, 200, 1);
+  const rules = (values.rules ?? "safe") as Rules;
+  if (!["paper", "safe", "folded"].includes(rules)) throw new UsageError(`--rules must be paper, safe or folded, not '${values.rules}'`);
+  if (values.fault && values["no-fault"]) throw new UsageError("--fault and --no-fault cannot be used together");
+  let fault: RunOptions["fault"] = null;
+  if (!values["no-fault"] && !values.reference) {
+    const f = values.fault ?? "estimator@120";
+    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(f);
+    if (!m) throw new UsageError(`--fault must look like COMPONENT@STEP (e.g. estimator@120), not '${f}'`);
+    fault = { comp: m[1], step: Number(m[2]) };
+  }
+  let latency = { min: 50, max: 2000 };
+  if (values.latency) {
+    const m = /^(\d+)\.\.(\d+)$/.exec(values.latency);
+    if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--latency must be MIN..MAX in microseconds with MIN <= MAX, not '${values.latency}'`);
+    latency = { min: Number(m[1]), max: Number(m[2]) };
+  }
+  const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
+  const sysName = values.system ?? "demo";
+  let sys;
+  try {
+    sys = await loadSystemByName(sysName);
+  } catch (e) {
+    if (e instanceof PlanError || e instanceof UsageError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (fault && !sys.plan.upgrades.some((u) => u.name === fault!.comp)) {
+    throw new UsageError(`--fault names '${fault.comp}', which the upgrade does not change; choose one of: ${sys.plan.upgrades.map((u) => u.name).join(", ")}`);
+  }
+  const quiet = !!values.json;
+  const progress = !quiet && process.stderr.isTTY;
+  if (progress) process.stderr.write(`rehearsing ${steps} steps (seed ${seed})...\r`);
+  let result;
+  try {
+    const reference = runTestbed(sys, { seed, steps, reference: true, latency });
+    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, reference: !!values.reference, detail: true });
+    const diffs = values.reference ? [] : compareDevices(result.devices, reference.devices);
+    const summary = summarize(result, diffs);
+    if (progress) process.stderr.write(" ".repeat(50) + "\r");
+    const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
+    const text = textReport(summary, boards);
+    if (values.trace) {
+      const lines = [
+        ...result.devices.map((d) => ({ type: "device", device: d.device, payload: d.payload, t_us: d.t, comp: d.comp, gen: d.gen })),
+      ];
+      const events = result.trace.map((e) => ({ ...e, t_us: e.t, t: undefined }));
+      // device lines in delivery order, protocol events interleaved by time
+      const all = [...lines.map((l, i) => ({ k: l.t_us, i, l })), ...events.map((e, i) => ({ k: e.t_us, i: 1e9 + i, l: e }))]
+        .sort((a, b) => a.k - b.k || a.i - b.i).map((x) => JSON.stringify(x.l));
+      writeFileSync(values.trace, all.join("\n") + "\n");
+    }
+    const htmlPath = values.html ?? "gsu-rehearsal.html";
+    if (htmlPath !== "-") writeFileSync(htmlPath, htmlReport(result, summary, text));
+    if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
+    else {
+      process.stdout.write(text + "\n");
+      if (htmlPath !== "-") process.stdout.write(`HTML report: ${resolve(htmlPath)}\n`);
+    }
+    return summary.verdict === "pass" ? 0 : 1;
+  } catch (e) {
+    if (e instanceof PlanError) throw new UsageError(e.message);
+    throw e;
+  }
+}

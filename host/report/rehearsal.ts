@@ -1,0 +1,167 @@
+// The rehearsal report: a readable text summary, a JSON summary for tooling,
+// and an HTML page with a space-time diagram (processes as lines; messages,
+// checkpoints, ATs, rollback and takeover as marks).
+import type { RunResult } from "../sim/testbed.ts";
+import type { TraceEvent } from "../runtime/board.ts";
+
+export interface Summary {
+  verdict: "pass" | "fail";
+  seed: number; steps: number; rules: string; fault: string | null; reference: boolean;
+  ended: string;
+  differences: string[];
+  violations: { kind: string; detail: string }[];
+  timeline: { t_ms: number; board: string; event: string }[];
+  processes: RunResult["procs"];
+  recovery: { virtual_ms: number; wall_ms: number } | null;
+  devices: Record<string, number>;
+  checkpoints: number; dirtyReceipts: number; heldAfter: number;
+  wall_ms: number;
+}
+
+const KEY = new Set(["upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
+
+function describe(e: TraceEvent): string {
+  const who = e.comp ? `${e.comp}(${e.gen})` : "";
+  switch (e.type) {
+    case "upgrade": return `upgrade: guarded operation starts, cluster {${(e.cluster as string[]).join(", ")}}`;
+    case "at-failed": return `AT failed: ${who} -> ${e.device}${e.compensated ? " (compensated)" : ""}`;
+    case "recovery-request": return `recovery requested (epoch ${e.epoch})`;
+    case "recovery-begin": return `recovery round: local bounds v=${e.v} vext=${e.vext}`;
+    case "rollback": return `rollback ${who} to checkpoint ${e.to} (distance ${e.distance} messages)`;
+    case "retire": return `retire ${who}`;
+    case "takeover": return `takeover: old ${e.comp} is active`;
+    case "recovered": return `recovered with V=${e.V} Vext=${e.Vext}, epoch ${e.epoch}${e.inexact ? " INEXACT" : ""}`;
+    case "commit": return "commit: shadows retired, protocol memory freed";
+    case "drop": return `dropped (${e.reason}): ${e.detail}`;
+    default: return e.type;
+  }
+}
+
+export function summarize(r: RunResult, differences: string[]): Summary {
+  const o = r.options;
+  const devices: Record<string, number> = {};
+  for (const d of r.devices) devices[d.device] = (devices[d.device] ?? 0) + 1;
+  // collapse per-board repeats of the same round event into one line each
+  const timeline = r.trace.filter((e) => KEY.has(e.type)).map((e) => ({ t_ms: e.t / 1000, board: e.board, event: describe(e) }));
+  return {
+    verdict: differences.length === 0 && r.violations.length === 0 ? "pass" : "fail",
+    seed: o.seed, steps: o.steps, rules: o.rules ?? "safe",
+    fault: o.fault ? `${o.fault.comp}@${o.fault.step}` : null, reference: !!o.reference,
+    ended: r.ended, differences, violations: r.violations, timeline, processes: r.procs,
+    recovery: r.recovery ? { virtual_ms: r.recovery.virtualUs / 1000, wall_ms: r.recovery.wallMs } : null,
+    devices, checkpoints: r.checkpoints, dirtyReceipts: r.dirtyReceipts, heldAfter: r.heldAfter, wall_ms: r.wallMs,
+  };
+}
+
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const lpad = (s: string | number, n: number) => String(s).padStart(n);
+
+export function textReport(s: Summary, boards: string): string {
+  const L: string[] = [];
+  L.push(`GSU rehearsal: seed ${s.seed}, ${s.steps} steps, rules ${s.rules}, ${s.reference ? "reference run (old versions only)" : s.fault ? `fault ${s.fault}` : "no fault"}`);
+  L.push(`Boards: ${boards}`);
+  L.push("");
+  L.push("Timeline (virtual time)");
+  for (const e of s.timeline.slice(0, 60)) L.push(`  ${lpad(e.t_ms.toFixed(3), 10)} ms  ${pad(e.board, 7)} ${e.event}`);
+  if (s.timeline.length > 60) L.push(`  ... ${s.timeline.length - 60} more events (see --trace)`);
+  if (!s.timeline.length) L.push("  (no protocol events)");
+  L.push("");
+  L.push("Processes");
+  L.push(`  ${pad("board", 7)} ${pad("component", 11)} ${pad("version", 8)} ${pad("role now", 9)} ${lpad("ckpts", 6)} ${lpad("logged", 7)} ${lpad("peak mem", 10)} ${lpad("rollback", 9)} ${lpad("AT ok", 6)} ${lpad("AT fail", 8)}`);
+  for (const p of s.processes) {
+    L.push(`  ${pad(p.board, 7)} ${pad(p.comp, 11)} ${pad(p.gen, 8)} ${pad(p.role, 9)} ${lpad(p.checkpoints, 6)} ${lpad(p.logged, 7)} ${lpad(`${p.peakBytes} B`, 10)} ${lpad(p.rollbackDistance, 9)} ${lpad(p.atPassed, 6)} ${lpad(p.atFailed, 8)}`);
+  }
+  L.push("");
+  L.push(`Checkpoints: ${s.checkpoints} for ${s.dirtyReceipts} dirty receipts (${s.dirtyReceipts ? (s.checkpoints / s.dirtyReceipts).toFixed(2) : "-"} per receipt; naive communication-induced checkpointing takes 1.00)`);
+  if (s.recovery) L.push(`Recovery latency (failed AT -> first old-version output at a device): ${s.recovery.virtual_ms.toFixed(3)} ms virtual, ${s.recovery.wall_ms.toFixed(3)} ms wall`);
+  L.push(`Guarded operation ended by: ${s.ended}; protocol memory still held: ${s.heldAfter} bytes`);
+  L.push(`Devices: ${Object.entries(s.devices).map(([d, n]) => `${d} ${n} messages`).join(", ") || "none"}`);
+  L.push("");
+  if (s.verdict === "pass") {
+    L.push(s.reference ? "Verdict: PASS (reference run; the oracles on protocol state held)"
+      : "Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
+  } else {
+    L.push("Verdict: FAIL");
+    for (const d of s.differences.slice(0, 10)) L.push(`  device: ${d}`);
+    for (const v of s.violations.slice(0, 10)) L.push(`  ${v.kind}: ${v.detail}`);
+  }
+  return L.join("\n");
+}
+
+// ---- HTML -------------------------------------------------------------------------------
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+function diagram(r: RunResult, t0: number, t1: number, width: number, title: string): string {
+  const lanes: string[] = [];
+  const laneOf = (board: string, comp: string, gen: string) => {
+    const k = `${board} / ${comp} (${gen})`;
+    let i = lanes.indexOf(k);
+    if (i < 0) { lanes.push(k); i = lanes.length - 1; }
+    return i;
+  };
+  const compBoard = new Map<string, string>();
+  for (const p of r.procs) { laneOf(p.board, p.comp, p.gen); compBoard.set(p.comp, p.board); }
+  const devs = [...new Set(r.devices.map((d) => d.device))];
+  const left = 230, top = 30, rowH = 26;
+  const y = (i: number) => top + i * rowH;
+  const devY = (d: string) => y(lanes.length + devs.indexOf(d));
+  const x = (t: number) => left + ((t - t0) / Math.max(1, t1 - t0)) * (width - left - 20);
+  const inWin = (t: number) => t >= t0 && t <= t1;
+  const H = y(lanes.length + devs.length) + 20;
+  const parts: string[] = [];
+  lanes.forEach((l, i) => parts.push(`<line x1="${left}" y1="${y(i)}" x2="${width - 20}" y2="${y(i)}" class="lane"/><text x="4" y="${y(i) + 4}" class="lab">${esc(l)}</text>`));
+  devs.forEach((d) => parts.push(`<line x1="${left}" y1="${devY(d)}" x2="${width - 20}" y2="${devY(d)}" class="dev"/><text x="4" y="${devY(d) + 4}" class="lab">device ${esc(d)}</text>`));
+  const sends = new Map<string, TraceEvent>();
+  for (const e of r.trace) if (e.type === "send") sends.set(e.id as string, e);
+  for (const e of r.trace) {
+    if (!inWin(e.t)) continue;
+    const lane = e.comp ? laneOf(e.board, e.comp as string, e.gen as string) : -1;
+    switch (e.type) {
+      case "recv": {
+        const s = sends.get(e.id as string);
+        if (s && s.t >= t0) {
+          const from = laneOf(s.board, s.comp as string, s.gen as string);
+          parts.push(`<line x1="${x(s.t)}" y1="${y(from)}" x2="${x(e.t)}" y2="${y(lane)}" class="${e.dirty ? "msgd" : "msg"}"><title>${esc(`${s.comp}->${e.comp} dirty=${e.dirty} index=${e.index}`)}</title></line>`);
+        }
+        break;
+      }
+      case "checkpoint": parts.push(`<rect x="${x(e.t) - 3}" y="${y(lane) - 3}" width="6" height="6" class="ckpt"><title>checkpoint ${e.index}</title></rect>`); break;
+      case "passed-at": parts.push(`<circle cx="${x(e.t)}" cy="${y(lane)}" r="3.5" class="pass"><title>passed AT v=${e.v}</title></circle>`); break;
+      case "at-failed": parts.push(`<text x="${x(e.t) - 6}" y="${y(lane) + 6}" class="fail">✖</text>`); break;
+      case "rollback": parts.push(`<path d="M${x(e.t)},${y(lane) - 9} l-10,5 l10,5 z" class="rb"><title>rollback to ${e.to}, distance ${e.distance}</title></path>`); break;
+      case "takeover": {
+        const ln = laneOf(e.board, e.comp as string, "old");
+        parts.push(`<path d="M${x(e.t)},${y(ln) - 7} l7,7 l-7,7 l-7,-7 z" class="tk"><title>takeover ${e.comp}</title></path>`);
+        break;
+      }
+      case "retire": parts.push(`<line x1="${x(e.t)}" y1="${y(lane) - 8}" x2="${x(e.t)}" y2="${y(lane) + 8}" class="ret"/>`); break;
+      case "recovered": case "commit": parts.push(`<line x1="${x(e.t)}" y1="${top - 12}" x2="${x(e.t)}" y2="${H - 20}" class="epoch"/>`); break;
+    }
+  }
+  for (const d of r.devices) {
+    if (!inWin(d.t)) continue;
+    const b = compBoard.get(d.comp) ?? "";
+    parts.push(`<line x1="${x(d.t)}" y1="${y(laneOf(b, d.comp, d.gen))}" x2="${x(d.t)}" y2="${devY(d.device)}" class="out ${d.gen}"><title>${esc(`${d.comp}(${d.gen}) -> ${d.device}: ${d.payload.slice(0, 24)}`)}</title></line>`);
+  }
+  return `<h2>${esc(title)}</h2><div class="scroll"><svg width="${width}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join("")}
+<text x="${left}" y="${H - 4}" class="lab">${(t0 / 1000).toFixed(1)} ms</text><text x="${width - 90}" y="${H - 4}" class="lab">${(t1 / 1000).toFixed(1)} ms</text></svg></div>`;
+}
+
+export function htmlReport(r: RunResult, s: Summary, text: string): string {
+  const end = r.virtualUs;
+  const fail = r.recovery?.atFailedAt;
+  const zoom = fail !== undefined ? diagram(r, Math.max(0, fail - 40_000), fail + 30_000, 1400, "Around the failed AT (70 ms of virtual time)") : "";
+  const first = diagram(r, 0, Math.min(end, 60_000), 1400, "The first 60 ms: upgrade and guarded operation");
+  const whole = diagram(r, 0, end, Math.min(6000, Math.max(1400, Math.round(end / 400))), "The whole run");
+  return `<!doctype html><html><head><meta charset="utf-8"><title>GSU rehearsal: seed ${s.seed}</title><style>
+body{font:14px system-ui,sans-serif;margin:20px;color:#222}.scroll{overflow-x:auto;border:1px solid #ddd;margin-bottom:16px}
+.lane{stroke:#999}.dev{stroke:#333;stroke-width:2}.lab{font:11px monospace;fill:#333}
+.msg{stroke:#4a7;stroke-width:.7;opacity:.6}.msgd{stroke:#d80;stroke-width:.8;opacity:.7}
+.ckpt{fill:#36c}.pass{fill:#2a2}.fail{fill:#d00;font-size:16px}.rb{fill:#f80}.tk{fill:#93c}.ret{stroke:#000;stroke-width:3}
+.epoch{stroke:#93c;stroke-dasharray:4 3}.out{stroke:#555;stroke-width:.6}.out.old{stroke:#93c}.out.new{stroke:#d80}
+.verdict{font-size:20px;font-weight:bold;color:${s.verdict === "pass" ? "#080" : "#c00"}}pre{background:#f6f6f6;padding:10px;overflow-x:auto}
+.key span{margin-right:14px}</style></head><body>
+<h1>GSU upgrade rehearsal</h1><p class="verdict">${s.verdict === "pass" ? "PASS" : "FAIL"}: ${esc(text.split("\n").at(-1) ?? "")}</p>
+<p class="key"><span style="color:#4a7">━ clean message</span><span style="color:#d80">━ dirty message</span><span style="color:#36c">■ checkpoint</span><span style="color:#2a2">● passed AT</span><span style="color:#d00">✖ failed AT</span><span style="color:#f80">◀ rollback</span><span style="color:#93c">◆ takeover</span><span>┃ retired</span><span style="color:#93c">┆ recovery / commit</span><span>│ output to a device (purple: old version)</span></p>
+${zoom}${first}${whole}<h2>Report</h2><pre>${esc(text)}</pre></body></html>`;
+}
