@@ -18,7 +18,7 @@ describe('gsu CLI', () => {
     const r = gsu('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: gsu <command>/);
-    expect(r.stdout).toMatch(/^\s+walk\s+\S/m);
+    expect(r.stdout).toMatch(/^\s+rehearse\s+\S/m);
     expect(r.stdout).toMatch(/^\s+help\s+\S/m);
   });
 
@@ -36,10 +36,10 @@ describe('gsu CLI', () => {
   });
 
   it('`help <cmd>` and `<cmd> --help` print that command\'s usage', () => {
-    for (const args of [['help', 'walk'], ['walk', '--help']]) {
+    for (const args of [['help', 'rehearse'], ['rehearse', '--help']]) {
       const r = gsu(...args);
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/Usage: gsu walk/);
+      expect(r.stdout).toMatch(/Usage: gsu rehearse/);
     }
   });
 });

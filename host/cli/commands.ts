@@ -42,5 +42,4 @@ export function lazy(summary: string, load: () => Promise<CommandModule>): Comma
 
 export const commands: Record<string, Command> = {
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
-  walk: lazy('Walk through the protocol core with a scenario script.', () => import('./walk.ts')),
 };

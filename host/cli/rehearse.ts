@@ -69,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
+  if (!Object.hasOwn(SYSTEMS, sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}`);
   let sys;
   try {
     sys = await loadSystemByName(sysName);

@@ -263,7 +263,17 @@ export class Board {
       }
       t.steps.set(p.port, step);
     }
-    t.app.handle(p.port, payload);
+    try {
+      t.app.handle(p.port, payload);
+    } catch (e) {
+      // A trapping component never takes the board down. In a new version during
+      // guarded operation it is a detected error like a failed AT: recover.
+      const msg = (e as Error).message;
+      this.trace("component-trap", { comp: t.comp, gen: t.gen, error: msg });
+      if (t.gen === "new" && this.guarded) { this.stats.atFailed++; this.requestRecovery(); return; }
+      this.opts.hooks.oracle?.violation("component-trap", `${this.name}: ${t.comp}(${t.gen}): ${msg}`);
+      this.stats.dropped["component-trap"] = (this.stats.dropped["component-trap"] ?? 0) + 1;
+    }
   }
 
   // Snapshot = app snapshot, then the runtime's per-process trailer:

@@ -1,0 +1,323 @@
+/**
+ * Component ABI and host loader.
+ *
+ * A component is an AssemblyScript module compiled to its own .wasm with
+ * `--runtime stub --exportStart _start`, then post-processed by
+ * scripts/build-examples.mjs (binaryen) so that every mutable global is
+ * exported as `gsu_g0`, `gsu_g1`, ... with their types listed in a custom
+ * section "gsu.globals" (u32 LE count, then one byte per global:
+ * 0 = i32, 1 = i64, 2 = f32, 3 = f64).
+ *
+ * Imports the component may use:
+ *   gsu.send(port: u32, ptr: usize, len: u32): void   emit `len` bytes at `ptr` on output port `port`
+ *   env.abort(msg: usize, file: usize, line: u32, col: u32): void   standard AS abort
+ * Exports:
+ *   memory                         linear memory
+ *   _start(): void                 top-level init; the host calls it once on a fresh instance
+ *   gsu_inbox(): usize             address of the fixed 4096-byte inbox
+ *   gsu_handle(port: u32, len: u32): void   a `len`-byte message is in the inbox; may call gsu.send
+ *   gsu_fault(fromStep: u32): void optional fault-injection hook (new versions only)
+ *   gsu_state_save(): u32          optional: write the app state into the inbox, return its length
+ *   gsu_state_load(len: u32): void optional: read an app state of `len` bytes from the inbox
+ *   gsu_g<i>: mutable global       every mutable global, for checkpointing
+ *
+ * Snapshot format (little endian), written by snapshotInto / read by restoreFrom:
+ *   offset 0   u32  memory byte length M (a multiple of 65536)
+ *   offset 4   u32  global count G (must equal the module's gsu_g* count)
+ *   offset 8   G × 8 bytes, global i in the order gsu_g0..gsu_g{G-1}:
+ *              i32 → int32 in the first 4 bytes, 4 zero bytes
+ *              i64 → int64
+ *              f32 → float32 in the first 4 bytes, 4 zero bytes
+ *              f64 → float64
+ *   offset 8+8G  M bytes of linear memory
+ *   total = 8 + 8G + M  (= snapshotSize())
+ * Note: float globals pass through JS numbers, so a NaN keeps being a NaN
+ * but its payload bits may be canonicalised by the engine.
+ *
+ * Take snapshots and restore only between export calls (never from inside
+ * onSend).
+ */
+
+export const INBOX_SIZE = 4096;
+const PAGE = 65536;
+
+export type GlobalType = "i32" | "i64" | "f32" | "f64";
+const TYPE_BY_CODE: GlobalType[] = ["i32", "i64", "f32", "f64"];
+
+export type SendFn = (port: number, bytes: Uint8Array) => void;
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  _start: () => void;
+  gsu_inbox: () => number;
+  gsu_handle: (port: number, len: number) => void;
+  gsu_fault?: (fromStep: number) => void;
+  gsu_state_save?: () => number;
+  gsu_state_load?: (len: number) => void;
+  [name: string]: unknown;
+}
+
+export class ComponentModule {
+  readonly globalTypes: readonly GlobalType[];
+  readonly hasFault: boolean;
+  readonly hasStateTransfer: boolean;
+
+  private constructor(readonly module: WebAssembly.Module, readonly label: string) {
+    const exps = WebAssembly.Module.exports(module);
+    const kinds = new Map(exps.map((e) => [e.name, e.kind]));
+    const need = (name: string, kind: string, what: string) => {
+      if (kinds.get(name) !== kind) {
+        throw new Error(`component ${label}: missing ${kind} export "${name}" (${what}); ` +
+          `build it with scripts/build-examples.mjs (asc --runtime stub --exportStart _start + global-export pass)`);
+      }
+    };
+    need("memory", "memory", "linear memory");
+    need("_start", "function", "top-level init; compile with --exportStart _start");
+    need("gsu_inbox", "function", "re-export gsu_inbox from examples/lib/gsu.ts");
+    need("gsu_handle", "function", "export function gsu_handle(port: u32, len: u32): void");
+    for (const i of WebAssembly.Module.imports(module)) {
+      const key = `${i.module}.${i.name}`;
+      if (key !== "gsu.send" && key !== "env.abort") {
+        throw new Error(`component ${label}: unsupported import "${key}" (${i.kind}); a component may only import gsu.send and env.abort`);
+      }
+    }
+    const secs = WebAssembly.Module.customSections(module, "gsu.globals");
+    if (secs.length !== 1) {
+      throw new Error(`component ${label}: missing custom section "gsu.globals"; run the binaryen global-export pass (scripts/build-examples.mjs)`);
+    }
+    const sec = new Uint8Array(secs[0]!);
+    const n = sec.length >= 4 ? new DataView(sec.buffer, sec.byteOffset).getUint32(0, true) : -1;
+    if (n < 0 || sec.length !== 4 + n) throw new Error(`component ${label}: malformed "gsu.globals" section; rebuild with scripts/build-examples.mjs`);
+    const types: GlobalType[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = TYPE_BY_CODE[sec[4 + i]!];
+      if (!t) throw new Error(`component ${label}: "gsu.globals" has unknown type code ${sec[4 + i]} for gsu_g${i}`);
+      need(`gsu_g${i}`, "global", "mutable global export from the binaryen pass");
+      types.push(t);
+    }
+    if (kinds.get(`gsu_g${n}`) === "global") throw new Error(`component ${label}: exports more gsu_g* globals than "gsu.globals" lists (${n})`);
+    this.globalTypes = types;
+    this.hasFault = kinds.get("gsu_fault") === "function";
+    this.hasStateTransfer = kinds.get("gsu_state_save") === "function" && kinds.get("gsu_state_load") === "function";
+  }
+
+  /** Compile and validate a component binary. `label` names it in errors (e.g. "estimator@2.0.0"). */
+  static fromBytes(bytes: Uint8Array, label = "component"): ComponentModule {
+    let m: WebAssembly.Module;
+    try {
+      m = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw new Error(`component ${label}: not a valid wasm module (${(e as Error).message})`);
+    }
+    return new ComponentModule(m, label);
+  }
+}
+
+export class ComponentInstance {
+  private ex!: Exports;
+  private mem!: WebAssembly.Memory;
+  private globals: WebAssembly.Global[] = [];
+  private u8!: Uint8Array; // view of mem.buffer, refreshed after growth
+  private inbox = 0;
+  private started = false;
+  // cached DataView for the last snapshot destination (no per-snapshot allocation)
+  private dstBuf: ArrayBufferLike | null = null;
+  private dstView: DataView | null = null;
+  private readonly imports: WebAssembly.Imports;
+  private spare: WebAssembly.Instance | null = null;
+  /** counters: restores done in place vs into a fresh instance */
+  inPlaceRestores = 0;
+  freshRestores = 0;
+
+  constructor(readonly mod: ComponentModule, private readonly onSend: SendFn) {
+    this.imports = {
+      gsu: { send: (port: number, ptr: number, len: number) => this.send(port, ptr, len) },
+      env: { abort: (msg: number, file: number, line: number, col: number) => this.abort(msg, file, line, col) },
+    };
+    this.instantiate();
+  }
+
+  get label(): string {
+    return this.mod.label;
+  }
+
+  private instantiate(): void {
+    this.adopt(new WebAssembly.Instance(this.mod.module, this.imports));
+  }
+
+  private adopt(inst: WebAssembly.Instance): void {
+    this.ex = inst.exports as unknown as Exports;
+    this.mem = this.ex.memory;
+    this.u8 = new Uint8Array(this.mem.buffer);
+    this.globals = this.mod.globalTypes.map((_, i) => this.ex[`gsu_g${i}`] as WebAssembly.Global);
+    this.inbox = this.ex.gsu_inbox() >>> 0;
+    this.started = false;
+  }
+
+  private view(): Uint8Array {
+    if (this.u8.buffer !== this.mem.buffer) this.u8 = new Uint8Array(this.mem.buffer);
+    return this.u8;
+  }
+
+  private send(port: number, ptr: number, len: number): void {
+    const u8 = this.view();
+    ptr >>>= 0; len >>>= 0;
+    if (ptr + len > u8.length) throw new Error(`component ${this.label}: gsu.send(${port}, ${ptr}, ${len}) is outside memory (${u8.length} bytes)`);
+    this.onSend(port >>> 0, u8.slice(ptr, ptr + len));
+  }
+
+  private readString(ptr: number): string {
+    if (!ptr) return "";
+    const u8 = this.view();
+    if (ptr < 4 || ptr > u8.length) return `<bad string @${ptr}>`;
+    const bytes = new DataView(u8.buffer).getUint32(ptr - 4, true); // AS rtSize, UTF-16 bytes
+    if (ptr + bytes > u8.length) return `<bad string @${ptr}>`;
+    return Buffer.from(u8.buffer, ptr, bytes & ~1).toString("utf16le");
+  }
+
+  private abort(msg: number, file: number, line: number, col: number): never {
+    throw new Error(`component ${this.label} aborted: ${this.readString(msg)} (${this.readString(file)}:${line}:${col})`);
+  }
+
+  /** Run the top-level init. Call once on a fresh instance (not after restoreFrom). */
+  start(): void {
+    if (this.started) throw new Error(`component ${this.label}: start() called twice; _start must run once on a fresh instance`);
+    this.started = true;
+    this.ex._start();
+  }
+
+  /** Deliver one message on input port `port`. Sends happen synchronously via onSend. */
+  handle(port: number, bytes: Uint8Array): void {
+    if (bytes.length > INBOX_SIZE) throw new Error(`component ${this.label}: message of ${bytes.length} bytes on port ${port} exceeds the ${INBOX_SIZE}-byte inbox`);
+    this.view().set(bytes, this.inbox);
+    this.ex.gsu_handle(port, bytes.length);
+  }
+
+  /** Arm the fault-injection hook: from step `step` on, the component corrupts its state. */
+  injectFault(step: number): void {
+    const f = this.ex.gsu_fault;
+    if (typeof f !== "function") throw new Error(`component ${this.label}: has no gsu_fault export; only versions with a fault hook (new versions) can take an injected fault`);
+    f(step >>> 0);
+  }
+
+  /** Optional app-level state transfer (for starting a new version from an old one's state). */
+  saveState(): Uint8Array {
+    const f = this.ex.gsu_state_save;
+    if (typeof f !== "function") throw new Error(`component ${this.label}: has no gsu_state_save export`);
+    const n = f() >>> 0;
+    if (n > INBOX_SIZE) throw new Error(`component ${this.label}: gsu_state_save returned ${n} > ${INBOX_SIZE}`);
+    return this.view().slice(this.inbox, this.inbox + n);
+  }
+  loadState(state: Uint8Array): void {
+    const f = this.ex.gsu_state_load;
+    if (typeof f !== "function") throw new Error(`component ${this.label}: has no gsu_state_load export`);
+    if (state.length > INBOX_SIZE) throw new Error(`component ${this.label}: state of ${state.length} bytes exceeds the inbox`);
+    this.view().set(state, this.inbox);
+    f(state.length);
+  }
+
+  get memoryBytes(): number {
+    return this.mem.buffer.byteLength;
+  }
+
+  snapshotSize(): number {
+    return 8 + 8 * this.globals.length + this.mem.buffer.byteLength;
+  }
+
+  /** Write a snapshot into `dst` (at offset 0); returns the bytes written. Allocates nothing once warm. */
+  snapshotInto(dst: Uint8Array): number {
+    const size = this.snapshotSize();
+    if (dst.length < size) throw new Error(`component ${this.label}: snapshot buffer of ${dst.length} bytes is too small; snapshotSize() is ${size}`);
+    if (this.dstBuf !== dst.buffer || this.dstView === null || this.dstView.byteOffset !== dst.byteOffset) {
+      this.dstBuf = dst.buffer;
+      this.dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    }
+    const dv = this.dstView;
+    const u8 = this.view();
+    const types = this.mod.globalTypes;
+    const g = this.globals;
+    dv.setUint32(0, u8.length, true);
+    dv.setUint32(4, g.length, true);
+    let off = 8;
+    for (let i = 0; i < g.length; i++, off += 8) {
+      const v = g[i]!.value;
+      switch (types[i]) {
+        case "i32": dv.setInt32(off, v as number, true); dv.setInt32(off + 4, 0, true); break;
+        case "i64": dv.setBigInt64(off, v as bigint, true); break;
+        case "f32": dv.setFloat32(off, v as number, true); dv.setInt32(off + 4, 0, true); break;
+        default: dv.setFloat64(off, v as number, true); break;
+      }
+    }
+    dst.set(u8, off);
+    return off + u8.length;
+  }
+
+  /**
+   * Instantiate a fresh instance now, off the critical path, so that the next
+   * restoreFrom that needs one does not pay for instantiation (~0.1 ms).
+   */
+  prepareSpare(): void {
+    if (!this.spare) this.spare = new WebAssembly.Instance(this.mod.module, this.imports);
+  }
+
+  /**
+   * Restore a snapshot. Exact and transparent: every byte of linear memory
+   * and every mutable global is overwritten; nothing else in a stub-runtime
+   * AS module is mutable (tables are never written).
+   * - If the current memory is larger than the snapshot's (it grew since),
+   *   the state goes into a FRESH instance of the already-compiled module,
+   *   because memory cannot shrink and memory.size is observable (the stub
+   *   allocator grows by it). The spare from prepareSpare() is used if any.
+   * - Otherwise (same size, or smaller: grown to fit) it is restored in
+   *   place, which is just as exact and avoids instantiation.
+   * `opts.fresh` forces the fresh-instance path. _start is never called.
+   * Validates the whole header before touching anything: on error the
+   * instance is unchanged.
+   */
+  restoreFrom(src: Uint8Array, opts?: { fresh?: boolean }): void {
+    const where = `component ${this.label}: restoreFrom`;
+    if (src.length < 8) throw new Error(`${where}: truncated snapshot (${src.length} bytes; the header alone is 8)`);
+    const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    const memLen = dv.getUint32(0, true);
+    const count = dv.getUint32(4, true);
+    const types = this.mod.globalTypes;
+    if (count !== types.length) {
+      throw new Error(`${where}: snapshot has ${count} globals but ${this.label} exports ${types.length}; the snapshot is from another module or build, or is garbage`);
+    }
+    if (memLen === 0 || memLen % PAGE !== 0) throw new Error(`${where}: snapshot memory length ${memLen} is not a positive multiple of 64 KiB; the snapshot is garbage`);
+    const need = 8 + 8 * count + memLen;
+    if (src.length !== need) {
+      throw new Error(`${where}: snapshot is ${src.length} bytes but its header says ${need} (${src.length < need ? "truncated" : "trailing bytes"}); pass src.subarray(0, n) with n from snapshotInto`);
+    }
+    if (opts?.fresh || this.mem.buffer.byteLength > memLen) {
+      const inst = this.spare ?? new WebAssembly.Instance(this.mod.module, this.imports);
+      this.spare = null;
+      const initial = (inst.exports.memory as WebAssembly.Memory).buffer.byteLength;
+      if (memLen < initial) throw new Error(`${where}: snapshot memory (${memLen} bytes) is smaller than the module's initial memory (${initial}); the snapshot is from another module`);
+      this.adopt(inst);
+      this.freshRestores++;
+    } else {
+      this.inPlaceRestores++;
+    }
+    const cur = this.mem.buffer.byteLength;
+    if (memLen > cur) {
+      try {
+        this.mem.grow((memLen - cur) / PAGE);
+      } catch (e) {
+        throw new Error(`${where}: cannot grow memory to ${memLen} bytes (${(e as Error).message})`);
+      }
+    }
+    let off = 8;
+    const g = this.globals;
+    for (let i = 0; i < count; i++, off += 8) {
+      switch (types[i]) {
+        case "i32": g[i]!.value = dv.getInt32(off, true); break;
+        case "i64": g[i]!.value = dv.getBigInt64(off, true); break;
+        case "f32": g[i]!.value = dv.getFloat32(off, true); break;
+        default: g[i]!.value = dv.getFloat64(off, true); break;
+      }
+    }
+    this.view().set(src.subarray(off, off + memLen));
+    this.started = true;
+  }
+}

@@ -1,0 +1,76 @@
+// gsu rehearse as a user runs it: the contract of its flags, output and exit status.
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const dir = mkdtempSync(join(tmpdir(), "gsu-rehearse-"));
+const gsu = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/gsu.js"), "rehearse", ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+
+describe("gsu rehearse", () => {
+  it("the default rehearsal: fault, detection, recovery, takeover, and a PASS verdict", () => {
+    const r = gsu("--html", "report.html");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/AT failed: controller\(new\) -> wheel/);
+    expect(r.stdout).toMatch(/takeover: old estimator is active/);
+    expect(r.stdout).toMatch(/Recovery latency .* ms virtual, .* ms wall/);
+    expect(r.stdout).toMatch(/Verdict: PASS/);
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).toMatch(/class="tk"/); // a takeover mark on the diagram
+  });
+
+  it("--json prints only the summary; --trace writes every device delivery in order", () => {
+    const r = gsu("--json", "--trace", "t.jsonl", "--steps", "50", "--fault", "controller@20", "--html", "-");
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.verdict).toBe("pass");
+    expect(s.ended).toBe("recovery");
+    const lines = readFileSync(join(dir, "t.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const dev = lines.filter((l) => l.type === "device");
+    expect(dev.length).toBe(s.devices.wheel + s.devices.downlink);
+    expect(dev[0]).toMatchObject({ type: "device", device: expect.any(String), payload: expect.stringMatching(/^[0-9a-f]+$/) });
+  });
+
+  it("the same seed gives the same run", () => {
+    const a = gsu("--json", "--seed", "5", "--steps", "60", "--fault", "estimator@30", "--html", "-", "--trace", "a.jsonl");
+    const b = gsu("--json", "--seed", "5", "--steps", "60", "--fault", "estimator@30", "--html", "-", "--trace", "b.jsonl");
+    expect(readFileSync(join(dir, "a.jsonl"), "utf8")).toBe(readFileSync(join(dir, "b.jsonl"), "utf8"));
+    expect(JSON.parse(a.stdout).timeline).toEqual(JSON.parse(b.stdout).timeline);
+  });
+
+  it("--reference and --no-fault with --commit-after pass", () => {
+    expect(gsu("--reference", "--steps", "40", "--html", "-").status).toBe(0);
+    const r = gsu("--no-fault", "--commit-after", "30", "--steps", "60", "--json", "--html", "-");
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.ended).toBe("commit");
+    expect(s.heldAfter).toBe(0);
+  });
+
+  it("the printed rules fail the oracle on a schedule with long link delays: exit 1 and what differed", () => {
+    const r = gsu("--rules", "paper", "--seed", "7", "--latency", "100..30000", "--html", "-");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/Verdict: FAIL/);
+    expect(r.stdout).toMatch(/device: downlink\[\d+\]/);
+  });
+
+  it("bad arguments exit 2 with a message naming the thing at fault, never a stack trace", () => {
+    for (const [args, pat] of [
+      [["--fault", "estimator"], /--fault must look like COMPONENT@STEP/],
+      [["--fault", "sensor@3"], /'sensor', which the upgrade does not change/],
+      [["--rules", "strict"], /--rules must be paper, safe or folded/],
+      [["--steps", "-4"], /--steps/],
+      [["--latency", "9..3"], /--latency/],
+      [["--system", "nope"], /unknown system 'nope'/],
+      [["--bogus"], /bogus/],
+    ] as const) {
+      const r = gsu(...args);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(pat);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
