@@ -18,7 +18,7 @@ export interface Summary {
   wall_ms: number;
 }
 
-const KEY = new Set(["upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
+const KEY = new Set(["memory-full", "component-trap", "upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
 
 function describe(e: TraceEvent): string {
   const who = e.comp ? `${e.comp}(${e.gen})` : "";
@@ -33,6 +33,8 @@ function describe(e: TraceEvent): string {
     case "recovered": return `recovered with V=${e.V} Vext=${e.Vext}, epoch ${e.epoch}${e.inexact ? " INEXACT" : ""}`;
     case "commit": return "commit: shadows retired, protocol memory freed";
     case "drop": return `dropped (${e.reason}): ${e.detail}`;
+    case "memory-full": return `protocol memory full (${e.code}): messages held, guarded operation ends early by recovery to the old versions`;
+    case "component-trap": return `component trapped: ${who}: ${e.error}`;
     default: return e.type;
   }
 }

@@ -2,7 +2,7 @@
 // message event, and carries out the effects (raft's RawNode shape: the core
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
-import { Core, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
+import { Core, CoreError, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
 import type { Kind } from "../core/abi.ts";
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
@@ -10,7 +10,10 @@ import { CTRL_COMMIT, FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./fra
 import { computeCluster, isDevice, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
 import { BROADCAST, type Transport } from "../transport/types.ts";
 
-export const FLAG_NEW = 2; // sent by a cluster member's new version during guarded operation
+export const FLAG_NEW = 2;
+
+const isFull = (e: unknown): e is CoreError =>
+  e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
 
 export type Gen = "base" | "new" | "old";
 export interface Instance {
@@ -59,6 +62,13 @@ export interface BoardOptions {
   core?: CoreConfig;
   hooks: BoardHooks;
   commit?: CommitPolicy;
+  /**
+   * Benchmark baselines only: protocol false routes messages with no core, no
+   * checkpoints, no logs and no ATs; shadows false runs guarded operation without
+   * executing the old versions. Neither protects anything.
+   */
+  protocol?: boolean;
+  shadows?: boolean;
   /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
 }
@@ -76,6 +86,8 @@ export class Board {
   private cluster = new Set<string>();
   guarded = false;
   private recovering = false;
+  /** A checkpoint arena or log filled: everything waits for the abort round. */
+  private stalled = false;
   private held: (() => void)[] = [];
   private outbox: Outgoing[] = [];
   private busy = false;
@@ -134,7 +146,11 @@ export class Board {
       if (!e) continue;
       const low = this.spawn(u.name, u, "new");
       e.cur.gen = "old";
-      e.old = e.cur;
+      if (this.opts.shadows === false) {
+        e.cur.live = false;
+        this.core.setRole(e.cur.pid, "free");
+        e.cur = low;
+      } else e.old = e.cur;
       e.low = low;
     }
     for (const i of this.instances()) {
@@ -149,7 +165,7 @@ export class Board {
 
   // ---- inbound -------------------------------------------------------------------------
   onFrame(src: number, frame: Uint8Array): void {
-    if (this.recovering) {
+    if (this.recovering || this.stalled) {
       // Only the round's own frames run now; the rest waits for apply, which
       // classifies what was sent before the recovery (stale epoch).
       let round = true;
@@ -182,14 +198,14 @@ export class Board {
 
   /** A device input (sensor) to a component on this board. */
   deviceInput(device: string, payload: Uint8Array): void {
-    if (this.recovering) { this.held.push(() => this.deviceInput(device, payload)); return; }
+    if (this.recovering || this.stalled) { this.held.push(() => this.deviceInput(device, payload)); return; }
     const wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
     if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
     const w = this.opts.spec.wires[wi];
     if (isDevice(w.to)) return;
     const e = this.byComp.get(w.to.comp);
     if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
-    const targets = this.guarded && e.low ? [e.low, e.old!] : [e.cur];
+    const targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
     this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, 0);
   }
 
@@ -218,7 +234,7 @@ export class Board {
       if (!this.guarded) kind = "act";
     } else {
       kind = this.guarded && fromComp && this.cluster.has(fromComp) ? "low" : "act";
-      targets = this.guarded && e.low ? [e.low, e.old!] : [e.cur];
+      targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
     }
     const taint = this.opts.hooks.oracle?.taintOf(frame) ?? 0;
     this.currentFrame = this.opts.hooks.frameTag?.get(frame);
@@ -226,12 +242,27 @@ export class Board {
   }
 
   private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, taint: number): void {
+    if (this.opts.protocol === false) {
+      for (const t of targets) this.deliver(t, w, payload, taint);
+      this.flushUnprotected();
+      return;
+    }
     const evs: CoreEvent[] = targets.map((t) => ({
       type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch,
       snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload,
     }));
     if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
-    const fx = this.core.submit(evs);
+    let fx: CoreEffect[];
+    try {
+      fx = this.core.submit(evs);
+    } catch (e) {
+      if (!isFull(e)) throw e;
+      // Out of protocol memory: what ran, ran; the rest waits, whole, for the round.
+      fx = e.effects;
+      const rest = targets.slice(e.eventIndex);
+      this.held.push(() => this.receive(rest, from, wi, w, h, payload, taint));
+      this.stall(e);
+    }
     for (const e of fx) {
       const t = targets.find((x) => "pid" in e && x.pid === e.pid);
       if (!t) continue;
@@ -303,11 +334,26 @@ export class Board {
 
   // ---- outbound ------------------------------------------------------------------------
   /** Sends everything the components emitted, one core batch per round. */
+  private flushUnprotected(): void {
+    while (this.outbox.length) {
+      const batch = this.outbox;
+      this.outbox = [];
+      for (const o of batch) {
+        const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
+        this.opts.spec.wires.forEach((w, wi) => {
+          if (isDevice(w.from) || w.from.comp !== o.inst.comp || w.from.port !== portName) return;
+          if (isDevice(w.to)) this.opts.hooks.device(w.to.device, o.bytes, o.inst);
+          else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, 0);
+        });
+      }
+    }
+  }
+
   private flush(): void {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.outbox.length && !this.recovering) {
+      while (this.outbox.length && !this.recovering && !this.stalled) {
         const batch = this.outbox;
         this.outbox = [];
         const evs: CoreEvent[] = [];
@@ -322,12 +368,37 @@ export class Board {
             meta.push({ o, wi, w });
           });
         }
-        const fx = this.core.submit(evs);
-        for (const e of fx) this.onSendEffect(e, evs, meta);
+        this.submitSends(evs, meta);
       }
     } finally {
       this.busy = false;
     }
+  }
+
+  private submitSends(evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
+    let fx: CoreEffect[];
+    try {
+      fx = this.core.submit(evs);
+    } catch (e) {
+      if (!isFull(e)) throw e;
+      for (const f of e.effects) this.onSendEffect(f, evs, meta);
+      const rest = meta.slice(e.eventIndex);
+      // after the round the kinds change (no cluster any more): recompute them then
+      this.held.push(() => {
+        const live = rest.filter((m) => m.o.inst.live);
+        this.submitSends(live.map((m) => ({ type: "send", pid: m.o.inst.pid, to: this.kindTo(m.o.inst, m.w), peer: m.wi, payload: m.o.bytes })), live);
+      });
+      this.stall(e);
+      return;
+    }
+    for (const e of fx) this.onSendEffect(e, evs, meta);
+  }
+
+  private stall(e: CoreError): void {
+    if (this.stalled) return;
+    this.stalled = true;
+    this.trace("memory-full", { code: e.code, field: e.field });
+    this.requestRecovery();
   }
 
   private kindTo(src: Instance, w: Wire): Kind {
@@ -501,6 +572,7 @@ export class Board {
     const next = this.epoch + 1;
     const fx = this.core.submit([{ type: "recover-apply", V, Vext, epoch: next }]);
     this.recovering = false;
+    this.stalled = false;
     this.guarded = false;
     this.epoch = next;
     this.stats.recoveries++;

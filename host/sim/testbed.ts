@@ -28,6 +28,9 @@ export interface RunOptions {
   onEvent?: (e: TraceEvent) => void;
   /** Trace every message, checkpoint and device output (for the space-time diagram). */
   detail?: boolean;
+  /** Benchmark baselines: no protocol at all, or guarded operation without shadows. */
+  protocol?: boolean;
+  shadows?: boolean;
   /** Observes every frame on the simulated links (candump-style recording). */
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
 }
@@ -73,7 +76,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
 
   const boards: Board[] = sys.spec.boards.map((b) => new Board({
     name: b.name, node: b.node, transport: net.attach(b.node), spec: sys.spec, coordinator,
-    rules: o.rules ?? "safe", core: o.core,
+    rules: o.rules ?? "safe", core: o.core, protocol: o.protocol, shadows: o.shadows,
     commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
     hooks: {
       now: () => clock.now,
