@@ -29,6 +29,8 @@ Options:
   --commit-after N      commit automatically after N passed ATs with no failure
   --latency MIN..MAX    link latency range in microseconds (default 50..2000)
   --system NAME         ${Object.keys(SYSTEMS).join(" | ")} (default demo)
+  --config FILE         a system file in examples/system.json's format (versions, the
+                        upgrade plan, links, optional boards) built from examples/ components
   --trace FILE          write JSON Lines: every device delivery as
                         {"type":"device","device":...,"payload":"<hex>"} in order, plus protocol events
   --json                print the summary as JSON and nothing else on stdout
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
     reference: { type: "boolean" }, rules: { type: "string" }, "commit-after": { type: "string" },
-    latency: { type: "string" }, system: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
+    latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
     html: { type: "string" },
   });
   const seed = int("seed", values.seed, 1);
@@ -72,7 +74,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!Object.hasOwn(SYSTEMS, sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}`);
   let sys;
   try {
-    sys = await loadSystemByName(sysName);
+    if (values.config) {
+      if (values.system) throw new UsageError("--config and --system cannot be used together");
+      const { demoSystem, DEMO_BOARDS } = await import("../sim/demo-system.ts");
+      sys = demoSystem(DEMO_BOARDS, values.config);
+    } else sys = await loadSystemByName(sysName);
   } catch (e) {
     if (e instanceof PlanError || e instanceof UsageError) throw new UsageError(e.message);
     throw e;

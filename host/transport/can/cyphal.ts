@@ -74,8 +74,10 @@ export interface CanFrame {
   id: number;
   ext: boolean;
   rtr: boolean;
-  /** 0..8 bytes (an RTR frame has none; its DLC is `data.length` when given). */
+  /** 0..8 bytes; empty for an RTR frame. */
   data: Uint8Array;
+  /** RTR frames only: the DLC requested (0..8; default 0). */
+  dlc?: number;
 }
 
 // ---------------------------------------------------------------- CRC

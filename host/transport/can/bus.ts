@@ -1,0 +1,313 @@
+// CAN bus abstraction: one narrow interface (in the manner of node-serialport's
+// bindings-interface) with three implementations:
+//   SocketCanBus  Linux SocketCAN via the optional `socketcan` package (can0, vcan0, ...)
+//   SlcanBus      a Lawicel/SLCAN USB-CAN adapter over `serialport` (CANable, ...)
+//   MockCanBus    an in-memory bus for tests (like @serialport/binding-mock)
+// and the interface spec parser: `can0` or `slcan:/dev/ttyACM0@500000`.
+import { existsSync } from "node:fs";
+import type { CanFrame } from "./cyphal.ts";
+import {
+  bitrateCommand, closeCommand, encodeFrame, openCommand, SLCAN_BITRATES, SlcanParser, type SlcanEvent,
+} from "./slcan.ts";
+
+export type { CanFrame };
+
+export interface CanBus {
+  /** Human-readable name for logs and candump's interface column (e.g. can0, ttyACM0). */
+  readonly name: string;
+  /** Queues one frame for transmission. Throws if the bus is closed or the frame is invalid. */
+  send(frame: CanFrame): void;
+  /** Registers the receiver of every frame seen on the bus from other nodes; `timestampUs` when known. */
+  onFrame(cb: (frame: CanFrame, timestampUs?: number) => void): void;
+  /** Reports asynchronous failures (device vanished, adapter error replies). */
+  onError?(cb: (err: Error) => void): void;
+  close(): Promise<void>;
+}
+
+/** Monotonic microseconds. */
+export function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function checkFrame(f: CanFrame): void {
+  const max = f.ext ? 0x1fffffff : 0x7ff;
+  if (!Number.isInteger(f.id) || f.id < 0 || f.id > max) throw new RangeError(`CAN ID 0x${Number(f.id).toString(16)} does not fit a ${f.ext ? 29 : 11}-bit identifier`);
+  if (f.data.length > 8) throw new RangeError(`CAN frame with ${f.data.length} data bytes; classic CAN carries at most 8`);
+  if (f.rtr && f.data.length > 0) throw new RangeError("an RTR frame carries no data");
+}
+
+// ---------------------------------------------------------------- interface specs
+
+export type CanIfaceSpec =
+  | { kind: "socketcan"; iface: string }
+  | { kind: "slcan"; path: string; bitrate: number };
+
+const SPEC_HELP = "expected a SocketCAN interface such as can0 or vcan0, or an SLCAN adapter such as slcan:/dev/ttyACM0@500000";
+
+/** Parses `can0` / `vcan0` (SocketCAN) or `slcan:/dev/ttyACM0[@bitrate]` (default 500000; k and M suffixes allowed). */
+export function parseCanIface(spec: string): CanIfaceSpec {
+  if (spec.startsWith("slcan:")) {
+    const body = spec.slice("slcan:".length);
+    const at = body.lastIndexOf("@");
+    const path = at < 0 ? body : body.slice(0, at);
+    if (path === "") throw new Error(`bad CAN interface '${spec}': no serial device after 'slcan:' (${SPEC_HELP})`);
+    let bitrate = 500_000;
+    if (at >= 0) {
+      const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(body.slice(at + 1));
+      if (!m) throw new Error(`bad CAN interface '${spec}': bitrate '${body.slice(at + 1)}' is not a number (e.g. 500000 or 500k)`);
+      bitrate = Math.round(Number(m[1]) * (m[2] === "" ? 1 : m[2].toLowerCase() === "k" ? 1e3 : 1e6));
+    }
+    if (!SLCAN_BITRATES.includes(bitrate)) {
+      throw new Error(`bad CAN interface '${spec}': SLCAN bitrate ${bitrate} is not one of ${SLCAN_BITRATES.join(", ")}`);
+    }
+    return { kind: "slcan", path, bitrate };
+  }
+  if (/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/.test(spec)) return { kind: "socketcan", iface: spec };
+  throw new Error(`bad CAN interface '${spec}': ${SPEC_HELP}`);
+}
+
+/** Opens the bus an interface spec names. */
+export async function openCanBus(spec: string | CanIfaceSpec, opts: { serialBaudRate?: number } = {}): Promise<CanBus> {
+  const s = typeof spec === "string" ? parseCanIface(spec) : spec;
+  return s.kind === "socketcan" ? SocketCanBus.open(s.iface) : SlcanBus.open(s.path, s.bitrate, opts);
+}
+
+/** Candump's interface column for a spec: the SocketCAN name, or the serial device's basename. */
+export function ifaceLabel(spec: CanIfaceSpec): string {
+  return spec.kind === "socketcan" ? spec.iface : spec.path.split("/").pop() || spec.path;
+}
+
+// ---------------------------------------------------------------- SocketCAN
+
+interface RawChannel {
+  addListener(event: string, cb: (msg: { id: number; ext?: boolean; rtr?: boolean; err?: boolean; data: Buffer; ts_sec?: number; ts_usec?: number }) => void): void;
+  start(): void;
+  stop(): void;
+  send(msg: { id: number; ext: boolean; rtr: boolean; data: Buffer }): void;
+}
+
+export function noSocketCanMessage(iface: string): string {
+  let why = "";
+  if (!existsSync("/proc/net/can")) why = " (this kernel has no CAN protocol loaded: modprobe can can-raw)";
+  else if (!existsSync(`/sys/class/net/${iface}`)) why = ` (no network interface '${iface}'; for a virtual bus: modprobe vcan && ip link add dev ${iface} type vcan && ip link set up ${iface})`;
+  return `no CAN interface '${iface}': socket(AF_CAN) failed — load can/can-raw/vcan or use slcan:/dev/ttyACM0@500000${why}`;
+}
+
+export class SocketCanBus implements CanBus {
+  private frameCbs: ((f: CanFrame, t?: number) => void)[] = [];
+  private closed = false;
+  private constructor(readonly name: string, private ch: RawChannel) {
+    ch.addListener("onMessage", (m) => {
+      if (m.err) return; // error frames are not data
+      const f: CanFrame = m.rtr
+        ? { id: m.id, ext: !!m.ext, rtr: true, data: new Uint8Array(0), dlc: m.data?.length ?? 0 }
+        : { id: m.id, ext: !!m.ext, rtr: false, data: new Uint8Array(m.data) };
+      const t = m.ts_sec !== undefined ? m.ts_sec * 1e6 + (m.ts_usec ?? 0) : undefined;
+      for (const cb of this.frameCbs) cb(f, t);
+    });
+    ch.start();
+  }
+
+  static async open(iface: string): Promise<SocketCanBus> {
+    let mod: { createRawChannel(iface: string, timestamps?: boolean): RawChannel };
+    try {
+      const m = await import("socketcan");
+      mod = (m as unknown as { default?: typeof mod }).default?.createRawChannel ? (m as unknown as { default: typeof mod }).default : (m as unknown as typeof mod);
+    } catch (e) {
+      throw new Error(`no CAN interface '${iface}': the optional package 'socketcan' is not installed or did not build (${(e as Error).message.split("\n")[0]}) — install a C++ toolchain and Linux headers and run 'npm rebuild socketcan', or use slcan:/dev/ttyACM0@500000`);
+    }
+    let ch: RawChannel;
+    try {
+      ch = mod.createRawChannel(iface, true);
+    } catch {
+      throw new Error(noSocketCanMessage(iface));
+    }
+    return new SocketCanBus(iface, ch);
+  }
+
+  send(f: CanFrame): void {
+    if (this.closed) throw new Error(`CAN interface '${this.name}' is closed`);
+    checkFrame(f);
+    // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
+    this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
+  }
+  onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ch.stop();
+  }
+}
+
+// ---------------------------------------------------------------- SLCAN
+
+export interface SlcanStats { txAcks: number; txErrors: number; garbage: number; replies: string[] }
+
+/** SLCAN adapter over a serial port. Open with SlcanBus.open(path, bitrate). */
+export class SlcanBus implements CanBus {
+  readonly name: string;
+  readonly stats: SlcanStats = { txAcks: 0, txErrors: 0, garbage: 0, replies: [] };
+  private parser = new SlcanParser();
+  private frameCbs: ((f: CanFrame, t?: number) => void)[] = [];
+  private errorCbs: ((e: Error) => void)[] = [];
+  private waiter: ((ev: SlcanEvent) => boolean) | undefined;
+  private closed = false;
+
+  private constructor(readonly path: string, readonly bitrate: number, private port: import("serialport").SerialPort) {
+    this.name = path.split("/").pop() || path;
+    port.on("data", (chunk: Buffer) => this.onBytes(chunk));
+    port.on("close", (err?: Error & { disconnected?: boolean }) => {
+      if (!this.closed) this.fail(new Error(`slcan ${this.path}: device closed${err?.disconnected ? " (disconnected: cable pulled?)" : ""}`));
+    });
+    port.on("error", (err: Error) => this.fail(new Error(`slcan ${this.path}: ${err.message}`)));
+  }
+
+  /** Opens the serial device, then sends C (in case it was open), S<n> and O, each acknowledged. */
+  static async open(path: string, bitrate: number, opts: { serialBaudRate?: number; ackTimeoutMs?: number } = {}): Promise<SlcanBus> {
+    const cmdS = bitrateCommand(bitrate); // validates before touching the device
+    const { SerialPort } = await import("serialport");
+    const port = await new Promise<import("serialport").SerialPort>((resolve, reject) => {
+      const p: import("serialport").SerialPort = new SerialPort({ path, baudRate: opts.serialBaudRate ?? 115200, autoOpen: true }, (err) => {
+        if (err) reject(new Error(`slcan: cannot open serial device '${path}': ${err.message}`));
+        else resolve(p);
+      });
+    });
+    const bus = new SlcanBus(path, bitrate, port);
+    const timeout = opts.ackTimeoutMs ?? 1000;
+    try {
+      await bus.command(closeCommand(), timeout, true); // an adapter that was closed may answer BEL
+      await bus.command(cmdS, timeout);
+      await bus.command(openCommand(), timeout);
+    } catch (e) {
+      bus.closed = true;
+      await new Promise<void>((r) => port.close(() => r()));
+      throw e;
+    }
+    return bus;
+  }
+
+  private onBytes(chunk: Buffer): void {
+    for (const ev of this.parser.push(chunk)) {
+      if (this.waiter && this.waiter(ev)) continue;
+      switch (ev.type) {
+        case "frame": for (const cb of this.frameCbs) cb(ev.frame); break;
+        case "ack": this.stats.txAcks++; break;
+        case "error": this.stats.txErrors++; this.fail(new Error(`slcan ${this.path}: the adapter answered BEL (error) to a frame`)); break;
+        case "garbage": this.stats.garbage++; break;
+        case "reply": if (this.stats.replies.length < 16) this.stats.replies.push(ev.text); break;
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    for (const cb of this.errorCbs) cb(e);
+  }
+
+  private write(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.port.write(Buffer.from(text, "latin1"), (err) => (err ? reject(new Error(`slcan ${this.path}: write failed: ${err.message}`)) : resolve()));
+    });
+  }
+
+  /** Sends a command and waits for '\r' (ok) or BEL (refused). */
+  private async command(cmd: string, timeoutMs: number, belOk = false): Promise<void> {
+    const shown = cmd.replace("\r", "");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { this.waiter = undefined; reject(new Error(`slcan ${this.path}: no reply to '${shown}' within ${timeoutMs} ms — is it an SLCAN adapter?`)); }, timeoutMs);
+      this.waiter = (ev) => {
+        if (ev.type === "ack") { clearTimeout(timer); this.waiter = undefined; resolve(); return true; }
+        if (ev.type === "error") {
+          clearTimeout(timer); this.waiter = undefined;
+          if (belOk) resolve(); else reject(new Error(`slcan ${this.path}: the adapter refused '${shown}' (BEL)`));
+          return true;
+        }
+        return false;
+      };
+      this.write(cmd).catch((e) => { clearTimeout(timer); this.waiter = undefined; reject(e); });
+    });
+  }
+
+  send(f: CanFrame): void {
+    if (this.closed) throw new Error(`slcan ${this.path} is closed`);
+    checkFrame(f);
+    this.port.write(Buffer.from(encodeFrame(f), "latin1"));
+  }
+  onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
+  onError(cb: (e: Error) => void): void { this.errorCbs.push(cb); }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try { await this.command(closeCommand(), 500, true); } catch { /* adapter gone: close the port anyway */ }
+    this.closed = true;
+    if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
+  }
+}
+
+// ---------------------------------------------------------------- mock
+
+export interface RecordedFrame { seq: number; from: string; frame: CanFrame }
+
+/**
+ * An in-memory CAN bus several MockCanBus nodes attach to. Every frame a node
+ * sends is recorded and delivered, in global send order, to every other node
+ * (a CAN bus is a broadcast medium; like SocketCAN without recv_own_msgs, the
+ * sender does not get its own frames). `tamper` can drop, duplicate, alter or
+ * reorder frames for fault tests.
+ */
+export class MockCanNetwork {
+  readonly frames: RecordedFrame[] = [];
+  private buses: MockCanBus[] = [];
+  private queue: { from: MockCanBus; frame: CanFrame }[] = [];
+  private scheduled = false;
+  private seq = 0;
+  tamper?: (frame: CanFrame, from: string) => CanFrame[];
+
+  attach(name = `mock${this.buses.length}`): MockCanBus {
+    const b = new MockCanBus(name, this);
+    this.buses.push(b);
+    return b;
+  }
+
+  /** @internal */
+  transmit(from: MockCanBus, frame: CanFrame): void {
+    const copy = { ...frame, data: frame.data.slice() };
+    this.frames.push({ seq: this.seq++, from: from.name, frame: copy });
+    const out = this.tamper ? this.tamper(copy, from.name) : [copy];
+    for (const f of out) this.queue.push({ from, frame: f });
+    if (!this.scheduled) { this.scheduled = true; setImmediate(() => this.flush()); }
+  }
+
+  /** @internal */
+  detach(b: MockCanBus): void { this.buses = this.buses.filter((x) => x !== b); }
+
+  /** Resolves once every queued frame has been delivered. */
+  async settle(): Promise<void> {
+    while (this.scheduled || this.queue.length) await new Promise((r) => setImmediate(r));
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    for (const { from, frame } of q) for (const b of this.buses) if (b !== from) b.deliver(frame);
+  }
+}
+
+export class MockCanBus implements CanBus {
+  private cbs: ((f: CanFrame, t?: number) => void)[] = [];
+  private closed = false;
+  constructor(readonly name: string, private net: MockCanNetwork) {}
+  send(f: CanFrame): void {
+    if (this.closed) throw new Error(`mock CAN bus '${this.name}' is closed`);
+    checkFrame(f);
+    this.net.transmit(this, f);
+  }
+  onFrame(cb: (f: CanFrame, t?: number) => void): void { this.cbs.push(cb); }
+  /** @internal */
+  deliver(f: CanFrame): void {
+    if (this.closed) return;
+    const t = nowUs();
+    for (const cb of this.cbs) cb({ ...f, data: f.data.slice() }, t);
+  }
+  async close(): Promise<void> { this.closed = true; this.net.detach(this); }
+}
