@@ -86,6 +86,9 @@ function compiled(build: "release" | "debug"): WebAssembly.Module {
   return m;
 }
 
+// Effect codes as module constants: the decode switch runs once per effect.
+const { AT_FAILED: FX_AT_FAILED, AT_REQUIRED: FX_AT_REQUIRED, BOUND: FX_BOUND, BROADCAST_PASSED: FX_BROADCAST_PASSED, CHECKPOINT: FX_CHECKPOINT, COUNTER: FX_COUNTER, DELIVER: FX_DELIVER, DELIVER_DEVICE: FX_DELIVER_DEVICE, DROP: FX_DROP, FREED: FX_FREED, LOGGED: FX_LOGGED, RECLAIM: FX_RECLAIM, RECOVERED: FX_RECOVERED, REPLAY: FX_REPLAY, REPLAY_DROPPED: FX_REPLAY_DROPPED, RESEND: FX_RESEND, RETIRE: FX_RETIRE, ROLE: FX_ROLE, ROLLBACK: FX_ROLLBACK, SEND: FX_SEND, SUPPRESSED: FX_SUPPRESSED, SUPPRESS_NEXT: FX_SUPPRESS_NEXT, VOIDED: FX_VOIDED } = FX;
+
 const U32 = 0xffffffff;
 /** A core is one WASM32 instance; keep it well inside its 4 GiB address space. */
 export const MAX_CORE_BYTES = 1 << 30;
@@ -220,88 +223,76 @@ export class Core {
   status(): number { return this.x.status(); }
 
   private encodeEvent(ev: CoreEvent, gi: number, slot: number, stageOff: number, out: CoreEffect[]): number {
+    // Hot path: no closures, no allocation besides what the caller handed in.
+    // Word offsets are abi.ts EW (TYPE 0, PID 1, KIND 2, PEER 3, PORT 4, PAY_OFF 5,
+    // PAY_LEN 6, DIRTY 7, INDEX 8, EPOCH 9, SNAP 10, V 11, VEXT 12); test/abi.test.ts checks them.
     const w = this.events;
     const o = slot * EVENT_WORDS;
     w.fill(0, o, o + EVENT_WORDS);
-    const bad = (field: string, what: string): never => {
-      throw new CoreError(`event ${gi} (${ev.type}): ${field} ${what}`, "E_BAD_FIELD", field, gi, out);
-    };
-    const u32 = (field: string, v: unknown, dflt?: number): number => {
-      if (v === undefined && dflt !== undefined) return dflt;
-      if (!isU32(v)) bad(field, `must be an integer in 0..2^32-1, not ${JSON.stringify(v)}`);
-      return v as number;
-    };
-    const kindOf = (field: string, v: unknown): number => {
-      if (typeof v !== "string" || !Object.hasOwn(KIND, v as string)) bad(field, `must be one of act, low, sdw, device, not ${JSON.stringify(v)}`);
-      return KIND[v as Kind];
-    };
-    let used = 0;
-    const payload = (p: unknown) => {
-      if (p === undefined) return;
-      if (!(p instanceof Uint8Array)) bad("payload", "must be a Uint8Array");
-      const b = p as Uint8Array;
-      if (stageOff + b.length > this.stageCap) { used = -1; return; }
-      this.stage.set(b, stageOff);
-      w[o + EW.PAY_OFF] = stageOff;
-      w[o + EW.PAY_LEN] = b.length;
-      used = b.length;
-    };
+    let p: unknown;
     switch (ev.type) {
       case "send":
         w[o] = EV.SEND;
-        w[o + EW.PID] = u32("pid", ev.pid);
-        w[o + EW.KIND] = kindOf("to", ev.to);
-        w[o + EW.PEER] = u32("peer", ev.peer, 0);
-        w[o + EW.PORT] = u32("port", ev.port, 0);
-        payload(ev.payload);
+        w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
+        w[o + 2] = kindOf(ev, gi, out, "to", ev.to);
+        w[o + 3] = u32(ev, gi, out, "peer", ev.peer ?? 0);
+        w[o + 4] = u32(ev, gi, out, "port", ev.port ?? 0);
+        p = ev.payload;
         break;
       case "recv":
         w[o] = EV.RECV;
-        w[o + EW.PID] = u32("pid", ev.pid);
-        w[o + EW.KIND] = kindOf("from", ev.from);
-        w[o + EW.PEER] = u32("peer", ev.peer, 0);
-        w[o + EW.PORT] = u32("port", ev.port, 0);
-        if (ev.dirty !== 0 && ev.dirty !== 1) bad("dirty", `must be 0 or 1, not ${JSON.stringify(ev.dirty)}`);
-        w[o + EW.DIRTY] = ev.dirty;
-        w[o + EW.INDEX] = u32("index", ev.index);
-        w[o + EW.EPOCH] = u32("epoch", ev.epoch, 0) & 15;
-        w[o + EW.SNAP] = u32("snapBytes", ev.snapBytes, 0);
-        payload(ev.payload);
+        w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
+        w[o + 2] = kindOf(ev, gi, out, "from", ev.from);
+        w[o + 3] = u32(ev, gi, out, "peer", ev.peer ?? 0);
+        w[o + 4] = u32(ev, gi, out, "port", ev.port ?? 0);
+        if (ev.dirty !== 0 && ev.dirty !== 1) bad(ev, gi, out, "dirty", `must be 0 or 1, not ${JSON.stringify(ev.dirty)}`);
+        w[o + 7] = ev.dirty;
+        w[o + 8] = u32(ev, gi, out, "index", ev.index);
+        w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch ?? 0) & 15;
+        w[o + 10] = u32(ev, gi, out, "snapBytes", ev.snapBytes ?? 0);
+        p = ev.payload;
         break;
       case "passed-at":
         w[o] = EV.PASSED_AT;
-        w[o + EW.PID] = u32("pid", ev.pid);
-        w[o + EW.V] = u32("v", ev.v);
-        w[o + EW.VEXT] = u32("vext", ev.vext, 0);
-        w[o + EW.EPOCH] = u32("epoch", ev.epoch, 0) & 15;
-        break;
+        w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
+        w[o + 11] = u32(ev, gi, out, "v", ev.v);
+        w[o + 12] = u32(ev, gi, out, "vext", ev.vext ?? 0);
+        w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch ?? 0) & 15;
+        return 0;
       case "at-result":
         w[o] = EV.AT_RESULT;
-        w[o + EW.PID] = u32("pid", ev.pid);
-        if (typeof ev.passed !== "boolean") bad("passed", `must be true or false, not ${JSON.stringify(ev.passed)}`);
-        w[o + EW.V] = ev.passed ? 1 : 0;
-        break;
+        w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
+        if (typeof ev.passed !== "boolean") bad(ev, gi, out, "passed", `must be true or false, not ${JSON.stringify(ev.passed)}`);
+        w[o + 11] = ev.passed ? 1 : 0;
+        return 0;
       case "compensated":
         w[o] = EV.COMPENSATED;
-        w[o + EW.PID] = u32("pid", ev.pid);
-        break;
+        w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
+        return 0;
       case "recover-begin":
         w[o] = EV.RECOVER_BEGIN;
-        break;
+        return 0;
       case "recover-apply":
       case "abort":
         w[o] = ev.type === "abort" ? EV.ABORT : EV.RECOVER_APPLY;
-        w[o + EW.V] = u32("V", ev.V);
-        w[o + EW.VEXT] = u32("Vext", ev.Vext);
-        w[o + EW.EPOCH] = u32("epoch", ev.epoch);
-        break;
+        w[o + 11] = u32(ev, gi, out, "V", ev.V);
+        w[o + 12] = u32(ev, gi, out, "Vext", ev.Vext);
+        w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch);
+        return 0;
       case "commit":
         w[o] = EV.COMMIT;
-        break;
+        return 0;
       default:
-        bad("type", `is not an event type (${JSON.stringify((ev as { type: unknown }).type)}); use send, recv, passed-at, at-result, compensated, recover-begin, recover-apply, abort or commit`);
+        bad(ev, gi, out, "type", `is not an event type (${JSON.stringify((ev as { type: unknown }).type)}); use send, recv, passed-at, at-result, compensated, recover-begin, recover-apply, abort or commit`);
     }
-    return used;
+    if (p === undefined) return 0;
+    if (!(p instanceof Uint8Array)) bad(ev, gi, out, "payload", "must be a Uint8Array");
+    const b = p as Uint8Array;
+    if (stageOff + b.length > this.stageCap) return -1;
+    this.stage.set(b, stageOff);
+    w[o + 5] = stageOff;
+    w[o + 6] = b.length;
+    return b.length;
   }
 
   private refusal(st: number, ev: CoreEvent, gi: number, out: CoreEffect[]): CoreError {
@@ -332,29 +323,29 @@ export class Core {
       const o = i * EFFECT_WORDS;
       const a = f[o + 1], b = f[o + 2], c = f[o + 3], d = f[o + 4], e = f[o + 5], g = f[o + 6], h = f[o + 7], k = f[o + 8];
       switch (f[o]) {
-        case FX.DELIVER: out.push({ type: "deliver", pid: a, event: base + b }); break;
-        case FX.DROP: out.push({ type: "drop", pid: a, event: base + b, reason: DROP_REASON[c] ?? String(c) }); break;
-        case FX.CHECKPOINT: out.push({ type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) }); break;
-        case FX.LOGGED: out.push({ type: "logged", pid: a, log: LOG_NAME[b], index: c, bytes: d }); break;
-        case FX.SEND: out.push({ type: "send", pid: a, event: base + b, header: { kind: "app", dirty: c, index: d, epoch: e, aux: 0 } }); break;
-        case FX.COUNTER: out.push({ type: "counter", counter: COUNTER_NAME[a], value: b }); break;
-        case FX.SUPPRESSED: out.push({ type: "suppressed", pid: a, event: base + b, log: LOG_NAME[c], index: d }); break;
-        case FX.AT_REQUIRED: out.push({ type: "at-required", pid: a, event: base + b }); break;
-        case FX.DELIVER_DEVICE: out.push({ type: "deliver-device", pid: a, event: base + b }); break;
-        case FX.BROADCAST_PASSED: out.push({ type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d }); break;
-        case FX.RECLAIM: out.push({ type: "reclaim", pid: a, checkpoints: b, logEntries: c, bytes: d, dirty: e }); break;
-        case FX.AT_FAILED: out.push({ type: "at-failed", pid: a, event: base + b }); break;
-        case FX.BOUND: out.push({ type: "bound", v: a, vext: b }); break;
-        case FX.ROLLBACK: out.push({ type: "rollback", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), distance: e }); break;
-        case FX.REPLAY: out.push({ type: "replay", pid: a, from: KIND_NAME[b], peer: c, port: d, payload: this.u8.slice(e, e + g), dirty: h, index: k }); break;
-        case FX.RESEND: out.push({ type: "resend", pid: a, log: LOG_NAME[b] as "int" | "ext", peer: c, port: d, payload: this.u8.slice(e, e + g), index: h }); break;
-        case FX.SUPPRESS_NEXT: out.push({ type: "suppress-next", int: a, ext: b }); break;
-        case FX.RETIRE: out.push({ type: "retire", pid: a }); break;
-        case FX.ROLE: out.push({ type: "role", pid: a, role: ROLE_NAME[b] }); break;
-        case FX.FREED: out.push({ type: "freed", pid: a, bytes: b }); break;
-        case FX.REPLAY_DROPPED: out.push({ type: "replay-dropped", pid: a, from: KIND_NAME[b], peer: c, port: d, dirty: e, index: g }); break;
-        case FX.RECOVERED: out.push({ type: "recovered", V: a, Vext: b, epoch: c, reason: d === 2 ? "abort" : "fault", inexact: e === 1 }); break;
-        case FX.VOIDED: out.push({ type: "voided", pid: a, int: b, ext: c }); break;
+        case FX_DELIVER: out.push({ type: "deliver", pid: a, event: base + b }); break;
+        case FX_DROP: out.push({ type: "drop", pid: a, event: base + b, reason: DROP_REASON[c] ?? String(c) }); break;
+        case FX_CHECKPOINT: out.push({ type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) }); break;
+        case FX_LOGGED: out.push({ type: "logged", pid: a, log: LOG_NAME[b], index: c, bytes: d }); break;
+        case FX_SEND: out.push({ type: "send", pid: a, event: base + b, header: { kind: "app", dirty: c, index: d, epoch: e, aux: 0 } }); break;
+        case FX_COUNTER: out.push({ type: "counter", counter: COUNTER_NAME[a], value: b }); break;
+        case FX_SUPPRESSED: out.push({ type: "suppressed", pid: a, event: base + b, log: LOG_NAME[c], index: d }); break;
+        case FX_AT_REQUIRED: out.push({ type: "at-required", pid: a, event: base + b }); break;
+        case FX_DELIVER_DEVICE: out.push({ type: "deliver-device", pid: a, event: base + b }); break;
+        case FX_BROADCAST_PASSED: out.push({ type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d }); break;
+        case FX_RECLAIM: out.push({ type: "reclaim", pid: a, checkpoints: b, logEntries: c, bytes: d, dirty: e }); break;
+        case FX_AT_FAILED: out.push({ type: "at-failed", pid: a, event: base + b }); break;
+        case FX_BOUND: out.push({ type: "bound", v: a, vext: b }); break;
+        case FX_ROLLBACK: out.push({ type: "rollback", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), distance: e }); break;
+        case FX_REPLAY: out.push({ type: "replay", pid: a, from: KIND_NAME[b], peer: c, port: d, payload: this.u8.slice(e, e + g), dirty: h, index: k }); break;
+        case FX_RESEND: out.push({ type: "resend", pid: a, log: LOG_NAME[b] as "int" | "ext", peer: c, port: d, payload: this.u8.slice(e, e + g), index: h }); break;
+        case FX_SUPPRESS_NEXT: out.push({ type: "suppress-next", int: a, ext: b }); break;
+        case FX_RETIRE: out.push({ type: "retire", pid: a }); break;
+        case FX_ROLE: out.push({ type: "role", pid: a, role: ROLE_NAME[b] }); break;
+        case FX_FREED: out.push({ type: "freed", pid: a, bytes: b }); break;
+        case FX_REPLAY_DROPPED: out.push({ type: "replay-dropped", pid: a, from: KIND_NAME[b], peer: c, port: d, dirty: e, index: g }); break;
+        case FX_RECOVERED: out.push({ type: "recovered", V: a, Vext: b, epoch: c, reason: d === 2 ? "abort" : "fault", inexact: e === 1 }); break;
+        case FX_VOIDED: out.push({ type: "voided", pid: a, int: b, ext: c }); break;
         default: throw new Error(`core wrote unknown effect type ${f[o]} (bug)`);
       }
     }
@@ -423,6 +414,18 @@ export class Core {
     const f = (i: number) => this.x.hdrField(i) >>> 0;
     return { kind: HK_NAME[f(0)], dirty: f(1), index: f(2), epoch: f(3), aux: f(4), length: f(5) };
   }
+}
+
+function bad(ev: CoreEvent, gi: number, out: CoreEffect[], field: string, what: string): never {
+  throw new CoreError(`event ${gi} (${ev.type}): ${field} ${what}`, "E_BAD_FIELD", field, gi, out);
+}
+function u32(ev: CoreEvent, gi: number, out: CoreEffect[], field: string, v: unknown): number {
+  if (!isU32(v)) bad(ev, gi, out, field, `must be an integer in 0..2^32-1, not ${JSON.stringify(v)}`);
+  return v as number;
+}
+function kindOf(ev: CoreEvent, gi: number, out: CoreEffect[], field: string, v: unknown): number {
+  if (typeof v !== "string" || !Object.hasOwn(KIND, v)) bad(ev, gi, out, field, `must be one of act, low, sdw, device, not ${JSON.stringify(v)}`);
+  return KIND[v as Kind];
 }
 
 function payloadLen(ev: CoreEvent): number {
