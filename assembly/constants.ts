@@ -118,4 +118,3 @@ export const E_HDR_TRUNCATED: i32 = -32;
 export const E_HDR_OVERFLOW: i32 = -33;
 export const E_HDR_NONCANONICAL: i32 = -34;
 export const E_HDR_DIRTY: i32 = -35;
-export const E_HDR_TRAILING: i32 = -36;
