@@ -282,8 +282,7 @@ describe("constants", () => {
       K.E_ROLE_RECV, K.E_PAYLOAD_RANGE, K.E_BAD_DIRTY, K.E_CKPT_FULL, K.E_LOG_FULL, K.E_SNAPSHOT_TOO_BIG,
       K.E_AT_PENDING, K.E_NO_PENDING_AT, K.E_RECOVERING, K.E_NOT_RECOVERING, K.E_BAD_BOUND, K.E_BAD_EPOCH,
       K.E_NOT_GUARDED, K.E_BAD_VERDICT, K.E_BAD_ROLE, K.E_BAD_CONFIG, K.E_GUARDED, K.E_HDR_EMPTY,
-      K.E_HDR_KIND, K.E_HDR_TRUNCATED, K.E_HDR_OVERFLOW, K.E_HDR_NONCANONICAL, K.E_HDR_DIRTY,
-      K.E_HDR_TRAILING];
+      K.E_HDR_KIND, K.E_HDR_TRUNCATED, K.E_HDR_OVERFLOW, K.E_HDR_NONCANONICAL, K.E_HDR_DIRTY];
     let ok = true;
     for (let i = 0; i < s.length; i++) {
       if (s[i] >= 0) ok = false;
@@ -294,7 +293,7 @@ describe("constants", () => {
     expect(K.E_UNKNOWN_EVENT).toBe(-1);
     expect(K.E_GUARDED).toBe(-22);
     expect(K.E_HDR_EMPTY).toBe(-30);
-    expect(K.E_HDR_TRAILING).toBe(-36);
+    expect(K.E_HDR_DIRTY).toBe(-35);
   });
   it("roles, kinds, logs, rule sets and reasons", () => {
     expect(ROLE_FREE).toBe(0); expect(ROLE_LOW).toBe(1); expect(ROLE_HA).toBe(2);
