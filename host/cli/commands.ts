@@ -41,5 +41,7 @@ export function lazy(summary: string, load: () => Promise<CommandModule>): Comma
 }
 
 export const commands: Record<string, Command> = {
+  candump: lazy('Print the frames on a CAN bus in can-utils candump format (-L: log lines).', () => import('./candump.ts')),
+  cansend: lazy('Send one CAN frame in can-utils cansend syntax (123#DEADBEEF, 1ABCDE01#11.22, 123#R).', () => import('./cansend.ts')),
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
 };

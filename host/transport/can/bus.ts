@@ -17,16 +17,21 @@ export interface CanBus {
   readonly name: string;
   /** Queues one frame for transmission. Throws if the bus is closed or the frame is invalid. */
   send(frame: CanFrame): void;
-  /** Registers the receiver of every frame seen on the bus from other nodes; `timestampUs` when known. */
+  /** Registers the receiver of every frame seen on the bus from other nodes; `timestampUs` (wall clock, µs since the epoch) when the hardware gives one. */
   onFrame(cb: (frame: CanFrame, timestampUs?: number) => void): void;
   /** Reports asynchronous failures (device vanished, adapter error replies). */
   onError?(cb: (err: Error) => void): void;
   close(): Promise<void>;
 }
 
-/** Monotonic microseconds. */
+/** Monotonic microseconds (for timeouts). */
 export function nowUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Wall-clock microseconds since the Unix epoch (for logs). */
+export function wallUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 function checkFrame(f: CanFrame): void {
@@ -306,8 +311,7 @@ export class MockCanBus implements CanBus {
   /** @internal */
   deliver(f: CanFrame): void {
     if (this.closed) return;
-    const t = nowUs();
-    for (const cb of this.cbs) cb({ ...f, data: f.data.slice() }, t);
+    for (const cb of this.cbs) cb({ ...f, data: f.data.slice() });
   }
   async close(): Promise<void> { this.closed = true; this.net.detach(this); }
 }
