@@ -103,6 +103,8 @@ export function setRole(pid: u32, role: u32): i32 {
   p.freeAll();
   p.resetCounters();
   p.fromShadow = 0;
+  p.extOut = 0;
+  p.suppressDev = 0;
   p.role = role;
   return OK;
 }
@@ -136,7 +138,8 @@ export const Q_ROLE: u32 = 0, Q_DIRTY: u32 = 1, Q_PRGT: u32 = 2, Q_LOCAL: u32 = 
   Q_IVREXT: u32 = 5, Q_CKPTS: u32 = 6, Q_INLOG: u32 = 7, Q_OUTINT: u32 = 8, Q_OUTEXT: u32 = 9,
   Q_HELD: u32 = 10, Q_PEAK: u32 = 11, Q_CKPTS_TAKEN: u32 = 12, Q_LOGGED: u32 = 13, Q_AT_PASSED: u32 = 14,
   Q_AT_FAILED: u32 = 15, Q_ROLLBACKS: u32 = 16, Q_LAST_ROLLBACK: u32 = 17, Q_REPLAYED: u32 = 18,
-  Q_RESENT: u32 = 19, Q_PENDING_AT: u32 = 20, Q_FROM_SHADOW: u32 = 21, Q_DELIVERED: u32 = 22;
+  Q_RESENT: u32 = 19, Q_PENDING_AT: u32 = 20, Q_FROM_SHADOW: u32 = 21, Q_DELIVERED: u32 = 22,
+  Q_EXT_OUT: u32 = 23, Q_SUPPRESS_DEV: u32 = 24;
 
 export function query(pid: u32, what: u32): u32 {
   if (pid >= S.maxProcs) return 0xFFFFFFFF;
@@ -165,6 +168,8 @@ export function query(pid: u32, what: u32): u32 {
     case Q_PENDING_AT: return p.pendingAt;
     case Q_FROM_SHADOW: return p.fromShadow;
     case Q_DELIVERED: return p.delivered;
+    case Q_EXT_OUT: return p.extOut;
+    case Q_SUPPRESS_DEV: return p.suppressDev;
   }
   return 0xFFFFFFFF;
 }

@@ -14,6 +14,8 @@ export class Proc {
   atBound: u32 = 0;      // the int bound of the state that produced it (what a pass validates)
   fromShadow: u32 = 0;   // an old version that took over (suppression applies)
   delivered: u32 = 0;    // messages handed to the application (rollback distance)
+  extOut: u32 = 0;       // device messages this process has delivered (output commit)
+  suppressDev: u32 = 0;  // after a rollback: regenerated device messages already delivered
   // statistics, for telemetry and the rehearsal report
   ckptsTaken: u32 = 0;
   logged: u32 = 0;

@@ -94,10 +94,18 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
       p.pendingAt = 1;
       p.atBound = p.local;
       emit(FX_AT_REQUIRED, pid, evi);
+    } else if (p.suppressDev > 0) {
+      // Output commit: a device never sees a message twice. After a rollback the
+      // process regenerates the device messages it had already delivered (same
+      // validated inputs, piecewise determinism): suppress exactly those.
+      p.suppressDev--;
+      p.extOut++;
+      emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
     } else if (p.fromShadow && (takeSuppressExt() || (rules == RULES_PAPER && suppressInt > 0))) {
       // Paper, Section 3.2: suppress internal and external outputs until the int counter reaches iVR.
       emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
     } else {
+      p.extOut++;
       emit(FX_DELIVER_DEVICE, pid, evi);
     }
     return OK;
@@ -174,7 +182,7 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     store<u32>(ck, sdwCounter, R_A3);
     store<u32>(ck, sdwExt, R_FLAGS);
     store<u32>(ck, p.delivered, R_PEER);
-    store<u32>(ck, p.prgt, R_PORT);
+    store<u32>(ck, p.extOut, R_PORT); // device messages out before this checkpoint
   }
   if (logIt) {
     const idx = safe ? mIdx : (paperShadow ? sdwCounter : p.local);
@@ -240,10 +248,21 @@ export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     emit(FX_BROADCAST_PASSED, pid, p.atBound, ve, epoch & 15);
     return OK;
   }
-  // P^ha: its own pass validates its state as it was when it produced the
-  // message: everything up to its local int_mSN_G^low at that time.
+  if (rules == RULES_SAFE) {
+    // Safe: an active process's pass validates nothing. Its output need not reflect
+    // every message it holds (a component that joins inputs buffers a later step's
+    // input while it emits an earlier step), so a pass proves nothing about indexes
+    // its output did not use (docs/protocol.md, gap 4). The message goes out; the
+    // process stays dirty until a cluster pass covers its checkpoints.
+    p.extOut++;
+    emit(FX_DELIVER_DEVICE, pid, evi);
+    return OK;
+  }
+  // P^ha (printed rules): its own pass validates its state as it was when it
+  // produced the message: everything up to its local int_mSN_G^low at that time.
   reclaim(p, p.atBound, 0);
   emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
+  p.extOut++;
   emit(FX_DELIVER_DEVICE, pid, evi);
   noteKnown(p.atBound, 0);
   emit(FX_BROADCAST_PASSED, pid, p.atBound, 0, epoch & 15);

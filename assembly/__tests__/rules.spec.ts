@@ -301,7 +301,25 @@ describe("sending", () => {
     isFx(0, FX_DELIVER_DEVICE, A, 0);
     expect(query(A, Q_PENDING_AT)).toBe(0);
   });
-  it("a dirty P^ha's passed AT frees everything and broadcasts its local index", () => {
+  it("paper: a dirty P^ha's passed AT frees everything and broadcasts its local index", () => {
+    setup(RULES_PAPER);
+    recv(A, KIND_LOW, 1, 1);      // C1
+    recv(A, KIND_LOW, 1, 2);      // folded (prgt 0)
+    recv(A, KIND_ACT, 0, 0);      // clean while dirty: logged
+    expect(send(A, KIND_DEVICE)).toBe(OK);
+    isFx(0, FX_AT_REQUIRED, A, 0);
+    refused(send(A, KIND_DEVICE), E_AT_PENDING);
+    expect(atResult(A, 1)).toBe(OK);
+    expect(nfx).toBe(3);
+    isFx(0, FX_RECLAIM, A, 1, 1);
+    expect(fx(0, 5)).toBe(0);
+    isFx(1, FX_DELIVER_DEVICE, A, 0);
+    isFx(2, FX_BROADCAST_PASSED, A, 2, 0, 0);
+    expect(query(A, Q_DIRTY)).toBe(0);
+    expect(query(A, Q_HELD)).toBe(0);
+    expect(global(G_KNOWN_V)).toBe(2);
+  });
+  it("safe: a dirty P^ha's passed AT delivers the message and validates nothing (gap 4)", () => {
     setup(RULES_SAFE);
     recv(A, KIND_LOW, 1, 1);
     recv(A, KIND_LOW, 1, 2);
@@ -310,14 +328,12 @@ describe("sending", () => {
     isFx(0, FX_AT_REQUIRED, A, 0);
     refused(send(A, KIND_DEVICE), E_AT_PENDING);
     expect(atResult(A, 1)).toBe(OK);
-    expect(nfx).toBe(3);
-    isFx(0, FX_RECLAIM, A, 2, 1, 24);
-    expect(fx(0, 5)).toBe(0);
-    isFx(1, FX_DELIVER_DEVICE, A, 0);
-    isFx(2, FX_BROADCAST_PASSED, A, 2, 0, 0);
-    expect(query(A, Q_DIRTY)).toBe(0);
-    expect(query(A, Q_HELD)).toBe(0);
-    expect(global(G_KNOWN_V)).toBe(2);
+    expect(nfx).toBe(1);
+    isFx(0, FX_DELIVER_DEVICE, A, 0);
+    expect(query(A, Q_DIRTY)).toBe(1);
+    expect(query(A, Q_CKPTS)).toBe(2);
+    expect(query(A, Q_PENDING_AT)).toBe(0);
+    expect(global(G_KNOWN_V)).toBe(0);
   });
   it("P^ha to G_act sets prgt to its dirty bit; to G_low it leaves prgt alone", () => {
     setup(RULES_PAPER);
@@ -582,13 +598,14 @@ describe("AT bound and the folded rule set (core changes in the working tree)", 
     isFx(2, FX_BROADCAST_PASSED, L, 1, 1, 0);
     expect(global(G_KNOWN_V)).toBe(1);
   });
-  it("P^ha's pass reclaims up to its local index at request time; later contamination stays", () => {
-    setup(RULES_SAFE);
+  it("paper: P^ha's pass reclaims up to its local index at request time; later contamination stays", () => {
+    setup(RULES_PAPER);
     recv(A, KIND_LOW, 1, 1);
+    send(A, KIND_ACT);            // prgt = 1: the next rise checkpoints under the printed rules too
     send(A, KIND_DEVICE);
     recv(A, KIND_LOW, 1, 2);      // arrives before the verdict
     expect(atResult(A, 1)).toBe(OK);
-    isFx(0, FX_RECLAIM, A, 1, 0, 8);
+    isFx(0, FX_RECLAIM, A, 1, 0);
     expect(fx(0, 5)).toBe(1);
     isFx(2, FX_BROADCAST_PASSED, A, 1, 0, 0);
     expect(query(A, Q_DIRTY)).toBe(1);

@@ -80,6 +80,7 @@ export const Q = {
   role: 0, dirty: 1, prgt: 2, local: 3, iVR: 4, iVRext: 5, ckpts: 6, inLog: 7, outInt: 8, outExt: 9,
   held: 10, peak: 11, ckptsTaken: 12, logged: 13, atPassed: 14, atFailed: 15, rollbacks: 16,
   lastRollback: 17, replayed: 18, resent: 19, pendingAt: 20, fromShadow: 21, delivered: 22,
+  extOut: 23, suppressDev: 24,
 } as const;
 export const G = {
   guarded: 0, recovering: 1, epoch: 2, low: 3, lowExt: 4, sdw: 5, sdwExt: 6, suppressInt: 7,

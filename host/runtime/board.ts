@@ -373,6 +373,8 @@ export class Board {
     } finally {
       this.busy = false;
     }
+    this.maybeCommit();
+    if (this.outbox.length && !this.recovering && !this.stalled) this.flush();
   }
 
   private submitSends(evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
@@ -506,10 +508,21 @@ export class Board {
     if (!this.guarded || this.node !== this.opts.coordinator || !this.opts.commit) return;
     this.passedSeen++;
     if (this.passedSeen >= this.opts.commit.afterPassed && !this.commitSent && !this.round) {
+      // Not here: a pass can arrive in the middle of a batch of sends whose effects
+      // the core decided under guarded operation. Commit once the batch is done.
       this.commitSent = true;
-      this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "control", dirty: 0, index: CTRL_COMMIT, epoch: this.epoch }));
-      this.onCommit();
+      this.commitPending = true;
+      if (!this.busy) this.maybeCommit();
     }
+  }
+
+  private commitPending = false;
+  private maybeCommit(): void {
+    if (!this.commitPending || this.busy) return;
+    this.commitPending = false;
+    if (!this.guarded || this.round || this.recovering || this.stalled) return;
+    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "control", dirty: 0, index: CTRL_COMMIT, epoch: this.epoch }));
+    this.onCommit();
   }
 
   private onCommit(): void {
