@@ -4,7 +4,7 @@
 // Runs the same random cases (same seeds) under the three rule sets — "paper"
 // (Figures 2-4 as printed), "safe" and "folded" (docs: protocol notes, gap 1 and
 // gap 2) — on the fake system (both placements) and on N generated mesh shapes
-// (test/support/mesh-system.ts), through the real core and board runtime, and
+// (host/sim/mesh-system.ts), through the real core and board runtime, and
 // writes docs/evidence-rules.md.
 //
 // The oracles are those of host/sim/property.ts check(), with one change for
@@ -22,7 +22,7 @@ import { fakeSystem } from "../host/sim/fake-system.ts";
 import { randomCase, reference, reproduce, type Case } from "../host/sim/property.ts";
 import { Rng } from "../host/sim/rng.ts";
 import { compareDevices, runTestbed, type DeviceRecord, type RunResult, type TestbedSystem } from "../host/sim/testbed.ts";
-import { describeShape, meshSystem } from "../test/support/mesh-system.ts";
+import { describeShape, meshSystem } from "../host/sim/mesh-system.ts";
 
 const RULES: Rules[] = ["paper", "safe", "folded"];
 const KINDS = ["unvalidated-influence", "loss", "duplicate", "device equivalence", "memory", "undetected"] as const;
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     out: { type: "string" }, "no-shrink": { type: "boolean" }, repro: { type: "string" }, seed: { type: "string" },
   },
 });
-const CASES = Number(args.cases ?? 120);
+const CASES = Number(args.cases ?? 75);
 const MESHES = Number(args.meshes ?? 8);
 const MAX_STEPS = Number(args["max-steps"] ?? 80);
 const BASE_SEED = Number(args.seed ?? 1);
@@ -54,13 +54,13 @@ function systemByName(name: string): Sys {
     const sys = fakeSystem({ placement: name === "fake" ? "3boards" : "2boards" });
     return { name, label: name === "fake" ? "fake-system, 3 boards" : "fake-system, 2 boards", sys, faultComps: ["estimator", "controller"], multiFed: false };
   }
-  const m = /^mesh-(\d+)$/.exec(name);
+  const m = /^(mesh|meshc)-(\d+)$/.exec(name);
   if (!m) throw new Error(`unknown system '${name}'`);
-  const sys = meshSystem(Number(m[1]));
+  const sys = meshSystem(Number(m[2]), { fault: m[1] === "meshc" ? "cluster" : "member" });
   const feeders = new Map<string, number>();
   for (const w of sys.spec.wires) if ("device" in w.to) feeders.set(w.to.device, (feeders.get(w.to.device) ?? 0) + 1);
   return {
-    name, label: describeShape(sys.shape), sys, faultComps: sys.plan.upgrades.map((u) => u.name),
+    name, label: describeShape(sys.shape) + (m[1] === "meshc" ? " [cluster-wide fault]" : ""), sys, faultComps: sys.plan.upgrades.map((u) => u.name),
     multiFed: [...feeders.values()].some((n) => n > 1),
   };
 }
@@ -137,6 +137,109 @@ function verdict(s: Sys, c: Case): Verdict {
   return { ok: problems.length === 0, problems, kinds: new Set(problems.map(kindOf)), result, stale };
 }
 
+// ---- diagnosis of a failing run: which passed ATs validated a faulty cluster message -----
+// Wraps every component so the script knows, for each device output, the highest
+// cluster index its computation actually consumed ("true taint"), and reads the
+// faulty (NaN) cluster messages off the link. A passed AT(v) is then
+//  - "buffered": v covers a faulty index but the tested output consumed nothing at or
+//    above it (the AT bound = the process's local int_mSN counts inputs still waiting
+//    in the component's join buffer, which the tested output does not reflect);
+//  - "non-monotone": the tested output did consume an index at or above the first faulty
+//    one and was finite (a good cluster message above a bad one: the persistent-fault
+//    model does not hold, e.g. a fault in a downstream member, or sends reordered);
+//  - "member": a cluster member's own pass whose bound covers a faulty index.
+interface Diagnosis { badIndex: number; buffered: number; nonMonotone: number; member: number; example?: string }
+const FLAG_NEW = 2;
+function nanIn(payload: Uint8Array): boolean {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  for (let o = 4; o + 8 <= payload.length; o += 8) if (Number.isNaN(dv.getFloat64(o, true))) return true;
+  return false;
+}
+function diagnose(s: Sys, c: Case): Diagnosis {
+  const spec = s.sys.spec;
+  const members = new Set(s.sys.plan.upgrades.map((u) => u.name));
+  let cur: { wire: number; step: number; index: number; flags: number } | null = null;
+  const outTaint = new Map<string, number>(); // `${comp}.${port}.${step}` -> true taint of that output
+  const lastDev = new Map<string, { step: number; taint: number }>();
+  let badIndex = Infinity;
+  const passes: { comp: string; gen: string; v: number; tested?: { step: number; taint: number } }[] = [];
+  const wrap = (v: import("../host/runtime/app.ts").ComponentVersion): import("../host/runtime/app.ts").ComponentVersion => ({
+    ...v,
+    create(onSend) {
+      const comp = v.name;
+      const isMember = members.has(comp);
+      const byStep = new Map<number, number>();
+      let state = 0;
+      const outPorts = new Map(v.ports.filter((p) => p.dir === "out").map((p) => [p.port, p.name]));
+      const inPorts = new Map(v.ports.filter((p) => p.dir === "in").map((p) => [p.port, p.name]));
+      let lastStep = 0;
+      const app = v.create((port, bytes) => {
+        const k = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+        if (k > lastStep) {
+          for (const [j, t] of byStep) if (j <= k) { state = Math.max(state, t); byStep.delete(j); }
+          lastStep = k;
+        }
+        const name = outPorts.get(port)!;
+        outTaint.set(`${comp}.${name}.${k}`, state);
+        if (!isMember && spec.wires.some((w) => !("device" in w.from) && w.from.comp === comp && w.from.port === name && "device" in w.to)) {
+          lastDev.set(comp, { step: k, taint: state });
+        }
+        onSend(port, bytes);
+      });
+      return {
+        ...app,
+        handle(port, bytes) {
+          const step = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+          const pname = inPorts.get(port);
+          let t = 0;
+          if (cur && cur.step === step) {
+            const w = spec.wires[cur.wire];
+            if (w && !("device" in w.to) && w.to.comp === comp && w.to.port === pname && !("device" in w.from)) {
+              t = cur.flags & FLAG_NEW ? (members.has(w.to.comp) ? 0 : cur.index) : outTaint.get(`${w.from.comp}.${w.from.port}.${step}`) ?? 0;
+            }
+          }
+          byStep.set(step, Math.max(byStep.get(step) ?? 0, t));
+          app.handle(port, bytes);
+        },
+        snapshotSize: () => app.snapshotSize(),
+        snapshotInto: (d) => app.snapshotInto(d),
+        restoreFrom: (src) => app.restoreFrom(src),
+        injectFault: app.injectFault,
+      };
+    },
+  });
+  const sys: TestbedSystem = {
+    ...s.sys,
+    spec: { ...spec, components: Object.fromEntries(Object.entries(spec.components).map(([k, v]) => [k, wrap(v)])) },
+    plan: { upgrades: s.sys.plan.upgrades.map(wrap) },
+  };
+  runTestbed(sys, {
+    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter,
+    onEvent(e) {
+      if (e.type === "passed-at") passes.push({ comp: e.comp as string, gen: e.gen as string, v: e.v as number, tested: lastDev.get(e.comp as string) });
+    },
+    tap(_t, _src, _dst, frame) {
+      cur = null;
+      const h = decoder.decodeHeader(frame);
+      if (h.kind !== "app") return;
+      const body = frame.subarray(h.length);
+      const payload = body.subarray(2);
+      cur = { wire: body[0], flags: body[1], index: h.index, step: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) };
+      const w = spec.wires[body[0]];
+      if (body[1] & FLAG_NEW && w && !("device" in w.to) && !members.has(w.to.comp) && nanIn(payload)) badIndex = Math.min(badIndex, h.index);
+    },
+  });
+  const d: Diagnosis = { badIndex: Number.isFinite(badIndex) ? badIndex : -1, buffered: 0, nonMonotone: 0, member: 0 };
+  for (const p of passes) {
+    if (p.v < badIndex) continue;
+    if (p.gen === "new") { d.member++; d.example ??= `${p.comp}(new) passed AT(${p.v}) >= first faulty index ${badIndex}`; continue; }
+    if (!p.tested) continue;
+    if (p.tested.taint < badIndex) { d.buffered++; d.example ??= `${p.comp} passed AT(${p.v}) on its step-${p.tested.step} output, which consumed cluster indexes <= ${p.tested.taint} only; first faulty index ${badIndex}`; }
+    else { d.nonMonotone++; d.example ??= `${p.comp} passed AT(${p.v}) on a finite step-${p.tested.step} output that consumed index ${p.tested.taint} >= first faulty index ${badIndex}`; }
+  }
+  return d;
+}
+
 /** Smallest step count (>= the fault step) that still shows the same problem kind. */
 function shrinkFor(s: Sys, c: Case, kind: string): Case {
   for (let steps = Math.max(1, c.fault?.step ?? 1); steps < c.steps; steps++) {
@@ -161,6 +264,7 @@ if (args.repro) {
   console.log(`rules ${c.rules}, ended ${v.result.ended}, checkpoints ${v.result.checkpoints}, dirty receipts ${v.result.dirtyReceipts}`);
   console.log(`stale-epoch app frames delivered: ${v.stale.app} (dirty above V=${v.stale.V}: ${v.stale.dirtyAboveV}, dirty <= V: ${v.stale.dirtyAtOrBelowV}, clean: ${v.stale.clean}; dropped as stale-contaminated: ${v.stale.droppedStale})`);
   console.log(v.ok ? "all oracles hold" : `problems:\n  ${v.problems.join("\n  ")}`);
+  if (!v.ok) console.log("diagnosis:", JSON.stringify(diagnose(s, c)));
   process.exit(v.ok ? 0 : 1);
 }
 
@@ -174,16 +278,21 @@ interface Tally {
   failNoStaleKinds: Record<string, number>;
   first: Record<string, Case>;       // first failing case per kind
   wallMs: number;
+  failHarmful: number;               // failing runs where a passed AT covered a faulty index it had not tested
+  soundKinds: Record<string, number>; // kinds among the other failing runs
+  firstSound: Record<string, Case>;
 }
 const newTally = (): Tally => ({
   cases: 0, failing: 0, byKind: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0, rollbackSum: 0, rollbacks: 0, logged: 0,
   recoveries: 0, staleRuns: 0, failStale: 0, failNoStale: 0, failStaleDirtyAboveV: 0, failNoStaleKinds: {}, first: {}, wallMs: 0,
+  failHarmful: 0, soundKinds: {}, firstSound: {},
 });
 
 const systems: Sys[] = [systemByName("fake"), systemByName("fake-2boards")];
 for (let i = 0; i < MESHES; i++) systems.push(systemByName(`mesh-${BASE_SEED + i}`));
+for (let i = 0; i < MESHES; i++) if (systemByName(`mesh-${BASE_SEED + i}`).sys.plan.upgrades.length > 1) systems.push(systemByName(`meshc-${BASE_SEED + i}`));
 
-const fixedFailures: { system: Sys; c: Case; kinds: string[] }[] = [];
+const fixedFailures: { system: Sys; c: Case; kinds: string[]; diag: Diagnosis }[] = [];
 const t0 = performance.now();
 const tallies = new Map<string, Tally>(); // `${system}/${rules}`
 console.log(`compare-rules: ${CASES} cases x ${systems.length} systems x ${RULES.length} rule sets (max ${MAX_STEPS} steps)`);
@@ -219,7 +328,12 @@ for (const [si, s] of systems.entries()) {
           for (const k of v.kinds) tl.failNoStaleKinds[k] = (tl.failNoStaleKinds[k] ?? 0) + 1;
         }
         if (v.stale.dirtyAboveV > 0) tl.failStaleDirtyAboveV++;
-        if (rules !== "paper") fixedFailures.push({ system: s, c, kinds: [...v.kinds] });
+        const diag = diagnose(s, c);
+        const harmful = diag.buffered + diag.nonMonotone + diag.member > 0;
+        if (harmful) tl.failHarmful++;
+        else for (const k of v.kinds) tl.soundKinds[k] = (tl.soundKinds[k] ?? 0) + 1;
+        if (!harmful) tl.firstSound[[...v.kinds].sort().join("+")] ??= c;
+        if (rules !== "paper") fixedFailures.push({ system: s, c, kinds: [...v.kinds], diag });
       }
       if ((i + 1) % 20 === 0 || i + 1 === CASES) process.stderr.write(`\r  ${rules.padEnd(6)} ${i + 1}/${CASES}`);
     }
@@ -271,6 +385,20 @@ L.push("Checkpoints per dirty receipt = result.checkpoints / result.dirtyReceipt
   "Max rollback is the largest number of delivered messages undone by one process rollback; mean is over processes that rolled back. " +
   "Receiver-log entries = sum of ProcReport.logged (the paper's shadows count their logged inputs only).", "");
 
+L.push("## Mechanisms found (read with the tables below)", "");
+L.push("- *buffered* AT bound (all three rule sets): a G_act process that joins inputs can hold a later step's cluster message in its join buffer " +
+  "while it emits an earlier step's output. Its AT bound is its local int_mSN_G^low, which counts the buffered message, so a pass validates a faulty " +
+  "index the tested output never consumed; the process turns clean and its next (NaN) output reaches a device with no AT, and V is poisoned. " +
+  "The fake system cannot show it (its joins are fed in step order); the `unvalidated-influence` oracle cannot either (it uses the same bound).", "");
+L.push("- *non-monotone* indexes (all rule sets): with a per-member fault in a 2-member cluster (mesh-*), a good message of the healthy member gets a higher " +
+  "index than a bad one of the faulted member, and ATs on outputs that consumed it pass. This is the limit of the persistent-fault model; meshc-* " +
+  "(cluster-wide, time-based fault) satisfies the model and leaves mostly the buffered cases.", "");
+L.push("- commit inside a flush (board runtime, all rule sets): a member's own passed AT can reach the commit threshold in the middle of a core batch; " +
+  "a retired shadow's link message queued in the same batch is then sent unflagged and delivered to the promoted new version (duplicate step, old " +
+  "interface layout read as the new one). Needs a member that outputs to a device and to the changed link in one step.", "");
+L.push("- folded only: the rollback target can be a checkpoint whose own trigger index is <= V (it survived passed ATs because a higher index was folded " +
+  "into its interval). Triggers are never logged, so that validated message is lost after the rollback.", "");
+
 L.push("## Systems", "");
 L.push("| system | shape |", "|---|---|");
 for (const s of systems) L.push(`| ${s.name} | ${s.label.replace(/\|/g, "\\|")}${s.multiFed ? " (multi-fed device: per-feeder equivalence)" : ""} |`);
@@ -292,12 +420,16 @@ const sum = (ts: Tally[]): Tally => {
     o.failStaleDirtyAboveV += t.failStaleDirtyAboveV;
     for (const [k, n] of Object.entries(t.byKind)) o.byKind[k] = (o.byKind[k] ?? 0) + n;
     for (const [k, n] of Object.entries(t.failNoStaleKinds)) o.failNoStaleKinds[k] = (o.failNoStaleKinds[k] ?? 0) + n;
+    o.failHarmful += t.failHarmful;
+    for (const [k, n] of Object.entries(t.soundKinds)) o.soundKinds[k] = (o.soundKinds[k] ?? 0) + n;
+    for (const [k, c] of Object.entries(t.firstSound)) o.firstSound[k] ??= c;
   }
   return o;
 };
 const groups: { label: string; systems: Sys[] }[] = [
   { label: "fake (both placements)", systems: systems.filter((s) => s.name.startsWith("fake")) },
-  { label: `mesh (${MESHES} shapes)`, systems: systems.filter((s) => s.name.startsWith("mesh")) },
+  { label: `mesh (${MESHES} shapes, per-member fault)`, systems: systems.filter((s) => s.name.startsWith("mesh-")) },
+  { label: "meshc (2-member shapes, cluster-wide fault)", systems: systems.filter((s) => s.name.startsWith("meshc-")) },
   { label: "all", systems },
 ];
 
@@ -328,13 +460,49 @@ for (const g of [...groups, ...systems.map((s) => ({ label: s.name, systems: [s]
 }
 L.push("");
 
+L.push("## Failures with and without an unsound passed AT", "");
+L.push("Every failing run is re-run with instrumented components (diagnose() in the script) to find passed ATs whose bound covered the first faulty (NaN) " +
+  "cluster index although the tested output had not consumed it (*buffered*), or had consumed a higher, good index (*non-monotone*), or a member's own pass " +
+  "covering it. Such a pass makes every later decision start from a wrong validated bound, so the rule sets cannot be told apart in those runs. " +
+  "The last columns count the failing runs with no such pass: there the failure is the rule set's own.", "");
+L.push("| systems | rules | failing | with an unsound pass | without | kinds without an unsound pass |", "|---|---|---|---|---|---|");
+for (const g of [...groups, ...systems.map((s) => ({ label: s.name, systems: [s] }))]) {
+  for (const rules of RULES) {
+    const t = sum(g.systems.map((s) => tallies.get(`${s.name}/${rules}`)!));
+    if (!t.failing && g.systems.length === 1) continue;
+    const sk = Object.entries(t.soundKinds).map(([k, n]) => `${k} ${n}`).join(", ") || "-";
+    L.push(`| ${g.label} | ${rules} | ${t.failing} | ${t.failHarmful} | ${t.failing - t.failHarmful} | ${sk} |`);
+  }
+}
+L.push("");
+L.push("First failing case per rule set and kind set, among runs without an unsound pass:", "");
+for (const rules of RULES) {
+  const t = sum(systems.map((s) => tallies.get(`${s.name}/${rules}`)!));
+  for (const [k, c] of Object.entries(t.firstSound)) L.push(`- ${rules}, ${k}: \`npm run compare:rules -- --repro '${JSON.stringify(c)}'\``);
+}
+L.push("");
+
 L.push("## Every failure under safe or folded", "");
 if (!fixedFailures.length) L.push("None.");
 else {
-  L.push("| rules | system | cluster | fault | steps | kinds | case |", "|---|---|---|---|---|---|---|");
+  L.push("Diagnosis columns (see diagnose() in the script): passed ATs whose bound covered the first faulty cluster index, split into " +
+    "*buffered* (the tested output consumed only lower indexes: the bound counted inputs still waiting in the join buffer), " +
+    "*non-monotone* (the tested output consumed an index >= the first faulty one and was finite: a good cluster message above a bad one) and " +
+    "*member* (a cluster member's own pass, bound = the shared counter).", "");
+  const cls = (d: Diagnosis) => d.buffered ? "buffered" : d.nonMonotone ? "non-monotone" : d.member ? "member" : "none";
+  const tallyBy = new Map<string, number>();
+  for (const f of fixedFailures) {
+    const k = `${f.c.rules} | ${f.kinds.join(", ")} | ${cls(f.diag)}`;
+    tallyBy.set(k, (tallyBy.get(k) ?? 0) + 1);
+  }
+  L.push("| rules | kinds | first cause found | failures |", "|---|---|---|---|");
+  for (const [k, n] of [...tallyBy].sort()) L.push(`| ${k} | ${n} |`);
+  L.push("");
+  L.push("| rules | system | cluster | fault | steps | kinds | first faulty index | buffered | non-monotone | member | example | case |", "|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const f of fixedFailures) {
     const members = f.system.sys.plan.upgrades.map((u) => u.name).join(",");
-    L.push(`| ${f.c.rules} | ${f.system.name} | {${members}} | ${f.c.fault ? `${f.c.fault.comp}@${f.c.fault.step}` : "none"} | ${f.c.steps} | ${f.kinds.join(", ")} | \`${JSON.stringify(f.c)}\` |`);
+    const d = f.diag;
+    L.push(`| ${f.c.rules} | ${f.system.name} | {${members}} | ${f.c.fault ? `${f.c.fault.comp}@${f.c.fault.step}` : "none"} | ${f.c.steps} | ${f.kinds.join(", ")} | ${d.badIndex} | ${d.buffered} | ${d.nonMonotone} | ${d.member} | ${d.example ?? "-"} | \`${JSON.stringify(f.c)}\` |`);
   }
 }
 L.push("");

@@ -3,7 +3,7 @@
 // partial file per image, fsynced, so an interrupted upload resumes where it
 // stopped). Both are sans-I/O: they take frames and the time, and return frames.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { M, Reader, Writer, frame, MgmtError } from "./mgmt.ts";
@@ -105,7 +105,11 @@ export class UploadReceiver {
   readonly dropped: Record<string, number> = {};
   private cur: { id: Uint8Array; size: number; path: string; have: number; fd: number; sinceSync: number } | null = null;
 
-  constructor(private dir: string, private maxSize: number, private accept: (image: Uint8Array) => Verdict) {
+  /**
+   * @param maxPartials partial uploads kept on disk for resumption; a query for
+   *   another image evicts the oldest, so a peer cannot fill the disk with them.
+   */
+  constructor(private dir: string, private maxSize: number, private accept: (image: Uint8Array) => Verdict, private maxPartials = 2) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -176,9 +180,19 @@ export class UploadReceiver {
     if (this.cur && hex(this.cur.id) === hex(id)) return;
     if (this.cur) { closeSync(this.cur.fd); this.cur = null; }
     const path = join(this.dir, `${hex(id)}.part`);
+    if (!existsSync(path)) this.evict(this.maxPartials - 1);
     const have = existsSync(path) ? Math.min(statSync(path).size, size) : 0;
     const fd = openSync(path, existsSync(path) ? "r+" : "w+");
     this.cur = { id, size, path, have, fd, sinceSync: 0 };
+  }
+
+  private evict(keep: number): void {
+    const parts = readdirSync(this.dir).filter((f) => f.endsWith(".part"))
+      .map((f) => ({ f, t: statSync(join(this.dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
+    for (const p of parts.slice(Math.max(0, keep))) {
+      unlinkSync(join(this.dir, p.f));
+      this.drop("evicted-partial");
+    }
   }
 
   close(): void { if (this.cur) { closeSync(this.cur.fd); this.cur = null; } }

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import { htmlReport, summarize, textReport } from "../report/rehearsal.ts";
-import { loadSystemByName, SYSTEMS } from "../sim/systems.ts";
+import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
 import { PlanError } from "../runtime/system.ts";
 import type { Rules } from "../core/core.ts";
 
@@ -28,7 +28,8 @@ Options:
                         see docs/protocol.md
   --commit-after N      commit automatically after N passed ATs with no failure
   --latency MIN..MAX    link latency range in microseconds (default 50..2000)
-  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} (default demo)
+  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N (default demo;
+                        mesh-N are generated topologies, see docs/evidence-rules.md)
   --config FILE         a system file in examples/system.json's format (versions, the
                         upgrade plan, links, optional boards) built from examples/ components
   --trace FILE          write JSON Lines: every device delivery as
@@ -71,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
-  if (!Object.hasOwn(SYSTEMS, sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}`);
+  if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N`);
   let sys;
   try {
     if (values.config) {

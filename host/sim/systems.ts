@@ -8,8 +8,15 @@ export const SYSTEMS: Record<string, () => Promise<TestbedSystem>> = {
   "fake-2boards": async () => (await import("./fake-system.ts")).fakeSystem({ placement: "2boards" }),
 };
 
+/** Generated topologies: mesh-N (fault in one member), meshc-N (cluster-wide fault). */
+export const MESH = /^(meshc?)-(\d+)$/;
+
+export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name); }
+
 export async function loadSystemByName(name: string): Promise<TestbedSystem> {
+  const m = MESH.exec(name);
+  if (m) return (await import("./mesh-system.ts")).meshSystem(Number(m[2]), { fault: m[1] === "meshc" ? "cluster" : "member" });
   const f = SYSTEMS[name];
-  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}`);
+  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N`);
   return f();
 }

@@ -3,6 +3,7 @@
 // vanishes (cable pulled, USB adapter reset), is reported with its path and what
 // to do; the transport keeps its state, queues what is sent meanwhile (bounded),
 // and reopens the device with exponential backoff until it returns.
+import { write as fsWrite } from "node:fs";
 import { SerialPort } from "serialport";
 import { ByteLinkTransport } from "./stream.ts";
 import type { LinkOptions } from "./framing/link.ts";
@@ -102,7 +103,8 @@ export class SerialTransport extends ByteLinkTransport {
   private attempt(): void {
     this.retryTimer = null;
     if (this.closed) return;
-    const create = this.opts.createPort ?? ((o) => new SerialPort({ ...o, autoOpen: false }) as unknown as SerialPortLike);
+    const create = this.opts.createPort ??
+      ((o) => new SerialPort({ ...o, autoOpen: false, binding: PollFreeWriteBinding } as ConstructorParameters<typeof SerialPort>[0]) as unknown as SerialPortLike);
     let port: SerialPortLike;
     try {
       port = create({ path: this.path, baudRate: this.opts.baudRate });
@@ -161,7 +163,7 @@ export class SerialTransport extends ByteLinkTransport {
   }
 
   private lost(err: (Error & { disconnected?: boolean }) | null): void {
-    this.port?.removeAllListeners();
+    this.detach(this.port);
     this.port = null;
     this.generation++;
     // writes the OS had not taken yet go out again after the reconnect
@@ -193,10 +195,18 @@ export class SerialTransport extends ByteLinkTransport {
     const port = this.port!;
     const gen = this.generation;
     if (track) this.inflight.push(bytes);
+    this.counters.wireBytesOut += bytes.length;
     port.write(bytes, (err) => {
       if (gen !== this.generation || !track) return;
       if (!err) this.inflight.shift(); // the OS has it; written in order
     });
+  }
+
+  /** Stops listening to a port we are done with (bindings may still report errors as it closes). */
+  private detach(port: SerialPortLike | null): void {
+    if (!port) return;
+    port.removeAllListeners();
+    port.on("error", () => {});
   }
 
   /** Writes raw bytes, bypassing framing (diagnostics, fault injection in tests). */
@@ -210,9 +220,65 @@ export class SerialTransport extends ByteLinkTransport {
     if (!port) return;
     await new Promise<void>((res) => { port.drain(() => res()); setTimeout(res, 500).unref(); });
     this.generation++;
-    port.removeAllListeners();
+    this.detach(port);
     this.port = null;
     await new Promise<void>((res) => port.close(() => res()));
     this.emit("close");
   }
 }
+
+// ---- workaround: @serialport/bindings-cpp 13 can hang a write forever ------------
+// Its Poller::poll() ORs the new interest into `events` but calls uv_poll_start()
+// with only the new flag, so when a write hits EAGAIN (the OS transmit buffer is
+// full: any bulk transfer on a real UART) and a read then re-arms "readable", the
+// "writable" interest is lost and the write never completes unless more bytes
+// arrive. Seen on PTYs with a 64 KiB transfer. This binding is the stock one
+// with writes done by a loop that retries EAGAIN on a short timer instead of the
+// poller; reads, open, close and the rest are unchanged.
+
+type Binding = typeof SerialPort.binding;
+type PortBinding = Awaited<ReturnType<Binding["open"]>> & { fd?: number | null; writeOperation?: Promise<void> | null };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const writeSome = (fd: number, b: Buffer, off: number) =>
+  new Promise<number>((res, rej) => fsWrite(fd, b, off, b.length - off, null, (e, n) => (e ? rej(e) : res(n))));
+
+async function writeAll(port: PortBinding, buffer: Buffer): Promise<void> {
+  let off = 0;
+  let wait = 1;
+  while (off < buffer.length) {
+    if (!port.isOpen || port.fd == null) throw new Error("Port is not open");
+    try {
+      off += await writeSome(port.fd, buffer, off);
+      wait = 1;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { disconnect?: boolean };
+      if (err.code === "EAGAIN" || err.code === "EWOULDBLOCK" || err.code === "EINTR") {
+        await sleep(wait);
+        wait = Math.min(wait * 2, 16);
+        continue;
+      }
+      if (["EBADF", "ENXIO", "EIO", "UNKNOWN"].includes(err.code ?? "") || err.errno === -1) err.disconnect = true;
+      throw err;
+    }
+  }
+}
+
+const Base = SerialPort.binding;
+export const PollFreeWriteBinding: Binding = {
+  ...Base,
+  list: () => Base.list(),
+  async open(options: Parameters<Binding["open"]>[0]) {
+    const port = (await Base.open(options as never)) as PortBinding;
+    if (typeof port.fd === "number") {
+      port.write = function (this: PortBinding, buffer: Buffer) {
+        if (!this.isOpen) return Promise.reject(new Error("Port is not open"));
+        const op: Promise<void> = (buffer.length === 0 ? Promise.resolve() : writeAll(this, buffer))
+          .finally(() => { if (this.writeOperation === op) this.writeOperation = null; });
+        this.writeOperation = op;
+        return op;
+      };
+    }
+    return port;
+  },
+} as Binding;

@@ -8,7 +8,7 @@ import { FrameLink, type LinkOptions } from "./framing/link.ts";
 import { emptyStats, type Transport, type TransportStats } from "./types.ts";
 
 export interface ByteLinkStats extends TransportStats {
-  /** Bytes written to / read from the wire, framing included. */
+  /** Bytes written to / read from the wire, framing and idle delimiters included. */
   wireBytesOut: number;
   wireBytesIn: number;
   /** Successful re-opens after the device vanished (serial). */
@@ -47,7 +47,6 @@ export abstract class ByteLinkTransport extends EventEmitter implements Transpor
     this.lastSend = now;
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
-    this.counters.wireBytesOut += wire.length;
     this.writeWire(wire);
   }
 
@@ -99,11 +98,12 @@ export class StreamTransport extends ByteLinkTransport {
     this.stream.on("close", () => { if (!this.closed) this.emit("disconnect", new Error("stream closed")); });
   }
   protected writeWire(bytes: Uint8Array): void {
-    if (this.stream.writable) this.stream.write(bytes);
-    else this.countDrop("link-down");
+    if (!this.stream.writable) return this.countDrop("link-down");
+    this.counters.wireBytesOut += bytes.length;
+    this.stream.write(bytes);
   }
   /** Writes raw bytes (diagnostics, fault injection in tests). */
-  writeRaw(bytes: Uint8Array): void { this.stream.write(bytes); }
+  writeRaw(bytes: Uint8Array): void { this.counters.wireBytesOut += bytes.length; this.stream.write(bytes); }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

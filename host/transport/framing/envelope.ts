@@ -7,13 +7,19 @@
 //   offset 3..    payload    0..maxFragment bytes of the transfer
 //   last 4        crc   u32  CRC-32/ISO-HDLC over dst..payload, little endian
 //
-// A transfer of up to maxFragment bytes is one frame with ctl = 0xC0.
+// A transfer of up to maxFragment bytes is one frame with ctl = 0xC0. A longer
+// one is followed by its own CRC-32 (LE, over the transfer) and the whole is cut
+// into frames of maxFragment bytes: the transfer CRC catches frames spliced from
+// different transfers (as Cyphal's multi-frame CRC does), which the per-frame
+// CRC and the 6-bit index alone cannot.
 import { crc32 } from "./crc32.ts";
 import { cobsEncode } from "./cobs.ts";
 
 export const ENVELOPE_HEADER = 3;
 export const ENVELOPE_TRAILER = 4;
 export const ENVELOPE_OVERHEAD = ENVELOPE_HEADER + ENVELOPE_TRAILER;
+/** Bytes of transfer CRC after a multi-frame transfer. */
+export const TRANSFER_CRC = 4;
 export const CTL_SOT = 0x80;
 export const CTL_EOT = 0x40;
 export const CTL_INDEX = 0x3f;
@@ -41,6 +47,14 @@ export function encodeWireFrame(e: Envelope): Uint8Array {
   return cobsEncode(packEnvelope(e), true);
 }
 
+/** A reassembled multi-frame transfer without its CRC, or null if the CRC fails. */
+export function checkTransferCrc(whole: Uint8Array): Uint8Array | null {
+  if (whole.length < TRANSFER_CRC) return null;
+  const end = whole.length - TRANSFER_CRC;
+  const want = new DataView(whole.buffer, whole.byteOffset, whole.length).getUint32(end, true);
+  return crc32(whole.subarray(0, end)) === want ? whole.subarray(0, end) : null;
+}
+
 /** Checks length and CRC of unstuffed bytes; the envelope or a drop reason. */
 export function unpackEnvelope(b: Uint8Array): Envelope | "short" | "crc" {
   if (b.length < ENVELOPE_OVERHEAD) return "short";
@@ -53,6 +67,12 @@ export function unpackEnvelope(b: Uint8Array): Envelope | "short" | "crc" {
 /** Splits a transfer into envelopes of at most `maxFragment` payload bytes. */
 export function segment(dst: number, src: number, transfer: Uint8Array, maxFragment = DEFAULT_MAX_FRAGMENT): Envelope[] {
   if (!(maxFragment >= 1)) throw new RangeError(`maxFragment must be >= 1, not ${maxFragment}`);
+  if (transfer.length > maxFragment) {
+    const whole = new Uint8Array(transfer.length + TRANSFER_CRC);
+    whole.set(transfer);
+    new DataView(whole.buffer).setUint32(transfer.length, crc32(transfer), true);
+    transfer = whole;
+  }
   const count = Math.max(1, Math.ceil(transfer.length / maxFragment));
   const out: Envelope[] = [];
   for (let i = 0; i < count; i++) {

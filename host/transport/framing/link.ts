@@ -3,7 +3,7 @@
 // in, transfers and drop reasons out; the transports only move bytes.
 import { BROADCAST } from "../types.ts";
 import { WireDecoder, type WireDropReason } from "./decoder.ts";
-import { CTL_EOT, CTL_INDEX, CTL_SOT, DEFAULT_MAX_FRAGMENT, encodeWireFrame, segment } from "./envelope.ts";
+import { CTL_EOT, CTL_INDEX, CTL_SOT, DEFAULT_MAX_FRAGMENT, TRANSFER_CRC, checkTransferCrc, encodeWireFrame, segment } from "./envelope.ts";
 
 export type LinkDropReason =
   | WireDropReason
@@ -15,6 +15,7 @@ export type LinkDropReason =
   | "orphan-frame"       // middle or last frame with no transfer in progress
   | "sequence"           // frame index out of order (lost, duplicated or reordered frame)
   | "truncated-transfer" // a transfer left incomplete (new SOT, or a frame lost on the wire)
+  | "transfer-crc"       // multi-frame transfer CRC-32 mismatch (frames spliced from different transfers)
   | "transfer-oversize"  // reassembled transfer would exceed maxTransfer
   | "evicted";           // too many transfers in progress at once; oldest dropped
 
@@ -88,14 +89,16 @@ export class FrameLink {
         this.abandon(src, "sequence");
         return;
       }
-      if (p.size + payload.length > this.maxTransfer) { this.abandon(src, "transfer-oversize"); return; }
+      if (p.size + payload.length > this.maxTransfer + TRANSFER_CRC) { this.abandon(src, "transfer-oversize"); return; }
       p.chunks.push(payload);
       p.size += payload.length;
       p.next++;
       if (ctl & CTL_EOT) {
         this.pending.delete(src);
+        const whole = checkTransferCrc(p.chunks.length === 1 ? p.chunks[0] : new Uint8Array(Buffer.concat(p.chunks)));
+        if (!whole) return this.drop("transfer-crc");
         this.transfersIn++;
-        deliver(src, p.chunks.length === 1 ? p.chunks[0] : new Uint8Array(Buffer.concat(p.chunks)));
+        deliver(src, whole);
       }
     });
   }

@@ -7,6 +7,10 @@
 // computes step k only when it holds step k on every input port), exact JSON
 // snapshots, and a NaN state fault in the new versions. New versions compute
 // exactly what the old ones do; only the members' shared link changes format.
+// meshSystem(seed, { fault: "cluster" }) makes the fault cluster-wide and
+// time-based (every member's state goes NaN once any member reaches the fault
+// step), which satisfies the notes' persistent-fault model; the default puts the
+// NaN into the named member only, as fake-system does.
 //
 // Shape features the generator guarantees:
 //  - a "folder": a worker with >= 2 cluster inputs that outputs only to devices
@@ -15,10 +19,10 @@
 //  - a dirty chain: a worker with cluster input that forwards to another worker
 //    (dirty propagates G_act -> G_act);
 //  - every worker reaches a device; every device output has a finiteness AT.
-import type { App, ComponentVersion, PortSpec } from "../../host/runtime/app.ts";
-import type { SystemSpec, UpgradePlan, Wire } from "../../host/runtime/system.ts";
-import type { TestbedSystem } from "../../host/sim/testbed.ts";
-import { Rng } from "../../host/sim/rng.ts";
+import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
+import type { SystemSpec, UpgradePlan, Wire } from "../runtime/system.ts";
+import type { TestbedSystem } from "./testbed.ts";
+import { Rng } from "./rng.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
 
@@ -39,12 +43,17 @@ function read(b: Uint8Array): { step: number; values: number[] } {
 type Compute = (acc: number, inputs: number[][], step: number) => { acc: number; out: Record<number, number[]> };
 
 // The join helper of host/sim/fake-system.ts (copied: that one is not exported).
-function joinComponent(name: string, version: string, ports: PortSpec[], compute: Compute, faultable: boolean): ComponentVersion {
+// With `shared`, the fault is cluster-wide and time-based: once any member computes
+// a step >= the fault step, every member's state is NaN from then on, so every
+// later cluster message is wrong (the notes' persistent-fault model).
+interface SharedFault { step: number; on: boolean }
+function joinComponent(name: string, version: string, ports: PortSpec[], compute: Compute, faultable: boolean, shared?: { f: SharedFault }): ComponentVersion {
   const ins = ports.filter((p) => p.dir === "in").map((p) => p.port);
   return {
     name, version, ports,
     create(onSend): App {
       let st = { acc: 0, next: 1, fault: -1, pending: {} as Record<string, Record<string, number[]>> };
+      if (shared) shared.f = { step: -1, on: false }; // a new run: every member resets it before injectFault
       return {
         handle(port, bytes) {
           const m = read(bytes);
@@ -55,6 +64,7 @@ function joinComponent(name: string, version: string, ports: PortSpec[], compute
             delete st.pending[k];
             let { acc, out } = compute(st.acc, inputs, k);
             if (st.fault >= 0 && k >= st.fault) acc = NaN; // persistent state fault
+            if (shared && (shared.f.on || (shared.f.step >= 0 && k >= shared.f.step))) { shared.f.on = true; acc = NaN; }
             st.acc = acc;
             for (const [p, vals] of Object.entries(out)) onSend(Number(p), msg(k, vals.map((v) => v + (Number.isNaN(acc) ? NaN : 0))));
             st.next++;
@@ -63,7 +73,7 @@ function joinComponent(name: string, version: string, ports: PortSpec[], compute
         snapshotSize: () => enc.encode(JSON.stringify(st)).length,
         snapshotInto(dst) { const b = enc.encode(JSON.stringify(st)); dst.set(b); return b.length; },
         restoreFrom(src) { st = JSON.parse(dec.decode(src), (_k, v) => v === null ? NaN : v); },
-        injectFault: faultable ? (step) => { st.fault = step; } : undefined,
+        injectFault: faultable ? (step) => { if (shared) shared.f.step = step; else st.fault = step; } : undefined,
       };
     },
   };
@@ -227,8 +237,11 @@ export function describeShape(s: MeshShape): string {
 const pspec = (name: string, port: number, dir: "in" | "out", iface: string): PortSpec => ({ name, port, dir, iface });
 
 /** Builds the system of a shape: old versions of everything, new versions of the members. */
-export function meshSystem(seedOrShape: number | MeshShape): TestbedSystem & { shape: MeshShape; name: string } {
+export function meshSystem(seedOrShape: number | MeshShape, opts: { fault?: "member" | "cluster" } = {}): TestbedSystem & { shape: MeshShape; name: string } {
   const s = typeof seedOrShape === "number" ? meshShape(seedOrShape) : seedOrShape;
+  // "member" (default): the NaN goes into the faulted member's state only (like fake-system).
+  // "cluster": whichever member is named, the whole cluster's state goes NaN from that moment.
+  const shared = opts.fault === "cluster" ? { f: { step: -1, on: false } } : undefined;
   const crng = new Rng(s.seed * 104729 + 3);
   const comps = ["src", ...s.members, ...s.workers];
   const components: Record<string, ComponentVersion> = {};
@@ -284,7 +297,7 @@ export function meshSystem(seedOrShape: number | MeshShape): TestbedSystem & { s
       }
       return r;
     };
-    upgrades.push(joinComponent(c, "2.0.0", ports2, v2, true));
+    upgrades.push(joinComponent(c, "2.0.0", ports2, v2, true, shared));
   }
   const finite = (b: Uint8Array) => read(b).values.every((v) => Number.isFinite(v) && Math.abs(v) < 1e12);
   const spec: SystemSpec = {
@@ -293,7 +306,7 @@ export function meshSystem(seedOrShape: number | MeshShape): TestbedSystem & { s
   };
   const plan: UpgradePlan = { upgrades };
   return {
-    spec, plan, shape: s, name: `mesh-${s.seed}`,
+    spec, plan, shape: s, name: `${opts.fault === "cluster" ? "meshc" : "mesh"}-${s.seed}`,
     inputs: [{ device: "imu", gen: (k) => msg(k, [Math.sin(k / 7) * 0.01, Math.cos(k / 5) * 0.02]) }],
   };
 }
