@@ -144,15 +144,22 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   };
 }
 
-/** Device equivalence: the devices' sequences equal the reference's exactly. */
+/**
+ * Device equivalence: each device's sequence equals the reference's exactly. A device fed
+ * by several components is compared per feeder: the order between feeders depends on
+ * the schedule even in the reference run.
+ */
 export function compareDevices(run: DeviceRecord[], ref: DeviceRecord[]): string[] {
   const diffs: string[] = [];
-  const byDev = (rs: DeviceRecord[]) => {
+  const feeders = new Map<string, Set<string>>();
+  for (const r of ref) (feeders.get(r.device) ?? feeders.set(r.device, new Set()).get(r.device)!).add(r.comp);
+  const key = (r: DeviceRecord) => ((feeders.get(r.device)?.size ?? 1) > 1 ? `${r.device}/${r.comp}` : r.device);
+  const group = (rs: DeviceRecord[]) => {
     const m = new Map<string, DeviceRecord[]>();
-    for (const r of rs) m.set(r.device, [...(m.get(r.device) ?? []), r]);
+    for (const r of rs) { const k = key(r); (m.get(k) ?? m.set(k, []).get(k)!).push(r); }
     return m;
   };
-  const a = byDev(run), b = byDev(ref);
+  const a = group(run), b = group(ref);
   for (const dev of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(dev) ?? [], y = b.get(dev) ?? [];
     const n = Math.max(x.length, y.length);

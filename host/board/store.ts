@@ -1,0 +1,453 @@
+/**
+ * The board's state directory: two slots (a, b) per component, Mender/RAUC style.
+ *
+ *   DIR/state.json              which slot is committed / on trial / staged, per component
+ *   DIR/slots/<name>/a.gsui     a signed image (host/board/image.ts)
+ *   DIR/slots/<name>/b.gsui
+ *
+ * Every write is: a temp file (".<final>.<pid>.<rand>.tmp") in the same
+ * directory, fsync, rename over the final name, fsync the directory. A rename is
+ * atomic, so after kill -9 or a power cut each final file is either the old one
+ * or the new one, whole. Leftover temp files are removed on open.
+ *
+ * Life of an upgrade:
+ *   stage(image)     verify it (signature, sha256, manifest; no downgrade), write it
+ *                    to the component's inactive slot, then record it as staged
+ *   activate(names)  one state write: the staged slots become the trial versions
+ *                    (the whole cluster at once: never half of a plan)
+ *   commit(names)    one state write: trial -> committed
+ *   abort(names)     one state write: drop the trial; the committed version runs
+ *   boot()           at daemon start: any trial that was not committed is dropped,
+ *                    so a restart after a crash or power cut runs the last committed
+ *                    versions
+ *
+ * open() re-verifies every slot image against the trusted keys. A slot file that
+ * does not verify is moved aside (<slot>.gsui.rejected) and reported, and state
+ * that pointed at it is dropped; the store then says, per component, which
+ * version runs and what the other slot holds.
+ */
+import { createHash, randomBytes, type KeyObject } from "node:crypto";
+import {
+  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Manifest } from "../component/manifest.ts";
+import { canonicalJson, RejectedError, verifyImage, type VerifiedImage } from "./image.ts";
+import { checkDowngrade, checkPlan, type SystemView } from "./policy.ts";
+
+export type Slot = "a" | "b";
+export const SLOTS: readonly Slot[] = ["a", "b"];
+const other = (s: Slot): Slot => (s === "a" ? "b" : "a");
+const STATE_FORMAT = 1;
+const NAME = /^[a-z][a-z0-9_-]*$/;
+
+/** A state entry names a slot and the exact image file it expects there. */
+export interface SlotRef { slot: Slot; version: string; sha256: string }
+export interface ComponentState {
+  committed: SlotRef | null;
+  trial: SlotRef | null;
+  staged: SlotRef | null;
+  /** why the slot that is neither committed nor trial holds what it holds */
+  note: (SlotRef & { text: string }) | null;
+  committedAt?: string;
+}
+export interface StoreState { format: number; seq: number; components: Record<string, ComponentState> }
+
+export interface SlotInfo {
+  version: string;
+  sha256: string;
+  keyId: string;
+  role: "committed" | "trial" | "staged" | "inactive";
+  note?: string;
+}
+export interface ComponentStatus {
+  name: string;
+  /** the version that runs now (the trial if there is one, else the committed one) */
+  active: string | null;
+  slot: Slot | null;
+  state: "committed" | "trial" | "none";
+  committed: { version: string; slot: Slot } | null;
+  trial: { version: string; slot: Slot } | null;
+  slots: Record<Slot, SlotInfo | null>;
+  /** e.g. "estimator: running 1.0.0 (slot a, committed); slot b holds 2.0.0 (staged, not active)" */
+  line: string;
+}
+
+export class StoreError extends Error {
+  constructor(message: string) { super(message); this.name = "StoreError"; }
+}
+
+export interface StoreOptions {
+  /** Test hook: called at each step of every write ("stage:temp-written", "commit:state:renamed", ...). */
+  crashPoint?: (label: string) => void;
+  /** Bytes per write(2) call while writing a slot image (default 64 KiB). */
+  chunk?: number;
+}
+
+export interface OpenReport {
+  /** temp files of interrupted writes, removed */
+  cleaned: string[];
+  /** slot files that did not verify, moved aside, with the reason */
+  rejected: string[];
+  /** state entries dropped because their slot no longer held the image they named */
+  repaired: string[];
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+const emptyComponent = (): ComponentState => ({ committed: null, trial: null, staged: null, note: null });
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const isTemp = (f: string) => f.startsWith(".") && f.endsWith(".tmp");
+
+export class SlotStore {
+  readonly dir: string;
+  readonly report: OpenReport = { cleaned: [], rejected: [], repaired: [] };
+  private state: StoreState = { format: STATE_FORMAT, seq: 0, components: {} };
+  /** verified slot contents, by component */
+  private slots = new Map<string, Record<Slot, VerifiedImage & { fileSha: string } | null>>();
+  private readonly trusted: Record<string, KeyObject | string>;
+  private readonly hook: (label: string) => void;
+  private readonly chunk: number;
+
+  private constructor(dir: string, trusted: Record<string, KeyObject | string>, opts: StoreOptions) {
+    this.dir = dir;
+    this.trusted = trusted;
+    this.hook = opts.crashPoint ?? (() => {});
+    this.chunk = Math.max(1, opts.chunk ?? 64 * 1024);
+  }
+
+  /** Opens (creating if needed) a state directory, recovering from any interrupted write. */
+  static open(dir: string, trustedKeys: Record<string, KeyObject | string>, opts: StoreOptions = {}): SlotStore {
+    const s = new SlotStore(dir, trustedKeys, opts);
+    s.recover();
+    return s;
+  }
+
+  private get slotsDir() { return join(this.dir, "slots"); }
+  private get stateFile() { return join(this.dir, "state.json"); }
+  private slotFile(name: string, slot: Slot) { return join(this.slotsDir, name, `${slot}.gsui`); }
+
+  private recover(): void {
+    mkdirSync(this.slotsDir, { recursive: true });
+    // 1. temp files of writes that never reached their rename
+    const clean = (d: string) => {
+      let removed = false;
+      for (const f of readdirSync(d)) {
+        if (!isTemp(f)) continue;
+        rmSync(join(d, f), { force: true });
+        this.report.cleaned.push(join(d, f));
+        removed = true;
+      }
+      if (removed) fsyncDir(d);
+    };
+    clean(this.dir);
+    const names = readdirSync(this.slotsDir).filter((n) => NAME.test(n) && statSync(join(this.slotsDir, n)).isDirectory()).sort();
+    for (const n of names) clean(join(this.slotsDir, n));
+    // 2. the state file: written only by rename, so whole, or absent before the first write
+    this.state = this.readState();
+    // 3. every slot image, verified as if it had just been uploaded
+    for (const n of names) {
+      const rec: Record<Slot, (VerifiedImage & { fileSha: string }) | null> = { a: null, b: null };
+      for (const slot of SLOTS) {
+        const file = this.slotFile(n, slot);
+        let bytes: Buffer;
+        try { bytes = readFileSync(file); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+          throw e;
+        }
+        const v = verifyImage(bytes, this.trusted);
+        let why: string | null = v.ok ? null : `${v.kind}: ${v.reason}`;
+        if (v.ok && v.manifest.name !== n) why = `holds ${v.manifest.name}@${v.manifest.version}, not a ${n} image`;
+        if (why !== null || !v.ok) {
+          renameSync(file, `${file}.rejected`);
+          fsyncDir(dirname(file));
+          this.report.rejected.push(`${file}: ${why}`);
+          continue;
+        }
+        rec[slot] = { ...v, fileSha: sha256(bytes) };
+      }
+      this.slots.set(n, rec);
+    }
+    // 4. state that names an image its slot no longer holds is dropped
+    let changed = false;
+    for (const [n, c] of Object.entries(this.state.components)) {
+      for (const k of ["committed", "trial", "staged", "note"] as const) {
+        const ref = c[k];
+        if (!ref) continue;
+        const have = this.slots.get(n)?.[ref.slot];
+        if (have && have.fileSha === ref.sha256) continue;
+        c[k] = null;
+        changed = true;
+        if (k !== "note") this.report.repaired.push(`${n}: ${k} ${ref.version} in slot ${ref.slot} is gone (${have ? `the slot holds ${have.manifest.version}` : "the slot is empty"}); dropped`);
+      }
+    }
+    if (changed) this.writeState("recover");
+  }
+
+  private readState(): StoreState {
+    let text: string;
+    try { text = readFileSync(this.stateFile, "utf8"); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { format: STATE_FORMAT, seq: 0, components: {} };
+      throw e;
+    }
+    let j: { format?: unknown; seq?: unknown; components?: unknown; check?: unknown };
+    try { j = JSON.parse(text); } catch (e) {
+      throw new StoreError(`${this.stateFile} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename, so the disk or another program damaged it`);
+    }
+    const body = { format: j.format, seq: j.seq, components: j.components };
+    let ok = false;
+    try { ok = j.check === sha256(Buffer.from(canonicalJson(body))); } catch { ok = false; }
+    if (!ok || j.format !== STATE_FORMAT) throw new StoreError(`${this.stateFile} fails its checksum or has an unknown format; refusing to guess which versions to run`);
+    return body as StoreState;
+  }
+
+  /** Atomic, durable replacement of one file: temp, fsync, rename, fsync dir. */
+  private writeAtomic(path: string, data: Uint8Array, label: string): void {
+    const dir = dirname(path);
+    const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    const fd = openSync(tmp, "wx", 0o644);
+    try {
+      for (let off = 0; off < data.length; off += this.chunk) {
+        writeSync(fd, data, off, Math.min(this.chunk, data.length - off));
+        if (off === 0 && data.length > this.chunk) this.hook(`${label}:temp-partial`);
+      }
+      this.hook(`${label}:temp-written`);
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      try { unlinkSync(tmp); } catch { /* already gone */ }
+      throw e;
+    }
+    closeSync(fd);
+    this.hook(`${label}:temp-synced`);
+    renameSync(tmp, path);
+    this.hook(`${label}:renamed`);
+    fsyncDir(dir);
+    this.hook(`${label}:dir-synced`);
+  }
+
+  private writeState(op: string): void {
+    const next = { format: STATE_FORMAT, seq: this.state.seq + 1, components: this.state.components };
+    const check = sha256(Buffer.from(canonicalJson(next)));
+    const text = JSON.stringify({ ...next, check }, null, 2) + "\n";
+    this.writeAtomic(this.stateFile, Buffer.from(text), `${op}:state`);
+    this.state.seq = next.seq;
+  }
+
+  private comp(name: string): ComponentState {
+    return (this.state.components[name] ??= emptyComponent());
+  }
+
+  /** Runs fn on a copy of the state; the in-memory state changes only if the state write succeeded. */
+  private mutate(op: string, fn: () => void): void {
+    const before = structuredClone(this.state);
+    try {
+      fn();
+      this.writeState(op);
+    } catch (e) {
+      this.state = before;
+      throw e;
+    }
+  }
+
+  /**
+   * Verifies an uploaded image and writes it to its component's inactive slot.
+   * Refusals (RejectedError) leave the store exactly as it was.
+   */
+  stage(bytes: Uint8Array, { allowDowngrade = false } = {}): SlotRef & { name: string } {
+    const v = verifyImage(bytes, this.trusted);
+    if (!v.ok) throw new RejectedError(v.kind, v.reason);
+    const name = v.manifest.name;
+    const c = this.state.components[name] ?? emptyComponent();
+    if (c.trial) throw new RejectedError("busy", `${name} ${c.trial.version} is on trial in slot ${c.trial.slot}; commit or abort it before staging another image`);
+    const d = checkDowngrade(name, c.committed?.version, v.manifest.version, allowDowngrade);
+    if (d) throw new RejectedError(d.kind, d.reason);
+    const slot: Slot = c.committed ? other(c.committed.slot) : "a";
+    const fileSha = sha256(bytes);
+    const compDir = join(this.slotsDir, name);
+    if (!this.slots.has(name)) {
+      mkdirSync(compDir, { recursive: true });
+      fsyncDir(this.slotsDir);
+      this.slots.set(name, { a: null, b: null });
+    }
+    // From here the inactive slot changes; neither committed nor trial refers to it.
+    const rec = this.slots.get(name)!;
+    const prev = rec[slot];
+    if (prev?.fileSha !== fileSha) {
+      rec[slot] = null;
+      try {
+        this.writeAtomic(this.slotFile(name, slot), bytes, "stage");
+      } catch (e) {
+        rec[slot] = prev; // the rename did not happen: the old file is still there
+        throw e;
+      }
+      rec[slot] = { ...v, fileSha };
+    }
+    const ref: SlotRef = { slot, version: v.manifest.version, sha256: fileSha };
+    this.mutate("stage", () => {
+      const cc = this.comp(name);
+      cc.staged = ref;
+      if (cc.note?.slot === slot) cc.note = null;
+    });
+    return { name, ...ref };
+  }
+
+  /**
+   * Starts the trial of the staged images of `names`, all in one state write.
+   * With a system view, refuses a plan whose interface changes leak outside
+   * these components (the running manifests of this store's components override
+   * those in the view).
+   */
+  activate(names: string[], { system }: { system?: SystemView } = {}): void {
+    if (names.length === 0) throw new StoreError("activate: no components named");
+    const plan: Manifest[] = [];
+    for (const n of names) {
+      const c = this.state.components[n];
+      if (c?.trial) throw new RejectedError("busy", `${n} ${c.trial.version} is already on trial in slot ${c.trial.slot}`);
+      if (!c?.staged) throw new RejectedError("not-staged", `${n}: no staged image to activate; upload and stage one first`);
+      plan.push(this.slots.get(n)![c.staged.slot]!.manifest);
+    }
+    if (system) {
+      const current = { ...system.current };
+      for (const [n, c] of Object.entries(this.state.components)) {
+        if (c.committed) current[n] = this.slots.get(n)![c.committed.slot]!.manifest;
+      }
+      const r = checkPlan({ ...system, current }, plan, { allowDowngrade: true });
+      if (!r.ok) throw new RejectedError(r.kind, r.reason);
+    }
+    this.mutate("activate", () => {
+      for (const n of names) {
+        const c = this.comp(n);
+        c.trial = c.staged;
+        c.staged = null;
+        if (c.note?.slot === c.trial!.slot) c.note = null;
+      }
+    });
+  }
+
+  /** Commits the trials of `names` (default: every trial), in one state write. */
+  commit(names?: string[]): string[] {
+    const list = this.pick(names, "commit");
+    if (list.length === 0) return [];
+    this.mutate("commit", () => {
+      const at = new Date().toISOString();
+      for (const n of list) {
+        const c = this.comp(n);
+        const old = c.committed;
+        c.committed = c.trial;
+        c.trial = null;
+        c.committedAt = at;
+        c.note = old && old.slot !== c.committed!.slot ? { ...old, text: "previous committed version" } : null;
+      }
+    });
+    return list;
+  }
+
+  /** Drops the trials of `names` (default: every trial); the committed versions run again. */
+  abort(names?: string[], why = "aborted, not committed"): string[] {
+    const list = this.pick(names, "abort");
+    if (list.length === 0) return [];
+    this.mutate("abort", () => {
+      for (const n of list) {
+        const c = this.comp(n);
+        c.note = { ...c.trial!, text: why };
+        c.trial = null;
+      }
+    });
+    return list;
+  }
+
+  /**
+   * What a daemon calls when it starts: every trial that was not committed
+   * before the restart is dropped, so the last committed versions run.
+   * Returns the running versions and the trials dropped.
+   */
+  boot(): { running: Record<string, string>; dropped: string[] } {
+    const trials = Object.entries(this.state.components).filter(([, c]) => c.trial).map(([n]) => n);
+    const dropped = trials.map((n) => `${n} ${this.state.components[n].trial!.version}`);
+    this.abort(trials, "trial abandoned at restart, not committed");
+    return { running: this.committedVersions(), dropped };
+  }
+
+  private pick(names: string[] | undefined, op: string): string[] {
+    if (names === undefined) return Object.keys(this.state.components).filter((n) => this.state.components[n].trial).sort();
+    for (const n of names) {
+      if (!this.state.components[n]?.trial) throw new StoreError(`${op}: ${n} has no version on trial`);
+    }
+    return names;
+  }
+
+  /** The last committed version of every component. */
+  committedVersions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [n, c] of Object.entries(this.state.components)) if (c.committed) out[n] = c.committed.version;
+    return out;
+  }
+
+  /** The image that runs now for `name` (trial, else committed), read back from disk and verified again. */
+  activeImage(name: string, which: "active" | "committed" = "active"): VerifiedImage {
+    const c = this.state.components[name];
+    const ref = which === "active" ? (c?.trial ?? c?.committed) : c?.committed;
+    if (!ref) throw new StoreError(`${name}: no ${which} version`);
+    const bytes = readFileSync(this.slotFile(name, ref.slot));
+    if (sha256(bytes) !== ref.sha256) throw new StoreError(`${name}: slot ${ref.slot} no longer holds ${ref.version}`);
+    const v = verifyImage(bytes, this.trusted);
+    if (!v.ok) throw new RejectedError(v.kind, v.reason);
+    return v;
+  }
+
+  /** A copy of the persisted state (what state.json says). */
+  snapshot(): StoreState { return structuredClone(this.state); }
+
+  status(): ComponentStatus[] {
+    const names = new Set([...Object.keys(this.state.components), ...this.slots.keys()]);
+    return [...names].sort().map((n) => this.statusOf(n));
+  }
+
+  statusOf(name: string): ComponentStatus {
+    const c = this.state.components[name] ?? emptyComponent();
+    const rec = this.slots.get(name) ?? { a: null, b: null };
+    const slots = { a: null, b: null } as Record<Slot, SlotInfo | null>;
+    for (const s of SLOTS) {
+      const v = rec[s];
+      if (!v) continue;
+      const is = (r: SlotRef | null) => r !== null && r.slot === s && r.sha256 === v.fileSha;
+      const info: SlotInfo = {
+        version: v.manifest.version, sha256: v.fileSha, keyId: v.keyId,
+        role: is(c.trial) ? "trial" : is(c.committed) ? "committed" : is(c.staged) ? "staged" : "inactive",
+      };
+      if (info.role === "inactive" && is(c.note)) info.note = c.note!.text;
+      slots[s] = info;
+    }
+    const run = c.trial ?? c.committed;
+    const st: ComponentStatus = {
+      name,
+      active: run?.version ?? null,
+      slot: run?.slot ?? null,
+      state: c.trial ? "trial" : c.committed ? "committed" : "none",
+      committed: c.committed ? { version: c.committed.version, slot: c.committed.slot } : null,
+      trial: c.trial ? { version: c.trial.version, slot: c.trial.slot } : null,
+      slots,
+      line: "",
+    };
+    const head = run
+      ? `${name}: running ${run.version} (slot ${run.slot}, ${c.trial ? "trial, not committed" : "committed"})`
+      : `${name}: nothing committed`;
+    const rest: string[] = [];
+    for (const s of SLOTS) {
+      if (run && s === run.slot) continue;
+      const i = slots[s];
+      if (!i) { if (run) rest.push(`slot ${s} empty`); continue; }
+      const what = i.role === "committed" ? "last committed" : i.role === "staged" ? "staged, not active" : i.note ?? "inactive";
+      rest.push(`slot ${s} holds ${i.version} (${what})`);
+    }
+    st.line = [head, ...rest].join("; ");
+    return st;
+  }
+
+  /** One human line per component. */
+  describe(): string[] { return this.status().map((s) => s.line); }
+}

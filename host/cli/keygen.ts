@@ -1,0 +1,36 @@
+// gsu keygen: an Ed25519 key pair for signing component images.
+import { mkdirSync } from "node:fs";
+import { parseCommandArgs, UsageError } from "./args.ts";
+import { KEY_ID } from "../board/image.ts";
+import { writeKeyPair } from "../board/keys.ts";
+
+export const help = `Usage: gsu keygen --name NAME [--out DIR] [--force]
+
+Generates an Ed25519 key pair for signing component images (gsu sign):
+  DIR/NAME.key   the private key, PKCS#8 PEM, mode 0600. Keep it on the ground.
+  DIR/NAME.pub   the public key, SPKI PEM. Put it in each board's trusted keys.
+NAME is the key id that signed images carry (e.g. ground-1).
+
+Options:
+  --name NAME   key id: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a
+                letter or digit (required)
+  --out DIR     where to write the two files (default: the current directory;
+                created if missing)
+  --force       overwrite existing files (otherwise an existing file is an error)
+
+Exit status: 0 written, 1 could not write, 2 bad arguments.`;
+
+export function run(argv: string[]): number {
+  const { values } = parseCommandArgs(argv, {
+    name: { type: "string" }, out: { type: "string" }, force: { type: "boolean" },
+  });
+  if (!values.name) throw new UsageError("keygen: --name is required (the key id, e.g. --name ground-1)");
+  if (!KEY_ID.test(values.name)) throw new UsageError(`keygen: --name ${JSON.stringify(values.name)} must be 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+  const dir = values.out ?? ".";
+  mkdirSync(dir, { recursive: true });
+  const r = writeKeyPair(values.name, dir, { force: values.force ?? false });
+  console.log(`private key: ${r.keyFile} (mode 0600; keep it secret)`);
+  console.log(`public key:  ${r.pubFile}`);
+  console.log(`key id ${values.name}, fingerprint ${r.fingerprint}`);
+  return 0;
+}
