@@ -43,5 +43,11 @@ export function lazy(summary: string, load: () => Promise<CommandModule>): Comma
 export const commands: Record<string, Command> = {
   candump: lazy('Print the frames on a CAN bus in can-utils candump format (-L: log lines).', () => import('./candump.ts')),
   cansend: lazy('Send one CAN frame in can-utils cansend syntax (123#DEADBEEF, 1ABCDE01#11.22, 123#R).', () => import('./cansend.ts')),
+  keygen: lazy('Generate an Ed25519 key pair for signing component images.', () => import('./keygen.ts')),
+  sign: lazy('Sign a component (manifest + wasm) into an image a board will accept.', () => import('./sign.ts')),
+  verify: lazy('Check a signed image as a board would; print its manifest or why it is refused.', () => import('./verify.ts')),
+  telemetry: lazy('Ground view of board telemetry (CCSDS packets): live table, events, JSON Lines recording.', () => import('./telemetry.ts')),
+  report: lazy('HTML report with plots from a telemetry recording or a rehearsal trace (JSON Lines).', () => import('./report.ts')),
+  flash: lazy('Deploy the board runtime to a Raspberry Pi or BeagleBone over ssh (or into --root DIR).', () => import('./flash.ts')),
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
 };

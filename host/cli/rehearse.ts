@@ -32,6 +32,13 @@ Options:
                         mesh-N are generated topologies, see docs/evidence-rules.md)
   --config FILE         a system file in examples/system.json's format (versions, the
                         upgrade plan, links, optional boards) built from examples/ components
+  --links sim|pty|slcan-pty|vcan
+                        sim (default): every board in this process on the simulated
+                        network; pty: each board its own OS process on a serial bus of
+                        pseudo-terminals; slcan-pty: the same over SLCAN (CAN through
+                        USB-CAN adapters, emulated on pseudo-terminals); vcan: SocketCAN
+                        vcan0 (Linux with CAN; see scripts/qemu/)
+  --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
   --trace FILE          write JSON Lines: every device delivery as
                         {"type":"device","device":...,"payload":"<hex>"} in order, plus protocol events
   --json                print the summary as JSON and nothing else on stdout
@@ -50,8 +57,10 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
     reference: { type: "boolean" }, rules: { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
-    html: { type: "string" },
+    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" },
   });
+  const links = values.links ?? "sim";
+  if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
   const seed = int("seed", values.seed, 1);
   const steps = int("steps", values.steps, 200, 1);
   const rules = (values.rules ?? "safe") as Rules;
@@ -88,12 +97,42 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--fault names '${fault.comp}', which the upgrade does not change; choose one of: ${sys.plan.upgrades.map((u) => u.name).join(", ")}`);
   }
   const quiet = !!values.json;
+  if (links !== "sim") {
+    if (values.config) throw new UsageError("--config works with --links sim only");
+    const { runMultiProcess } = await import("../sim/multiproc.ts");
+    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump,
+      progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
+    const key = ["at-failed", "rollback", "takeover", "recovered", "commit", "memory-full"];
+    const summary = { verdict: r.verdict, links, seed, steps, rules, fault: fault ? `${fault.comp}@${fault.step}` : null, boards: sys.spec.boards.length,
+      devices: Object.fromEntries([...new Set(r.devices.map((d) => d.device))].map((d) => [d, r.devices.filter((x) => x.device === d).length])),
+      timeline: r.trace.filter((e) => key.includes(e.type)).map((e) => ({ t_ms: e.t / 1000, board: e.board, type: e.type, comp: e.comp })),
+      differences: r.differences, violations: r.violations, errors: r.errors, wall_ms: r.wallMs };
+    if (values.trace) writeFileSync(values.trace, r.devices.map((d) => JSON.stringify({ type: "device", device: d.device, payload: d.payload, comp: d.comp, gen: d.gen })).join("\n") + "\n");
+    if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
+    else {
+      const L = [`GSU rehearsal over real links (${links}): ${sys.spec.boards.length} boards as OS processes, seed ${seed}, ${steps} steps, rules ${rules}, ${fault ? `fault ${fault.comp}@${fault.step}` : "no fault"}`, "", "Timeline (wall clock of each board)"];
+      for (const e of summary.timeline) L.push(`  ${e.t_ms.toFixed(3).padStart(10)} ms  ${e.board.padEnd(7)} ${e.type}${e.comp ? ` ${e.comp}` : ""}`);
+      L.push("", `Devices: ${Object.entries(summary.devices).map(([d, n]) => `${d} ${n} messages`).join(", ")}`, "");
+      if (r.verdict === "pass") L.push("Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
+      else {
+        L.push("Verdict: FAIL");
+        for (const d of [...r.errors, ...r.differences.map((x) => `device: ${x}`), ...r.violations.map((v) => `${v.kind}: ${v.detail}`)].slice(0, 12)) L.push(`  ${d}`);
+      }
+      process.stdout.write(L.join("\n") + "\n");
+    }
+    return r.verdict === "pass" ? 0 : 1;
+  }
   const progress = !quiet && process.stderr.isTTY;
   if (progress) process.stderr.write(`rehearsing ${steps} steps (seed ${seed})...\r`);
   let result;
   try {
     const reference = runTestbed(sys, { seed, steps, reference: true, latency });
-    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, reference: !!values.reference, detail: true });
+    let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
+    if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
+    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, reference: !!values.reference, detail: true,
+      sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+    rec?.writer.close();
     const diffs = values.reference ? [] : compareDevices(result.devices, reference.devices);
     const summary = summarize(result, diffs);
     if (progress) process.stderr.write(" ".repeat(50) + "\r");

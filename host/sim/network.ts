@@ -10,6 +10,8 @@ export interface NetworkOptions {
   maxLatency: number; // µs
   /** Observes every frame as it is delivered (traces, candump-style logs). */
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /** Observes every frame once, as it is sent (dst may be BROADCAST): bus recordings. */
+  sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
 }
 
 export class SimNetwork {
@@ -27,6 +29,7 @@ export class SimNetwork {
 
   /** @internal */
   carry(src: number, dst: number, frame: Uint8Array): void {
+    if (src !== dst) this.opts.sendTap?.(this.clock.now, src, dst, frame);
     const dsts = dst === BROADCAST ? this.nodes().filter((n) => n !== src) : [dst];
     for (const d of dsts) {
       const to = this.ports.get(d);

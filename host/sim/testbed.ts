@@ -33,6 +33,8 @@ export interface RunOptions {
   shadows?: boolean;
   /** Observes every frame on the simulated links (candump-style recording). */
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /** Observes every frame once as it is sent (candump recordings). */
+  sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -62,7 +64,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const clock = new VirtualClock();
   const rng = new Rng(o.seed);
   const lat = o.latency ?? { min: 50, max: 2000 };
-  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap });
+  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap });
   const devices: DeviceRecord[] = [];
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];

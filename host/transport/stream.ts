@@ -37,6 +37,15 @@ export abstract class ByteLinkTransport extends EventEmitter implements Transpor
   private lastSend = -Infinity;
 
   send(dst: number, frame: Uint8Array): void {
+    if (dst === this.node) {
+      // A link never carries a frame back to its sender: deliver to ourselves,
+      // asynchronously and in order, as a link would.
+      this.counters.framesOut++;
+      this.counters.bytesOut += frame.length;
+      const copy = frame.slice();
+      queueMicrotask(() => { this.counters.framesIn++; this.counters.bytesIn += copy.length; this.handler(this.node, copy); });
+      return;
+    }
     let wire = this.link.encode(dst, frame);
     const now = performance.now();
     if (now - this.lastSend > this.idleDelimiterMs) {

@@ -1,0 +1,60 @@
+// One board as its own OS process, for the multi-process rehearsal
+// (host/sim/multiproc.ts). The parent drives it over the IPC channel; the board
+// talks to the other boards only over a real link (a PTY serial bus, SLCAN on a
+// PTY, or SocketCAN).
+import { Board } from "../runtime/board.ts";
+import { openLink } from "../transport/open.ts";
+import { loadSystemByName } from "./systems.ts";
+import type { Rules } from "../core/core.ts";
+import type { Transport } from "../transport/types.ts";
+
+interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null }
+type Msg = Init | { type: "upgrade" } | { type: "input"; device: string; payload: string } | { type: "stop" };
+
+const send = (m: unknown) => process.send?.(m);
+let board: Board | undefined;
+let transport: Transport | undefined;
+let init: Init | undefined;
+let sys: Awaited<ReturnType<typeof loadSystemByName>> | undefined;
+const t0 = performance.now();
+
+process.on("message", async (m: Msg) => {
+  try {
+    if (m.type === "init") {
+      init = m;
+      sys = await loadSystemByName(m.system);
+      const peers = sys.spec.boards.map((b) => b.node).filter((n) => n !== m.node);
+      transport = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
+      const me = sys.spec.boards.find((b) => b.node === m.node)!;
+      board = new Board({
+        name: me.name, node: m.node, transport, spec: sys.spec, coordinator: m.coordinator, rules: m.rules,
+        commit: m.commitAfter ? { afterPassed: m.commitAfter } : undefined,
+        hooks: {
+          now: () => Math.round((performance.now() - t0) * 1000),
+          device: (device, payload, from) => send({ type: "device", device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen }),
+          event: (e) => send({ type: "event", e }),
+          // real links carry no ground truth: only the per-port step oracle runs here
+          oracle: { taintOf: () => 0, setTaint: () => {}, validated: () => Infinity, passed: () => {}, violation: (kind, detail) => send({ type: "violation", kind, detail }) },
+        },
+      });
+      send({ type: "ready" });
+    } else if (m.type === "upgrade") {
+      board!.startUpgrade(sys!.plan);
+      const f = init!.fault;
+      if (f) {
+        const inst = board!.instances().find((i) => i.comp === f.comp && i.gen === "new");
+        inst?.app.injectFault?.(f.step);
+      }
+      send({ type: "upgraded" });
+    } else if (m.type === "input") {
+      board!.deviceInput(m.device, Buffer.from(m.payload, "hex"));
+    } else if (m.type === "stop") {
+      send({ type: "stats", stats: board?.stats, link: transport?.stats() });
+      await transport?.close();
+      process.exit(0);
+    }
+  } catch (e) {
+    send({ type: "error", error: (e as Error).stack ?? String(e) });
+  }
+});
+send({ type: "alive" });

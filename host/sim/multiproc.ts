@@ -1,0 +1,199 @@
+// The multi-process rehearsal: every board is its own OS process, and boards talk
+// only over real links. The parent plays the wires:
+//   pty        a serial multi-drop bus: one pseudo-terminal per board, bytes from
+//              each board are repeated to every other (RS-485 style); COBS framing
+//   slcan-pty  a CAN bus of SLCAN (Lawicel) adapters: one pseudo-terminal per board,
+//              the parent answers adapter commands and carries frames between them
+//   vcan       SocketCAN vcan0 (inside the emulated Linux): no parent in the path
+// The verdict is computed exactly as in-process: device sequences against the
+// fault-free reference run of the old versions.
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { compareDevices, runTestbed, type DeviceRecord } from "./testbed.ts";
+import { loadSystemByName } from "./systems.ts";
+import type { Rules } from "../core/core.ts";
+import type { TraceEvent } from "../runtime/board.ts";
+
+export type LinkKind = "pty" | "slcan-pty" | "vcan";
+
+export interface MultiOptions {
+  system: string; seed: number; steps: number; rules: Rules; links: LinkKind;
+  fault: { comp: string; step: number } | null; commitAfter?: number; periodMs?: number;
+  timeoutMs?: number; candump?: string; progress?: (line: string) => void;
+}
+
+export interface MultiResult {
+  devices: DeviceRecord[]; trace: TraceEvent[]; violations: { kind: string; detail: string }[];
+  differences: string[]; verdict: "pass" | "fail"; wallMs: number; linkStats: unknown[]; errors: string[];
+}
+
+interface PtyEnd { path: string; write(b: Buffer | string): void; onData(f: (b: Buffer) => void): void; kill(): void }
+
+async function openPty(): Promise<PtyEnd> {
+  const mod = await import("node-pty");
+  const pty = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
+  // The child only holds the slave open; raw mode is set before any board opens it.
+  const p = pty.spawn("/bin/sh", ["-c", "stty raw -echo && echo READY && exec sleep 3600"], { cols: 80, rows: 24, encoding: null } as never);
+  const listeners: ((b: Buffer) => void)[] = [];
+  let ready = false;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("pty: the holder process did not start")), 5000);
+    p.onData((d: string | Buffer) => {
+      const b = Buffer.isBuffer(d) ? d : Buffer.from(d, "binary");
+      if (!ready) {
+        if (b.toString("latin1").includes("READY")) { ready = true; clearTimeout(t); resolve(); }
+        return;
+      }
+      for (const f of listeners) f(b);
+    });
+  });
+  return {
+    path: (p as unknown as { _pty: string })._pty,
+    write: (b) => p.write(b as never),
+    onData: (f) => listeners.push(f),
+    kill: () => { try { p.kill(); } catch { /* gone */ } },
+  };
+}
+
+/**
+ * A serial bus: whatever one board writes, every other board reads. Like a bus
+ * arbiter, it forwards whole COBS frames (up to each 0x00 delimiter), so two boards
+ * writing at once do not interleave inside a frame.
+ */
+function serialBus(ends: PtyEnd[]): void {
+  ends.forEach((e, i) => {
+    let pending: Buffer[] = [];
+    e.onData((b) => {
+      let start = 0;
+      for (let k = b.indexOf(0); k >= 0; k = b.indexOf(0, start)) {
+        pending.push(b.subarray(start, k + 1));
+        const frame = Buffer.concat(pending);
+        pending = [];
+        start = k + 1;
+        ends.forEach((o, j) => { if (j !== i) o.write(frame); });
+      }
+      if (start < b.length) pending.push(Buffer.from(b.subarray(start)));
+    });
+  });
+}
+
+/** SLCAN adapters on a shared CAN bus. */
+async function slcanBus(ends: PtyEnd[], record?: (tUs: number, frame: import("../transport/can/cyphal.ts").CanFrame) => void): Promise<void> {
+  const { parseLine, encodeFrame } = await import("../transport/can/slcan.ts");
+  const open = ends.map(() => false);
+  const t0 = performance.now();
+  ends.forEach((e, i) => {
+    let buf = "";
+    e.onData((b) => {
+      buf += b.toString("latin1");
+      let k: number;
+      while ((k = buf.search(/[\r\n]/)) >= 0) {
+        const cmd = buf.slice(0, k);
+        buf = buf.slice(k + 1);
+        if (cmd === "") continue;
+        if (cmd === "O") { open[i] = true; e.write("\r"); continue; }
+        if (cmd === "C") { open[i] = false; e.write("\r"); continue; }
+        if (/^S[0-8]$/.test(cmd) || cmd === "L") { e.write("\r"); continue; }
+        const ev = parseLine(cmd);
+        if (ev.type !== "frame" || !open[i]) { e.write("\x07"); continue; }
+        e.write(cmd[0] === "t" || cmd[0] === "r" ? "z\r" : "Z\r");
+        record?.(Math.round((performance.now() - t0) * 1000), ev.frame);
+        const line = encodeFrame(ev.frame);
+        ends.forEach((o, j) => { if (j !== i && open[j]) o.write(line); });
+      }
+    });
+  });
+}
+
+export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
+  const wall0 = performance.now();
+  const sys = await loadSystemByName(o.system);
+  const boards = sys.spec.boards;
+  const coordinator = boards.find((b) => b.components.some((c) => sys.plan.upgrades.some((u) => u.name === c)))?.node ?? boards[0].node;
+  const reference = runTestbed(sys, { seed: o.seed, steps: o.steps, reference: true }).devices;
+  const expected = new Map<string, number>();
+  for (const d of reference) expected.set(d.device, (expected.get(d.device) ?? 0) + 1);
+
+  const ends: PtyEnd[] = [];
+  let links: string[];
+  let candump: import("../transport/can/candump-log.ts").CandumpLogWriter | undefined;
+  if (o.links === "vcan") links = boards.map(() => "vcan0");
+  else {
+    for (const _ of boards) ends.push(await openPty());
+    if (o.links === "pty") {
+      serialBus(ends);
+      links = ends.map((e) => `serial:${e.path}@115200`);
+    } else {
+      if (o.candump) candump = new (await import("../transport/can/candump-log.ts")).CandumpLogWriter(o.candump);
+      await slcanBus(ends, candump ? (t, f) => candump!.write(1_700_000_000_000_000 + t, "slcan0", f) : undefined);
+      links = ends.map((e) => `slcan:${e.path}@500000`);
+    }
+  }
+
+  const devices: DeviceRecord[] = [];
+  const trace: TraceEvent[] = [];
+  const violations: { kind: string; detail: string }[] = [];
+  const errors: string[] = [];
+  const linkStats: unknown[] = [];
+  const children: ChildProcess[] = [];
+  const entry = fileURLToPath(new URL("./board-proc.ts", import.meta.url));
+  const waiters = new Map<ChildProcess, { type: string; resolve: () => void }[]>();
+  const waitFor = (c: ChildProcess, type: string) => new Promise<void>((resolve) => waiters.get(c)!.push({ type, resolve }));
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => { done = r; });
+  const check = () => {
+    for (const [d, n] of expected) if (devices.filter((x) => x.device === d).length < n) return;
+    done();
+  };
+
+  try {
+    for (const b of boards) {
+      const c = fork(entry, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      children.push(c);
+      waiters.set(c, []);
+      c.on("message", (m: { type: string; [k: string]: unknown }) => {
+        if (m.type === "device") {
+          devices.push({ t: Math.round((performance.now() - wall0) * 1000), device: m.device as string, payload: m.payload as string, comp: m.comp as string, gen: m.gen as string });
+          check();
+        } else if (m.type === "event") trace.push(m.e as TraceEvent);
+        else if (m.type === "violation") violations.push({ kind: m.kind as string, detail: m.detail as string });
+        else if (m.type === "error") { errors.push(`${b.name}: ${m.error}`); done(); }
+        else if (m.type === "log") o.progress?.(`${b.name}: ${m.line}`);
+        else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats });
+        const ws = waiters.get(c)!;
+        const i = ws.findIndex((w) => w.type === m.type);
+        if (i >= 0) ws.splice(i, 1)[0].resolve();
+      });
+      c.on("exit", (code) => { if (code) { errors.push(`${b.name}: board process exited with status ${code}`); done(); } });
+    }
+    await Promise.all(children.map((c) => waitFor(c, "alive")));
+    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault }); return r; }));
+    o.progress?.(`${boards.length} board processes up on ${o.links} links`);
+    await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
+    const period = o.periodMs ?? 4;
+    for (const input of sys.inputs) {
+      const bi = boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.components.includes(w.to.comp)));
+      for (let k = 1; k <= o.steps; k++) {
+        children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
+        if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
+        await new Promise((r) => setTimeout(r, period));
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => { timer = setTimeout(() => { errors.push(`timed out: devices got ${devices.length} of ${[...expected.values()].reduce((a, b) => a + b, 0)} messages`); r(); }, o.timeoutMs ?? 30_000); });
+    await Promise.race([finished, timeout]);
+    clearTimeout(timer);
+    // let late duplicates, if any, arrive before judging
+    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all(children.map((c) => { const r = Promise.race([waitFor(c, "stats"), new Promise<void>((x) => setTimeout(x, 2000).unref())]); c.send({ type: "stop" }); return r; }));
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill();
+    for (const e of ends) e.kill();
+    candump?.close();
+  }
+  const differences = compareDevices(devices, reference);
+  return {
+    devices, trace, violations, differences, errors, linkStats, wallMs: performance.now() - wall0,
+    verdict: differences.length === 0 && violations.length === 0 && errors.length === 0 ? "pass" : "fail",
+  };
+}
