@@ -41,6 +41,7 @@ export function lazy(summary: string, load: () => Promise<CommandModule>): Comma
 }
 
 export const commands: Record<string, Command> = {
+  board: lazy('Run this board: hosted components, uploads, telecommands, telemetry (systemd runs it).', () => import('./board.ts')),
   candump: lazy('Print the frames on a CAN bus in can-utils candump format (-L: log lines).', () => import('./candump.ts')),
   cansend: lazy('Send one CAN frame in can-utils cansend syntax (123#DEADBEEF, 1ABCDE01#11.22, 123#R).', () => import('./cansend.ts')),
   keygen: lazy('Generate an Ed25519 key pair for signing component images.', () => import('./keygen.ts')),

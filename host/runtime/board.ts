@@ -537,6 +537,22 @@ export class Board {
     this.trace("commit", {});
   }
 
+  /** Commit by hand (the coordinator broadcasts it). False when no guarded operation runs. */
+  commitNow(): boolean {
+    if (!this.guarded || this.round || this.recovering) return false;
+    this.commitSent = true;
+    this.commitPending = true;
+    this.maybeCommit();
+    return true;
+  }
+
+  /** Abort by hand: a recovery round hands over to the old versions. */
+  abortNow(): boolean {
+    if (!this.guarded || this.recovering) return false;
+    this.requestRecovery();
+    return true;
+  }
+
   // ---- recovery (docs/protocol.md point 6) ------------------------------------------------
   private requestRecovery(): void {
     const next = this.epoch + 1;

@@ -1,0 +1,270 @@
+// The board daemon (`gsu board --profile FILE`): runs the hosted components from
+// the state directory's last committed versions, over the profile's link, and
+// serves the ground: signed uploads, authenticated telecommands, telemetry.
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
+import type { ComponentVersion } from "../runtime/app.ts";
+import { checkSpec, isDevice, type SystemSpec, type Wire } from "../runtime/system.ts";
+import { ComponentInstance, ComponentModule } from "../component/component.ts";
+import { checkAT, type Manifest } from "../component/manifest.ts";
+import { imuMessage, loadComponentVersion, loadSystem } from "../component/demo.ts";
+import { openLink } from "../transport/open.ts";
+import type { Transport } from "../transport/types.ts";
+import { loadProfileKeys, type BoardProfile } from "./profile.ts";
+import { SlotStore } from "./store.ts";
+import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
+import { UploadReceiver } from "./upload.ts";
+import { frame, isMgmt, M, Writer } from "./mgmt.ts";
+import { BoardTelemetry } from "../telemetry/sampler.ts";
+
+export interface DaemonOptions {
+  profile: BoardProfile;
+  groundNode?: number;            // where telemetry and replies go (default 100)
+  simDevicesHz?: number;          // drive the IMU with the demo's input at this rate (no hardware)
+  log?: (line: string) => void;
+  transport?: Transport;          // tests: an already open link
+}
+
+const enc = new TextEncoder();
+
+function fromImage(manifest: Manifest, wasm: Uint8Array): ComponentVersion & { manifest: Manifest } {
+  const mod = ComponentModule.fromBytes(wasm, `${manifest.name}@${manifest.version}`);
+  return {
+    name: manifest.name, version: manifest.version, ports: manifest.ports, manifest,
+    create(onSend) { const c = new ComponentInstance(mod, onSend); c.start(); return c; },
+  };
+}
+
+export class BoardDaemon {
+  readonly board: Board;
+  readonly store: SlotStore;
+  private guard: TelecommandGuard;
+  private uploads: UploadReceiver;
+  private tlm: BoardTelemetry;
+  private timers: NodeJS.Timeout[] = [];
+  private ground: number;
+  private step = 0;
+  private onTrial: string[] = [];
+  private spec: SystemSpec;
+  private log: (l: string) => void;
+
+  private constructor(private o: DaemonOptions, private link: Transport, store: SlotStore, spec: SystemSpec) {
+    const p = o.profile;
+    this.log = o.log ?? ((l) => console.log(l));
+    this.ground = o.groundNode ?? 100;
+    this.store = store;
+    this.spec = spec;
+    const keys = loadProfileKeys(p);
+    this.guard = new TelecommandGuard(keys, p.stateDir);
+    this.uploads = new UploadReceiver(join(p.stateDir, "incoming"), 16 * 1024 * 1024, (bytes) => {
+      try {
+        const r = this.store.stage(bytes);
+        const text = `upload accepted: ${r.name} ${r.version} staged in slot ${r.slot}`;
+        this.emitEvent({ type: "upload-accepted", comp: r.name, version: r.version, bytes: bytes.length, sha256: r.sha256 });
+        this.log(text);
+        return { ok: true, text };
+      } catch (e) {
+        const text = `upload rejected: ${(e as Error).message}`;
+        this.emitEvent({ type: "upload-rejected", comp: "", version: "", reason: (e as Error).message });
+        this.log(text);
+        return { ok: false, text };
+      }
+    });
+    // management frames are the daemon's; protocol frames go to the board runtime
+    const split: Transport = {
+      node: link.node,
+      send: (d, f) => link.send(d, f),
+      onFrame: (h) => link.onFrame((src, f) => (isMgmt(f) ? this.onMgmt(src, f) : h(src, f))),
+      stats: () => link.stats(),
+      close: () => link.close(),
+    };
+    const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed };
+    this.board = new Board({
+      name: p.name, node: p.node, transport: split, spec, coordinator: p.node, rules: "safe", commit,
+      hooks: {
+        now: () => Date.now() * 1000,
+        device: (device, payload, from) => this.deviceOut(device, payload, from),
+        event: (e) => this.onEvent(e),
+      },
+    });
+    this.tlm = new BoardTelemetry(p.node, { linkNames: p.links.map((l) => ("iface" in l ? l.iface : l.path)) }).attach(this.board);
+  }
+
+  static async start(o: DaemonOptions): Promise<BoardDaemon> {
+    const p = o.profile;
+    const log = o.log ?? ((l: string) => console.log(l));
+    mkdirSync(p.stateDir, { recursive: true });
+    const store = SlotStore.open(join(p.stateDir, "store"), loadProfileKeys(p));
+    for (const r of store.report.rejected) log(`state: ${r}`);
+    const boot = store.boot();
+    for (const d of boot.dropped) log(`restart: ${d} was on trial and is dropped; running the last committed version`);
+    const spec = BoardDaemon.system(p, store);
+    for (const [n, v] of Object.entries(spec.components)) log(`${n}: running ${v.version}${boot.running[n] ? " (committed)" : " (built in)"}`);
+    const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
+    const d = new BoardDaemon(o, link, store, spec);
+    d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
+    d.timers.push(setInterval(() => d.sendTelemetry(), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
+    if (o.simDevicesHz) d.timers.push(setInterval(() => d.board.deviceInput("imu", imuMessage(++d.step)), Math.round(1000 / o.simDevicesHz)));
+    return d;
+  }
+
+  /** The system this board runs: its components at their last committed versions, wired as in examples/system.json. */
+  static system(p: BoardProfile, store: SlotStore): SystemSpec {
+    const committed = store.committedVersions();
+    const components: Record<string, ComponentVersion & { manifest: Manifest }> = {};
+    for (const ref of p.components) {
+      const name = ref.name;
+      components[name] = committed[name] ? (() => { const v = store.activeImage(name, "committed"); return fromImage(v.manifest, v.wasm); })()
+        : loadComponentVersion(name, ref.version);
+    }
+    const wires: Wire[] = [];
+    const ats: SystemSpec["ats"] = {};
+    for (const c of Object.values(components)) {
+      for (const port of c.manifest.ports) {
+        if (!port.device) continue;
+        if (port.dir === "in") wires.push({ from: { device: port.device }, to: { comp: c.name, port: port.name } });
+        else {
+          wires.push({ from: { comp: c.name, port: port.name }, to: { device: port.device } });
+          if (port.at) { const at = port.at; ats[port.device] = (b) => checkAT(at, b) === null; }
+        }
+      }
+    }
+    for (const l of loadSystem().links) {
+      const [fc, fp] = l.from.split("."), [tc, tp] = l.to.split(".");
+      if (components[fc] && components[tc]) wires.push({ from: { comp: fc, port: fp }, to: { comp: tc, port: tp } });
+    }
+    const spec: SystemSpec = { components, wires, boards: [{ name: p.name, node: p.node, components: Object.keys(components) }], ats };
+    checkSpec(spec);
+    return spec;
+  }
+
+  // ---- ground traffic --------------------------------------------------------------
+  private toGround(type: number, body: Uint8Array): void { this.link.send(this.ground, frame(type, body)); }
+
+  private onMgmt(src: number, f: Uint8Array): void {
+    const type = f[1], body = f.subarray(2);
+    if (type === M.TC) return this.onTelecommand(body);
+    if (type >= M.QUERY && type <= M.DONE) {
+      for (const r of this.uploads.onFrame(type, body)) this.link.send(src, r);
+      return;
+    }
+    this.board.stats.dropped["mgmt-unknown"] = (this.board.stats.dropped["mgmt-unknown"] ?? 0) + 1;
+  }
+
+  private reply(seq: number, status: 0 | 1 | 2, text: string): void {
+    this.toGround(M.TC_REPLY, new Writer().u32(seq).u8(status).bytes(enc.encode(text)).done());
+  }
+
+  private onTelecommand(body: Uint8Array): void {
+    const c = this.guard.check(body);
+    if (!c.ok) {
+      this.log(`telecommand refused (${c.reason}): ${c.detail}`);
+      this.emitEvent({ type: "telecommand-refused", command: c.reason, reason: c.detail });
+      this.reply(c.seq, 1, `refused (${c.reason}): ${c.detail}`);
+      return;
+    }
+    try {
+      const text = this.execute(c.tc);
+      this.emitEvent({ type: "telecommand-accepted", command: c.tc.op });
+      this.reply(c.tc.seq, 0, text);
+    } catch (e) {
+      this.log(`telecommand ${c.tc.op} #${c.tc.seq} failed: ${(e as Error).message}`);
+      this.reply(c.tc.seq, 2, (e as Error).message);
+    }
+  }
+
+  private execute(tc: Telecommand): string {
+    const a = tc.args;
+    switch (tc.op) {
+      case "status":
+        return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
+          instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
+          store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats() });
+      case "upgrade": {
+        if (this.board.guarded) throw new Error("a guarded operation is already running; commit or abort it first");
+        const comps = a.components as Record<string, string> | undefined;
+        if (!comps || typeof comps !== "object" || !Object.keys(comps).length) throw new Error("upgrade needs components: {name: version, ...}");
+        const names = Object.keys(comps).sort();
+        for (const n of names) {
+          const st = this.store.statusOf(n);
+          const staged = Object.values(st.slots).find((s) => s?.role === "staged");
+          if (!staged || staged.version !== comps[n]) throw new Error(`${n} ${comps[n]} is not uploaded (staged: ${staged?.version ?? "nothing"}); upload it first`);
+        }
+        const links = loadSystem().links.filter((l) => this.spec.components[l.from.split(".")[0]] && this.spec.components[l.to.split(".")[0]]);
+        const current = Object.fromEntries(Object.entries(this.spec.components).map(([n, v]) => [n, (v as unknown as { manifest: Manifest }).manifest]));
+        this.store.activate(names, { system: { current, links } });
+        const upgrades = names.map((n) => { const v = this.store.activeImage(n, "active"); return fromImage(v.manifest, v.wasm); });
+        try {
+          this.board.startUpgrade({ upgrades });
+        } catch (e) {
+          this.store.abort(names, `refused at start: ${(e as Error).message}`);
+          throw e;
+        }
+        this.onTrial = names;
+        return `guarded operation started: ${names.map((n) => `${n} ${comps[n]}`).join(", ")} on trial; old versions run as shadows`;
+      }
+      case "commit":
+        if (!this.board.commitNow()) throw new Error("no guarded operation is running");
+        return "committed";
+      case "abort":
+        if (!this.board.abortNow()) throw new Error("no guarded operation is running");
+        return "abort started: the old versions take over";
+      case "fault": {
+        const comp = String(a.comp ?? ""), step = Number(a.step ?? 0);
+        const inst = this.board.instances().find((i) => i.comp === comp && i.gen === "new");
+        if (!inst) throw new Error(`no new version of '${comp}' is running; start an upgrade first`);
+        inst.app.injectFault?.(step);
+        return `fault injected into ${comp} from step ${step}`;
+      }
+    }
+  }
+
+  // ---- events, devices, telemetry -----------------------------------------------------
+  private onEvent(e: TraceEvent): void {
+    if (e.type === "commit" && this.onTrial.length) {
+      this.store.commit(this.onTrial);
+      this.log(`commit: ${this.onTrial.join(", ")} committed`);
+      this.onTrial = [];
+    }
+    if (e.type === "recovered" && this.onTrial.length) {
+      this.store.abort(this.onTrial, "recovered: the old version took over");
+      this.log(`recovery: ${this.onTrial.join(", ")} aborted; the old versions run`);
+      this.onTrial = [];
+    }
+    if (["at-failed", "rollback", "takeover", "recovered", "commit", "retire", "memory-full", "component-trap", "upgrade"].includes(e.type)) {
+      this.log(`event ${e.type}${e.comp ? ` ${e.comp}` : ""}${e.gen ? `(${e.gen})` : ""}`);
+    }
+    this.emitEvent(e);
+  }
+
+  private emitEvent(e: Omit<TraceEvent, "t" | "board"> & { t?: number; board?: string }): void {
+    const pkt = this.tlm.event({ t: Date.now() * 1000, board: this.o.profile.name, ...e } as TraceEvent);
+    if (pkt) this.toGround(M.TM, pkt);
+  }
+
+  private deviceOut(device: string, payload: Uint8Array, from: Instance): void {
+    appendFileSync(join(this.o.profile.stateDir, "devices.jsonl"),
+      JSON.stringify({ t: Date.now(), device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, version: from.version.version, gen: from.gen }) + "\n");
+  }
+
+  private sendTelemetry(): void {
+    const pkts = this.tlm.sample(Date.now() * 1000);
+    if (pkts.length) this.toGround(M.TM, Buffer.concat(pkts));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.uploads.close();
+    await this.link.close();
+  }
+}
+
+export function linkSpec(p: BoardProfile): string {
+  const l = p.links[0];
+  if (l.kind === "socketcan") return l.iface;
+  if (l.kind === "slcan") return `slcan:${l.path}@${l.bitrate}`;
+  return `serial:${l.path}@${l.baud}`;
+}
+
+export { isDevice };
