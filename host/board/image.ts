@@ -1,5 +1,5 @@
 /**
- * Signed component images (docs/wire-image.md): what `gsu sign` writes, what a
+ * Signed component images (docs/wire.md, "Signed component images"): what `gsu sign` writes, what a
  * board stores in its slots and what it checks before it runs anything.
  *
  *   "GSUI" | u16 format (1) | u32 header length H | H bytes canonical JSON header | wasm

@@ -1,4 +1,4 @@
-// gsu sign: a signed image (docs/wire-image.md) from a component's manifest and wasm.
+// gsu sign: a signed image (docs/wire.md, "Signed component images") from a component's manifest and wasm.
 import { createPublicKey } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -12,7 +12,7 @@ export const help = `Usage: gsu sign --key FILE [--key-id ID] (--manifest FILE -
 
 Writes a signed image: the component's manifest (name, version, interface per
 port, acceptance tests), its wasm, the wasm's sha256 and an Ed25519 signature.
-A board accepts it only if ID is one of its trusted keys (docs/wire-image.md).
+A board accepts it only if ID is one of its trusted keys (docs/wire.md, "Signed component images").
 
 Options:
   --key FILE              Ed25519 private key (PEM) from gsu keygen (required)

@@ -3,7 +3,7 @@
 // channels and events with stable numeric ids, types and severities.
 // Board side: encode channel sample sets and events into CCSDS packets by id.
 // Ground side: decode packets back to named values.
-// Byte layout: docs/wire-telemetry.md. All multi-octet values are big endian.
+// Byte layout: docs/wire.md, "Telemetry". All multi-octet values are big endian.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { encodePacket, SequenceCounter, type DecodedPacket } from "./ccsds.ts";

@@ -2,7 +2,7 @@
 // sans-I/O reassembler (no sockets, no timers, no clock: the caller passes the
 // time in). Layout follows the Cyphal Specification v1.0, section 4.2
 // ("CAN bus transport layer"), and matches OpenCyphal libcanard / pycyphal.
-// docs/wire-can.md documents every bit.
+// docs/wire.md, "GSU on CAN" documents every bit.
 //
 // 29-bit extended CAN ID of a *message* transfer (the only kind GSU sends):
 //

@@ -1,7 +1,7 @@
 // CanTransport: the Transport interface over any CanBus, with Cyphal/CAN v1.0
 // framing (cyphal.ts). A GSU frame to node d is one Cyphal message transfer on
 // subject base+d, a broadcast one on base+128; the receiver reassembles only
-// its own subject and the broadcast subject. docs/wire-can.md has the layout.
+// its own subject and the broadcast subject. docs/wire.md, "GSU on CAN" has the layout.
 import { BROADCAST, emptyStats, type Transport, type TransportStats } from "../types.ts";
 import type { CanBus } from "./bus.ts";
 import { nowUs } from "./bus.ts";

@@ -1,4 +1,4 @@
-// The serial frame envelope (docs/wire-serial.md), before COBS stuffing:
+// The serial frame envelope (docs/wire.md, "Serial links"), before COBS stuffing:
 //
 //   offset 0      dst   u8   destination node id, 0xFF = broadcast
 //   offset 1      src   u8   source node id (0..0xFE)
