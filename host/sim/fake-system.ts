@@ -4,54 +4,7 @@
 import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
-
-const enc = new TextEncoder(), dec = new TextDecoder();
-
-function msg(step: number, values: number[]): Uint8Array {
-  const b = new Uint8Array(4 + 8 * values.length);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, step, true);
-  values.forEach((v, i) => dv.setFloat64(4 + 8 * i, v, true));
-  return b;
-}
-function read(b: Uint8Array): { step: number; values: number[] } {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const values: number[] = [];
-  for (let o = 4; o + 8 <= b.length; o += 8) values.push(dv.getFloat64(o, true));
-  return { step: dv.getUint32(0, true), values };
-}
-
-type Compute = (acc: number, inputs: number[][], step: number) => { acc: number; out: Record<number, number[]> };
-
-function joinComponent(name: string, version: string, ports: PortSpec[], compute: Compute, faultable: boolean): ComponentVersion {
-  const ins = ports.filter((p) => p.dir === "in").map((p) => p.port);
-  return {
-    name, version, ports,
-    create(onSend): App {
-      let st = { acc: 0, next: 1, fault: -1, pending: {} as Record<string, Record<string, number[]>> };
-      return {
-        handle(port, bytes) {
-          const m = read(bytes);
-          (st.pending[m.step] ??= {})[port] = m.values;
-          while (st.pending[st.next] && ins.every((p) => st.pending[st.next][p])) {
-            const k = st.next;
-            const inputs = ins.map((p) => st.pending[k][p]);
-            delete st.pending[k];
-            let { acc, out } = compute(st.acc, inputs, k);
-            if (st.fault >= 0 && k >= st.fault) acc = NaN; // persistent state fault
-            st.acc = acc;
-            for (const [p, vals] of Object.entries(out)) onSend(Number(p), msg(k, vals.map((v) => v + (Number.isNaN(acc) ? NaN : 0))));
-            st.next++;
-          }
-        },
-        snapshotSize: () => enc.encode(JSON.stringify(st)).length,
-        snapshotInto(dst) { const b = enc.encode(JSON.stringify(st)); dst.set(b); return b.length; },
-        restoreFrom(src) { st = JSON.parse(dec.decode(src), (_k, v) => v === null ? NaN : v); },
-        injectFault: faultable ? (step) => { st.fault = step; } : undefined,
-      };
-    },
-  };
-}
+import { joinComponent, msg, read } from "./join.ts";
 
 const p = (name: string, port: number, dir: "in" | "out", iface: string): PortSpec => ({ name, port, dir, iface });
 
