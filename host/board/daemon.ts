@@ -9,6 +9,8 @@ import { checkSpec, isDevice, type SystemSpec, type Wire } from "../runtime/syst
 import { ComponentInstance, ComponentModule } from "../component/component.ts";
 import { checkAT, type Manifest } from "../component/manifest.ts";
 import { imuMessage, loadComponentVersion, loadSystem } from "../component/demo.ts";
+import { readSystemFile } from "../sim/demo-system.ts";
+import { PlanError } from "../runtime/system.ts";
 import { openLink } from "../transport/open.ts";
 import type { Transport } from "../transport/types.ts";
 import { loadProfileKeys, type BoardProfile } from "./profile.ts";
@@ -24,6 +26,8 @@ export interface DaemonOptions {
   simDevicesHz?: number;          // drive the IMU with the demo's input at this rate (no hardware)
   log?: (line: string) => void;
   transport?: Transport;          // tests: an already open link
+  /** A system file (examples/system.json's format with boards) for a multi-board deployment. */
+  systemFile?: string;
 }
 
 const enc = new TextEncoder();
@@ -99,22 +103,33 @@ export class BoardDaemon {
     for (const r of store.report.rejected) log(`state: ${r}`);
     const boot = store.boot();
     for (const d of boot.dropped) log(`restart: ${d} was on trial and is dropped; running the last committed version`);
-    const spec = BoardDaemon.system(p, store);
-    for (const [n, v] of Object.entries(spec.components)) log(`${n}: running ${v.version}${boot.running[n] ? " (committed)" : " (built in)"}`);
+    const spec = BoardDaemon.system(p, store, o.systemFile);
+    const here = spec.boards.find((b) => b.node === p.node)!.components;
+    for (const n of here) log(`${n}: running ${spec.components[n].version}${boot.running[n] ? " (committed)" : " (built in)"}`);
     const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
     const d = new BoardDaemon(o, link, store, spec);
     d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
     d.timers.push(setInterval(() => d.sendTelemetry(), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
-    if (o.simDevicesHz) d.timers.push(setInterval(() => d.board.deviceInput("imu", imuMessage(++d.step)), Math.round(1000 / o.simDevicesHz)));
+    const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
+    if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.board.deviceInput("imu", imuMessage(++d.step)), Math.round(1000 / o.simDevicesHz)));
     return d;
   }
 
   /** The system this board runs: its components at their last committed versions, wired as in examples/system.json. */
-  static system(p: BoardProfile, store: SlotStore): SystemSpec {
+  static system(p: BoardProfile, store: SlotStore, systemFile?: string): SystemSpec {
     const committed = store.committedVersions();
     const components: Record<string, ComponentVersion & { manifest: Manifest }> = {};
-    for (const ref of p.components) {
-      const name = ref.name;
+    const file = systemFile ? readSystemFile(systemFile) : null;
+    const mine = new Set(p.components.map((c) => c.name));
+    if (file?.boards && !file.boards.some((b) => b.node === p.node)) {
+      throw new PlanError(`${systemFile}: no board with node ${p.node} (this profile's node); add it to 'boards'`);
+    }
+    const hosted = file?.boards ? new Set(file.boards.find((b) => b.node === p.node)!.components) : mine;
+    // other boards' components: their manifests wire the system (their code runs elsewhere)
+    for (const [name, version] of Object.entries(file?.initial ?? {})) if (!hosted.has(name)) components[name] = loadComponentVersion(name, version);
+    for (const name of hosted) {
+      const ref = p.components.find((c) => c.name === name) ?? { name, version: file?.initial[name] ?? "" };
+      if (!ref.version) throw new PlanError(`component '${name}' has no version: list it in the profile's components`);
       components[name] = committed[name] ? (() => { const v = store.activeImage(name, "committed"); return fromImage(v.manifest, v.wasm); })()
         : loadComponentVersion(name, ref.version);
     }
@@ -130,11 +145,12 @@ export class BoardDaemon {
         }
       }
     }
-    for (const l of loadSystem().links) {
+    for (const l of file ? file.links : loadSystem().links) {
       const [fc, fp] = l.from.split("."), [tc, tp] = l.to.split(".");
       if (components[fc] && components[tc]) wires.push({ from: { comp: fc, port: fp }, to: { comp: tc, port: tp } });
     }
-    const spec: SystemSpec = { components, wires, boards: [{ name: p.name, node: p.node, components: Object.keys(components) }], ats };
+    const boards = file?.boards ?? [{ name: p.name, node: p.node, components: [...hosted] }];
+    const spec: SystemSpec = { components, wires, boards, ats };
     checkSpec(spec);
     return spec;
   }
