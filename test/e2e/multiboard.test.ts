@@ -1,0 +1,41 @@
+// Two board daemons (`gsu board --system`) as OS processes over a PTY serial link:
+// the demo split across boards runs, and each board's device outputs equal the
+// reference run's, in order.
+import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PtyPair, socatMissing } from "../serial/socat.ts";
+import { runTestbed } from "../../host/sim/testbed.ts";
+import { demoSystem } from "../../host/sim/demo-system.ts";
+
+const root = join(import.meta.dirname, "../..");
+
+describe.skipIf(!!socatMissing)(`two board daemons over a PTY serial link${socatMissing ? `: skipped, ${socatMissing}` : ""}`, () => {
+  it("the demo split over io (sensor, fdir, telemetry) and gnc (estimator, controller)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gsu-mb-"));
+    const pair = new PtyPair();
+    await pair.up();
+    const sys = JSON.parse(readFileSync(join(root, "examples/system.json"), "utf8"));
+    sys.boards = [{ name: "io", node: 1, components: ["sensor", "fdir", "telemetry"] }, { name: "gnc", node: 2, components: ["estimator", "controller"] }];
+    writeFileSync(join(dir, "system.json"), JSON.stringify(sys));
+    const procs = [["io", 1, ["sensor@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"], pair.a], ["gnc", 2, ["estimator@1.0.0", "controller@1.0.0"], pair.b]].map(([name, node, comps, dev]) => {
+      const prof = join(dir, `${name}.json`);
+      writeFileSync(prof, JSON.stringify({ name, node, links: [{ kind: "serial", path: dev, baud: 115200 }], stateDir: join(dir, `state-${name}`), components: comps, at: { commit: "manual" } }));
+      return spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", prof, "--system", join(dir, "system.json"), ...(name === "io" ? ["--sim-devices", "100"] : [])], { stdio: "ignore" });
+    });
+    const lines = (b: string) => existsSync(join(dir, `state-${b}`, "devices.jsonl")) ? readFileSync(join(dir, `state-${b}`, "devices.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)) : [];
+    const t0 = Date.now();
+    while ((lines("gnc").length < 100 || lines("io").length < 100) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100));
+    for (const p of procs) p.kill("SIGKILL");
+    await pair.dispose();
+    const ref = runTestbed(demoSystem(), { seed: 0, steps: 300, reference: true }).devices;
+    const wheel = lines("gnc").filter((d) => d.device === "wheel").map((d) => d.payload);
+    const down = lines("io").filter((d) => d.device === "downlink").map((d) => d.payload);
+    expect(wheel.length).toBeGreaterThanOrEqual(100);
+    expect(down.length).toBeGreaterThanOrEqual(90);
+    expect(wheel).toEqual(ref.filter((d) => d.device === "wheel").slice(0, wheel.length).map((d) => d.payload));
+    expect(down).toEqual(ref.filter((d) => d.device === "downlink").slice(0, down.length).map((d) => d.payload));
+  }, 60_000);
+});
