@@ -30,7 +30,7 @@ describe.skipIf(!iface)(`SocketCAN on ${iface ?? "$GSU_TEST_CAN_IFACE"} (set GSU
     await a.close(); await b.close();
   });
 
-  it("three CanTransports on three sockets exchange multi-frame transfers", async () => {
+  it("three CanTransports on three sockets exchange multi-frame transfers", { timeout: 30_000 }, async () => {
     const buses: CanBus[] = [];
     for (let i = 0; i < 3; i++) buses.push(await SocketCanBus.open(iface!));
     const ts = buses.map((b, i) => new CanTransport(b, 11 + i));
@@ -40,6 +40,10 @@ describe.skipIf(!iface)(`SocketCAN on ${iface ?? "$GSU_TEST_CAN_IFACE"} (set GSU
       ts[0].send(12, new Uint8Array(k * 13));
       ts[2].send(12, new Uint8Array(100 - k));
       ts[1].send(BROADCAST, new Uint8Array(k));
+      // vcan delivers a burst instantly; a receiving socket's default buffer holds
+      // about 278 frames and the kernel drops the rest. A real 500 kbit/s bus takes
+      // ~100 ms for these ~680 frames; yield per round as a bus's pace would.
+      await new Promise((r) => setImmediate(r));
     }
     await until(() => got[1].length === 40 && got[0].length === 20 && got[2].length === 20);
     expect(got[1].filter((x) => x.src === 11).map((x) => x.n)).toEqual(Array.from({ length: 20 }, (_, k) => k * 13));
