@@ -160,7 +160,7 @@ export class BoardDaemon {
 
   private onMgmt(src: number, f: Uint8Array): void {
     const type = f[1], body = f.subarray(2);
-    if (type === M.TC) return this.onTelecommand(body);
+    if (type === M.TC) return this.onTelecommand(src, body);
     if (type >= M.QUERY && type <= M.DONE) {
       for (const r of this.uploads.onFrame(type, body)) this.link.send(src, r);
       return;
@@ -168,25 +168,26 @@ export class BoardDaemon {
     this.board.stats.dropped["mgmt-unknown"] = (this.board.stats.dropped["mgmt-unknown"] ?? 0) + 1;
   }
 
-  private reply(seq: number, status: 0 | 1 | 2, text: string): void {
-    this.toGround(M.TC_REPLY, new Writer().u32(seq).u8(status).bytes(enc.encode(text)).done());
+  // Replies go to whoever sent the command; telemetry goes to the ground node.
+  private reply(to: number, seq: number, status: 0 | 1 | 2, text: string): void {
+    this.link.send(to, frame(M.TC_REPLY, new Writer().u32(seq).u8(status).bytes(enc.encode(text)).done()));
   }
 
-  private onTelecommand(body: Uint8Array): void {
+  private onTelecommand(src: number, body: Uint8Array): void {
     const c = this.guard.check(body);
     if (!c.ok) {
       this.log(`telecommand refused (${c.reason}): ${c.detail}`);
-      this.emitEvent({ type: "telecommand-refused", command: c.reason, reason: c.detail });
-      this.reply(c.seq, 1, `refused (${c.reason}): ${c.detail}`);
+      this.emitEvent({ type: "telecommand-refused", command: `#${c.seq}`, reason: `${c.reason}: ${c.detail}` });
+      this.reply(src, c.seq, 1, `refused (${c.reason}): ${c.detail}`);
       return;
     }
     try {
       const text = this.execute(c.tc);
       this.emitEvent({ type: "telecommand-accepted", command: c.tc.op });
-      this.reply(c.tc.seq, 0, text);
+      this.reply(src, c.tc.seq, 0, text);
     } catch (e) {
       this.log(`telecommand ${c.tc.op} #${c.tc.seq} failed: ${(e as Error).message}`);
-      this.reply(c.tc.seq, 2, (e as Error).message);
+      this.reply(src, c.tc.seq, 2, (e as Error).message);
     }
   }
 

@@ -103,6 +103,8 @@ export type Verdict = { ok: true; text: string } | { ok: false; text: string };
 /** The board side. `accept` verifies and stages a complete image (signature, policy, slot). */
 export class UploadReceiver {
   readonly dropped: Record<string, number> = {};
+  /** Verdicts of the last few images, so a DONE re-sent after a lost RESULT gets the same answer. */
+  private verdicts = new Map<string, Verdict>();
   private cur: { id: Uint8Array; size: number; path: string; have: number; fd: number; sinceSync: number } | null = null;
 
   /**
@@ -156,6 +158,8 @@ export class UploadReceiver {
       const id = r.bytes(32, "image id").slice();
       const c = this.cur;
       const reply = (ok: boolean, text: string) => [frame(M.RESULT, new Writer().bytes(id).u8(ok ? 0 : 1).bytes(new TextEncoder().encode(text)).done())];
+      const earlier = this.verdicts.get(hex(id));
+      if ((!c || hex(id) !== hex(c.id)) && earlier) return reply(earlier.ok, earlier.text);
       if (!c || hex(id) !== hex(c.id)) return reply(false, "upload rejected: no transfer of this image is open; query first");
       if (c.have !== c.size) return reply(false, `upload rejected: only ${c.have} of ${c.size} bytes arrived`);
       fsyncSync(c.fd);
@@ -165,6 +169,8 @@ export class UploadReceiver {
       unlinkSync(c.path);
       if (hex(imageId(bytes)) !== hex(id)) return reply(false, "upload rejected: the received bytes do not hash to the image id (corrupted in transit)");
       const v = this.accept(bytes);
+      this.verdicts.set(hex(id), v);
+      if (this.verdicts.size > 4) this.verdicts.delete(this.verdicts.keys().next().value!);
       return reply(v.ok, v.text);
     }
     this.drop("unknown-type");

@@ -50,5 +50,11 @@ export const commands: Record<string, Command> = {
   telemetry: lazy('Ground view of board telemetry (CCSDS packets): live table, events, JSON Lines recording.', () => import('./telemetry.ts')),
   report: lazy('HTML report with plots from a telemetry recording or a rehearsal trace (JSON Lines).', () => import('./report.ts')),
   flash: lazy('Deploy the board runtime to a Raspberry Pi or BeagleBone over ssh (or into --root DIR).', () => import('./flash.ts')),
+  upload: lazy('Upload a signed image to a board over a link (resumable, with progress).', () => import('./upload.ts')),
+  upgrade: lazy('Start guarded operation on a board: gsu upgrade estimator@2.0.0 ... (signed telecommand).', () => import('./upgrade.ts')),
+  commit: lazy('Commit the guarded upgrade running on a board (signed telecommand).', () => import('./commit.ts')),
+  abort: lazy('Abort the guarded upgrade on a board, back to the old versions (signed telecommand).', () => import('./abort.ts')),
+  fault: lazy('Inject a fault into a new component version on a board: COMP@STEP (signed telecommand).', () => import('./fault.ts')),
+  status: lazy('Ask a board for its versions, slots and guarded operation (signed telecommand).', () => import('./status.ts')),
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
 };

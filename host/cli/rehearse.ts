@@ -38,6 +38,8 @@ Options:
                         pseudo-terminals; slcan-pty: the same over SLCAN (CAN through
                         USB-CAN adapters, emulated on pseudo-terminals); vcan: SocketCAN
                         vcan0 (Linux with CAN; see scripts/qemu/)
+  --period MS           with --links other than sim: wall-clock ms between input steps
+                        (default 4; raise it on slow machines, e.g. under emulation)
   --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
   --trace FILE          write JSON Lines: every device delivery as
                         {"type":"device","device":...,"payload":"<hex>"} in order, plus protocol events
@@ -57,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
     reference: { type: "boolean" }, rules: { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
-    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" },
+    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" },
   });
   const links = values.links ?? "sim";
   if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
@@ -100,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
   if (links !== "sim") {
     if (values.config) throw new UsageError("--config works with --links sim only");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
-    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump,
+    const periodMs = int("period", values.period, 4, 1);
+    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs,
+      timeoutMs: Math.max(30_000, steps * periodMs * 3),
       progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
     const key = ["at-failed", "rollback", "takeover", "recovered", "commit", "memory-full"];

@@ -7,6 +7,9 @@ import { GroundStation, type GroundRecord } from "../telemetry/ground.ts";
 import { LiveView } from "../telemetry/view.ts";
 import { DictionaryError, loadDictionary, type TelemetryRecord } from "../telemetry/dictionary.ts";
 import type { Transport } from "../transport/types.ts";
+import { GroundLink, DEFAULT_GROUND_NODE } from "../ground/link.ts";
+import { openFailure } from "../ground/cli.ts";
+import { LinkSpecError, openLink } from "../transport/open.ts";
 
 export const help = `Usage: gsu telemetry (--link SPEC | --from-jsonl FILE | --stdin-hex) [options]
 
@@ -18,8 +21,10 @@ one line per event instead, then a summary.
 Input (one of):
   --link sim[:SEED]     the demo system on the simulated testbed, with a fault in the
                         new estimator at step 120 (paced in virtual time, see --speed)
-  --link SPEC           a real link (serial, CAN) once wired to attachTransport();
-                        until then this reports that it is not available
+  --link SPEC           a real link: serial:/dev/ttyUSB0@115200, slcan:/dev/ttyACM0@500000,
+                        can0. The ground joins it as node --node and shows the telemetry
+                        (TM management frames) every board sends there, until Ctrl-C
+                        or --duration
   --from-jsonl FILE     replay a recording made with --jsonl (packets are re-decoded
                         from their hex with the current dictionary)
   --stdin-hex           one link frame per line on stdin, as hex (spaces allowed);
@@ -32,6 +37,8 @@ Options:
   --dictionary FILE     dictionary to decode with (default hardware/dictionary.json)
   --names N=NAME,...    board names for node ids, e.g. 1=io,2=gnc,3=comms
   --tail N              events shown in the live view (default 10)
+  --node N              real links: this ground station's node id (default 100)
+  --duration S          real links: stop after S seconds (default: run until Ctrl-C)
 
 Exit status: 0, or 1 if any packet was rejected, 2 on bad arguments.`;
 
@@ -48,10 +55,12 @@ export interface AttachOptions {
  * telemetry, shown in the live view and recorded. close() stops the view and
  * flushes the recording.
  */
-export function attachTransport(transport: Transport, o: AttachOptions = {}): { station: GroundStation; view?: LiveView; close(): Promise<void> } {
-  const g = ground(o, `link node ${transport.node}`);
-  g.station.attachTransport(transport);
-  return g;
+export function attachTransport(transport: Transport, o: AttachOptions & { tail?: number; source?: string } = {}): { station: GroundStation; view?: LiveView; link: GroundLink; close(): Promise<void> } {
+  const g = ground(o, o.source ?? `link node ${transport.node}`);
+  // Boards send telemetry as management frames [0xFF][9][CCSDS packets...] among
+  // their protocol frames; GroundLink takes the TM frames' packets to the station.
+  const link = new GroundLink(transport, { spec: o.source ?? `node ${transport.node}`, station: g.station });
+  return { ...g, link };
 }
 
 function ground(o: AttachOptions & { tail?: number }, source: string) {
@@ -87,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     link: { type: "string" }, "from-jsonl": { type: "string" }, "stdin-hex": { type: "boolean" },
     jsonl: { type: "string" }, speed: { type: "string" }, dictionary: { type: "string" }, names: { type: "string" }, tail: { type: "string" },
+    node: { type: "string" }, duration: { type: "string" },
   });
   const inputs = [values.link !== undefined, values["from-jsonl"] !== undefined, !!values["stdin-hex"]].filter(Boolean).length;
   if (inputs !== 1) throw new UsageError("give exactly one input: --link SPEC, --from-jsonl FILE or --stdin-hex");
@@ -108,15 +118,28 @@ export async function run(argv: string[]): Promise<number> {
   }
   try { loadDictionary(values.dictionary); } catch (e) { if (e instanceof DictionaryError) throw new UsageError(e.message); throw e; }
 
+  let node = DEFAULT_GROUND_NODE;
+  if (values.node !== undefined) {
+    if (!/^\d+$/.test(values.node) || Number(values.node) > 254) throw new UsageError(`--node must be a node id 0..254 (0..127 on CAN), not '${values.node}'`);
+    node = Number(values.node);
+  }
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    const d = Number(values.duration);
+    if (values.duration.trim() === "" || !Number.isFinite(d) || d <= 0) throw new UsageError(`--duration must be a number of seconds above 0, not '${values.duration}'`);
+    durationMs = Math.round(d * 1000);
+  }
   let sim: { seed: number } | undefined;
   if (values.link !== undefined) {
     const m = /^sim(?::(\d+))?$/.exec(values.link);
     if (!m) {
-      throw new UsageError(`--link ${values.link}: real links are not wired into gsu telemetry yet (the link code calls attachTransport() from host/cli/telemetry.ts); use --link sim, --from-jsonl FILE or --stdin-hex`);
+      if (values.speed !== undefined) throw new UsageError("--speed paces a simulation or a replay; a real link runs in real time");
+      return runLink(values.link, node, durationMs, { jsonl: values.jsonl, names, dictionary: values.dictionary, tail });
     }
     sim = { seed: m[1] ? Number(m[1]) : 1 };
     if (names.size === 0) { names.set(1, "io"); names.set(2, "gnc"); names.set(3, "comms"); }
   }
+  if (values.node !== undefined || durationMs !== undefined) throw new UsageError("--node and --duration apply to real links (--link SPEC) only");
   const source = sim ? `source: sim (seed ${sim.seed})` : values["from-jsonl"] ? `source: ${values["from-jsonl"]}` : "source: stdin";
   const g = ground({ jsonl: values.jsonl, names, dictionary: values.dictionary, tail }, source);
   const stop = new AbortController();
@@ -157,6 +180,28 @@ export async function run(argv: string[]): Promise<number> {
     process.off("SIGINT", onSig);
     await g.close();
   }
+  return Object.keys(g.station.rejects).length ? 1 : 0;
+}
+
+/** A real link: telemetry until Ctrl-C (or --duration). */
+async function runLink(spec: string, node: number, durationMs: number | undefined, o: AttachOptions & { tail?: number }): Promise<number> {
+  let transport: Transport;
+  try {
+    transport = await openLink(spec, node);
+  } catch (e) {
+    if (e instanceof LinkSpecError) throw new UsageError(e.message);
+    console.error(`gsu telemetry: cannot open the link ${spec}: ${openFailure(e)}`);
+    return 1;
+  }
+  const g = attachTransport(transport, { ...o, source: `source: ${spec} (ground node ${node})` });
+  await new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); process.off("SIGINT", done); process.off("SIGTERM", done); resolve(); };
+    const timer = durationMs !== undefined ? setTimeout(done, durationMs) : undefined;
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+  await g.link.close();
+  await g.close();
   return Object.keys(g.station.rejects).length ? 1 : 0;
 }
 

@@ -93,4 +93,18 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     },
     600_000,
   );
+  it(
+    "a rehearsal whose three boards are separate processes sharing vcan0 as their bus: fault, recovery, PASS",
+    async () => {
+      const { code, out } = await run("node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@30 --period 60 --json --html -", 600);
+      const text = stripAnsi(out);
+      expect(code, `run.sh exited ${code}; output tail:\n${text.slice(-3000)}`).toBe(0);
+      const line = text.split("\n").find((l) => l.startsWith("{\"verdict\""));
+      expect(line, `no JSON summary in the guest's output:\n${text.slice(-2000)}`).toBeDefined();
+      const s = JSON.parse(line!);
+      expect(s).toMatchObject({ verdict: "pass", links: "vcan", boards: 3, devices: { wheel: 60, downlink: 60 } });
+      expect(s.timeline.map((e: { type: string }) => e.type)).toContain("takeover");
+    },
+    600_000,
+  );
 });

@@ -50,9 +50,9 @@ describe("gsu telemetry", () => {
   it("refuses bad usage with exit 2", () => {
     expect(gsu(["telemetry"]).status).toBe(2);
     expect(gsu(["telemetry", "--stdin-hex", "--link", "sim"]).status).toBe(2);
-    const real = gsu(["telemetry", "--link", "serial:/dev/ttyUSB0"]);
+    const real = gsu(["telemetry", "--link", "serial:/dev/ttyUSB0"]);  // no baud rate
     expect(real.status).toBe(2);
-    expect(real.stderr).toMatch(/attachTransport/);
+    expect(real.stderr).toMatch(/serial:PATH@BAUD/);
     expect(gsu(["telemetry", "--stdin-hex"], "zz\n").status).toBe(2);
   });
 });

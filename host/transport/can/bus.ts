@@ -130,16 +130,49 @@ export class SocketCanBus implements CanBus {
     return new SocketCanBus(iface, ch);
   }
 
+  // Frames leave at the bus's pace. A real controller cannot put them on the wire
+  // faster than the bit rate; a vcan interface can, and a burst (the work held
+  // during a recovery round, say) then overflows the receiving sockets' buffers
+  // (about 278 frames by default), where the kernel drops frames silently.
+  bitrate = 500_000;
+  private queue: CanFrame[] = [];
+  private tokens = 0;           // bits we may send now
+  private last = performance.now();
+  private timer: NodeJS.Timeout | null = null;
+
   send(f: CanFrame): void {
     if (this.closed) throw new Error(`CAN interface '${this.name}' is closed`);
     checkFrame(f);
-    // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
-    this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
+    this.queue.push(f);
+    this.drain();
+  }
+
+  private drain(): void {
+    const now = performance.now();
+    const burst = 32 * 160; // at most ~32 full frames at once
+    this.tokens = Math.min(burst, this.tokens + ((now - this.last) / 1000) * this.bitrate);
+    this.last = now;
+    while (this.queue.length && !this.closed) {
+      const f = this.queue[0];
+      const cost = (47 + 8 * f.data.length) * 1.2;
+      if (this.tokens < cost) break;
+      this.tokens -= cost;
+      this.queue.shift();
+      // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
+      this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
+    }
+    if (this.queue.length && !this.timer && !this.closed) {
+      this.timer = setTimeout(() => { this.timer = null; this.drain(); }, 1);
+    }
   }
   onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
   async close(): Promise<void> {
     if (this.closed) return;
+    // let queued frames out first (bounded: at the bus rate they need little time)
+    const t0 = performance.now();
+    while (this.queue.length && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 2));
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     this.ch.stop();
   }
 }
