@@ -47,7 +47,9 @@ export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<n
   const { values, positionals } = parseCommandArgs(argv, { ...LINK_OPTIONS, ...KEY_OPTIONS, json: { type: "boolean" } }, { allowPositionals: true });
   if (positionals.length) throw new UsageError(`status takes no arguments (got '${positionals.join(" ")}')`);
   const a = linkArgs("status", values);
-  return telecommand("status", "status", {}, a, keyArgs("status", values), io, (r) => {
+  // with --json, stdout carries the JSON and nothing else: board events go to stderr
+  const sessionIo = values.json ? { ...io, out: io.err } : io;
+  return telecommand("status", "status", {}, a, keyArgs("status", values), sessionIo, (r) => {
     let j: unknown;
     try { j = JSON.parse(r.text); } catch {
       io.out(`board ${a.board} status (not JSON): ${r.text}\n`);
