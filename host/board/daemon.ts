@@ -15,6 +15,7 @@ import { openLink } from "../transport/open.ts";
 import type { Transport } from "../transport/types.ts";
 import { loadProfileKeys, type BoardProfile } from "./profile.ts";
 import { SlotStore } from "./store.ts";
+import { checkDowngrade } from "./policy.ts";
 import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
 import { frame, isMgmt, M, Writer } from "./mgmt.ts";
@@ -50,6 +51,7 @@ export class BoardDaemon {
   private ground: number;
   private step = 0;
   private onTrial: string[] = [];
+  private trial = new Map<string, ComponentVersion & { manifest: Manifest }>();
   private spec: SystemSpec;
   private log: (l: string) => void;
 
@@ -63,7 +65,9 @@ export class BoardDaemon {
     this.guard = new TelecommandGuard(keys, p.stateDir);
     this.uploads = new UploadReceiver(join(p.stateDir, "incoming"), 16 * 1024 * 1024, (bytes) => {
       try {
-        const r = this.store.stage(bytes);
+        // A signed older image may be staged; activating it needs an authenticated
+        // upgrade telecommand with allowDowngrade (checked in execute()).
+        const r = this.store.stage(bytes, { allowDowngrade: true });
         const text = `upload accepted: ${r.name} ${r.version} staged in slot ${r.slot}`;
         this.emitEvent({ type: "upload-accepted", comp: r.name, version: r.version, bytes: bytes.length, sha256: r.sha256 });
         this.log(text);
@@ -208,10 +212,16 @@ export class BoardDaemon {
           const staged = Object.values(st.slots).find((s) => s?.role === "staged");
           if (!staged || staged.version !== comps[n]) throw new Error(`${n} ${comps[n]} is not uploaded (staged: ${staged?.version ?? "nothing"}); upload it first`);
         }
+        for (const n of names) {
+          const running = this.spec.components[n]?.version;
+          const refusal = checkDowngrade(n, running, comps[n], a.allowDowngrade === true);
+          if (refusal) throw new Error(refusal.reason);
+        }
         const links = loadSystem().links.filter((l) => this.spec.components[l.from.split(".")[0]] && this.spec.components[l.to.split(".")[0]]);
         const current = Object.fromEntries(Object.entries(this.spec.components).map(([n, v]) => [n, (v as unknown as { manifest: Manifest }).manifest]));
         this.store.activate(names, { system: { current, links } });
         const upgrades = names.map((n) => { const v = this.store.activeImage(n, "active"); return fromImage(v.manifest, v.wasm); });
+        this.trial = new Map(upgrades.map((u) => [u.name, u]));
         try {
           this.board.startUpgrade({ upgrades });
         } catch (e) {
@@ -241,6 +251,8 @@ export class BoardDaemon {
   private onEvent(e: TraceEvent): void {
     if (e.type === "commit" && this.onTrial.length) {
       this.store.commit(this.onTrial);
+      // the new versions are the running ones now (the board runtime shares this spec)
+      for (const [n, v] of this.trial) this.spec.components[n] = v;
       this.log(`commit: ${this.onTrial.join(", ")} committed`);
       this.onTrial = [];
     }

@@ -88,4 +88,28 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
     expect(st.instances.find((i: { comp: string }) => i.comp === "estimator").version).toBe("1.0.0");
     expect(st.store.join("\n")).toMatch(/estimator: nothing committed; slot . holds 2\.0\.0 \(recovered/);
   }, 60_000);
+
+  it("commit v2; a downgrade to v1 is refused without --allow-downgrade and accepted with it", () => {
+    for (const comp of ["estimator", "controller"]) { // the recovery un-staged them: upload again
+      const u = gsu("upload", ...link(), join(dir, `${comp}.gsui`));
+      expect(u.status, u.stdout + u.stderr).toBe(0);
+    }
+    const up = gsu("upgrade", ...link(), ...key(), "estimator@2.0.0", "controller@2.0.0");
+    expect(up.status, up.stdout + up.stderr).toBe(0);
+    const c = gsu("commit", ...link(), ...key());
+    expect(c.status, c.stdout + c.stderr).toBe(0);
+    for (const comp of ["estimator", "controller"]) {
+      expect(gsu("sign", ...key(), "--component", `${comp}@1.0.0`, "--out", join(dir, `${comp}-1.gsui`)).status).toBe(0);
+      const u = gsu("upload", ...link(), join(dir, `${comp}-1.gsui`));
+      expect(u.status, u.stdout + u.stderr).toBe(0);
+    }
+    const no = gsu("upgrade", ...link(), ...key(), "estimator@1.0.0", "controller@1.0.0");
+    expect(no.status).toBe(1);
+    expect(no.stdout + no.stderr).toMatch(/1\.0\.0 is older than the running 2\.0\.0; refusing a downgrade without --allow-downgrade/);
+    const st = JSON.parse(gsu("status", ...link(), ...key(), "--json").stdout);
+    expect(st.guarded).toBe(false);
+    expect(st.instances.find((i: { comp: string }) => i.comp === "estimator").version).toBe("2.0.0");
+    const yes = gsu("upgrade", ...link(), ...key(), "--allow-downgrade", "estimator@1.0.0", "controller@1.0.0");
+    expect(yes.status, yes.stdout + yes.stderr).toBe(0);
+  }, 90_000);
 });
