@@ -87,7 +87,7 @@ export class BoardDaemon {
       stats: () => link.stats(),
       close: () => link.close(),
     };
-    const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed };
+    const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed, quietUs: p.at.commit.quietSeconds * 1e6 };
     this.board = new Board({
       name: p.name, node: p.node, transport: split, spec, coordinator: p.node, rules: "safe", commit,
       hooks: {

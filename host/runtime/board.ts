@@ -50,7 +50,8 @@ export interface BoardHooks {
   };
 }
 
-export interface CommitPolicy { afterPassed: number }
+/** Commit after N passed ATs and T µs of guarded operation with no failure. */
+export interface CommitPolicy { afterPassed: number; quietUs?: number }
 
 export interface BoardOptions {
   name: string;
@@ -95,6 +96,7 @@ export class Board {
   // coordinator state
   private round: { epoch: number; bounds: Map<number, [number, number]> } | null = null;
   private passedSeen = 0;
+  private guardStart = 0;
   private commitSent = false;
   readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, logged: 0, peakHeld: 0 };
 
@@ -158,6 +160,7 @@ export class Board {
     }
     this.core.beginGuarded();
     this.guarded = true;
+    this.guardStart = this.opts.hooks.now();
     this.passedSeen = 0;
     this.commitSent = false;
     this.trace("upgrade", { cluster });
@@ -507,7 +510,8 @@ export class Board {
   private countPass(): void {
     if (!this.guarded || this.node !== this.opts.coordinator || !this.opts.commit) return;
     this.passedSeen++;
-    if (this.passedSeen >= this.opts.commit.afterPassed && !this.commitSent && !this.round) {
+    const quiet = this.opts.hooks.now() - this.guardStart >= (this.opts.commit.quietUs ?? 0);
+    if (this.passedSeen >= this.opts.commit.afterPassed && quiet && !this.commitSent && !this.round) {
       // Not here: a pass can arrive in the middle of a batch of sends whose effects
       // the core decided under guarded operation. Commit once the batch is done.
       this.commitSent = true;
