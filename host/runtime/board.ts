@@ -12,7 +12,7 @@ import { BROADCAST, type Transport } from "../transport/types.ts";
 
 export const FLAG_NEW = 2;
 
-const isFull = (e: unknown): e is CoreError =>
+const isFull = (e: unknown): boolean =>
   e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
 
 export type Gen = "base" | "new" | "old";
@@ -183,13 +183,21 @@ export class Board {
       throw e;
     }
     const h = d.header;
-    switch (h.kind) {
-      case "app": return this.onApp(h, d.body, frame);
-      case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch);
-      case "begin": return this.onBegin(h.index);
-      case "bound": return this.onBound(src, h.index, h.aux ?? 0, h.epoch);
-      case "apply": return this.onApply(h.index, h.aux ?? 0, h.epoch);
-      case "control": if (h.index === CTRL_COMMIT) return this.onCommit(); break;
+    try {
+      switch (h.kind) {
+        case "app": return this.onApp(h, d.body, frame);
+        case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch);
+        case "begin": return this.onBegin(h.index);
+        case "bound": return this.onBound(src, h.index, h.aux ?? 0, h.epoch);
+        case "apply": return this.onApply(h.index, h.aux ?? 0, h.epoch);
+        case "control": if (h.index === CTRL_COMMIT) return this.onCommit(); break;
+      }
+    } catch (e) {
+      // A frame the core refuses (an epoch from the future, a role that cannot send
+      // it, a bound below what this board knows) is a remote fault: count it, drop
+      // it, keep running. Anything else is a bug and propagates.
+      if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
+      throw e;
     }
     this.drop("unknown-frame", `header kind ${h.kind}`);
   }
@@ -259,12 +267,16 @@ export class Board {
     try {
       fx = this.core.submit(evs);
     } catch (e) {
-      if (!isFull(e)) throw e;
-      // Out of protocol memory: what ran, ran; the rest waits, whole, for the round.
-      fx = e.effects;
-      const rest = targets.slice(e.eventIndex);
-      this.held.push(() => this.receive(rest, from, wi, w, h, payload, taint));
-      this.stall(e);
+      if (!(e instanceof CoreError)) throw e;
+      fx = e.effects; // what ran, ran: carry it out
+      if (isFull(e)) {
+        // Out of protocol memory: the rest waits, whole, for the round.
+        const rest = targets.slice(e.eventIndex);
+        this.held.push(() => this.receive(rest, from, wi, w, h, payload, taint));
+        this.stall(e);
+      } else {
+        this.drop(`refused:${e.code}`, `${targets[e.eventIndex]?.comp ?? "?"} wire ${wi}: ${e.message}`);
+      }
     }
     for (const e of fx) {
       const t = targets.find((x) => "pid" in e && x.pid === e.pid);
@@ -385,7 +397,7 @@ export class Board {
     try {
       fx = this.core.submit(evs);
     } catch (e) {
-      if (!isFull(e)) throw e;
+      if (!(e instanceof CoreError) || !isFull(e)) throw e;
       for (const f of e.effects) this.onSendEffect(f, evs, meta);
       const rest = meta.slice(e.eventIndex);
       // after the round the kinds change (no cluster any more): recompute them then
