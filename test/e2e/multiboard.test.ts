@@ -20,11 +20,19 @@ describe.skipIf(!!socatMissing)(`two board daemons over a PTY serial link${socat
     const sys = JSON.parse(readFileSync(join(root, "examples/system.json"), "utf8"));
     sys.boards = [{ name: "io", node: 1, components: ["sensor", "fdir", "telemetry"] }, { name: "gnc", node: 2, components: ["estimator", "controller"] }];
     writeFileSync(join(dir, "system.json"), JSON.stringify(sys));
-    const procs = [["io", 1, ["sensor@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"], pair.a], ["gnc", 2, ["estimator@1.0.0", "controller@1.0.0"], pair.b]].map(([name, node, comps, dev]) => {
+    // gnc first: a board that starts after its peers have begun sending misses their
+    // first messages (GSU has no start-up synchronisation; start the receivers first)
+    const procs = [];
+    for (const [name, node, comps, dev] of [["gnc", 2, ["estimator@1.0.0", "controller@1.0.0"], pair.b], ["io", 1, ["sensor@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"], pair.a]] as const) {
       const prof = join(dir, `${name}.json`);
       writeFileSync(prof, JSON.stringify({ name, node, links: [{ kind: "serial", path: dev, baud: 115200 }], stateDir: join(dir, `state-${name}`), components: comps, at: { commit: "manual" } }));
-      return spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", prof, "--system", join(dir, "system.json"), ...(name === "io" ? ["--sim-devices", "100"] : [])], { stdio: "ignore" });
-    });
+      const p = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", prof, "--system", join(dir, "system.json"), ...(name === "io" ? ["--sim-devices", "100"] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      p.stdout!.on("data", (d) => { out += d; });
+      const t1 = Date.now();
+      while (!out.includes("serving the ground") && Date.now() - t1 < 15_000) await new Promise((r) => setTimeout(r, 20));
+      procs.push(p);
+    }
     const lines = (b: string) => existsSync(join(dir, `state-${b}`, "devices.jsonl")) ? readFileSync(join(dir, `state-${b}`, "devices.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)) : [];
     const t0 = Date.now();
     while ((lines("gnc").length < 100 || lines("io").length < 100) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100));
