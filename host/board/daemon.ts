@@ -5,9 +5,10 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
-import { checkSpec, isDevice, type SystemSpec, type Wire } from "../runtime/system.ts";
+import { isDevice, type SystemSpec } from "../runtime/system.ts";
+import { wireSystem } from "../component/wiring.ts";
 import { ComponentInstance, ComponentModule } from "../component/component.ts";
-import { checkAT, type Manifest } from "../component/manifest.ts";
+import type { Manifest } from "../component/manifest.ts";
 import { imuMessage, loadComponentVersion, loadSystem } from "../component/demo.ts";
 import { readSystemFile } from "../sim/demo-system.ts";
 import { PlanError } from "../runtime/system.ts";
@@ -137,25 +138,8 @@ export class BoardDaemon {
       components[name] = committed[name] ? (() => { const v = store.activeImage(name, "committed"); return fromImage(v.manifest, v.wasm); })()
         : loadComponentVersion(name, ref.version);
     }
-    const wires: Wire[] = [];
-    const ats: SystemSpec["ats"] = {};
-    for (const c of Object.values(components)) {
-      for (const port of c.manifest.ports) {
-        if (!port.device) continue;
-        if (port.dir === "in") wires.push({ from: { device: port.device }, to: { comp: c.name, port: port.name } });
-        else {
-          wires.push({ from: { comp: c.name, port: port.name }, to: { device: port.device } });
-          if (port.at) { const at = port.at; ats[port.device] = (b) => checkAT(at, b) === null; }
-        }
-      }
-    }
-    for (const l of file ? file.links : loadSystem().links) {
-      const [fc, fp] = l.from.split("."), [tc, tp] = l.to.split(".");
-      if (components[fc] && components[tc]) wires.push({ from: { comp: fc, port: fp }, to: { comp: tc, port: tp } });
-    }
     const boards = file?.boards ?? [{ name: p.name, node: p.node, components: [...hosted] }];
-    const spec: SystemSpec = { components, wires, boards, ats };
-    checkSpec(spec);
+    const spec = wireSystem(components, file ? file.links : loadSystem().links, boards, { onlyPresent: !file });
     return spec;
   }
 

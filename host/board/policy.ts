@@ -1,11 +1,12 @@
 // What a board refuses before it stages or activates a verified image:
 // a downgrade (unless allowed) and a plan whose interface changes leak outside
 // the planned cluster (host/runtime/system.ts computeCluster, unchanged).
+import { wireSystem } from "../component/wiring.ts";
 import { join } from "node:path";
-import { checkAT, loadManifest, type Manifest } from "../component/manifest.ts";
+import { loadManifest, type Manifest } from "../component/manifest.ts";
 import { EXAMPLES_DIR, loadSystem, manifestPath } from "../component/demo.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
-import { checkSpec, computeCluster, PlanError, type SystemSpec, type Wire } from "../runtime/system.ts";
+import { computeCluster, type SystemSpec } from "../runtime/system.ts";
 import { reject, type Rejection } from "./image.ts";
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -63,30 +64,8 @@ const stub = (m: Manifest): ComponentVersion => ({
 
 /** Builds a SystemSpec from manifests and links, as host/sim/demo-system.ts does for the testbed. */
 export function specFromManifests(view: SystemView): SystemSpec {
-  const components: Record<string, ComponentVersion> = {};
-  const wires: Wire[] = [];
-  const ats: SystemSpec["ats"] = {};
-  for (const [name, m] of Object.entries(view.current)) {
-    if (m.name !== name) throw new PlanError(`the manifest given for '${name}' is ${m.name}@${m.version}`);
-    components[name] = stub(m);
-    for (const p of m.ports) {
-      if (!p.device) continue;
-      if (p.dir === "in") wires.push({ from: { device: p.device }, to: { comp: name, port: p.name } });
-      else {
-        wires.push({ from: { comp: name, port: p.name }, to: { device: p.device } });
-        if (p.at) { const at = p.at; ats[p.device] = (b) => checkAT(at, b) === null; }
-      }
-    }
-  }
-  for (const l of view.links) {
-    const [fc, fp, ...f2] = l.from.split("."), [tc, tp, ...t2] = l.to.split(".");
-    if (!fp || !tp || f2.length || t2.length) throw new PlanError(`link '${l.from} -> ${l.to}' must name component.port on both ends`);
-    wires.push({ from: { comp: fc, port: fp }, to: { comp: tc, port: tp } });
-  }
-  const boards = view.boards ?? [{ name: "board", node: 1, components: Object.keys(components) }];
-  const spec: SystemSpec = { components, wires, boards, ats };
-  checkSpec(spec);
-  return spec;
+  const components = Object.fromEntries(Object.entries(view.current).map(([n, m]) => [n, { ...stub(m), manifest: m }]));
+  return wireSystem(components, view.links, view.boards ?? [{ name: "board", node: 1, components: Object.keys(components) }]);
 }
 
 export interface PlanCheck { ok: true; cluster: string[] }

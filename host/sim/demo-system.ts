@@ -1,9 +1,10 @@
 // The demo attitude-control loop (examples/) as a testbed system: AssemblyScript
 // components, wired by examples/system.json, placed on three boards.
-import { checkAT, type Manifest } from "../component/manifest.ts";
+import type { Manifest } from "../component/manifest.ts";
+import { wireSystem } from "../component/wiring.ts";
 import { imuMessage, loadComponentVersion, loadSystem } from "../component/demo.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
-import { checkSpec, PlanError, type SystemSpec, type Wire } from "../runtime/system.ts";
+import { PlanError } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { readFileSync } from "node:fs";
 
@@ -61,28 +62,11 @@ export function demoSystem(boards = DEMO_BOARDS, file?: string): TestbedSystem {
   if (sys.boards) boards = sys.boards;
   const components: Record<string, ComponentVersion & { manifest: Manifest }> = {};
   for (const [name, version] of Object.entries(sys.initial)) components[name] = load(name, version);
-  const wires: Wire[] = [];
-  const ats: SystemSpec["ats"] = {};
   const inputs: TestbedSystem["inputs"] = [];
   for (const c of Object.values(components)) {
-    for (const p of c.manifest.ports) {
-      if (!p.device) continue;
-      if (p.dir === "in") {
-        wires.push({ from: { device: p.device }, to: { comp: c.name, port: p.name } });
-        if (p.device === "imu") inputs.push({ device: "imu", gen: imuMessage });
-      } else {
-        wires.push({ from: { comp: c.name, port: p.name }, to: { device: p.device } });
-        if (p.at) { const at = p.at; ats[p.device] = (b) => checkAT(at, b) === null; }
-      }
-    }
+    if (c.manifest.ports.some((p) => p.dir === "in" && p.device === "imu")) inputs.push({ device: "imu", gen: imuMessage });
   }
-  for (const l of sys.links) {
-    const [fc, fp] = l.from.split("."), [tc, tp] = l.to.split(".");
-    if (!fp || !tp) throw new PlanError(`examples/system.json: link '${l.from} -> ${l.to}' must name component.port on both ends`);
-    wires.push({ from: { comp: fc, port: fp }, to: { comp: tc, port: tp } });
-  }
-  const spec: SystemSpec = { components, wires, boards, ats };
-  checkSpec(spec);
+  const spec = wireSystem(components, sys.links, boards);
   const upgrades = Object.entries(sys.upgrade).map(([name, version]) => load(name, version));
   return { spec, plan: { upgrades }, inputs };
 }
