@@ -196,7 +196,10 @@ export function verifyImage(bytes: Uint8Array, trustedKeys: Record<string, KeyOb
   const pub = typeof pubRaw === "string" ? createPublicKey(pubRaw) : pubRaw;
   let good = false;
   try {
-    good = verify(null, signedBytes(header), pub, Buffer.from(header.sig, "base64"));
+    const sig = Buffer.from(header.sig, "base64");
+    // one spelling only: unused base64 bits must be zero (else 16 strings verify as one image)
+    if (sig.toString("base64") !== header.sig) return reject("malformed", `header field "sig" is not canonical base64`);
+    good = verify(null, signedBytes(header), pub, sig);
   } catch { good = false; }
   if (!good) {
     return reject("bad-signature", `signature does not match key ${header.keyId}: image ${what}'s header (manifest, sha256, size or key id) was altered after signing, or it was signed by another key`);

@@ -72,7 +72,7 @@ export class TelecommandGuard {
       return { ok: false, reason: "malformed", detail: (e as Error).message, seq: 0 };
     }
     const { tc, signed, sig } = d;
-    const key = this.trusted[tc.keyId];
+    const key = Object.hasOwn(this.trusted, tc.keyId) ? this.trusted[tc.keyId] : undefined;
     if (!key) {
       this.refused["unknown-key"]++;
       return { ok: false, reason: "unknown-key", detail: `telecommand ${tc.op} #${tc.seq} is signed with key '${tc.keyId}', which this board does not trust; add its .pub to the profile's keys`, seq: tc.seq };

@@ -99,6 +99,7 @@ export function encodeTime(us: number): Uint8Array {
 
 /** CUC-like time octets -> microseconds (resolution 2^-16 s, about 15.3 us). */
 export function decodeTime(b: Uint8Array): number {
+  if (b.length < TIME_BYTES) throw new CcsdsError(`time code: ${b.length} octets, need ${TIME_BYTES}`, "time");
   const dv = new DataView(b.buffer, b.byteOffset, TIME_BYTES);
   return dv.getUint32(0) * 1e6 + Math.round((dv.getUint16(4) * 1e6) / 65536);
 }
