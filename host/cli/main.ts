@@ -105,6 +105,11 @@ async function dispatch(argv: string[]): Promise<number> {
 }
 
 /** Runs the CLI and returns its exit status (0 ok, 1 failure, 2 usage error). */
+// A reader that stops early (`gsu rehearse | head`) closes the pipe: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);

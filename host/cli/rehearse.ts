@@ -23,6 +23,10 @@ Options:
                         (default estimator@120)
   --no-fault            run the upgrade with no fault
   --reference           run only the old versions, with no upgrade
+  --upgrade-at STEP     upgrade while the system runs, at a quiescent point after STEP:
+                        inputs pause, links drain, the new versions start from the old
+                        ones' state (default 30; 0: before the first step). The
+                        multi-process rehearsals (--links) upgrade before the first step.
   --rules paper|safe|folded
                         the printed rules of the paper, or the fixed rules (default safe);
                         see docs/protocol.md
@@ -57,7 +61,7 @@ function int(name: string, v: string | undefined, dflt: number, min = 0): number
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
-    reference: { type: "boolean" }, rules: { type: "string" }, "commit-after": { type: "string" },
+    reference: { type: "boolean" }, rules: { type: "string" }, "upgrade-at": { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
     html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" },
   });
@@ -81,6 +85,8 @@ export async function run(argv: string[]): Promise<number> {
     if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--latency must be MIN..MAX in microseconds with MIN <= MAX, not '${values.latency}'`);
     latency = { min: Number(m[1]), max: Number(m[2]) };
   }
+  const upgradeAt = Math.min(int("upgrade-at", values["upgrade-at"], 30), steps - 1);
+  if (values["upgrade-at"] !== undefined && values.links && values.links !== "sim") throw new UsageError("--upgrade-at works with --links sim only");
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N`);
@@ -134,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     const reference = runTestbed(sys, { seed, steps, reference: true, latency });
     let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
     if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
-    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, reference: !!values.reference, detail: true,
+    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
       sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
     rec?.writer.close();
     const diffs = values.reference ? [] : compareDevices(result.devices, reference.devices);

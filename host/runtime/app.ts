@@ -10,6 +10,9 @@ export interface App {
   restoreFrom(src: Uint8Array): void;
   /** Fault-injection hook: a persistent state fault from `step` on (new versions). */
   injectFault?(step: number): void;
+  /** Optional state transfer, to start a new version from a running old one's state. */
+  saveState?(): Uint8Array;
+  loadState?(state: Uint8Array): void;
 }
 
 export type AppFactory = (onSend: (port: number, bytes: Uint8Array) => void) => App;

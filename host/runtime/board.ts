@@ -7,7 +7,7 @@ import type { Kind } from "../core/abi.ts";
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
 import { CTRL_COMMIT, FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
-import { computeCluster, isDevice, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
+import { computeCluster, isDevice, PlanError, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
 import { BROADCAST, type Transport } from "../transport/types.ts";
 
 export const FLAG_NEW = 2;
@@ -136,6 +136,28 @@ export class Board {
   }
 
   instances(): Instance[] { return this.inst.filter((i) => i.live); }
+
+  /** True once this board has handled a message: an upgrade then needs state transfer. */
+  private started = false;
+
+  /**
+   * An upgrade while the system runs: the new version starts from the old one's
+   * application state (its manifest-level state transfer). Call it at a quiescent
+   * point (no cluster message in flight), as the testbed does.
+   */
+  private transferState(from: Instance, to: Instance): void {
+    if (!from.app.saveState || !to.app.loadState) {
+      throw new PlanError(`${to.comp}@${to.version.version}: upgrading while the system runs needs state transfer, and ${from.app.saveState ? to.comp + "@" + to.version.version : from.comp + "@" + from.version.version} has none (gsu_state_save / gsu_state_load)`);
+    }
+    to.app.loadState(from.app.saveState());
+    // the step oracle follows the ports by name: numbers differ between versions
+    for (const [port, step] of from.steps) {
+      const name = from.version.ports.find((p) => p.port === port && p.dir === "in")?.name;
+      const np = to.version.ports.find((p) => p.name === name && p.dir === "in");
+      if (np) to.steps.set(np.port, step);
+    }
+    to.taint = from.taint;
+  }
   hosts(comp: string): boolean { return this.byComp.has(comp); }
 
   // ---- upgrade, commit -----------------------------------------------------------------
@@ -147,6 +169,7 @@ export class Board {
       const e = this.byComp.get(u.name);
       if (!e) continue;
       const low = this.spawn(u.name, u, "new");
+      if (this.started) this.transferState(e.cur, low);
       e.cur.gen = "old";
       if (this.opts.shadows === false) {
         e.cur.live = false;
@@ -299,6 +322,7 @@ export class Board {
     const portName = isDevice(w.to) ? "" : w.to.port;
     const p = t.version.ports.find((p) => p.name === portName && p.dir === "in");
     if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
+    this.started = true;
     if (taint > t.taint) t.taint = taint;
     if (this.opts.hooks.oracle && payload.length >= 4) {
       const step = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);

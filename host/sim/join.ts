@@ -52,6 +52,9 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
         snapshotSize: () => enc.encode(JSON.stringify(st)).length,
         snapshotInto(dst) { const b = enc.encode(JSON.stringify(st)); dst.set(b); return b.length; },
         restoreFrom(src) { st = JSON.parse(dec.decode(src), (_k, v) => v === null ? NaN : v); },
+        // state transfer to a new version: the application state, not the fault hook
+        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: st.pending })),
+        loadState(b) { const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v); st = { ...st, acc: x.acc, next: x.next, pending: x.pending }; },
         injectFault: faultable ? (step) => { if (shared) shared.f.step = step; else st.fault = step; } : undefined,
       };
     },

@@ -17,6 +17,8 @@ export interface NetworkOptions {
 export class SimNetwork {
   private ports = new Map<number, SimTransport>();
   private lastArrival = new Map<string, number>();
+  /** Frames sent and not yet delivered. */
+  inFlight = 0;
   constructor(readonly clock: VirtualClock, private rng: Rng, readonly opts: NetworkOptions) {}
 
   attach(node: number): SimTransport {
@@ -38,7 +40,9 @@ export class SimNetwork {
       const lat = src === d ? 0 : this.rng.int(this.opts.minLatency, this.opts.maxLatency);
       const t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
       this.lastArrival.set(key, t);
+      this.inFlight++;
       this.clock.at(t, () => {
+        this.inFlight--;
         this.opts.tap?.(t, src, d, frame);
         to.deliver(src, frame);
       });

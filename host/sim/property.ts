@@ -13,6 +13,7 @@ export interface Case {
   latency: { min: number; max: number };
   rules: Rules;
   commitAfter?: number;
+  upgradeAt?: number;     // upgrade while the system runs, after this step
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
@@ -32,7 +33,7 @@ export function reference(sysName: string, sys: TestbedSystem, steps: number): D
 /** Runs one case and checks every oracle. */
 export function check(sys: TestbedSystem, c: Case): Verdict {
   const result = runTestbed(sys, {
-    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter,
+    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt,
   });
   const problems: string[] = [];
   for (const v of result.violations) problems.push(`${v.kind}: ${v.detail}`);
@@ -54,13 +55,14 @@ export function randomCase(rng: Rng, system: string, faultComps: string[], rules
     fault: withFault ? { comp: faultComps[rng.int(0, faultComps.length - 1)], step: rng.int(1, steps) } : null,
     latency: { min: lo, max: lo + rng.int(0, 20_000) },
     commitAfter: !withFault && rng.next() < 0.5 ? rng.int(1, 3 * steps) : undefined,
+    upgradeAt: rng.next() < 0.4 ? rng.int(1, Math.max(1, Math.floor(steps / 2))) : undefined,
   };
 }
 
 /** Smallest step count (and fault step) that still fails. */
 export function shrink(sys: TestbedSystem, c: Case): Case {
   let best = c;
-  for (let steps = Math.max(1, (c.fault?.step ?? 1)); steps < best.steps; steps++) {
+  for (let steps = Math.max(1, c.fault?.step ?? 1, (c.upgradeAt ?? 0) + 1); steps < best.steps; steps++) {
     const t = { ...best, steps };
     if (!check(sys, t).ok) { best = t; break; }
   }
@@ -72,6 +74,7 @@ export function reproduce(c: Case): string {
   parts.push(c.fault ? `--fault ${c.fault.comp}@${c.fault.step}` : "--no-fault");
   parts.push(`--rules ${c.rules} --latency ${c.latency.min}..${c.latency.max}`);
   if (c.commitAfter) parts.push(`--commit-after ${c.commitAfter}`);
+  if (c.upgradeAt) parts.push(`--upgrade-at ${c.upgradeAt}`);
   return parts.join(" ");
 }
 

@@ -28,6 +28,8 @@ export interface RunOptions {
   onEvent?: (e: TraceEvent) => void;
   /** Trace every message, checkpoint and device output (for the space-time diagram). */
   detail?: boolean;
+  /** Upgrade while the system runs: at the first quiescent instant after this step (0: before any traffic). */
+  upgradeAt?: number;
   /** Benchmark baselines: no protocol at all, or guarded operation without shadows. */
   protocol?: boolean;
   shadows?: boolean;
@@ -105,7 +107,11 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     },
   }));
 
-  if (!o.reference) {
+  const period = o.periodUs ?? 10_000;
+  let upgraded = !!o.reference || !o.upgradeAt;
+  const paused: (() => void)[] = [];
+  const upgrade = () => {
+    upgraded = true;
     for (const b of boards) b.startUpgrade(sys.plan);
     if (o.fault) {
       const inst = boards.flatMap((b) => b.instances()).find((i) => i.comp === o.fault!.comp && i.gen === "new");
@@ -113,12 +119,25 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       if (!inst.app.injectFault) throw new Error(`${inst.comp}@${inst.version.version} has no fault-injection hook`);
       inst.app.injectFault(o.fault.step);
     }
+    for (const f of paused.splice(0)) f(); // resume the inputs held while quiescing
+  };
+  if (!o.reference) {
+    if (!o.upgradeAt) upgrade();
+    else {
+      // While the system runs, at a quiescent point: the inputs after STEP are held,
+      // the links drain, the upgraded components' state is transferred (a message in
+      // flight would reach only one version), then the inputs resume.
+      const tryUpgrade = () => { if (net.inFlight > 0) clock.after(50, tryUpgrade); else upgrade(); };
+      clock.at(o.upgradeAt * period + period / 2, tryUpgrade);
+    }
   }
-  const period = o.periodUs ?? 10_000;
   for (const input of sys.inputs) {
     const board = boards.find((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.hosts(w.to.comp)));
     if (!board) throw new Error(`no board hosts the component that device '${input.device}' feeds`);
-    for (let k = 1; k <= o.steps; k++) clock.at(k * period, () => board.deviceInput(input.device, input.gen(k)));
+    for (let k = 1; k <= o.steps; k++) {
+      const feed = () => board.deviceInput(input.device, input.gen(k));
+      clock.at(k * period, () => (!upgraded && k > (o.upgradeAt ?? 0) ? paused.push(feed) : feed()));
+    }
   }
   clock.run();
 
