@@ -280,4 +280,3 @@ export function linkSpec(p: BoardProfile): string {
   return `serial:${l.path}@${l.baud}`;
 }
 
-export { isDevice };

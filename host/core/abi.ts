@@ -16,9 +16,6 @@ export const EV = {
   SEND: 1, RECV: 2, PASSED_AT: 3, AT_RESULT: 4, COMPENSATED: 5,
   RECOVER_BEGIN: 6, RECOVER_APPLY: 7, COMMIT: 8, ABORT: 9,
 } as const;
-export const EV_NAME: Record<number, string> = Object.fromEntries(
-  Object.entries(EV).map(([k, v]) => [v, k.toLowerCase().replace(/_/g, "-")]));
-
 export const EW = {
   TYPE: 0, PID: 1, KIND: 2, PEER: 3, PORT: 4, PAY_OFF: 5, PAY_LEN: 6, DIRTY: 7, INDEX: 8,
   EPOCH: 9, SNAP: 10, V: 11, VEXT: 12,

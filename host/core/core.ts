@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  EFFECT_WORDS, EV, EV_NAME, EVENT_WORDS, EW, FX, G, HK, HK_NAME, KIND, KIND_NAME, LOG_NAME, Q,
+  EFFECT_WORDS, EV, EVENT_WORDS, FX, G, HK, HK_NAME, KIND, KIND_NAME, LOG_NAME, Q,
   RULES, ROLE, ROLE_NAME, STATUS, DROP_REASON, COUNTER_NAME,
   type HeaderKind, type Kind, type Role, type Rules,
 } from "./abi.ts";
@@ -208,11 +208,6 @@ export class Core {
       if (refused && base === refused.eventIndex) throw new CoreError(refused.message, refused.code, refused.field, refused.eventIndex, out);
     }
     return out;
-  }
-
-  /** One event, one call: the unbatched path (for comparison). */
-  submitOne(ev: CoreEvent): CoreEffect[] {
-    return this.submit([ev]);
   }
 
   /** Raw hot path: events already written at this.events; returns the effect count. */

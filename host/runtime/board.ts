@@ -103,6 +103,7 @@ export class Board {
   constructor(readonly opts: BoardOptions) {
     this.name = opts.name;
     this.node = opts.node;
+    this.nodeOf = new Map(opts.spec.boards.flatMap((b) => b.components.map((c) => [c, b.node] as const)));
     const mine = opts.spec.boards.find((b) => b.node === opts.node);
     if (!mine) throw new Error(`board '${opts.name}': node ${opts.node} is not in the system's board list`);
     this.core = new Core({ procs: Math.max(2, mine.components.length * 2), ...opts.core, rules: opts.rules });
@@ -378,14 +379,31 @@ export class Board {
       const batch = this.outbox;
       this.outbox = [];
       for (const o of batch) {
-        const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
-        this.opts.spec.wires.forEach((w, wi) => {
-          if (isDevice(w.from) || w.from.comp !== o.inst.comp || w.from.port !== portName) return;
+        for (const wi of this.outWires(o)) {
+          const w = this.opts.spec.wires[wi];
           if (isDevice(w.to)) this.opts.hooks.device(w.to.device, o.bytes, o.inst);
           else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, 0);
-        });
+        }
       }
     }
+  }
+
+  // The wires leaving an output port, by component version and port number (cached:
+  // this runs for every message a component sends).
+  private wireCache = new Map<string, number[]>();
+  /** The board hosting each component. */
+  private readonly nodeOf: Map<string, number>;
+  private outWires(o: Outgoing): number[] {
+    const key = `${o.inst.comp}@${o.inst.version.version}/${o.port}`;
+    let ws = this.wireCache.get(key);
+    if (!ws) {
+      const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
+      if (portName === undefined) throw new Error(`${o.inst.comp}@${o.inst.version.version} sent on undeclared output port ${o.port}`);
+      ws = [];
+      this.opts.spec.wires.forEach((w, wi) => { if (!isDevice(w.from) && w.from.comp === o.inst.comp && w.from.port === portName) ws!.push(wi); });
+      this.wireCache.set(key, ws);
+    }
+    return ws;
   }
 
   private flush(): void {
@@ -399,13 +417,11 @@ export class Board {
         const meta: { o: Outgoing; wi: number; w: Wire }[] = [];
         for (const o of batch) {
           if (!o.inst.live) continue;
-          const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
-          if (portName === undefined) throw new Error(`${o.inst.comp}@${o.inst.version.version} sent on undeclared output port ${o.port}`);
-          this.opts.spec.wires.forEach((w, wi) => {
-            if (isDevice(w.from) || w.from.comp !== o.inst.comp || w.from.port !== portName) return;
+          for (const wi of this.outWires(o)) {
+            const w = this.opts.spec.wires[wi];
             evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes });
             meta.push({ o, wi, w });
-          });
+          }
         }
         this.submitSends(evs, meta);
       }
@@ -413,7 +429,6 @@ export class Board {
       this.busy = false;
     }
     this.maybeCommit();
-    if (this.outbox.length && !this.recovering && !this.stalled) this.flush();
   }
 
   private submitSends(evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
@@ -422,7 +437,7 @@ export class Board {
       fx = this.core.submit(evs);
     } catch (e) {
       if (!(e instanceof CoreError) || !isFull(e)) throw e;
-      for (const f of e.effects) this.onSendEffect(f, evs, meta);
+      for (const f of e.effects) this.onSendEffect(f, meta);
       const rest = meta.slice(e.eventIndex);
       // after the round the kinds change (no cluster any more): recompute them then
       this.held.push(() => {
@@ -432,7 +447,7 @@ export class Board {
       this.stall(e);
       return;
     }
-    for (const e of fx) this.onSendEffect(e, evs, meta);
+    for (const e of fx) this.onSendEffect(e, meta);
   }
 
   private stall(e: CoreError): void {
@@ -450,7 +465,7 @@ export class Board {
     return toCluster ? "low" : "act";
   }
 
-  private onSendEffect(e: CoreEffect, evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
+  private onSendEffect(e: CoreEffect, meta: { o: Outgoing; wi: number; w: Wire }[]): void {
     switch (e.type) {
       case "send": {
         const m = meta[e.event];
@@ -525,7 +540,7 @@ export class Board {
       const from = isDevice(w.from) ? "" : w.from.comp;
       this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty: header.dirty, index: header.index });
     }
-    const dst = this.opts.spec.boards.find((b) => b.components.includes((w.to as { comp: string }).comp))!.node;
+    const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
     this.opts.transport.send(dst, frame);
   }
 

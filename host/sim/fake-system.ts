@@ -1,7 +1,7 @@
 // A small system of TypeScript components with the demo's shape, for fast
 // runtime tests and property runs: deterministic per-port step joins, exact
 // JSON snapshots, a NaN state fault in new versions.
-import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
+import type { PortSpec } from "../runtime/app.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { joinComponent, msg, read } from "./join.ts";

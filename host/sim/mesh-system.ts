@@ -19,11 +19,11 @@
 //  - a dirty chain: a worker with cluster input that forwards to another worker
 //    (dirty propagates G_act -> G_act);
 //  - every worker reaches a device; every device output has a finiteness AT.
-import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
+import type { ComponentVersion, PortSpec } from "../runtime/app.ts";
 import type { SystemSpec, UpgradePlan, Wire } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { Rng } from "./rng.ts";
-import { joinComponent, msg, read, type Compute, type SharedFault } from "./join.ts";
+import { joinComponent, msg, read, type Compute } from "./join.ts";
 
 
 /** A component-to-component or component-to-device edge of the shape. */
