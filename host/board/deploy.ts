@@ -192,6 +192,7 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
   for (const p of listFiles(join(root, "build", "examples"), (r) => r.endsWith(".wasm"))) add(rel(p));
   for (const p of listFiles(join(root, "examples"), (r) => r.endsWith("manifest.json") || r === "system.json")) add(rel(p));
   add("package.json");
+  add(join("scripts", "ensure-built.mjs")); // package.json's prepare hook runs it at npm ci
   add("package-lock.json");
   for (const e of readdirSync(join(root, "hardware"), { withFileTypes: true })) {
     if (e.isFile()) add(join("hardware", e.name));
