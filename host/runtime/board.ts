@@ -27,6 +27,8 @@ export interface Instance {
   taint: number;
   /** Last step number delivered per input port (no-loss/no-duplicate oracle). */
   steps: Map<number, number>;
+  /** Rollbacks so far: an output held across a recovery is void if its sender rolled back since. */
+  rolledBack?: number;
 }
 
 export interface TraceEvent { t: number; board: string; type: string; [k: string]: unknown }
@@ -365,6 +367,7 @@ export class Board {
     const dv = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
     const n = dv.getUint32(snap.length - 4, true);
     t.app.restoreFrom(snap.subarray(0, n));
+    t.rolledBack = (t.rolledBack ?? 0) + 1;
     let o = n;
     t.taint = dv.getUint32(o, true); o += 4;
     const k = dv.getUint32(o, true); o += 4;
@@ -431,23 +434,48 @@ export class Board {
     this.maybeCommit();
   }
 
+  // One process has at most one AT pending in the core (E_AT_PENDING otherwise), and a
+  // step may send to several devices: the sends are submitted in runs that end at a
+  // device send, and that run's AT verdict is submitted before the next run. The AT runs
+  // synchronously, so a component's second device message waits only for the first's
+  // verdict; nothing is refused and nothing is lost (docs/protocol.md, "Several device
+  // messages in one step").
   private submitSends(evs: CoreEvent[], meta: { o: Outgoing; wi: number; w: Wire }[]): void {
-    let fx: CoreEffect[];
-    try {
-      fx = this.core.submit(evs);
-    } catch (e) {
-      if (!(e instanceof CoreError) || !isFull(e)) throw e;
-      for (const f of e.effects) this.onSendEffect(f, meta);
-      const rest = meta.slice(e.eventIndex);
-      // after the round the kinds change (no cluster any more): recompute them then
-      this.held.push(() => {
-        const live = rest.filter((m) => m.o.inst.live);
-        this.submitSends(live.map((m) => ({ type: "send", pid: m.o.inst.pid, to: this.kindTo(m.o.inst, m.w), peer: m.wi, payload: m.o.bytes })), live);
-      });
-      this.stall(e);
-      return;
+    let start = 0;
+    while (start < evs.length) {
+      if (this.recovering || this.stalled) {
+        // A failed AT (or a full store) in an earlier run: the rest waits for the round,
+        // which changes the kinds (no cluster any more): recompute them then.
+        this.holdSends(meta.slice(start));
+        return;
+      }
+      let end = start;
+      while (end < evs.length && (evs[end] as { to?: string }).to !== "device") end++;
+      end = Math.min(end + 1, evs.length);
+      const m = meta.slice(start, end);
+      let fx: CoreEffect[];
+      try {
+        fx = this.core.submit(evs.slice(start, end));
+      } catch (e) {
+        if (!(e instanceof CoreError) || !isFull(e)) throw e;
+        for (const f of e.effects) this.onSendEffect(f, m);
+        this.holdSends(meta.slice(start + e.eventIndex));
+        this.stall(e);
+        return;
+      }
+      for (const e of fx) this.onSendEffect(e, m);
+      start = end;
     }
-    for (const e of fx) this.onSendEffect(e, meta);
+  }
+
+  private holdSends(rest: { o: Outgoing; wi: number; w: Wire }[]): void {
+    if (!rest.length) return;
+    const gen = rest.map((m) => m.o.inst.rolledBack ?? 0);
+    this.held.push(() => {
+      // A sender that rolled back in the round regenerates these from its checkpoint.
+      const live = rest.filter((m, i) => m.o.inst.live && (m.o.inst.rolledBack ?? 0) === gen[i]);
+      this.submitSends(live.map((m) => ({ type: "send", pid: m.o.inst.pid, to: this.kindTo(m.o.inst, m.w), peer: m.wi, payload: m.o.bytes })), live);
+    });
   }
 
   private stall(e: CoreError): void {
@@ -662,6 +690,7 @@ export class Board {
     this.stats.recoveries++;
     const pending: Outgoing[] = [];
     const saved = this.outbox;
+    const savedGen = saved.map((o) => o.inst.rolledBack ?? 0);
     this.outbox = pending;
     for (const e of fx) {
       switch (e.type) {
@@ -689,7 +718,9 @@ export class Board {
         case "recovered": this.trace("recovered", { V: e.V, Vext: e.Vext, epoch: e.epoch, inexact: e.inexact }); break;
       }
     }
-    this.outbox = [...saved, ...pending];
+    // Outputs emitted before the round by a process that rolled back in it are void: it
+    // regenerates them from its checkpoint.
+    this.outbox = [...saved.filter((o, i) => (o.inst.rolledBack ?? 0) === savedGen[i]), ...pending];
     this.flush();
     const held = this.held;
     this.held = [];
