@@ -14,6 +14,8 @@ import { onAtResult, onCompensated, onPassedAt, onRecv, onSend } from "./rules";
 import { onCommit, onRecoverApply, onRecoverBegin } from "./recovery";
 import * as C from "./codec";
 
+import { assignSlot, causalBytes, causalReset, cvAt, MAXM } from "./causal";
+
 let lastConsumed: u32 = 0;
 let lastStatus: i32 = 0;
 let logRecsCfg: u32 = 0;
@@ -28,7 +30,7 @@ export function init(rules: u32, procs: u32, events: u32, stageBytes: u32, effec
   // Grow memory once to what init allocates, so the allocator never doubles it.
   const fx = effects > need ? effects : need;
   const bytes: u64 = <u64>procs * (<u64>ckptBytes + 3 * <u64>logBytes + 48 * (<u64>ckptRecs + 3 * <u64>logRecs) + 1024)
-    + <u64>stageBytes + 64 * (<u64>events + <u64>fx) + 65536;
+    + <u64>stageBytes + 64 * (<u64>events + <u64>fx) + <u64>causalBytes(procs) + 65536;
   const pages = <i32>((bytes + <u64>heap.alloc(0) + 65535) >> 16) - memory.size();
   if (pages > 0 && memory.grow(pages) < 0) return E_BAD_CONFIG;
   S.init(rules, procs, events, stageBytes, effects > need ? effects : need,
@@ -113,9 +115,18 @@ export function setRole(pid: u32, role: u32): i32 {
 export function beginGuarded(): i32 {
   if (S.guarded) return E_GUARDED;
   if (S.recovering) return E_RECOVERING;
+  let low: u32 = 0;
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) if (S.procAt(pid).role == ROLE_LOW) low++;
+  if (low > MAXM) return E_BAD_CONFIG; // more cluster members than causal vectors have slots
   S.resetCounters();
   S.setSuppress(0, 0);
-  for (let pid: u32 = 0; pid < S.maxProcs; pid++) S.procAt(pid).fromShadow = 0;
+  causalReset(S.maxProcs);
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
+    const p = S.procAt(pid);
+    p.fromShadow = 0;
+    p.slot = 0;
+    if (p.role == ROLE_LOW) assignSlot(p, pid);
+  }
   S.setGuarded(1);
   return OK;
 }
@@ -172,6 +183,12 @@ export function query(pid: u32, what: u32): u32 {
     case Q_SUPPRESS_DEV: return p.suppressDev;
   }
   return 0xFFFFFFFF;
+}
+
+// cv[j] of pid's causal vector (causal.ts): tests and inspection.
+export function causalAt(pid: u32, j: u32): u32 {
+  if (pid >= S.maxProcs) return 0xFFFFFFFF;
+  return cvAt(S.procAt(pid), j);
 }
 
 function ringOf(p: Proc, which: u32): Ring {

@@ -16,6 +16,8 @@ export class Proc {
   delivered: u32 = 0;    // messages handed to the application (rollback distance)
   extOut: u32 = 0;       // device messages this process has delivered (output commit)
   suppressDev: u32 = 0;  // after a rollback: regenerated device messages already delivered
+  slot: u32 = 0;         // cluster member slot (1-based) during guarded operation, 0 otherwise
+  cv: usize = 0;         // its causal vector (causal.ts), MAXM u32
   // statistics, for telemetry and the rehearsal report
   ckptsTaken: u32 = 0;
   logged: u32 = 0;

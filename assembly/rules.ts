@@ -12,10 +12,11 @@ import {
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
 import {
-  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, lastV, lowCounter,
+  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, knownV, lastV, lowCounter,
   suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
+import { mergeAct, mergeLink, noteActSend, noteLinkSend, prefixBound } from "./causal";
 
 // flag bits kept in a log record's R_FLAGS
 export const LF_DIRTY: u32 = 1;
@@ -53,12 +54,22 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (kind == KIND_DEVICE) {
       if (p.pendingAt) return E_AT_PENDING;
       p.pendingAt = 1;
-      p.atBound = lowCounter; // a pass validates the cluster's sends up to now, not up to the verdict
+      // A pass validates what the output's state depends on, fixed now, not at the verdict.
+      // Paper: every cluster send so far (the shared counter). Otherwise: only the
+      // cluster sends in this member's causal past (causal.ts).
+      p.atBound = rules == RULES_PAPER ? lowCounter : prefixBound(p, knownV, lowCounter);
       emit(FX_AT_REQUIRED, pid, evi); // P^low's dirty bit is constantly 1
       return OK;
     }
-    if (kind == KIND_ACT) emit(FX_COUNTER, 0, bumpLow());
-    emit(FX_SEND, pid, evi, 1, lowCounter, epoch & 15);
+    if (kind == KIND_ACT) {
+      const idx = bumpLow();
+      emit(FX_COUNTER, 0, idx);
+      if (rules != RULES_PAPER) noteActSend(p, idx);
+      emit(FX_SEND, pid, evi, 1, idx, epoch & 15);
+      return OK;
+    }
+    // To another member: the header carries the number of the sender's causal snapshot.
+    emit(FX_SEND, pid, evi, 1, rules == RULES_PAPER ? lowCounter : noteLinkSend(p), epoch & 15);
     return OK;
   }
   if (role == ROLE_HS) {
@@ -150,6 +161,11 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     return OK;
   }
   if (!guarded || role == ROLE_LOW) {
+    if (guarded && rules != RULES_PAPER) {
+      // A member learns the causal past of what it receives (causal.ts).
+      if (kind == KIND_LOW) mergeLink(p, mIdx);
+      else if (kind == KIND_ACT) mergeAct(p, mIdx, lowCounter);
+    }
     p.delivered++;
     emit(FX_DELIVER, pid, evi);
     return OK;

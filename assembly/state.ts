@@ -1,6 +1,7 @@
 // The core's global state: configuration, the process table, the shared
 // counters, and the event/effect buffers shared with the host.
 import { Proc } from "./proc";
+import { causalInit } from "./causal";
 import { EFFECT_WORDS, EVENT_WORDS, ROLE_FREE, ROLE_RETIRED } from "./constants";
 
 export let rules: u32 = 1;
@@ -72,6 +73,7 @@ export function init(r: u32, procs: u32, events: u32, stageBytes: u32, effects: 
   stageCap = stageBytes;
   stage = heap.alloc(<usize>stageBytes);
   scratch = heap.alloc(64);
+  causalInit(procs);
   heapEnd = heap.alloc(8);
 }
 

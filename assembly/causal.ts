@@ -1,0 +1,118 @@
+// Causal validation (docs/protocol.md, "Causal validation"). The paper lets a
+// cluster member's passed AT validate every cluster message up to the shared
+// int_mSN_G^low at send time. With several members that run at different steps
+// (pipelining), that covers messages another member sent which the tested output
+// never depended on: a faulty message gets validated and reaches a device.
+//
+// Here a pass validates only cluster messages in the causal past of the tested
+// output. Every cluster member keeps a vector over the members: cv[j] = the
+// highest int_mSN_G^low index sent by member j (to G_act) that happened before
+// the member's current state. It learns
+//   - its own sends to G_act (cv[self] = the new index),
+//   - a message from another member: the sender's vector at send time (kept here,
+//     in a ring of link snapshots; the header carries the snapshot's number),
+//   - a message from G_act carrying index x: the vector member(x) had when it sent
+//     x (kept in a ring of send records): x happened before that message.
+// Each is an under-approximation of the true causal past, so a pass validates at
+// most what its output depended on. The indexes stay one sequence (the shadows'
+// renumbering, checkpoints and V keep their scalar form): a pass validates the
+// longest prefix 1..v of that sequence whose every index is in the causal past,
+// or already validated (<= knownV). Prefixes of validated sets are validated, and
+// the union of prefixes is a prefix, so V stays "everything <= V is validated".
+// The cluster is co-located (point 4), so all of this is local memory: nothing
+// new travels on a link.
+import { Proc } from "./proc";
+
+export const MAXM: u32 = 16;     // cluster members one guarded operation supports
+const HN: u32 = 1024;            // send records kept (indexes above knownV that a pass can still validate)
+const LN: u32 = 256;             // link snapshots kept (cluster-internal messages in flight)
+const HREC: u32 = (1 + MAXM) * 4;
+const LREC: u32 = MAXM * 4;
+
+let cvBase: usize = 0;
+let hist: usize = 0;
+let link: usize = 0;
+let linkSeq: u32 = 0;
+export let members: u32 = 0;
+
+/** Bytes causalInit allocates (init sizes memory with it). */
+export function causalBytes(procs: u32): u32 { return procs * MAXM * 4 + HN * HREC + LN * LREC + 64; }
+
+export function causalInit(procs: u32): void {
+  cvBase = heap.alloc(<usize>procs * MAXM * 4);
+  memory.fill(cvBase, 0, <usize>procs * MAXM * 4);
+  hist = heap.alloc(<usize>HN * HREC);
+  link = heap.alloc(<usize>LN * LREC);
+}
+
+// @ts-ignore: decorator
+@inline function cvOf(pid: u32): usize { return cvBase + <usize>pid * MAXM * 4; }
+
+/** Clears every vector; the caller then gives each member a slot. */
+export function causalReset(procs: u32): void {
+  memory.fill(cvBase, 0, <usize>procs * MAXM * 4);
+  linkSeq = 0;
+  members = 0;
+}
+
+/** A slot for a cluster member (1-based in p.slot); false when MAXM are taken. */
+export function assignSlot(p: Proc, pid: u32): bool {
+  if (members >= MAXM) return false;
+  p.slot = ++members;
+  p.cv = cvOf(pid);
+  return true;
+}
+
+/** A member sent index idx to G_act. */
+export function noteActSend(p: Proc, idx: u32): void {
+  store<u32>(p.cv + <usize>(p.slot - 1) * 4, idx);
+  const rec = hist + <usize>(idx % HN) * HREC;
+  store<u32>(rec, p.slot - 1);
+  memory.copy(rec + 4, p.cv, <usize>MAXM * 4);
+}
+
+/** A member sends to another member: returns the snapshot number for the header. */
+export function noteLinkSend(p: Proc): u32 {
+  const seq = ++linkSeq;
+  memory.copy(link + <usize>(seq % LN) * LREC, p.cv, <usize>MAXM * 4);
+  return seq;
+}
+
+function mergeFrom(p: Proc, v: usize): void {
+  for (let j: u32 = 0; j < MAXM; j++) {
+    const x = load<u32>(v + <usize>j * 4);
+    if (x > load<u32>(p.cv + <usize>j * 4)) store<u32>(p.cv + <usize>j * 4, x);
+  }
+}
+
+/** A member received another member's message carrying snapshot `seq`. */
+export function mergeLink(p: Proc, seq: u32): void {
+  // Older than the ring: its vector is gone, learn nothing (under-approximation).
+  if (seq == 0 || seq > linkSeq || linkSeq - seq >= LN) return;
+  mergeFrom(p, link + <usize>(seq % LN) * LREC);
+}
+
+/** A member received a G_act message whose sender had seen index x. */
+export function mergeAct(p: Proc, x: u32, lowCounter: u32): void {
+  if (x == 0 || x > lowCounter || lowCounter - x >= HN) return;
+  mergeFrom(p, hist + <usize>(x % HN) * HREC + 4);
+}
+
+/** The longest prefix 1..v of the cluster's G_act sends that p's state causally depends on, or already validated. */
+export function prefixBound(p: Proc, knownV: u32, lowCounter: u32): u32 {
+  let v = knownV;
+  for (let i = knownV + 1; i <= lowCounter; i++) {
+    if (lowCounter - i >= HN) break; // its record is gone: stop (validate less, never more)
+    const rec = hist + <usize>(i % HN) * HREC;
+    const m = load<u32>(rec);
+    if (i > load<u32>(p.cv + <usize>m * 4)) break;
+    v = i;
+  }
+  return v;
+}
+
+/** cv[j] of a process (tests and inspection); 0 for a process with no vector. */
+export function cvAt(p: Proc, j: u32): u32 {
+  if (p.cv == 0 || j >= MAXM) return 0;
+  return load<u32>(p.cv + <usize>j * 4);
+}
