@@ -7,7 +7,7 @@ import {
   E_SNAPSHOT_TOO_BIG, EW_DIRTY, EW_EPOCH, EW_INDEX, EW_KIND, EW_PAY_LEN, EW_PAY_OFF, EW_PEER, EW_PORT,
   EW_SNAP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
   FX_DELIVER, FX_DELIVER_DEVICE, FX_DROP, FX_LOGGED, FX_RECLAIM, FX_SEND, FX_SUPPRESSED, KIND_ACT,
-  KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER, RULES_SAFE,
+  KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_FOLDED, RULES_PAPER, RULES_SAFE,
 } from "./constants";
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
@@ -178,9 +178,12 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   if (takeCkpt && rules != RULES_SAFE && role == ROLE_HA) takeCkpt = p.dirty == 0 || p.prgt == 1;
   // Receiver-side logging: the paper logs clean messages reaching a dirty process;
   // the safe rules log everything received while dirty, with its tags (gap 2).
-  // A checkpoint's own trigger is never replayed: rollback targets the oldest
-  // checkpoint above V, so every trigger at or after it is above V too.
-  const logIt = !takeCkpt && p.dirty == 1 && (safe || dirty == 0);
+  // Safe: a checkpoint's own trigger is never replayed: rollback targets the oldest
+  // checkpoint above V, so every trigger at or after it is above V too. Folded: a
+  // checkpoint survives a pass when a higher index folded into its interval, so
+  // recovery can roll back to a checkpoint whose trigger is <= V: log the trigger
+  // (after the checkpoint, so it is replayed, or dropped when above V).
+  const logIt = rules == RULES_FOLDED ? (takeCkpt || p.dirty == 1) : (!takeCkpt && p.dirty == 1 && (safe || dirty == 0));
   const paperShadow = !safe && role == ROLE_HS;
   const logRing = paperShadow ? p.outInt : p.inLog;
 
