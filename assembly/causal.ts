@@ -30,19 +30,29 @@ const HREC: u32 = (1 + MAXM) * 4;
 const LREC: u32 = MAXM * 4;
 
 let cvBase: usize = 0;
+let atCntBase: usize = 0;
+let cntInt: usize = 0;   // per member: its sends to G_act so far
+let cntExt: usize = 0;   // per member: its device messages that passed their AT so far
+let knownCnt: usize = 0; // per member: its sends with index <= knownV (what V_j is at recovery)
+let knownExt: usize = 0; // per member: its passed device messages at the latest pass
 let hist: usize = 0;
 let link: usize = 0;
 let linkSeq: u32 = 0;
 export let members: u32 = 0;
 
 /** Bytes causalInit allocates (init sizes memory with it). */
-export function causalBytes(procs: u32): u32 { return procs * MAXM * 4 + HN * HREC + LN * LREC + 64; }
+export function causalBytes(procs: u32): u32 { return 2 * procs * MAXM * 4 + HN * HREC + LN * LREC + 4 * MAXM * 4 + 128; }
 
 export function causalInit(procs: u32): void {
   cvBase = heap.alloc(<usize>procs * MAXM * 4);
   memory.fill(cvBase, 0, <usize>procs * MAXM * 4);
+  atCntBase = heap.alloc(<usize>procs * MAXM * 4);
   hist = heap.alloc(<usize>HN * HREC);
   link = heap.alloc(<usize>LN * LREC);
+  cntInt = heap.alloc(<usize>MAXM * 4);
+  cntExt = heap.alloc(<usize>MAXM * 4);
+  knownCnt = heap.alloc(<usize>MAXM * 4);
+  knownExt = heap.alloc(<usize>MAXM * 4);
 }
 
 // @ts-ignore: decorator
@@ -51,8 +61,14 @@ export function causalInit(procs: u32): void {
 /** Clears every vector; the caller then gives each member a slot. */
 export function causalReset(procs: u32): void {
   memory.fill(cvBase, 0, <usize>procs * MAXM * 4);
+  memory.fill(atCntBase, 0, <usize>procs * MAXM * 4);
+  memory.fill(cntInt, 0, <usize>MAXM * 4);
+  memory.fill(cntExt, 0, <usize>MAXM * 4);
+  memory.fill(knownCnt, 0, <usize>MAXM * 4);
+  memory.fill(knownExt, 0, <usize>MAXM * 4);
   linkSeq = 0;
   members = 0;
+  mapLost = 0;
 }
 
 /** A slot for a cluster member (1-based in p.slot); false when MAXM are taken. */
@@ -60,12 +76,81 @@ export function assignSlot(p: Proc, pid: u32): bool {
   if (members >= MAXM) return false;
   p.slot = ++members;
   p.cv = cvOf(pid);
+  p.atCnt = atCntBase + <usize>pid * MAXM * 4;
   return true;
+}
+
+// ---- per-member numbering of the shadows' outputs -------------------------------
+// The paper numbers the cluster's and the shadows' outputs to G_act with one
+// shared counter each and assumes both count the same sequence. With several
+// G_act-facing members that run at different paces, the new and the old versions
+// interleave their members' outputs differently, and a shadow that rolls back
+// resets the shared counter under the others (the "inexact" renumbering). Here
+// each member j's k-th output to G_act is the twin of its shadow's k-th (the
+// clustering assumption: sources and ordering of G_act traffic are unchanged):
+// V becomes V_j = member j's sends with index <= V, which the pass that fixed V
+// recorded (knownCnt), and each shadow resends above and suppresses up to its own
+// V_j. The same for device messages.
+
+/** Per-member numbering applies: a cluster of several members (with one, it is the shared numbering). */
+export function perMember(rulesPaper: bool): bool { return !rulesPaper && members > 1; }
+
+/** Member slot s (1-based)'s count of sends to G_act with index <= V, as recorded at the pass. */
+export function knownIntOf(slot: u32): u32 { return slot == 0 ? 0 : load<u32>(knownCnt + <usize>(slot - 1) * 4); }
+/** Member slot s's device messages that passed their AT. */
+export function knownExtOf(slot: u32): u32 { return slot == 0 ? 0 : load<u32>(knownExt + <usize>(slot - 1) * 4); }
+
+/** At at-required: p.atCnt = every member's count of sends with index <= bound. */
+export function countsAt(p: Proc, bound: u32, knownV: u32, lowCounter: u32): void {
+  if (bound <= knownV) { memory.copy(p.atCnt, knownCnt, <usize>MAXM * 4); return; }
+  // bound > knownV: prefixBound only returns bounds whose records (bound, lowCounter] are kept.
+  memory.copy(p.atCnt, cntInt, <usize>MAXM * 4);
+  for (let i = bound + 1; i <= lowCounter; i++) {
+    const m = load<u32>(hist + <usize>(i % HN) * HREC);
+    const a = p.atCnt + <usize>m * 4;
+    store<u32>(a, load<u32>(a) - 1);
+  }
+}
+
+/** Set when a bound arrived that this core cannot map to its members (recovery reports it inexact). */
+export let mapLost: u32 = 0;
+
+/**
+ * A "passed AT"(v, vext) from elsewhere raises the known bounds: record the members'
+ * counts at v (from the send records) and at vext. Only this core's cluster makes
+ * such bounds, so they map; one that does not (older than the records, or above what
+ * the cluster sent) is noted in mapLost.
+ */
+export function learnBound(v: u32, vext: u32, knownV: u32, knownVext: u32, lowCounter: u32, lowExt: u32): void {
+  if (v > knownV) {
+    if (v > lowCounter || lowCounter - v >= HN) mapLost = 1;
+    else {
+      memory.copy(knownCnt, cntInt, <usize>MAXM * 4);
+      for (let i = v + 1; i <= lowCounter; i++) {
+        const a = knownCnt + <usize>load<u32>(hist + <usize>(i % HN) * HREC) * 4;
+        store<u32>(a, load<u32>(a) - 1);
+      }
+    }
+  }
+  if (vext > knownVext) {
+    if (vext == lowExt) memory.copy(knownExt, cntExt, <usize>MAXM * 4);
+    else mapLost = 1;
+  }
+}
+
+/** A member's device message passed its AT with bound p.atBound; knownV is the bound before. */
+export function notePass(p: Proc, knownVBefore: u32): void {
+  const a = cntExt + <usize>(p.slot - 1) * 4;
+  store<u32>(a, load<u32>(a) + 1);
+  memory.copy(knownExt, cntExt, <usize>MAXM * 4);
+  if (p.atBound >= knownVBefore) memory.copy(knownCnt, p.atCnt, <usize>MAXM * 4);
 }
 
 /** A member sent index idx to G_act. */
 export function noteActSend(p: Proc, idx: u32): void {
   store<u32>(p.cv + <usize>(p.slot - 1) * 4, idx);
+  const c = cntInt + <usize>(p.slot - 1) * 4;
+  store<u32>(c, load<u32>(c) + 1);
   const rec = hist + <usize>(idx % HN) * HREC;
   store<u32>(rec, p.slot - 1);
   memory.copy(rec + 4, p.cv, <usize>MAXM * 4);

@@ -5,7 +5,7 @@ import {
   E_BAD_CONFIG, E_BAD_ROLE, E_GUARDED, E_NOT_GUARDED, E_RECOVERING, E_RETIRED, E_UNKNOWN_EVENT,
   E_UNKNOWN_PID, EV_ABORT, EV_AT_RESULT, EV_COMMIT, EV_COMPENSATED, EV_PASSED_AT, EV_RECOVER_APPLY,
   EV_RECOVER_BEGIN, EV_RECV, EV_SEND, EVENT_WORDS, EW_PID, EW_SNAP, OK, REASON_ABORT, REASON_FAULT,
-  ROLE_FREE, ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED,
+  ROLE_FREE, ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED, RULES_PAPER,
 } from "./constants";
 import * as S from "./state";
 import { Proc } from "./proc";
@@ -107,7 +107,19 @@ export function setRole(pid: u32, role: u32): i32 {
   p.fromShadow = 0;
   p.extOut = 0;
   p.suppressDev = 0;
+  p.supInt = 0; p.supExt = 0;
+  p.twin = 0;
   p.role = role;
+  return OK;
+}
+
+// Names a shadow's new version (its twin): pid hs, twin low. Between guarded operations.
+export function setTwin(pid: u32, twin: u32): i32 {
+  if (pid >= S.maxProcs || twin >= S.maxProcs) return E_UNKNOWN_PID;
+  if (S.guarded) return E_GUARDED;
+  const p = S.procAt(pid);
+  if (p.role != ROLE_HS || S.procAt(twin).role != ROLE_LOW) return E_BAD_ROLE;
+  p.twin = twin + 1;
   return OK;
 }
 
@@ -123,9 +135,22 @@ export function beginGuarded(): i32 {
   causalReset(S.maxProcs);
   for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
     const p = S.procAt(pid);
-    p.fromShadow = 0;
+    p.fromShadow = 0; p.supInt = 0; p.supExt = 0;
     p.slot = 0;
     if (p.role == ROLE_LOW) assignSlot(p, pid);
+  }
+  // A shadow shares its new version's slot (per-member numbering). With one cluster
+  // member a shadow without a twin is that member's; with several, setTwin is required.
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
+    const p = S.procAt(pid);
+    if (p.role != ROLE_HS) continue;
+    if (p.twin > 0 && S.procAt(p.twin - 1).role == ROLE_LOW) p.slot = S.procAt(p.twin - 1).slot;
+    else if (low == 1) {
+      for (let q: u32 = 0; q < S.maxProcs; q++) if (S.procAt(q).role == ROLE_LOW) p.slot = S.procAt(q).slot;
+    } else if (S.rules != RULES_PAPER) {
+      causalReset(S.maxProcs);
+      return E_BAD_CONFIG; // a shadow of which member? (setTwin)
+    }
   }
   S.setGuarded(1);
   return OK;

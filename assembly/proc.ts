@@ -16,8 +16,15 @@ export class Proc {
   delivered: u32 = 0;    // messages handed to the application (rollback distance)
   extOut: u32 = 0;       // device messages this process has delivered (output commit)
   suppressDev: u32 = 0;  // after a rollback: regenerated device messages already delivered
-  slot: u32 = 0;         // cluster member slot (1-based) during guarded operation, 0 otherwise
+  slot: u32 = 0;         // cluster member slot (1-based) during guarded operation, 0 otherwise;
+                         // a shadow has its twin's slot
   cv: usize = 0;         // its causal vector (causal.ts), MAXM u32
+  atCnt: usize = 0;      // per-member send counts at atBound (causal.ts), MAXM u32
+  twin: u32 = 0;         // a shadow: its new version's pid + 1 (setTwin), 0 when not given
+  sInt: u32 = 0;         // a shadow: its own suppressed outputs to G_act (per-member numbering)
+  sExt: u32 = 0;         // a shadow: its own suppressed device outputs
+  supInt: u32 = 0;       // after takeover: this process's G_act outputs still to suppress
+  supExt: u32 = 0;       // after takeover: its device outputs still to suppress
   // statistics, for telemetry and the rehearsal report
   ckptsTaken: u32 = 0;
   logged: u32 = 0;
@@ -54,6 +61,6 @@ export class Proc {
 
   resetCounters(): void {
     this.dirty = 0; this.prgt = 0; this.local = 0; this.iVR = 0; this.iVRext = 0;
-    this.pendingAt = 0;
+    this.pendingAt = 0; this.sInt = 0; this.sExt = 0;
   }
 }

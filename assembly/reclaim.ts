@@ -3,6 +3,7 @@ import { Proc } from "./proc";
 import { R_A0, R_IDX, R_IDX2, R_SEQ } from "./ring";
 import { ROLE_HS, RULES_FOLDED, RULES_PAPER } from "./constants";
 import { rules } from "./state";
+import { knownExtOf, knownIntOf, perMember } from "./causal";
 
 export let freedCkpts: u32 = 0;
 export let freedLogs: u32 = 0;
@@ -39,9 +40,13 @@ export function reclaim(p: Proc, v: u32, vext: u32): void {
     if (v > p.iVR) p.iVR = v;
     if (vext > p.iVRext) p.iVRext = vext;
     // Paper: both shadow logs are indexed by int_mSN_G^high_sdw and reclaimed by v.
-    const extBound = fixed ? p.iVRext : p.iVR;
+    // Otherwise each shadow numbers its own outputs: reclaim by its twin's validated
+    // counts (causal.ts), which the pass that validated v recorded.
+    const multi = perMember(!fixed);
+    const intBound = multi ? knownIntOf(p.slot) : p.iVR;
+    const extBound = multi ? knownExtOf(p.slot) : (fixed ? p.iVRext : p.iVR);
     const oi = p.outInt;
-    while (oi.count > 0 && load<u32>(oi.oldest(), R_IDX) <= p.iVR) {
+    while (oi.count > 0 && load<u32>(oi.oldest(), R_IDX) <= intBound) {
       freedBytes += oi.popFront(); freedLogs++;
     }
     const oe = p.outExt;

@@ -18,6 +18,7 @@ import {
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
 import { LF_DIRTY, LF_INPUT } from "./rules";
+import { knownExtOf, knownIntOf, mapLost, perMember } from "./causal";
 
 // @ts-ignore: decorator
 @inline function w(ev: usize, word: u32): u32 { return load<u32>(ev + <usize>word * 4); }
@@ -72,7 +73,9 @@ function voidAfter(r: Ring, seq: u32): u32 {
 }
 
 // Re-sends the shadows' logged outputs above the bounds, in generation order.
+// Safe: each shadow against its own twin's validated counts (causal.ts).
 function resendAbove(V: u32, Vext: u32, all: bool): void {
+  const multi = perMember(rules == RULES_PAPER);
   // cursors per shadow and log: a k-way merge on the global output sequence
   let last: u32 = 0xFFFFFFFF;
   while (true) {
@@ -82,7 +85,7 @@ function resendAbove(V: u32, Vext: u32, all: bool): void {
       if (p.role != ROLE_HS) continue;
       for (let l: u32 = LOG_INT; l <= LOG_EXT; l++) {
         const ring = l == LOG_INT ? p.outInt : p.outExt;
-        const bound = l == LOG_INT ? V : Vext;
+        const bound = multi ? (l == LOG_INT ? knownIntOf(p.slot) : knownExtOf(p.slot)) : (l == LOG_INT ? V : Vext);
         for (let i: u32 = 0; i < ring.count; i++) {
           const r = ring.at(i);
           if ((load<u32>(r, R_FLAGS) & LF_INPUT) != 0) continue;
@@ -108,8 +111,9 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
   if (V < knownV || Vext < knownVext) return E_BAD_BOUND;
   if (newEpoch != epoch + 1) return E_BAD_EPOCH;
   const safe = rules != RULES_PAPER;
-  let newSdw = sdwCounter, newSdwExt = sdwExt, rolledShadow = false;
   let paperSuppress: u32 = 0, paperResend = false;
+  let newSdw = sdwCounter, newSdwExt = sdwExt, rolledShadow = false;
+  const multi = perMember(!safe);
 
   for (let pid: u32 = 0; pid < maxProcs; pid++) {
     const p = procAt(pid);
@@ -133,9 +137,14 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
         const ve = voidAfter(p.outExt, load<u32>(target, R_A2));
         if (vi + ve > 0) emit(FX_VOIDED, pid, vi, ve);
         const si = load<u32>(target, R_A3), se = load<u32>(target, R_FLAGS);
-        if (!rolledShadow || si < newSdw) newSdw = si;
-        if (!rolledShadow || se < newSdwExt) newSdwExt = se;
-        rolledShadow = true;
+        if (multi) {
+          // Its own output counts as they were at the checkpoint.
+          p.sInt = si; p.sExt = se;
+        } else {
+          if (!rolledShadow || si < newSdw) newSdw = si;
+          if (!rolledShadow || se < newSdwExt) newSdwExt = se;
+          rolledShadow = true;
+        }
       }
     }
     if (p.role == ROLE_HS && !safe) {
@@ -147,10 +156,11 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
   // Shadows take over.
   let inexact: u32 = 0;
   let si: u32 = 0, se: u32 = 0;
-  if (safe) {
+  if (safe && !multi) {
+    // One member: one shadow, so its counters are the shared ones and the mapping is exact.
     if (newSdw < sdwCounter || newSdwExt < sdwExt) {
       // Outputs of shadows that did not roll back, numbered above the restored counter,
-      // cannot be matched to the cluster's sequence (docs/protocol.md, point 4).
+      // cannot be matched to the cluster's sequence (only with shadows of no member).
       for (let pid: u32 = 0; pid < maxProcs; pid++) {
         const p = procAt(pid);
         if (p.role != ROLE_HS) continue;
@@ -162,11 +172,25 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
     resendAbove(V, Vext, false);
     si = V > newSdw ? V - newSdw : 0;
     se = Vext > newSdwExt ? Vext - newSdwExt : 0;
+  } else if (safe) {
+    // Per-member numbering (causal.ts): V_j and Vext_j are what the pass that fixed V
+    // recorded on this core. V above every bound this core made cannot be mapped to
+    // the members: report it (it cannot happen while only this core's cluster validates).
+    if (V > knownV || Vext > knownVext || mapLost) inexact = 1;
+    resendAbove(V, Vext, false);
+    for (let pid: u32 = 0; pid < maxProcs; pid++) {
+      const p = procAt(pid);
+      if (p.role != ROLE_HS) continue;
+      const vi = knownIntOf(p.slot), ve = knownExtOf(p.slot);
+      p.supInt = vi > p.sInt ? vi - p.sInt : 0;
+      p.supExt = ve > p.sExt ? ve - p.sExt : 0;
+      si += p.supInt; se += p.supExt;
+    }
   } else {
     if (paperResend) resendAbove(0, 0, true);
     si = paperSuppress;
   }
-  setSuppress(si, se);
+  setSuppress(multi ? 0 : si, multi ? 0 : se); // per-member: per process (p.supInt, p.supExt)
 
   for (let pid: u32 = 0; pid < maxProcs; pid++) {
     const p = procAt(pid);

@@ -12,11 +12,11 @@ import {
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
 import {
-  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, knownV, lastV, lowCounter,
+  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, knownV, knownVext, lastV, lowCounter, lowExt,
   suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
-import { mergeAct, mergeLink, noteActSend, noteLinkSend, prefixBound } from "./causal";
+import { countsAt, learnBound, mergeAct, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
 
 // flag bits kept in a log record's R_FLAGS
 export const LF_DIRTY: u32 = 1;
@@ -57,7 +57,11 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
       // A pass validates what the output's state depends on, fixed now, not at the verdict.
       // Paper: every cluster send so far (the shared counter). Otherwise: only the
       // cluster sends in this member's causal past (causal.ts).
-      p.atBound = rules == RULES_PAPER ? lowCounter : prefixBound(p, knownV, lowCounter);
+      if (rules == RULES_PAPER) p.atBound = lowCounter;
+      else {
+        p.atBound = prefixBound(p, knownV, lowCounter);
+        countsAt(p, p.atBound, knownV, lowCounter);
+      }
       emit(FX_AT_REQUIRED, pid, evi); // P^low's dirty bit is constantly 1
       return OK;
     }
@@ -76,21 +80,28 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (kind == KIND_LOW) return E_ROLE_SEND;
     if (kind == KIND_SDW) { emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15); return OK; }
     // Suppressed: logged by the sender, indexed by the shadows' own counters.
+    // Paper: one shared counter for all shadows. Otherwise each shadow numbers its own
+    // outputs, the twins of its new version's (causal.ts, per-member numbering).
+    // (With one member the two numberings are the same.)
+    const safe = rules != RULES_PAPER;
+    const multi = perMember(!safe);
     if (kind == KIND_ACT) {
-      const rec = logPayload(p.outInt, ev, sdwCounter + 1, 0);
+      const rec = logPayload(p.outInt, ev, multi ? p.sInt + 1 : sdwCounter + 1, 0);
       if (rec == 0) return E_LOG_FULL;
       store<u32>(rec, nextOutSeq(), R_A0);
       const idx = bumpSdw();
+      p.sInt++;
       emit(FX_COUNTER, 1, idx);
-      emit(FX_SUPPRESSED, pid, evi, LOG_INT, idx);
+      emit(FX_SUPPRESSED, pid, evi, LOG_INT, multi ? p.sInt : idx);
     } else {
       // Paper: the external log is indexed by int_mSN_G^high_sdw too.
-      const safe = rules != RULES_PAPER;
-      const rec = logPayload(p.outExt, ev, safe ? sdwExt + 1 : sdwCounter, 0);
+      const rec = logPayload(p.outExt, ev, multi ? p.sExt + 1 : (safe ? sdwExt + 1 : sdwCounter), 0);
       if (rec == 0) return E_LOG_FULL;
       store<u32>(rec, nextOutSeq(), R_A0);
       let idx = sdwCounter;
+      p.sExt++;
       if (safe) { idx = bumpSdwExt(); emit(FX_COUNTER, 2, idx); }
+      if (multi) idx = p.sExt;
       emit(FX_SUPPRESSED, pid, evi, LOG_EXT, idx);
     }
     p.logged++;
@@ -112,6 +123,9 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
       p.suppressDev--;
       p.extOut++;
       emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
+    } else if (p.fromShadow && p.supExt > 0) {
+      p.supExt--; // per-member numbering: its twin's device message was validated and delivered
+      emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
     } else if (p.fromShadow && (takeSuppressExt() || (rules == RULES_PAPER && suppressInt > 0))) {
       // Paper, Section 3.2: suppress internal and external outputs until the int counter reaches iVR.
       emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0);
@@ -122,6 +136,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     return OK;
   }
   if (kind == KIND_ACT) {
+    if (p.fromShadow && p.supInt > 0) { p.supInt--; emit(FX_SUPPRESSED, pid, evi, LOG_INT, 0); return OK; }
     if (p.fromShadow && takeSuppressInt()) { emit(FX_SUPPRESSED, pid, evi, LOG_INT, 0); return OK; }
     p.prgt = p.dirty; // "propagating out"
   }
@@ -198,8 +213,9 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     store<u32>(ck, p.inLog.nextSeq, R_A0);
     store<u32>(ck, p.outInt.nextSeq, R_A1);
     store<u32>(ck, p.outExt.nextSeq, R_A2);
-    store<u32>(ck, sdwCounter, R_A3);
-    store<u32>(ck, sdwExt, R_FLAGS);
+    const own = role == ROLE_HS && perMember(!safe);
+    store<u32>(ck, own ? p.sInt : sdwCounter, R_A3);
+    store<u32>(ck, own ? p.sExt : sdwExt, R_FLAGS);
     store<u32>(ck, p.delivered, R_PEER);
     store<u32>(ck, p.extOut, R_PORT); // device messages out before this checkpoint
   }
@@ -241,6 +257,7 @@ export function onPassedAt(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   if (p.role == ROLE_LOW) return E_ROLE_RECV;
   if (age != 0 || !guarded) { emit(FX_DROP, pid, evi, DROP_STALE_NOTICE); return OK; }
   const v = w(ev, EW_V), ve = w(ev, EW_VEXT);
+  if (perMember(rules == RULES_PAPER)) learnBound(v, ve, knownV, knownVext, lowCounter, lowExt);
   noteKnown(v, ve);
   reclaim(p, v, ve);
   emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
@@ -263,12 +280,13 @@ export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     const ve = bumpLowExt();
     emit(FX_COUNTER, 3, ve);
     emit(FX_DELIVER_DEVICE, pid, evi);
+    if (rules != RULES_PAPER) notePass(p, knownV);
     noteKnown(p.atBound, ve);
     emit(FX_BROADCAST_PASSED, pid, p.atBound, ve, epoch & 15);
     return OK;
   }
-  if (rules == RULES_SAFE) {
-    // Safe: an active process's pass validates nothing. Its output need not reflect
+  if (rules != RULES_PAPER) {
+    // Safe (and folded): an active process's pass validates nothing. Its output need not reflect
     // every message it holds (a component that joins inputs buffers a later step's
     // input while it emits an earlier step), so a pass proves nothing about indexes
     // its output did not use (docs/protocol.md, gap 4). The message goes out; the

@@ -169,7 +169,7 @@ export class ScenarioHost {
           const p: Proc = { name, pid, app: [] };
           this.procs.push(p);
           this.byName.set(name, p);
-          if (kv.twin) { const t = this.proc(kv.twin); t.twin = pid; p.twin = t.pid; }
+          if (kv.twin) { const t = this.proc(kv.twin); t.twin = pid; p.twin = t.pid; this.core.setTwin(pid, t.pid); }
           return `${name} pid=${pid} ${role}${kv.twin ? ` shadow-of=${kv.twin}` : ""}`;
         }
         case "guard":

@@ -618,19 +618,22 @@ describe("AT bound and the folded rule set (core changes in the working tree)", 
     recv(A, KIND_LOW, 1, 2);      // folded into C1 (prgt 0)
     expect(query(A, Q_CKPTS)).toBe(1);
     expect(entryHigh(A, 0, 0)).toBe(2);
-    // gap-2 logging: the folded message itself is logged with its tags (it is
-    // replayed after a rollback to C1 iff its index is covered by V)
-    expect(query(A, Q_INLOG)).toBe(1);
-    expect(entryFlags(A, 1, 0)).toBe(LF_DIRTY | (KIND_LOW << 8));
-    expect(entryIndex(A, 1, 0)).toBe(2);
-    recv(A, KIND_ACT, 1, 1);      // dirty, logged with its tags
+    // The checkpoint's trigger is logged too (C1 can outlive a pass that covers
+    // its trigger, and a rollback to C1 must then replay it), and gap-2 logging
+    // logs the folded message with its tags (replayed iff its index is <= V).
     expect(query(A, Q_INLOG)).toBe(2);
-    expect(entryFlags(A, 1, 1)).toBe(LF_DIRTY | (KIND_ACT << 8));
+    expect(entryFlags(A, 1, 0)).toBe(LF_DIRTY | (KIND_LOW << 8));
+    expect(entryIndex(A, 1, 0)).toBe(1);
+    expect(entryFlags(A, 1, 1)).toBe(LF_DIRTY | (KIND_LOW << 8));
+    expect(entryIndex(A, 1, 1)).toBe(2);
+    recv(A, KIND_ACT, 1, 1);      // dirty, logged with its tags
+    expect(query(A, Q_INLOG)).toBe(3);
+    expect(entryFlags(A, 1, 2)).toBe(LF_DIRTY | (KIND_ACT << 8));
     passed(A, 1, 0);              // C1 holds index 2: not validated by 1
     isFx(0, FX_RECLAIM, A, 0, 0, 0);
     expect(query(A, Q_DIRTY)).toBe(1);
     passed(A, 2, 0);
-    isFx(0, FX_RECLAIM, A, 1, 2, 24);
+    isFx(0, FX_RECLAIM, A, 1, 3, 32);
     expect(query(A, Q_DIRTY)).toBe(0);
   });
   it("paper takeover: device outputs are suppressed while internal suppression remains", () => {

@@ -54,6 +54,7 @@ interface Exports {
   consumed(): number; status(): number; fixedBytes(): number; memoryBytes(): number;
   step(n: number): number;
   setRole(pid: number, role: number): number;
+  setTwin(pid: number, twin: number): number;
   beginGuarded(): number;
   ckptSetLen(pid: number, len: number): number;
   query(pid: number, what: number): number;
@@ -163,8 +164,18 @@ export class Core {
     }
     this.check(this.x.setRole(pid, ROLE[role]), `setRole(${pid}, ${role})`);
   }
+  /** Names shadow pid's new version (required when the cluster has several members). */
+  setTwin(pid: number, twin: number): void {
+    this.checkPid(pid, "setTwin");
+    this.checkPid(twin, "setTwin");
+    this.check(this.x.setTwin(pid, twin), `setTwin(${pid}, ${twin}): pid must be a shadow (hs) and twin a cluster member (low)`);
+  }
   beginGuarded(): void {
-    this.check(this.x.beginGuarded(), "beginGuarded()");
+    const st = this.x.beginGuarded();
+    if (st === -21) {
+      throw new CoreError("beginGuarded(): the cluster has more than 16 members, or several members and a shadow whose new version was not named with setTwin(shadow, member)", "E_BAD_CONFIG", "roles");
+    }
+    this.check(st, "beginGuarded()");
   }
   /** Shrinks pid's newest checkpoint to the snapshot's real length. */
   setCheckpointLength(pid: number, len: number): void {

@@ -184,6 +184,7 @@ export class Board {
     for (const i of this.instances()) {
       this.core.setRole(i.pid, i.gen === "new" ? "low" : i.gen === "old" ? "hs" : "ha");
     }
+    for (const e of this.byComp.values()) if (e.low && e.old) this.core.setTwin(e.old.pid, e.low.pid);
     this.core.beginGuarded();
     this.guarded = true;
     this.guardStart = this.opts.hooks.now();
