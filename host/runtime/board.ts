@@ -716,7 +716,11 @@ export class Board {
         }
         case "retire": this.retire(e.pid); break;
         case "role": this.promote(e.pid); break;
-        case "recovered": this.trace("recovered", { V: e.V, Vext: e.Vext, epoch: e.epoch, inexact: e.inexact }); break;
+        case "recovered":
+          this.trace("recovered", { V: e.V, Vext: e.Vext, epoch: e.epoch, inexact: e.inexact });
+          // The shadows' outputs could not all be matched to the validated bound: never silent.
+          if (e.inexact) this.opts.hooks.oracle?.violation("inexact-recovery", `board ${this.name}: V=${e.V} Vext=${e.Vext} could not be mapped to every cluster member's outputs`);
+          break;
       }
     }
     // Outputs emitted before the round by a process that rolled back in it are void: it
