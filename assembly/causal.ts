@@ -28,6 +28,9 @@ const HN: u32 = 1024;            // send records kept (indexes above knownV that
 const LN: u32 = 256;             // link snapshots kept (cluster-internal messages in flight)
 const HREC: u32 = (1 + MAXM) * 4;
 const LREC: u32 = MAXM * 4;
+const PN: u32 = 8;               // per member: inputs of later steps than its latest output, held apart
+const PREC: u32 = (1 + MAXM) * 4;
+const PSLOT: u32 = 4 + PN * PREC;
 
 let cvBase: usize = 0;
 let atCntBase: usize = 0;
@@ -37,11 +40,13 @@ let knownCnt: usize = 0; // per member: its sends with index <= knownV (what V_j
 let knownExt: usize = 0; // per member: its passed device messages at the latest pass
 let hist: usize = 0;
 let link: usize = 0;
+let pend: usize = 0;     // per member slot: count u32, then PN records (step + 1, vector)
+let tmp: usize = 0;      // one vector of scratch
 let linkSeq: u32 = 0;
 export let members: u32 = 0;
 
 /** Bytes causalInit allocates (init sizes memory with it). */
-export function causalBytes(procs: u32): u32 { return 2 * procs * MAXM * 4 + HN * HREC + LN * LREC + 4 * MAXM * 4 + 128; }
+export function causalBytes(procs: u32): u32 { return 2 * procs * MAXM * 4 + HN * HREC + LN * LREC + 5 * MAXM * 4 + MAXM * PSLOT + 160; }
 
 export function causalInit(procs: u32): void {
   cvBase = heap.alloc(<usize>procs * MAXM * 4);
@@ -53,6 +58,8 @@ export function causalInit(procs: u32): void {
   cntExt = heap.alloc(<usize>MAXM * 4);
   knownCnt = heap.alloc(<usize>MAXM * 4);
   knownExt = heap.alloc(<usize>MAXM * 4);
+  pend = heap.alloc(<usize>MAXM * PSLOT);
+  tmp = heap.alloc(<usize>MAXM * 4);
 }
 
 // @ts-ignore: decorator
@@ -66,6 +73,7 @@ export function causalReset(procs: u32): void {
   memory.fill(cntExt, 0, <usize>MAXM * 4);
   memory.fill(knownCnt, 0, <usize>MAXM * 4);
   memory.fill(knownExt, 0, <usize>MAXM * 4);
+  memory.fill(pend, 0, <usize>MAXM * PSLOT);
   linkSeq = 0;
   members = 0;
   mapLost = 0;
@@ -75,6 +83,7 @@ export function causalReset(procs: u32): void {
 export function assignSlot(p: Proc, pid: u32): bool {
   if (members >= MAXM) return false;
   p.slot = ++members;
+  p.foldStep = 0;
   p.cv = cvOf(pid);
   p.atCnt = atCntBase + <usize>pid * MAXM * 4;
   return true;
@@ -170,17 +179,73 @@ function mergeFrom(p: Proc, v: usize): void {
   }
 }
 
-/** A member received another member's message carrying snapshot `seq`. */
-export function mergeLink(p: Proc, seq: u32): void {
-  // Older than the ring: its vector is gone, learn nothing (under-approximation).
-  if (seq == 0 || seq > linkSeq || linkSeq - seq >= LN) return;
-  mergeFrom(p, link + <usize>(seq % LN) * LREC);
+function maxInto(dst: usize, src: usize): void {
+  for (let j: u32 = 0; j < MAXM; j++) {
+    const x = load<u32>(src + <usize>j * 4);
+    if (x > load<u32>(dst + <usize>j * 4)) store<u32>(dst + <usize>j * 4, x);
+  }
 }
 
-/** A member received a G_act message whose sender had seen index x. */
-export function mergeAct(p: Proc, x: u32, lowCounter: u32): void {
+// Steps. A message belongs to an application step (the component ABI puts it in the
+// message's first u32; the host passes step + 1, 0 when unknown). A component that
+// joins its inputs computes step k from the step-k inputs and its state from earlier
+// steps, so its output of step k depends on inputs of steps <= k only, even when it
+// already holds (buffers) an input of step k+1. A member therefore keeps what an input
+// of a later step than its latest output taught it apart (pend), and folds it into cv
+// when it outputs that step. Unknown steps fold at once (consumed on delivery).
+function learn(p: Proc, v: usize, step1: u32): void {
+  if (step1 == 0 || step1 <= p.foldStep) { mergeFrom(p, v); return; }
+  const base = pend + <usize>(p.slot - 1) * PSLOT;
+  const n = load<u32>(base);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = base + 4 + <usize>i * PREC;
+    if (load<u32>(r) == step1) { maxInto(r + 4, v); return; }
+  }
+  if (n < PN) {
+    const r = base + 4 + <usize>n * PREC;
+    store<u32>(r, step1);
+    memory.copy(r + 4, v, <usize>MAXM * 4);
+    store<u32>(base, n + 1);
+    return;
+  }
+  // Full: join it to the record of the latest step, at the later of the two steps: it is
+  // folded later than it could be (validates less, never more).
+  let hi: u32 = 0;
+  for (let i: u32 = 1; i < n; i++) if (load<u32>(base + 4 + <usize>i * PREC) > load<u32>(base + 4 + <usize>hi * PREC)) hi = i;
+  const r = base + 4 + <usize>hi * PREC;
+  if (step1 > load<u32>(r)) store<u32>(r, step1);
+  maxInto(r + 4, v);
+}
+
+/** A member outputs a message of step step1 - 1: fold in what its inputs of steps <= it taught. */
+export function stepOut(p: Proc, step1: u32): void {
+  if (step1 == 0 || p.slot == 0) return; // unknown step: fold nothing more (validates less)
+  if (step1 > p.foldStep) p.foldStep = step1;
+  const base = pend + <usize>(p.slot - 1) * PSLOT;
+  let n = load<u32>(base);
+  let i: u32 = 0;
+  while (i < n) {
+    const r = base + 4 + <usize>i * PREC;
+    if (load<u32>(r) <= step1) {
+      mergeFrom(p, r + 4);
+      n--;
+      if (i < n) memory.copy(r, base + 4 + <usize>n * PREC, <usize>PREC);
+    } else i++;
+  }
+  store<u32>(base, n);
+}
+
+/** A member received another member's message carrying snapshot `seq`, of step step1 - 1. */
+export function mergeLink(p: Proc, seq: u32, step1: u32): void {
+  // Older than the ring: its vector is gone, learn nothing (under-approximation).
+  if (seq == 0 || seq > linkSeq || linkSeq - seq >= LN) return;
+  learn(p, link + <usize>(seq % LN) * LREC, step1);
+}
+
+/** A member received a G_act message whose sender had seen index x, of step step1 - 1. */
+export function mergeAct(p: Proc, x: u32, lowCounter: u32, step1: u32): void {
   if (x == 0 || x > lowCounter || lowCounter - x >= HN) return;
-  mergeFrom(p, hist + <usize>(x % HN) * HREC + 4);
+  learn(p, hist + <usize>(x % HN) * HREC + 4, step1);
 }
 
 /** The longest prefix 1..v of the cluster's G_act sends that p's state causally depends on, or already validated. */

@@ -46,6 +46,7 @@ export const EW_EPOCH: u32 = 9;
 export const EW_SNAP: u32 = 10;
 export const EW_V: u32 = 11;      // passed-AT int bound, recovery V, AT verdict (1 = passed)
 export const EW_VEXT: u32 = 12;   // passed-AT ext bound, recovery Vext
+export const EW_STEP: u32 = 13;   // send/recv: the message's application step + 1; 0 = unknown
 export const EVENT_WORDS: u32 = 16;
 
 // ---- effects (core -> host), 16 x u32 each --------------------------------

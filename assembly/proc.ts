@@ -20,6 +20,7 @@ export class Proc {
                          // a shadow has its twin's slot
   cv: usize = 0;         // its causal vector (causal.ts), MAXM u32
   atCnt: usize = 0;      // per-member send counts at atBound (causal.ts), MAXM u32
+  foldStep: u32 = 0;     // a member: step + 1 of its latest output (inputs of steps <= it are folded into cv)
   twin: u32 = 0;         // a shadow: its new version's pid + 1 (setTwin), 0 when not given
   sInt: u32 = 0;         // a shadow: its own suppressed outputs to G_act (per-member numbering)
   sExt: u32 = 0;         // a shadow: its own suppressed device outputs

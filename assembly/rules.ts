@@ -5,7 +5,7 @@ import {
   DROP_STALE_CONTAMINATED, DROP_STALE_NOTICE, E_AT_PENDING, E_BAD_DIRTY, E_BAD_EPOCH, E_BAD_KIND,
   E_BAD_VERDICT, E_CKPT_FULL, E_LOG_FULL, E_NO_PENDING_AT, E_PAYLOAD_RANGE, E_ROLE_RECV, E_ROLE_SEND,
   E_SNAPSHOT_TOO_BIG, EW_DIRTY, EW_EPOCH, EW_INDEX, EW_KIND, EW_PAY_LEN, EW_PAY_OFF, EW_PEER, EW_PORT,
-  EW_SNAP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
+  EW_SNAP, EW_STEP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
   FX_DELIVER, FX_DELIVER_DEVICE, FX_DROP, FX_LOGGED, FX_RECLAIM, FX_SEND, FX_SUPPRESSED, KIND_ACT,
   KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_FOLDED, RULES_PAPER, RULES_SAFE,
 } from "./constants";
@@ -16,7 +16,7 @@ import {
   suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
-import { countsAt, learnBound, mergeAct, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
+import { countsAt, learnBound, stepOut, mergeAct, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
 
 // flag bits kept in a log record's R_FLAGS
 export const LF_DIRTY: u32 = 1;
@@ -51,8 +51,10 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   const role = p.role;
   if (role == ROLE_LOW) {
     if (kind == KIND_SDW) return E_ROLE_SEND;
+    if (kind == KIND_DEVICE && p.pendingAt) return E_AT_PENDING;
+    // (Nothing below refuses: the causal state may change now.)
+    if (rules != RULES_PAPER && guarded) stepOut(p, w(ev, EW_STEP));
     if (kind == KIND_DEVICE) {
-      if (p.pendingAt) return E_AT_PENDING;
       p.pendingAt = 1;
       // A pass validates what the output's state depends on, fixed now, not at the verdict.
       // Paper: every cluster send so far (the shared counter). Otherwise: only the
@@ -178,8 +180,8 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   if (!guarded || role == ROLE_LOW) {
     if (guarded && rules != RULES_PAPER) {
       // A member learns the causal past of what it receives (causal.ts).
-      if (kind == KIND_LOW) mergeLink(p, mIdx);
-      else if (kind == KIND_ACT) mergeAct(p, mIdx, lowCounter);
+      if (kind == KIND_LOW) mergeLink(p, mIdx, w(ev, EW_STEP));
+      else if (kind == KIND_ACT) mergeAct(p, mIdx, lowCounter, w(ev, EW_STEP));
     }
     p.delivered++;
     emit(FX_DELIVER, pid, evi);

@@ -201,7 +201,8 @@ export class ScenarioHost {
           const to = this.proc(pos[1]);
           const label = kv.label ?? this.nextLabel();
           const payload = enc.encode(label);
-          const sent = this.run([{ type: "send", pid: from.pid, to: this.kindOf(to), peer: to.pid, payload }], [label]);
+          const step = kv.step === undefined ? undefined : num("step"); // the message's application step
+          const sent = this.run([{ type: "send", pid: from.pid, to: this.kindOf(to), peer: to.pid, payload, step }], [label]);
           const out = this.done;
           out.push(`${label} ${from.name}->${to.name}`, ...sent.map((e) => this.format(e)));
           const hdr = sent.find((e) => e.type === "send");
@@ -210,7 +211,7 @@ export class ScenarioHost {
             if (to.twin !== undefined && this.core.role(to.pid) === "low" && this.core.role(from.pid) !== "low") dests.push(this.procs[to.twin]);
             const fromKind = this.kindOf(from);
             for (const d of dests) {
-              const fx = this.run([{ type: "recv", pid: d.pid, from: fromKind, peer: from.pid, dirty: hdr.header.dirty, index: hdr.header.index, epoch: hdr.header.epoch, snapBytes: 4096, payload }], [label]);
+              const fx = this.run([{ type: "recv", pid: d.pid, from: fromKind, peer: from.pid, dirty: hdr.header.dirty, index: hdr.header.index, epoch: hdr.header.epoch, snapBytes: 4096, payload, step }], [label]);
               out.push(...fx.map((e) => this.format(e)));
             }
           }
@@ -220,7 +221,7 @@ export class ScenarioHost {
           // ext P [pass|fail] [label=]: P sends to a device; the AT verdict follows if given
           const p = this.proc(pos[0]);
           const label = kv.label ?? `${pos[0].toLowerCase()}-out${this.devices.length + 1}`;
-          const fx = this.run([{ type: "send", pid: p.pid, to: "device", payload: enc.encode(label) }], [label]);
+          const fx = this.run([{ type: "send", pid: p.pid, to: "device", payload: enc.encode(label), step: kv.step === undefined ? undefined : num("step") }], [label]);
           const out = this.done;
           out.push(...fx.map((e) => this.format(e)));
           if (fx.some((e) => e.type === "at-required")) {

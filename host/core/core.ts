@@ -231,7 +231,8 @@ export class Core {
   private encodeEvent(ev: CoreEvent, gi: number, slot: number, stageOff: number, out: CoreEffect[]): number {
     // Hot path: no closures, no allocation besides what the caller handed in.
     // Word offsets are abi.ts EW (TYPE 0, PID 1, KIND 2, PEER 3, PORT 4, PAY_OFF 5,
-    // PAY_LEN 6, DIRTY 7, INDEX 8, EPOCH 9, SNAP 10, V 11, VEXT 12); test/abi.test.ts checks them.
+    // PAY_LEN 6, DIRTY 7, INDEX 8, EPOCH 9, SNAP 10, V 11, VEXT 12, STEP 13: step + 1, 0 when
+    // unknown); test/abi.test.ts checks them.
     const w = this.events;
     const o = slot * EVENT_WORDS;
     w.fill(0, o, o + EVENT_WORDS);
@@ -243,6 +244,7 @@ export class Core {
         w[o + 2] = kindOf(ev, gi, out, "to", ev.to);
         w[o + 3] = u32(ev, gi, out, "peer", ev.peer ?? 0);
         w[o + 4] = u32(ev, gi, out, "port", ev.port ?? 0);
+        if (ev.step !== undefined) w[o + 13] = (u32(ev, gi, out, "step", ev.step) + 1) >>> 0;
         p = ev.payload;
         break;
       case "recv":
@@ -256,6 +258,7 @@ export class Core {
         w[o + 8] = u32(ev, gi, out, "index", ev.index);
         w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch ?? 0) & 15;
         w[o + 10] = u32(ev, gi, out, "snapBytes", ev.snapBytes ?? 0);
+        if (ev.step !== undefined) w[o + 13] = (u32(ev, gi, out, "step", ev.step) + 1) >>> 0;
         p = ev.payload;
         break;
       case "passed-at":

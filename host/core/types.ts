@@ -10,8 +10,12 @@ export interface Header {
 }
 
 export type CoreEvent =
-  | { type: "send"; pid: number; to: Kind; peer?: number; port?: number; payload?: Uint8Array }
-  | { type: "recv"; pid: number; from: Kind; peer?: number; port?: number; dirty: number; index: number; epoch?: number; payload?: Uint8Array; snapBytes?: number }
+  // step: the application step the message belongs to (the GSU component ABI puts it in a
+  // message's first u32); a cluster member's output of step k depends only on inputs of
+  // step <= k (docs/protocol.md, "Causal validation"). Omitted: unknown, the message counts
+  // as consumed on delivery.
+  | { type: "send"; pid: number; to: Kind; peer?: number; port?: number; payload?: Uint8Array; step?: number }
+  | { type: "recv"; pid: number; from: Kind; peer?: number; port?: number; dirty: number; index: number; epoch?: number; payload?: Uint8Array; snapBytes?: number; step?: number }
   | { type: "passed-at"; pid: number; v: number; vext?: number; epoch?: number }
   | { type: "at-result"; pid: number; passed: boolean }
   | { type: "compensated"; pid: number }

@@ -31,6 +31,15 @@ export interface Instance {
   rolledBack?: number;
 }
 
+/**
+ * The application step of a message: the GSU component ABI puts it in the first u32
+ * (little endian). The core uses it for causal validation (docs/protocol.md); a message
+ * shorter than 4 bytes has no step (undefined: consumed on delivery).
+ */
+export function stepOf(b: Uint8Array): number | undefined {
+  return b.length >= 4 ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : undefined;
+}
+
 export interface TraceEvent { t: number; board: string; type: string; [k: string]: unknown }
 
 export interface BoardHooks {
@@ -287,7 +296,7 @@ export class Board {
     }
     const evs: CoreEvent[] = targets.map((t) => ({
       type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch,
-      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload,
+      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload, step: stepOf(payload),
     }));
     if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
     let fx: CoreEffect[];
@@ -423,7 +432,7 @@ export class Board {
           if (!o.inst.live) continue;
           for (const wi of this.outWires(o)) {
             const w = this.opts.spec.wires[wi];
-            evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes });
+            evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes, step: stepOf(o.bytes) });
             meta.push({ o, wi, w });
           }
         }
@@ -475,7 +484,7 @@ export class Board {
     this.held.push(() => {
       // A sender that rolled back in the round regenerates these from its checkpoint.
       const live = rest.filter((m, i) => m.o.inst.live && (m.o.inst.rolledBack ?? 0) === gen[i]);
-      this.submitSends(live.map((m) => ({ type: "send", pid: m.o.inst.pid, to: this.kindTo(m.o.inst, m.w), peer: m.wi, payload: m.o.bytes })), live);
+      this.submitSends(live.map((m) => ({ type: "send", pid: m.o.inst.pid, to: this.kindTo(m.o.inst, m.w), peer: m.wi, payload: m.o.bytes, step: stepOf(m.o.bytes) })), live);
     });
   }
 
