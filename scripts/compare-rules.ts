@@ -252,7 +252,7 @@ function shrinkFor(s: Sys, c: Case, kind: string): Case {
 function reproLine(s: Sys, c: Case): string {
   const json = JSON.stringify(c);
   const own = `npm run compare:rules -- --repro '${json}'`;
-  return s.name.startsWith("fake") ? `${reproduce(c)}\n${own}` : `${own}\n(property.ts reproduce(): ${reproduce(c)} — mesh systems are not registered with gsu rehearse)`;
+  return `${reproduce(c)}\n${own}`;
 }
 
 // ---- --repro: one case ------------------------------------------------------------------
@@ -385,19 +385,19 @@ L.push("Checkpoints per dirty receipt = result.checkpoints / result.dirtyReceipt
   "Max rollback is the largest number of delivered messages undone by one process rollback; mean is over processes that rolled back. " +
   "Receiver-log entries = sum of ProcReport.logged (the paper's shadows count their logged inputs only).", "");
 
-L.push("## Mechanisms found (read with the tables below)", "");
-L.push("- *buffered* AT bound (all three rule sets): a G_act process that joins inputs can hold a later step's cluster message in its join buffer " +
-  "while it emits an earlier step's output. Its AT bound is its local int_mSN_G^low, which counts the buffered message, so a pass validates a faulty " +
-  "index the tested output never consumed; the process turns clean and its next (NaN) output reaches a device with no AT, and V is poisoned. " +
-  "The fake system cannot show it (its joins are fed in step order); the `unvalidated-influence` oracle cannot either (it uses the same bound).", "");
-L.push("- *non-monotone* indexes (all rule sets): with a per-member fault in a 2-member cluster (mesh-*), a good message of the healthy member gets a higher " +
-  "index than a bad one of the faulted member, and ATs on outputs that consumed it pass. This is the limit of the persistent-fault model; meshc-* " +
-  "(cluster-wide, time-based fault) satisfies the model and leaves mostly the buffered cases.", "");
-L.push("- commit inside a flush (board runtime, all rule sets): a member's own passed AT can reach the commit threshold in the middle of a core batch; " +
-  "a retired shadow's link message queued in the same batch is then sent unflagged and delivered to the promoted new version (duplicate step, old " +
-  "interface layout read as the new one). Needs a member that outputs to a device and to the changed link in one step.", "");
-L.push("- folded only: the rollback target can be a checkpoint whose own trigger index is <= V (it survived passed ATs because a higher index was folded " +
-  "into its interval). Triggers are never logged, so that validated message is lost after the rollback.", "");
+L.push("## Mechanisms found by earlier runs of this comparison, and what closed them", "");
+L.push("Each was found here, reproduced with the command the run printed, and is pinned by a scenario script (test/scenarios/); " +
+  "the tables below are this run's, at this commit.", "");
+L.push("- *buffered* AT bound: a G_act process that joins inputs holds a later step's cluster message while it emits an earlier step's output; " +
+  "a pass bounded by its local int_mSN_G^low validated a faulty index the output never consumed. Closed by gap 4 (only the cluster's ATs validate) " +
+  "and, inside the cluster, by causal validation at step granularity (`causal-step-buffered.txt`).", "");
+L.push("- *pipelined members*: with a per-member fault in a 2-member cluster, a pass of the healthy member bounded by the shared int_mSN_G^low " +
+  "validated the faulty member's messages. It was wrongly filed as the limit of the fault model; closed by causal validation (`causal-two-members.txt`).", "");
+L.push("- commit inside a flush (board runtime): a member's own passed AT reached the commit threshold in the middle of a core batch; fixed in the board runtime.", "");
+L.push("- folded only: a rollback to a checkpoint whose own trigger index is <= V lost the trigger, which was never logged. An implementation choice, " +
+  "not the rule: folded now logs the trigger.", "");
+L.push("- several G_act-facing members: the shadows' shared counter assumed both versions interleave their members' outputs alike; closed by " +
+  "per-member numbering (`several-gact-members.txt`).", "");
 
 L.push("## Systems", "");
 L.push("| system | shape |", "|---|---|");

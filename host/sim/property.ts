@@ -74,7 +74,8 @@ export function reproduce(c: Case): string {
   parts.push(c.fault ? `--fault ${c.fault.comp}@${c.fault.step}` : "--no-fault");
   parts.push(`--rules ${c.rules} --latency ${c.latency.min}..${c.latency.max}`);
   if (c.commitAfter) parts.push(`--commit-after ${c.commitAfter}`);
-  if (c.upgradeAt) parts.push(`--upgrade-at ${c.upgradeAt}`);
+  // Always explicit: the CLI's default upgrade step (30) is not the testbed's (0, before the run).
+  parts.push(`--upgrade-at ${c.upgradeAt ?? 0}`);
   return parts.join(" ");
 }
 
