@@ -1,0 +1,149 @@
+// Specs written to kill mutants that survived `npm run mutate` (scripts/mutate.ts):
+// each pins a fact the other specs and suites did not check. The mutant each one
+// kills is named above it (file, the change, and its stable mutant id); check with
+//   npm run mutate -- --only ID
+import {
+  EV_AT_RESULT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
+  FX_REPLAY, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  RULES_SAFE,
+} from "../constants";
+import {
+  beginGuarded, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
+  Q_SUPPRESS_DEV, query, setRole,
+} from "../index";
+import * as S from "../state";
+import { countFx, findFx, nfx, resetAll, run1, setEv } from "./helpers";
+
+// 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
+const initStatus = init(RULES_SAFE, 4, 16, 256, 0, 4, 128, 4, 128);
+const L: u32 = 0, A: u32 = 1, B: u32 = 2, H: u32 = 3;
+
+function setup(r: u32): void {
+  resetAll();
+  S.setRules(r);
+  // setRole zeroes the output-commit counters (extOut, suppressDev) too
+  setRole(L, ROLE_LOW); setRole(A, ROLE_HA); setRole(B, ROLE_HA); setRole(H, ROLE_HS);
+  beginGuarded();
+}
+function recv(pid: u32, kind: u32, dirty: u32, idx: u32): i32 {
+  setEv(0, EV_RECV, pid, kind, dirty, idx, S.epoch & 15, 8);
+  return run1();
+}
+function send(pid: u32, kind: u32): i32 {
+  setEv(0, EV_SEND, pid, kind, 0, 0, 0, 0, 0, 0, 0, 0, 5, 6);
+  return run1();
+}
+function passed(pid: u32, v: u32, vext: u32): i32 {
+  setEv(0, EV_PASSED_AT, pid, 0, 0, 0, S.epoch & 15, 0, v, vext);
+  return run1();
+}
+function atResult(pid: u32, verdict: u32): i32 {
+  setEv(0, EV_AT_RESULT, pid, 0, 0, 0, 0, 0, verdict);
+  return run1();
+}
+/** A whole recovery round with bounds (v, vext). */
+function recover(v: u32, vext: u32): i32 {
+  setEv(0, EV_RECOVER_BEGIN, 0);
+  const st = run1();
+  if (st != OK) return st;
+  setEv(0, EV_RECOVER_APPLY, 0, 0, 0, 0, S.epoch + 1, 0, v, vext);
+  return run1();
+}
+
+describe("setup", () => {
+  it("init succeeded", () => { expect(initStatus).toBe(OK); });
+});
+
+/** A P^ha with two checkpoints and, between them, one logged input. */
+function contaminatedTwice(): void {
+  setup(RULES_SAFE);
+  expect(send(L, KIND_ACT)).toBe(OK);           // int_mSN_G^low = 1
+  expect(send(L, KIND_ACT)).toBe(OK);           // = 2
+  expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // checkpoint 1
+  expect(recv(A, KIND_DEVICE, 0, 0)).toBe(OK);  // logged (A is dirty): inside checkpoint 2's snapshot
+  expect(query(A, Q_INLOG)).toBe(1);
+  expect(recv(A, KIND_LOW, 1, 2)).toBe(OK);     // checkpoint 2, taken after that input
+  expect(query(A, Q_CKPTS)).toBe(2);
+}
+
+// Kills rules.ts onRecv: delete `store<u32>(ck, p.inLog.nextSeq, R_A0);` (176f5c6d).
+// A checkpoint remembers where the receiver log stood when it was taken; reclamation
+// frees the inputs logged before the oldest remaining checkpoint (they are in its
+// snapshot), and rollback replays the log from there. reclaim.spec.ts builds its
+// checkpoints by hand, so nothing checked that onRecv records the position.
+describe("a checkpoint records the receiver log's position (reclaim and replay use it)", () => {
+  it("a pass that frees the older checkpoint frees the input logged before the newer one", () => {
+    contaminatedTwice();
+    expect(passed(A, 1, 0)).toBe(OK);
+    expect(query(A, Q_CKPTS)).toBe(1);
+    expect(query(A, Q_INLOG)).toBe(0);
+    expect(query(A, Q_DIRTY)).toBe(1);
+    expect(query(A, Q_HELD)).toBe(8); // checkpoint 2's snapshot only
+  });
+  it("rollback to the newer checkpoint does not replay an input its snapshot already holds", () => {
+    contaminatedTwice();
+    expect(passed(A, 1, 0)).toBe(OK);
+    expect(recover(1, 0)).toBe(OK);
+    expect(countFx(FX_REPLAY)).toBe(0);
+    expect(query(A, Q_REPLAYED)).toBe(0);
+  });
+  it("the same without the pass: recovery's own reclamation with V frees it", () => {
+    contaminatedTwice();
+    expect(S.knownV).toBe(0);
+    setEv(0, EV_PASSED_AT, B, 0, 0, 0, S.epoch & 15, 0, 1, 0); // V = 1 known (to B only)
+    expect(run1()).toBe(OK);
+    expect(query(A, Q_INLOG)).toBe(1); // A has not heard of it
+    expect(recover(1, 0)).toBe(OK);
+    expect(countFx(FX_REPLAY)).toBe(0);
+  });
+});
+
+// Output commit: p.extOut counts the device messages a process has delivered (Q_EXT_OUT,
+// read by telemetry; a checkpoint stores it, and rollback turns the difference into
+// suppressDev). Nothing read the count itself. Kills:
+//   rules.ts onSend: delete `p.extOut++;` on the clean delivery path (43f48b13)
+//   rules.ts onSend: delete `p.extOut++;` on the suppressed-regenerated path (71997f3c)
+//   rules.ts onAtResult: delete `p.extOut++;` after a paper P^ha pass (5dc88a50)
+describe("output commit: the count of device messages delivered", () => {
+  it("a clean P^ha's device message counts", () => {
+    setup(RULES_SAFE);
+    expect(send(A, KIND_DEVICE)).toBe(OK);
+    expect(findFx(FX_DELIVER_DEVICE)).toBe(0);
+    expect(query(A, Q_EXT_OUT)).toBe(1);
+    expect(send(A, KIND_DEVICE)).toBe(OK);
+    expect(query(A, Q_EXT_OUT)).toBe(2);
+  });
+  it("after a rollback, a regenerated device message is suppressed and counts again (it was delivered)", () => {
+    setup(RULES_SAFE);
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d1, clean: delivered
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // checkpoint: 1 device message out before it
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d2, dirty: AT first
+    expect(query(A, Q_PENDING_AT)).toBe(1);
+    expect(atResult(A, 1)).toBe(OK);
+    expect(findFx(FX_DELIVER_DEVICE)).toBe(0);
+    expect(query(A, Q_EXT_OUT)).toBe(2);
+    expect(recover(0, 0)).toBe(OK);               // back to the checkpoint: d2 will be regenerated
+    expect(query(A, Q_EXT_OUT)).toBe(1);
+    expect(query(A, Q_SUPPRESS_DEV)).toBe(1);
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d2 again: the device already has it
+    expect(countFx(FX_SUPPRESSED)).toBe(1);
+    expect(countFx(FX_DELIVER_DEVICE)).toBe(0);
+    expect(query(A, Q_SUPPRESS_DEV)).toBe(0);
+    expect(query(A, Q_EXT_OUT)).toBe(2);
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d3: new
+    expect(findFx(FX_DELIVER_DEVICE)).toBe(0);
+    expect(query(A, Q_EXT_OUT)).toBe(3);
+  });
+  it("paper: a P^ha's own pass delivers the message and counts it", () => {
+    setup(RULES_PAPER);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);
+    expect(send(A, KIND_DEVICE)).toBe(OK);
+    expect(atResult(A, 1)).toBe(OK);
+    expect(query(A, Q_AT_PASSED)).toBe(1);
+    expect(countFx(FX_DELIVER_DEVICE)).toBe(1);
+    expect(query(A, Q_EXT_OUT)).toBe(1);
+    expect(nfx).toBeGreaterThan(0);
+  });
+});
