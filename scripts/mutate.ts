@@ -86,6 +86,8 @@ export interface Mutant {
   /** what changes, as source text: for swaps the binary expression, for deletes the statement */
   original: string; mutated: string;
   start: number; end: number; replacement: string;
+  /** the span of `original` in the file */
+  ctxStart: number; ctxEnd: number;
 }
 
 const SWAPS: Partial<Record<ts.SyntaxKind, string>> = {
@@ -122,7 +124,7 @@ export function mutantsOf(file: string, text: string): Mutant[] {
     const ws = whole.getStart(sf), we = whole.getEnd();
     const original = norm(text.slice(ws, we));
     const mutated = norm(text.slice(ws, start) + replacement + text.slice(end, we));
-    out.push({ file, line: sf.getLineAndCharacterOfPosition(start).line + 1, fn: fnName(node), op, original, mutated, start, end, replacement });
+    out.push({ file, line: sf.getLineAndCharacterOfPosition(start).line + 1, fn: fnName(node), op, original, mutated, start, end, replacement, ctxStart: ws, ctxEnd: we });
   };
   const visit = (node: ts.Node) => {
     if (ts.isBinaryExpression(node)) {
@@ -154,7 +156,7 @@ export function mutantsOf(file: string, text: string): Mutant[] {
   });
 }
 
-function apply(text: string, m: Mutant): string {
+export function apply(text: string, m: Mutant): string {
   return text.slice(0, m.start) + m.replacement + text.slice(m.end);
 }
 
@@ -170,11 +172,18 @@ function diffOf(text: string, m: Mutant): string {
 }
 
 const OP_LABEL: Record<Op, string> = { swap: "swap", "negate-if": "negate-if", delete: "delete", const: "const" };
-function describe(m: Mutant): string {
-  if (m.op === "delete") return `delete \`${m.original.slice(0, 70)}\``;
-  if (m.op === "negate-if") return `if (${m.original.slice(0, 60)}) -> if (!(...))`;
-  return `\`${m.original.slice(0, 60)}\` -> \`${m.mutated.slice(0, 60)}\``;
+/** One line saying what changed, with a little context around the change. */
+function describe(m: Mutant, text: string): string {
+  if (m.op === "delete") return `delete \`${clip(m.original, 80)}\``;
+  if (m.op === "negate-if") return `if (${clip(m.original, 70)}) -> if (!(...))`;
+  const cutL = m.start - 40 > m.ctxStart, cutR = m.end + 40 < m.ctxEnd;
+  let before = text.slice(Math.max(m.ctxStart, m.start - 40), m.start);
+  let after = text.slice(m.end, Math.min(m.ctxEnd, m.end + 40));
+  if (cutL) before = "..." + before.replace(/^\S*\s/, "");
+  if (cutR) after = after.replace(/\s\S*$/, "") + "...";
+  return norm(`${before}[${text.slice(m.start, m.end)} -> ${m.replacement}]${after}`);
 }
+const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 3) + "..." : s);
 
 // ---- equivalents ---------------------------------------------------------------------
 interface Equivalent { file: string; fn?: string; op: Op; original: string; mutated?: string; reason: string }
@@ -355,7 +364,7 @@ async function main() {
   for (const e of unmatched) console.log(`mutate: note: ${EQUIV_FILE} entry matches no mutant now (stale?): ${e.file} ${e.op} \`${e.original}\``);
 
   if (o.list) {
-    for (const m of chosen) console.log(`${m.id}  ${m.file}:${m.line}  ${m.fn}  ${OP_LABEL[m.op]}  ${describe(m)}${equivOf(m) ? "  [equivalent]" : ""}`);
+    for (const m of chosen) console.log(`${m.id}  ${m.file}:${m.line}  ${m.fn}  ${OP_LABEL[m.op]}  ${describe(m, texts.get(m.file)!)}${equivOf(m) ? "  [equivalent]" : ""}`);
     cleanup();
     return;
   }
@@ -403,7 +412,7 @@ async function main() {
       outcomes.push(out);
       done++;
       const what = out.status === "killed" ? `killed by ${out.by}` : out.status === "timeout" ? `timeout in ${out.by}` : out.status === "compile" ? "compile error" : out.status;
-      console.log(`[${String(done).padStart(width)}/${chosen.length}] ${m.id} ${m.file}:${m.line} ${OP_LABEL[m.op].padEnd(9)} ${what.padEnd(26)} ${secs(out.ms).padStart(6)}  ${describe(m)}`);
+      console.log(`[${String(done).padStart(width)}/${chosen.length}] ${m.id} ${m.file}:${m.line} ${OP_LABEL[m.op].padEnd(9)} ${what.padEnd(26)} ${secs(out.ms).padStart(6)}  ${describe(m, texts.get(m.file)!)}`);
     }
   };
   await Promise.all(dirs.map(worker));
@@ -448,4 +457,5 @@ async function main() {
   cleanup();
 }
 
-await main();
+// importable (mutantsOf) without running
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
