@@ -375,7 +375,7 @@ async function main() {
   {
     const b = await run(process.execPath, BUILD_ARGS, base, {}, 300_000);
     if (b.code !== 0) { console.error(`mutate: the unmutated core does not build:\n${b.output.slice(-3000)}`); cleanup(); process.exit(1); }
-    limits.set("build", Math.max(60_000, 5 * b.ms));
+    limits.set("build", Math.max(90_000, 10 * b.ms));
     const times = [`build ${secs(b.ms)}`];
     for (const s of ss) {
       const r = await run(process.execPath, s.args, base, s.env, 600_000);
@@ -384,7 +384,7 @@ async function main() {
         cleanup();
         process.exit(1);
       }
-      limits.set(s.name, Math.max(30_000, 4 * r.ms));
+      limits.set(s.name, Math.max(60_000, 5 * r.ms));
       times.push(`${s.name} ${secs(r.ms)}`);
     }
     console.log(`mutate: baseline passes (${times.join(", ")}); timeouts ${[...limits].map(([k, v]) => `${k} ${secs(v)}`).join(", ")}`);
