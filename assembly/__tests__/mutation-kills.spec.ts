@@ -3,16 +3,16 @@
 // kills is named above it (file, the change, and its stable mutant id); check with
 //   npm run mutate -- --only ID
 import {
-  EV_AT_RESULT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
-  FX_REPLAY, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
+  FX_REPLAY, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
   beginGuarded, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
-  Q_SUPPRESS_DEV, query, setRole,
+  Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
-import { countFx, findFx, nfx, resetAll, run1, setEv } from "./helpers";
+import { countFx, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
 const initStatus = init(RULES_SAFE, 4, 16, 256, 0, 4, 128, 4, 128);
@@ -145,5 +145,45 @@ describe("output commit: the count of device messages delivered", () => {
     expect(countFx(FX_DELIVER_DEVICE)).toBe(1);
     expect(query(A, Q_EXT_OUT)).toBe(1);
     expect(nfx).toBeGreaterThan(0);
+  });
+});
+
+// Per-member numbering (causal.ts): with several cluster members each shadow numbers its
+// own suppressed outputs (p.sInt, p.sExt). A new guarded operation must start them at 0
+// (setRole and commit reset them through Proc.resetCounters). Kills:
+//   proc.ts resetCounters: delete `this.sInt = 0;` (87453ce9), `this.sInt = 0` -> 1 (62d68af6)
+//   proc.ts resetCounters: delete `this.sExt = 0;` (93a2f31c), `this.sExt = 0` -> 1 (d3bf59c9)
+function twoMembers(): void {
+  S.setRules(RULES_SAFE);
+  expect(setRole(L, ROLE_LOW)).toBe(OK);
+  expect(setRole(B, ROLE_LOW)).toBe(OK);
+  expect(setRole(A, ROLE_HA)).toBe(OK);
+  expect(setRole(H, ROLE_HS)).toBe(OK);
+  expect(setTwin(H, L)).toBe(OK);
+  expect(beginGuarded()).toBe(OK);
+}
+/** H suppresses one output of this kind; returns the index its log gave it. */
+function shadowOut(kind: u32, log: u32): u32 {
+  expect(send(H, kind)).toBe(OK);
+  const i = findFx(FX_SUPPRESSED);
+  expect(i).toBeGreaterThanOrEqual(0);
+  expect(fx(<u32>i, 1)).toBe(H);
+  expect(fx(<u32>i, 3)).toBe(log);
+  return fx(<u32>i, 4);
+}
+describe("per-member numbering: a shadow's own output numbers start at 1 in every guarded operation", () => {
+  it("after a commit and a new operation with the same roles", () => {
+    resetAll();
+    twoMembers();
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(2);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(2);
+    setEv(0, EV_COMMIT, 0);
+    expect(run1()).toBe(OK);
+    resetAll();
+    twoMembers();
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
   });
 });
