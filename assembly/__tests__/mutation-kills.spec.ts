@@ -4,7 +4,7 @@
 //   npm run mutate -- --only ID
 import {
   EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
-  FX_REPLAY, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
@@ -185,5 +185,59 @@ describe("per-member numbering: a shadow's own output numbers start at 1 in ever
     twoMembers();
     expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
     expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
+  });
+});
+
+// Per-member takeover: each old version suppresses exactly its twin's validated outputs
+// that it has not yet produced itself (V_j - its own count), and sends the rest. Kills:
+//   recovery.ts onRecoverApply: `vi - p.sInt` -> `vi + p.sInt` (9dbd15bc), `ve - p.sExt` -> `+` (998f2cc4)
+//   recovery.ts onRecoverApply: `... ? vi - p.sInt : 0` -> `: 1` (ebc8ef99), the same for ext (90094c5b)
+describe("per-member takeover: a shadow suppresses its twin's validated outputs it has not produced yet", () => {
+  it("twin validated 2 of each, shadow produced 1 of each: it suppresses 1 of each, then sends", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    for (let k = 0; k < 2; k++) {
+      expect(send(L, KIND_DEVICE)).toBe(OK);
+      expect(atResult(L, 1)).toBe(OK);
+    }
+    expect(S.knownV).toBe(2);
+    expect(S.knownVext).toBe(2);
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
+    expect(recover(2, 2)).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(0);
+    const i = findFx(FX_SUPPRESS_NEXT);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 1)).toBe(1);
+    expect(fx(<u32>i, 2)).toBe(1);
+    expect(fx(<u32>findFx(FX_RECOVERED), 5)).toBe(0); // exact
+    // H, now active: its next output of each kind is its twin's validated 2nd: suppressed
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(countFx(FX_SUPPRESSED)).toBe(1);
+    expect(send(H, KIND_DEVICE)).toBe(OK);
+    expect(countFx(FX_SUPPRESSED)).toBe(1);
+    // then new outputs go out
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(countFx(FX_SEND)).toBe(1);
+    expect(send(H, KIND_DEVICE)).toBe(OK);
+    expect(countFx(FX_DELIVER_DEVICE)).toBe(1);
+  });
+  it("nothing validated: the shadow resends what it produced and suppresses nothing", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
+    expect(recover(0, 0)).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(2);
+    const i = findFx(FX_SUPPRESS_NEXT);
+    expect(fx(<u32>i, 1)).toBe(0);
+    expect(fx(<u32>i, 2)).toBe(0);
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(countFx(FX_SEND)).toBe(1);
+    expect(send(H, KIND_DEVICE)).toBe(OK);
+    expect(countFx(FX_DELIVER_DEVICE)).toBe(1);
   });
 });
