@@ -4,15 +4,16 @@
 //   npm run mutate -- --only ID
 import {
   EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
-  FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
-  beginGuarded, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
+  beginGuarded, entryFlags, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
-import { countFx, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
+import { cvAt } from "../causal";
+import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
 const initStatus = init(RULES_SAFE, 4, 16, 256, 0, 4, 128, 4, 128);
@@ -239,5 +240,112 @@ describe("per-member takeover: a shadow suppresses its twin's validated outputs 
     expect(countFx(FX_SEND)).toBe(1);
     expect(send(H, KIND_DEVICE)).toBe(OK);
     expect(countFx(FX_DELIVER_DEVICE)).toBe(1);
+  });
+});
+
+// Causal validation (causal.ts): what a member learns from a G_act message (the vector
+// the sender of index x had), kept apart while the input belongs to a later step than
+// the member's latest output, and folded in when it outputs that step. Kills:
+//   causal.ts mergeAct: `x == 0` -> `x == 1` (f5a94ca3)
+//   causal.ts maxInto: `src + j * 4` -> `src - j * 4` (7be39848)
+//   causal.ts learn (pending records full): `maxInto(r + 4, v)` -> `maxInto(r - 4, v)` (e3e266e6), deleted (aded3939)
+/** A G_act message carrying index idx reaches pid; step1 = its step + 1 (0: unknown). */
+function recvStep(pid: u32, idx: u32, step1: u32): i32 {
+  setEv(0, EV_RECV, pid, KIND_ACT, 0, idx, S.epoch & 15, 8);
+  evWord(0, EW_STEP, step1);
+  return run1();
+}
+/** Member B sends index 1, L index 2, B index 3: B's vectors are [0,1] and [0,3]. */
+function causalSetup(): void {
+  resetAll();
+  twoMembers();
+  expect(send(B, KIND_ACT)).toBe(OK);
+  expect(send(L, KIND_ACT)).toBe(OK);
+  expect(send(B, KIND_ACT)).toBe(OK);
+  expect(cvAt(S.procAt(L), 0)).toBe(2);
+  expect(cvAt(S.procAt(L), 1)).toBe(0);
+}
+/** L's device message of step step1 - 1: the bound its pass would validate. */
+function atBoundOfL(step1: u32): u32 {
+  setEv(0, EV_SEND, L, KIND_DEVICE);
+  evWord(0, EW_STEP, step1);
+  expect(run1()).toBe(OK);
+  expect(findFx(FX_AT_REQUIRED)).toBe(0);
+  return S.procAt(L).atBound;
+}
+describe("causal validation: what a member learns from G_act messages", () => {
+  it("index 1's sender vector is learnt like any other", () => {
+    causalSetup();
+    expect(recvStep(L, 1, 0)).toBe(OK);
+    expect(cvAt(S.procAt(L), 1)).toBe(1);
+    expect(atBoundOfL(0)).toBe(2);
+  });
+  it("two inputs of the same later step are joined, and folded when the member outputs that step", () => {
+    causalSetup();
+    expect(recvStep(L, 1, 5)).toBe(OK);
+    expect(recvStep(L, 3, 5)).toBe(OK);
+    expect(cvAt(S.procAt(L), 1)).toBe(0); // held apart: L's latest output is of an earlier step
+    expect(atBoundOfL(5)).toBe(3);
+    expect(cvAt(S.procAt(L), 1)).toBe(3);
+  });
+  it("with every pending record taken, an input of a yet later step joins the latest one", () => {
+    causalSetup();
+    for (let st: u32 = 10; st < 18; st++) expect(recvStep(L, 1, st)).toBe(OK); // 8 records: full
+    expect(recvStep(L, 3, 20)).toBe(OK);
+    expect(cvAt(S.procAt(L), 1)).toBe(0);
+    expect(atBoundOfL(20)).toBe(3);
+    expect(cvAt(S.procAt(L), 1)).toBe(3);
+  });
+});
+
+// One member, two shadows (safe): a shadow that rolls back restores the shared shadow
+// counters; outputs another shadow numbered above them cannot be matched, and recovery
+// must say so (FX_RECOVERED's inexact flag). Kills:
+//   recovery.ts onRecoverApply: delete `inexact = 1;` for outInt (67d84a83) and for outExt (faa30d1d)
+function twoShadows(): void {
+  resetAll();
+  S.setRules(RULES_SAFE);
+  setRole(L, ROLE_LOW); setRole(A, ROLE_HA); setRole(B, ROLE_HS); setRole(H, ROLE_HS);
+  expect(beginGuarded()).toBe(OK);
+  expect(send(L, KIND_ACT)).toBe(OK);
+  expect(recv(H, KIND_ACT, 1, 1)).toBe(OK); // H contaminated: checkpoint with the counters at 0
+  expect(query(H, Q_CKPTS)).toBe(1);
+}
+function inexactFlag(): u32 {
+  const i = findFx(FX_RECOVERED);
+  expect(i).toBeGreaterThanOrEqual(0);
+  return fx(<u32>i, 5);
+}
+describe("recovery reports an inexact shadow renumbering", () => {
+  it("another shadow's output to G_act above the restored counter", () => {
+    twoShadows();
+    expect(send(B, KIND_ACT)).toBe(OK);
+    expect(recover(0, 0)).toBe(OK);
+    expect(inexactFlag()).toBe(1);
+  });
+  it("another shadow's device output above the restored counter", () => {
+    twoShadows();
+    expect(send(B, KIND_DEVICE)).toBe(OK);
+    expect(recover(0, 0)).toBe(OK);
+    expect(inexactFlag()).toBe(1);
+  });
+  it("exact when only the rolled-back shadow produced outputs", () => {
+    twoShadows();
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(recover(0, 0)).toBe(OK);
+    expect(inexactFlag()).toBe(0);
+  });
+});
+
+// A shadow's suppressed outputs are logged with flags 0: not an input (LF_INPUT), not
+// dirty (LF_DIRTY). Kills rules.ts onSend: logPayload(p.outInt, ..., 0) -> 1 (eb264250),
+// logPayload(p.outExt, ..., 0) -> 1 (5b24a030).
+describe("a shadow's output log records carry no flags", () => {
+  it("internal and external", () => {
+    setup(RULES_SAFE);
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(send(H, KIND_DEVICE)).toBe(OK);
+    expect(entryFlags(H, 2, 0)).toBe(0);
+    expect(entryFlags(H, 3, 0)).toBe(0);
   });
 });
