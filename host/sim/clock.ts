@@ -52,4 +52,12 @@ export class VirtualClock {
     }
   }
   get pending(): number { return this.heap.length; }
+  /** Runs only the earliest event (the explorer steps the clock like a link); false if none. */
+  runNext(): boolean {
+    if (!this.heap.length) return false;
+    const e = this.pop();
+    this.now = e.t;
+    e.fn();
+    return true;
+  }
 }

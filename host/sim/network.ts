@@ -12,6 +12,26 @@ export interface NetworkOptions {
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
   /** Observes every frame once, as it is sent (dst may be BROADCAST): bus recordings. */
   sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /**
+   * Exploration (host/sim/explore.ts): frames wait in per-link FIFO queues with no
+   * latency, and drive() lets the scheduler pick which link's head frame, or the
+   * clock's next timed event (a device input), runs next.
+   */
+  scheduler?: Scheduler;
+}
+
+/** An event the scheduler may run next: one link's head frame, or (frame null) the clock's next event. */
+export interface Pending { link: string; src: number; dst: number; frame: Uint8Array | null }
+
+export interface Scheduler {
+  /** drive() starts: the network, and whatever the caller hands over (the testbed: its boards). */
+  start?(net: SimNetwork, ctx: unknown): void;
+  /** Picks the index of the next event among the enabled ones (sorted by link), or -1 to stop. */
+  choose(enabled: readonly Pending[]): number;
+  /** A frame entered a link's queue (sent by the event now running). */
+  sent?(p: Pending): void;
+  /** The chosen event has run. */
+  ran?(p: Pending): void;
 }
 
 export class SimNetwork {
@@ -19,6 +39,8 @@ export class SimNetwork {
   private lastArrival = new Map<string, number>();
   /** Frames sent and not yet delivered. */
   inFlight = 0;
+  /** Scheduler mode: per-link FIFO queues, keyed "src>dst". */
+  private queues = new Map<string, { src: number; dst: number; frames: Uint8Array[] }>();
   constructor(readonly clock: VirtualClock, private rng: Rng, readonly opts: NetworkOptions) {}
 
   attach(node: number): SimTransport {
@@ -37,6 +59,13 @@ export class SimNetwork {
       const to = this.ports.get(d);
       if (!to) { this.ports.get(src)!.counters.dropped["unknown-node"] = (this.ports.get(src)!.counters.dropped["unknown-node"] ?? 0) + 1; continue; }
       const key = `${src}>${d}`;
+      if (this.opts.scheduler) {
+        const q = this.queues.get(key) ?? this.queues.set(key, { src, dst: d, frames: [] }).get(key)!;
+        q.frames.push(frame);
+        this.inFlight++;
+        this.opts.scheduler.sent?.({ link: key, src, dst: d, frame });
+        continue;
+      }
       const lat = src === d ? 0 : this.rng.int(this.opts.minLatency, this.opts.maxLatency);
       const t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
       this.lastArrival.set(key, t);
@@ -46,6 +75,46 @@ export class SimNetwork {
         this.opts.tap?.(t, src, d, frame);
         to.deliver(src, frame);
       });
+    }
+  }
+
+  // ---- scheduler mode --------------------------------------------------------------
+  /** What may run next: every non-empty link's head frame (sorted by link), then the clock's next event. */
+  pending(): Pending[] {
+    const out: Pending[] = [];
+    for (const k of [...this.queues.keys()].sort()) {
+      const q = this.queues.get(k)!;
+      if (q.frames.length) out.push({ link: k, src: q.src, dst: q.dst, frame: q.frames[0] });
+    }
+    if (this.clock.pending) out.push({ link: "clock", src: -1, dst: -1, frame: null });
+    return out;
+  }
+
+  /** Every frame in flight, per link (sorted), oldest first. */
+  queued(): { link: string; frames: readonly Uint8Array[] }[] {
+    return [...this.queues.keys()].sort().filter((k) => this.queues.get(k)!.frames.length).map((k) => ({ link: k, frames: this.queues.get(k)!.frames }));
+  }
+
+  /** Runs the system under the scheduler until nothing is pending or it returns -1. */
+  drive(ctx?: unknown): void {
+    const s = this.opts.scheduler;
+    if (!s) throw new Error("sim network: drive() needs a scheduler (NetworkOptions.scheduler)");
+    s.start?.(this, ctx);
+    for (;;) {
+      const en = this.pending();
+      if (!en.length) return;
+      const i = s.choose(en);
+      if (i < 0) return;
+      const p = en[i];
+      if (!p) throw new Error(`sim network: the scheduler chose ${i} of ${en.length} pending events`);
+      if (p.frame === null) this.clock.runNext();
+      else {
+        this.queues.get(p.link)!.frames.shift();
+        this.inFlight--;
+        this.opts.tap?.(this.clock.now, p.src, p.dst, p.frame);
+        this.ports.get(p.dst)!.deliver(p.src, p.frame);
+      }
+      s.ran?.(p);
     }
   }
 }

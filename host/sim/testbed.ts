@@ -5,7 +5,7 @@ import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
 import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
-import { SimNetwork } from "./network.ts";
+import { SimNetwork, type Scheduler } from "./network.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
 
@@ -37,6 +37,8 @@ export interface RunOptions {
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
   /** Observes every frame once as it is sent (candump recordings). */
   sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /** Exploration (host/sim/explore.ts): the scheduler picks every delivery (per-link FIFO, no latencies, seed unused). */
+  scheduler?: Scheduler;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -66,7 +68,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const clock = new VirtualClock();
   const rng = new Rng(o.seed);
   const lat = o.latency ?? { min: 50, max: 2000 };
-  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap });
+  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap, scheduler: o.scheduler });
   const devices: DeviceRecord[] = [];
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];
@@ -139,7 +141,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       clock.at(k * period, () => (!upgraded && k > (o.upgradeAt ?? 0) ? paused.push(feed) : feed()));
     }
   }
-  clock.run();
+  if (o.scheduler) net.drive(boards); else clock.run();
 
   const procs: ProcReport[] = [];
   let checkpoints = 0;
