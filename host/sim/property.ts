@@ -35,6 +35,12 @@ export function check(sys: TestbedSystem, c: Case): Verdict {
   const result = runTestbed(sys, {
     seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt,
   });
+  const problems = judge(sys, c, result);
+  return { ok: problems.length === 0, problems, result };
+}
+
+/** Every oracle on a finished run (check, and the explorer's terminal states: host/sim/explore.ts). */
+export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, result: RunResult): string[] {
   const problems: string[] = [];
   for (const v of result.violations) problems.push(`${v.kind}: ${v.detail}`);
   const diffs = compareDevices(result.devices, reference(c.system, sys, c.steps));
@@ -43,7 +49,7 @@ export function check(sys: TestbedSystem, c: Case): Verdict {
     problems.push(`memory: ${result.heldAfter} protocol bytes still held after ${result.ended}`);
   }
   if (c.fault && result.ended === "guarded") problems.push(`the fault at ${c.fault.comp}@${c.fault.step} was never detected`);
-  return { ok: problems.length === 0, problems, result };
+  return problems;
 }
 
 export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80): Case {
