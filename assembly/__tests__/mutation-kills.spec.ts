@@ -3,12 +3,12 @@
 // kills is named above it (file, the change, and its stable mutant id); check with
 //   npm run mutate -- --only ID
 import {
-  EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
+  E_BAD_CONFIG, EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
   EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
-  beginGuarded, entryFlags, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
+  beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
@@ -347,5 +347,88 @@ describe("a shadow's output log records carry no flags", () => {
     expect(send(H, KIND_DEVICE)).toBe(OK);
     expect(entryFlags(H, 2, 0)).toBe(0);
     expect(entryFlags(H, 3, 0)).toBe(0);
+  });
+});
+
+// A new guarded operation gives each member a fresh causal state. Kills:
+//   causal.ts assignSlot: delete `p.foldStep = 0;` (b3ff8518), `p.foldStep = 0` -> 1 (3ad6d984)
+//   causal.ts assignSlot: delete `p.atCnt = atCntBase + pid * MAXM * 4;` (5afb7d80): every
+//     member's counts at its pending AT then shared one place
+describe("a new guarded operation starts each member's causal state afresh", () => {
+  it("no output folded yet: an input of step 0 is held apart until the member outputs step 0", () => {
+    resetAll();
+    twoMembers();
+    // operation 1: L outputs a device message of step 9, which passes; commit
+    setEv(0, EV_SEND, L, KIND_DEVICE);
+    evWord(0, EW_STEP, 10);
+    expect(run1()).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);
+    setEv(0, EV_COMMIT, 0);
+    expect(run1()).toBe(OK);
+    // operation 2
+    resetAll();
+    twoMembers();
+    expect(send(B, KIND_ACT)).toBe(OK);          // index 1, B's vector [0,1]
+    expect(recvStep(L, 1, 1)).toBe(OK);           // an input of step 0
+    expect(causalAt(L, 1)).toBe(0);               // L has output nothing of step 0 yet
+    expect(atBoundOfL(1)).toBe(1);                // its step-0 output depends on it
+    expect(causalAt(L, 1)).toBe(1);
+  });
+  it("two members with ATs pending at once keep their own counts", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);          // index 1 (L)
+    expect(send(B, KIND_ACT)).toBe(OK);          // index 2 (B)
+    expect(atBoundOfL(0)).toBe(1);                // L depends on 1 only: counts L 1, B 0
+    setEv(0, EV_SEND, B, KIND_DEVICE);
+    expect(run1()).toBe(OK);
+    expect(S.procAt(B).atBound).toBe(0);          // B depends on neither: counts 0, 0
+    expect(atResult(L, 1)).toBe(OK);              // validates index 1: L's first send
+    expect(S.knownV).toBe(1);
+    expect(recover(1, 1)).toBe(OK);
+    const i = findFx(FX_SUPPRESS_NEXT);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 1)).toBe(1);                // H (L's shadow) suppresses its twin of index 1
+    expect(fx(<u32>i, 2)).toBe(1);                // and of L's device message
+  });
+});
+
+// With several members every shadow must name its twin (setTwin); setRole forgets any
+// earlier twin. Kills index.ts setRole: `p.twin = 0` -> 1 (2cb6cf1c: twin pid 0).
+describe("several members: a shadow without a twin is refused", () => {
+  it("even when pid 0 is a member", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(L, ROLE_LOW); setRole(B, ROLE_LOW); setRole(A, ROLE_HA); setRole(H, ROLE_HS);
+    expect(beginGuarded()).toBe(E_BAD_CONFIG);
+    expect(S.guarded).toBe(0);
+  });
+});
+
+// Inspection exports answer "none" past the end. Kills index.ts causalAt: negated range
+// check (ff37a77b), `pid >= S.maxProcs` -> `>` (653567f6); entryIndex/entryHigh/entryFlags/
+// entryPtr/entryLen: `i < r.count` -> `<=` (0f5e1ee6, 2944863a, 7bf0db9d, fb0ae611, 8e9f9df4).
+describe("inspection past the end", () => {
+  it("causalAt: a member's vector, and no process beyond procs", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(causalAt(L, 0)).toBe(1);
+    expect(causalAt(4, 0)).toBe(0xFFFFFFFF);
+  });
+  it("entries of an emptied ring read as absent, not as the stale record", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);
+    expect(entryIndex(A, 0, 0)).toBe(1);
+    expect(entryHigh(A, 0, 0)).toBe(1);
+    expect(entryLen(A, 0, 0)).toBe(8);
+    expect(recover(0, 0)).toBe(OK);               // A rolls back; every record is freed
+    expect(query(A, Q_CKPTS)).toBe(0);
+    expect(entryIndex(A, 0, 0)).toBe(0xFFFFFFFF);
+    expect(entryHigh(A, 0, 0)).toBe(0xFFFFFFFF);
+    expect(entryFlags(A, 0, 0)).toBe(0xFFFFFFFF);
+    expect(entryPtr(A, 0, 0)).toBe(0);
+    expect(entryLen(A, 0, 0)).toBe(0);
   });
 });
