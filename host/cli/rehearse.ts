@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
+import { judge, reference as referenceDevices } from "../sim/property.ts";
 import { htmlReport, summarize, textReport } from "../report/rehearsal.ts";
 import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
 import { PlanError } from "../runtime/system.ts";
@@ -32,8 +33,9 @@ Options:
                         see docs/protocol.md
   --commit-after N      commit automatically after N passed ATs with no failure
   --latency MIN..MAX    link latency range in microseconds (default 50..2000)
-  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N (default demo;
-                        mesh-N are generated topologies, see docs/evidence-rules.md)
+  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N | gen-N (default
+                        demo; mesh-N and gen-N are generated topologies, see
+                        docs/evidence-rules.md and host/sim/gen-system.ts)
   --config FILE         a system file in examples/system.json's format (versions, the
                         upgrade plan, links, optional boards) built from examples/ components
   --links sim|pty|slcan-pty|vcan
@@ -89,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values["upgrade-at"] !== undefined && values.links && values.links !== "sim") throw new UsageError("--upgrade-at works with --links sim only");
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
-  if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N`);
+  if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
   let sys;
   try {
     if (values.config) {
@@ -137,14 +139,15 @@ export async function run(argv: string[]): Promise<number> {
   if (progress) process.stderr.write(`rehearsing ${steps} steps (seed ${seed})...\r`);
   let result;
   try {
-    const reference = runTestbed(sys, { seed, steps, reference: true, latency });
+    // the verdict is the property suite's (judge): the same oracles, the same reference
+    const refName = values.config ? `config:${resolve(values.config)}` : sysName;
     let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
     if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
     result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
       sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
     rec?.writer.close();
-    const diffs = values.reference ? [] : compareDevices(result.devices, reference.devices);
-    const summary = summarize(result, diffs);
+    const diffs = values.reference ? [] : compareDevices(result.devices, referenceDevices(refName, sys, steps));
+    const summary = summarize(result, diffs, judge(sys, { system: refName, steps, fault }, result));
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
     const text = textReport(summary, boards);

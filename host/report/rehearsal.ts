@@ -10,6 +10,8 @@ export interface Summary {
   ended: string;
   differences: string[];
   violations: { kind: string; detail: string }[];
+  /** The verdict's problems, "kind: detail" (host/sim/property.ts judge()); empty on PASS. */
+  problems: string[];
   timeline: { t_ms: number; board: string; event: string }[];
   processes: RunResult["procs"];
   recovery: { virtual_ms: number; wall_ms: number } | null;
@@ -39,14 +41,15 @@ function describe(e: TraceEvent): string {
   }
 }
 
-export function summarize(r: RunResult, differences: string[]): Summary {
+export function summarize(r: RunResult, differences: string[], problems?: string[]): Summary {
   const o = r.options;
   const devices: Record<string, number> = {};
   for (const d of r.devices) devices[d.device] = (devices[d.device] ?? 0) + 1;
   // collapse per-board repeats of the same round event into one line each
   const timeline = r.trace.filter((e) => KEY.has(e.type)).map((e) => ({ t_ms: e.t / 1000, board: e.board, event: describe(e) }));
   return {
-    verdict: differences.length === 0 && r.violations.length === 0 ? "pass" : "fail",
+    verdict: (problems ? problems.length === 0 : differences.length === 0 && r.violations.length === 0) ? "pass" : "fail",
+    problems: problems ?? [...(differences.length ? [`device equivalence: ${differences.length} differences`] : []), ...r.violations.map((v) => `${v.kind}: ${v.detail}`)],
     seed: o.seed, steps: o.steps, rules: o.rules ?? "safe",
     fault: o.fault ? `${o.fault.comp}@${o.fault.step}` : null, reference: !!o.reference,
     ended: r.ended, differences, violations: r.violations, timeline, processes: r.procs,
@@ -85,7 +88,7 @@ export function textReport(s: Summary, boards: string): string {
   } else {
     L.push("Verdict: FAIL");
     for (const d of s.differences.slice(0, 10)) L.push(`  device: ${d}`);
-    for (const v of s.violations.slice(0, 10)) L.push(`  ${v.kind}: ${v.detail}`);
+    for (const p of s.problems.filter((p) => !p.startsWith("device equivalence")).slice(0, 12)) L.push(`  ${p}`);
   }
   return L.join("\n");
 }

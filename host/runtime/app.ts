@@ -1,8 +1,11 @@
 // What the runtime needs from an application component instance. The WASM
 // component loader (host/component/) provides it; tests may use TypeScript fakes.
 export interface App {
-  /** Hands one message to the component; it may call its onSend synchronously. */
-  handle(port: number, bytes: Uint8Array): void;
+  /**
+   * Hands one message to the component; it may call its onSend synchronously.
+   * `erroneous` is simulation only (see erroneous()): the input derives from the fault.
+   */
+  handle(port: number, bytes: Uint8Array, erroneous?: boolean): void;
   snapshotSize(): number;
   /** Writes an exact snapshot into dst; returns its length. */
   snapshotInto(dst: Uint8Array): number;
@@ -10,12 +13,23 @@ export interface App {
   restoreFrom(src: Uint8Array): void;
   /** Fault-injection hook: a persistent state fault from `step` on (new versions). */
   injectFault?(step: number): void;
+  /**
+   * Simulation only: the testbed's ground-truth oracle calls it; the protocol and every
+   * board outside the simulator ignore it. True when the current state, buffered inputs
+   * included, holds a value derived from the injected fault (by data flow, with no
+   * reference to indexes, dirty bits or ATs). A component that implements it takes
+   * handle()'s `erroneous` flag and passes onSend's `erroneous` flag for every output,
+   * and keeps its taint in its snapshots. Without it the simulator falls back to
+   * message-level data flow, an over-approximation (host/runtime/board.ts).
+   */
+  erroneous?(): boolean;
   /** Optional state transfer, to start a new version from a running old one's state. */
   saveState?(): Uint8Array;
   loadState?(state: Uint8Array): void;
 }
 
-export type AppFactory = (onSend: (port: number, bytes: Uint8Array) => void) => App;
+/** onSend's `erroneous` is simulation only (see App.erroneous): the output derives from the fault. */
+export type AppFactory = (onSend: (port: number, bytes: Uint8Array, erroneous?: boolean) => void) => App;
 
 export interface PortSpec { name: string; port: number; dir: "in" | "out"; iface: string }
 

@@ -23,8 +23,16 @@ export interface Instance {
   gen: Gen;
   app: App;
   live: boolean;
-  /** Oracle instrumentation (simulation only): highest cluster index that influenced this state. */
-  taint: number;
+  /**
+   * Oracle instrumentation (simulation only), for apps without App.erroneous: the
+   * message-level data-flow fallback. Set when the instance receives an erroneous
+   * message or, holding the injected fault, a message of a step >= faultStep (the
+   * fault corrupts its state from there); its outputs are then erroneous. An
+   * over-approximation: a component may ignore the value it received.
+   */
+  erroneous: boolean;
+  /** Simulation only: the step from which the injected fault corrupts this instance (fallback oracle). */
+  faultStep?: number;
   /** Last step number delivered per input port (no-loss/no-duplicate oracle). */
   steps: Map<number, number>;
   /** Rollbacks so far: an output held across a recovery is void if its sender rolled back since. */
@@ -51,13 +59,16 @@ export interface BoardHooks {
   detail?: boolean;
   /** Identifies frames across boards for the detailed trace (simulation only). */
   frameTag?: { get(frame: Uint8Array): string | undefined; set(frame: Uint8Array, id: string): void };
-  /** Simulation oracles. */
+  /**
+   * Simulation oracles. Ground truth is data flow from the injected fault, independent
+   * of the protocol: a frame is erroneous iff its payload derives from faulty state.
+   */
   oracle?: {
-    taintOf(frame: Uint8Array): number;
-    setTaint(frame: Uint8Array, taint: number): void;
-    validated(): number;          // highest index covered by any passed AT so far
-    passed(v: number): void;      // a passed AT was broadcast
+    isErroneous(frame: Uint8Array): boolean;
+    setErroneous(frame: Uint8Array, erroneous: boolean): void;
     violation(kind: string, detail: string): void;
+    /** Some instance's state is erroneous (the injected fault has taken effect). */
+    faultActive?(): void;
   };
 }
 
@@ -85,7 +96,7 @@ export interface BoardOptions {
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
 }
 
-interface Outgoing { inst: Instance; port: number; bytes: Uint8Array }
+interface Outgoing { inst: Instance; port: number; bytes: Uint8Array; /** simulation only: derives from the fault */ bad: boolean }
 
 const TRAILER_FIXED = 12;
 
@@ -139,11 +150,12 @@ export class Board {
     const pid = this.inst.findIndex((i) => !i.live);
     const slot = pid >= 0 ? pid : this.inst.length;
     const inst: Instance = {
-      pid: slot, comp, version, gen, live: true, taint: 0, steps: new Map(),
+      pid: slot, comp, version, gen, live: true, erroneous: false, steps: new Map(),
       app: undefined as unknown as App,
     };
-    inst.app = version.create((port, bytes) => this.outbox.push({ inst, port, bytes: bytes.slice() }));
+    inst.app = version.create((port, bytes, bad) => this.outbox.push({ inst, port, bytes: bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous }));
     this.inst[slot] = inst;
+    this.book.delete(slot);
     return inst;
   }
 
@@ -168,7 +180,7 @@ export class Board {
       const np = to.version.ports.find((p) => p.name === name && p.dir === "in");
       if (np) to.steps.set(np.port, step);
     }
-    to.taint = from.taint;
+    to.erroneous = from.erroneous;
   }
   hosts(comp: string): boolean { return this.byComp.has(comp); }
 
@@ -253,7 +265,7 @@ export class Board {
     const e = this.byComp.get(w.to.comp);
     if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
     const targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
-    this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, 0);
+    this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, false);
   }
 
   private onApp(h: Header, body: Uint8Array, frame: Uint8Array): void {
@@ -283,14 +295,14 @@ export class Board {
       kind = this.guarded && fromComp && this.cluster.has(fromComp) ? "low" : "act";
       targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
     }
-    const taint = this.opts.hooks.oracle?.taintOf(frame) ?? 0;
+    const bad = this.opts.hooks.oracle?.isErroneous(frame) ?? false;
     this.currentFrame = this.opts.hooks.frameTag?.get(frame);
-    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: h.index, epoch: h.epoch }, body.subarray(2), taint);
+    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: h.index, epoch: h.epoch }, body.subarray(2), bad);
   }
 
-  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, taint: number): void {
+  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, bad: boolean): void {
     if (this.opts.protocol === false) {
-      for (const t of targets) this.deliver(t, w, payload, taint);
+      for (const t of targets) this.deliver(t, w, payload, bad);
       this.flushUnprotected();
       return;
     }
@@ -308,7 +320,7 @@ export class Board {
       if (isFull(e)) {
         // Out of protocol memory: the rest waits, whole, for the round.
         const rest = targets.slice(e.eventIndex);
-        this.held.push(() => this.receive(rest, from, wi, w, h, payload, taint));
+        this.held.push(() => this.receive(rest, from, wi, w, h, payload, bad));
         this.stall(e);
       } else {
         this.drop(`refused:${e.code}`, `${targets[e.eventIndex]?.comp ?? "?"} wire ${wi}: ${e.message}`);
@@ -322,21 +334,28 @@ export class Board {
         this.detail("checkpoint", () => ({ comp: t.comp, gen: t.gen, index: e.index }));
       } else if (e.type === "deliver") {
         this.detail("recv", () => ({ comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index }));
-        this.deliver(t, w, payload, taint);
+        this.deliver(t, w, payload, bad);
       }
       else if (e.type === "drop") this.drop(e.reason, `${t.comp}(${t.gen}) wire ${wi}`);
       else if (e.type === "logged") this.stats.logged++;
     }
     this.flush();
-    this.checkInfluence();
+    this.checkErroneous();
   }
 
-  private deliver(t: Instance, w: Wire, payload: Uint8Array, taint: number): void {
+  private deliver(t: Instance, w: Wire, payload: Uint8Array, bad: boolean): void {
     const portName = isDevice(w.to) ? "" : w.to.port;
     const p = t.version.ports.find((p) => p.name === portName && p.dir === "in");
     if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
     this.started = true;
-    if (taint > t.taint) t.taint = taint;
+    if (this.opts.hooks.oracle) {
+      // remember erroneous inputs by content: a replay after a rollback hands back only the bytes
+      this.remember(t.pid, "in", this.opts.spec.wires.indexOf(w), payload, bad);
+      if (!t.app.erroneous) {
+        if (bad) t.erroneous = true;
+        if (t.faultStep !== undefined && (stepOf(payload) ?? 0) >= t.faultStep) t.erroneous = true;
+      }
+    }
     if (this.opts.hooks.oracle && payload.length >= 4) {
       const step = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
       const last = t.steps.get(p.port) ?? -1;
@@ -347,7 +366,7 @@ export class Board {
       t.steps.set(p.port, step);
     }
     try {
-      t.app.handle(p.port, payload);
+      t.app.handle(p.port, payload, bad);
     } catch (e) {
       // A trapping component never takes the board down. In a new version during
       // guarded operation it is a detected error like a failed AT: recover.
@@ -360,12 +379,12 @@ export class Board {
   }
 
   // Snapshot = app snapshot, then the runtime's per-process trailer:
-  // taint u32, n u32, n x (port u32, step u32), app length u32.
+  // erroneous u32 (the simulation's fallback oracle flag), n u32, n x (port u32, step u32), app length u32.
   private checkpoint(t: Instance, view: Uint8Array): void {
     const n = t.app.snapshotInto(view);
     const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
     let o = n;
-    dv.setUint32(o, t.taint, true); o += 4;
+    dv.setUint32(o, t.erroneous ? 1 : 0, true); o += 4;
     dv.setUint32(o, t.steps.size, true); o += 4;
     for (const [port, step] of t.steps) { dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true); o += 8; }
     dv.setUint32(o, n, true); o += 4;
@@ -379,7 +398,7 @@ export class Board {
     t.app.restoreFrom(snap.subarray(0, n));
     t.rolledBack = (t.rolledBack ?? 0) + 1;
     let o = n;
-    t.taint = dv.getUint32(o, true); o += 4;
+    t.erroneous = dv.getUint32(o, true) === 1; o += 4;
     const k = dv.getUint32(o, true); o += 4;
     t.steps = new Map();
     for (let i = 0; i < k; i++) { t.steps.set(dv.getUint32(o, true), dv.getInt32(o + 4, true)); o += 8; }
@@ -394,8 +413,8 @@ export class Board {
       for (const o of batch) {
         for (const wi of this.outWires(o)) {
           const w = this.opts.spec.wires[wi];
-          if (isDevice(w.to)) this.opts.hooks.device(w.to.device, o.bytes, o.inst);
-          else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, 0);
+          if (isDevice(w.to)) this.toDevice(w.to.device, o.bytes, o.inst, o.bad);
+          else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, o.bad);
         }
       }
     }
@@ -508,7 +527,7 @@ export class Board {
       case "send": {
         const m = meta[e.event];
         const flags = !this.guarded ? 0 : m.o.inst.gen === "old" ? FLAG_OLD : m.o.inst.gen === "new" ? FLAG_NEW : 0;
-        this.transmit(m.w, m.wi, e.header, flags, m.o.bytes, m.o.inst.gen === "new" && !isDevice(m.w.to) && !this.cluster.has(m.w.to.comp) ? e.header.index : m.o.inst.taint);
+        this.transmit(m.w, m.wi, e.header, flags, m.o.bytes, m.o.bad);
         break;
       }
       case "at-required": {
@@ -521,10 +540,12 @@ export class Board {
       }
       case "deliver-device": {
         const m = meta[e.event];
-        this.opts.hooks.device((m.w.to as { device: string }).device, m.o.bytes, m.o.inst);
+        this.toDevice((m.w.to as { device: string }).device, m.o.bytes, m.o.inst, m.o.bad);
         break;
       }
       case "suppressed":
+        // a shadow's output, logged by the core: remember whether it is erroneous for a resend
+        if (this.opts.hooks.oracle) { const m = meta[e.event]; this.remember(m.o.inst.pid, "out", m.wi, m.o.bytes, m.o.bad); }
         break;
       case "counter":
         break;
@@ -537,10 +558,9 @@ export class Board {
     switch (f.type) {
       case "deliver-device":
         this.stats.atPassed++;
-        this.opts.hooks.device(dev, m.o.bytes, m.o.inst);
+        this.toDevice(dev, m.o.bytes, m.o.inst, m.o.bad);
         break;
       case "broadcast-passed": {
-        this.opts.hooks.oracle?.passed(f.v);
         const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext });
         this.trace("passed-at", { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext });
         // local processes other than the sender, then every other board
@@ -557,7 +577,7 @@ export class Board {
         this.trace("at-failed", { comp: m.o.inst.comp, gen: m.o.inst.gen, device: dev, compensated: sub !== null });
         if (sub) {
           this.core.submit([{ type: "compensated", pid: m.o.inst.pid }]);
-          this.opts.hooks.device(dev, sub, m.o.inst);
+          this.toDevice(dev, sub, m.o.inst, false);
         } else {
           this.requestRecovery();
         }
@@ -568,10 +588,10 @@ export class Board {
     }
   }
 
-  private transmit(w: Wire, wi: number, header: Header, flags: number, payload: Uint8Array, taint: number): void {
+  private transmit(w: Wire, wi: number, header: Header, flags: number, payload: Uint8Array, bad: boolean): void {
     if (isDevice(w.to)) return;
     const frame = encodeApp(this.core, header, wi, flags, payload);
-    this.opts.hooks.oracle?.setTaint(frame, taint);
+    this.opts.hooks.oracle?.setErroneous(frame, bad);
     if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
       const id = `${this.node}.${++this.sent}`;
       this.opts.hooks.frameTag.set(frame, id);
@@ -593,7 +613,7 @@ export class Board {
 
   private onPassedAt(v: number, vext: number, epoch: number): void {
     this.localPassed(v, vext, epoch, -1);
-    this.checkInfluence();
+    this.checkErroneous();
   }
 
   private countPass(): void {
@@ -628,6 +648,7 @@ export class Board {
     this.guarded = false;
     this.stats.commits++;
     this.trace("commit", {});
+    this.checkErroneous();
   }
 
   /** Commit by hand (the coordinator broadcasts it). False when no guarded operation runs. */
@@ -713,14 +734,15 @@ export class Board {
         }
         case "replay": {
           const t = this.inst[e.pid];
-          this.deliver(t, this.opts.spec.wires[e.peer], e.payload, 0);
+          this.deliver(t, this.opts.spec.wires[e.peer], e.payload, this.recalled(e.pid, "in", e.peer, e.payload));
           break;
         }
         case "resend": {
           const t = this.inst[e.pid];
           const w = this.opts.spec.wires[e.peer];
-          if (e.log === "ext") this.opts.hooks.device((w.to as { device: string }).device, e.payload, t);
-          else this.transmit(w, e.peer, { kind: "app", dirty: 0, index: 0, epoch: next & 15 }, 0, e.payload, 0);
+          const bad = this.recalled(e.pid, "out", e.peer, e.payload);
+          if (e.log === "ext") this.toDevice((w.to as { device: string }).device, e.payload, t, bad);
+          else this.transmit(w, e.peer, { kind: "app", dirty: 0, index: 0, epoch: next & 15 }, 0, e.payload, bad);
           break;
         }
         case "retire": this.retire(e.pid); break;
@@ -739,6 +761,7 @@ export class Board {
     const held = this.held;
     this.held = [];
     for (const f of held) f();
+    this.checkErroneous();
   }
 
   private retire(pid: number): void {
@@ -756,16 +779,63 @@ export class Board {
     if (t.gen === "old") this.trace("takeover", { comp: t.comp });
   }
 
-  // ---- oracle ---------------------------------------------------------------------------
-  private checkInfluence(): void {
+  /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
+  private toDevice(dev: string, payload: Uint8Array, from: Instance, bad: boolean): void {
+    this.opts.hooks.device(dev, payload, from);
+    if (!bad || !this.opts.hooks.oracle) return;
+    const key = `${dev}/${from.comp}/${from.gen}`;
+    if (this.reportedDev.has(key)) return;
+    this.reportedDev.add(key);
+    this.opts.hooks.oracle.violation("erroneous-device-message", `${this.name}: device '${dev}' received a message derived from the fault from ${from.comp}(${from.gen}), step ${stepOf(payload)}, at t=${this.opts.hooks.now()} us`);
+  }
+
+  // Simulation only: which logged inputs and outputs derive from the fault, by content
+  // (per process, direction, wire and payload; the latest message with that content
+  // wins). The core's replay and resend effects hand back only the bytes.
+  private book = new Map<number, Set<string>>();
+  private reported = new Set<Instance>();
+  private reportedDev = new Set<string>(); // device/comp/gen: reported once (the first erroneous message)
+  private remember(pid: number, dir: "in" | "out", wi: number, payload: Uint8Array, bad: boolean): void {
+    let b = this.book.get(pid);
+    if (!bad && !b?.size) return;
+    const key = `${dir}/${wi}/${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")}`;
+    if (bad) (b ?? this.book.set(pid, b = new Set()).get(pid)!).add(key);
+    else b!.delete(key);
+  }
+  private recalled(pid: number, dir: "in" | "out", wi: number, payload: Uint8Array): boolean {
+    const b = this.book.get(pid);
+    return !!b?.size && b.has(`${dir}/${wi}/${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")}`);
+  }
+
+  /** Work this board still holds; a finished run must find none (the simulator's stall oracle). */
+  unfinished(): string[] {
+    const u: string[] = [];
+    if (this.held.length) u.push(`${this.held.length} held events`);
+    if (this.outbox.length) u.push(`${this.outbox.length} unsent outputs`);
+    if (this.recovering) u.push("a recovery round it never finished");
+    if (this.stalled) u.push("a full protocol store waiting for its abort round");
+    if (this.round) u.push(`an open coordinator round (bounds from ${this.round.bounds.size} of ${this.opts.spec.boards.length} boards)`);
+    return u;
+  }
+
+  // ---- oracle (simulation only) ---------------------------------------------------------------
+  /**
+   * Ground truth, independent of the protocol: after every event, no process the
+   * protocol considers clean (dirty bit 0 and not a new version in guarded operation;
+   * after a recovery or a commit every live process is) may hold state derived from the
+   * injected fault. Erroneous = App.erroneous() where the component tracks it (exact data
+   * flow), else the message-level fallback flag. Reported once per process.
+   */
+  private checkErroneous(): void {
     const o = this.opts.hooks.oracle;
-    if (!o || !this.guarded) return;
-    const bound = o.validated();
-    for (const i of this.instances()) {
-      if (i.gen === "new") continue;
-      if (this.core.q(i.pid, "dirty") === 0 && i.taint > bound) {
-        o.violation("unvalidated-influence", `${this.name}: ${i.comp}(${i.gen}) is clean but holds index ${i.taint} > validated ${bound}`);
-        i.taint = 0; // report once
+    if (o) {
+      for (const i of this.instances()) {
+        if (!(i.app.erroneous ? i.app.erroneous() : i.erroneous)) continue;
+        o.faultActive?.();
+        if (this.reported.has(i) || this.core.role(i.pid) === "low" || this.core.q(i.pid, "dirty") !== 0) continue;
+        this.reported.add(i);
+        const role = this.core.role(i.pid);
+        o.violation("unvalidated-erroneous-state", `${this.name}: ${i.comp}(${i.gen}, role ${role}) is clean (dirty bit 0${this.guarded ? "" : ", guarded operation over"}) but its state holds a value derived from the fault, at t=${this.opts.hooks.now()} us`);
       }
     }
     this.stats.peakHeld = Math.max(this.stats.peakHeld, this.core.heldBytes());

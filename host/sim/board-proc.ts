@@ -34,7 +34,7 @@ process.on("message", async (m: Msg) => {
           device: (device, payload, from) => send({ type: "device", device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen }),
           event: (e) => send({ type: "event", e }),
           // real links carry no ground truth: only the per-port step oracle runs here
-          oracle: { taintOf: () => 0, setTaint: () => {}, validated: () => Infinity, passed: () => {}, violation: (kind, detail) => send({ type: "violation", kind, detail }) },
+          oracle: { isErroneous: () => false, setErroneous: () => {}, violation: (kind, detail) => send({ type: "violation", kind, detail }) },
         },
       });
       send({ type: "ready" });

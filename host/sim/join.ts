@@ -1,7 +1,22 @@
 // The step-join component shared by the synthetic systems (fake-system.ts,
-// mesh-system.ts): deterministic per-port joins (step k is computed once step k
-// is held on every input port), exact JSON snapshots, a NaN state fault in new
-// versions; with `shared`, the fault is cluster-wide and time-based.
+// mesh-system.ts, gen-system.ts): deterministic per-port joins (step k is computed
+// once step k is held on every input port), exact JSON snapshots, a NaN state fault
+// in new versions; with `shared`, the fault is cluster-wide and time-based.
+//
+// Ground truth for the simulator's oracle (App.erroneous, simulation only): every
+// value carries an explicit taint bit, "derived from the injected fault", by data
+// flow: the accumulator's bit (`ta`) and one bit per buffered input (`tp`, set from
+// handle()'s flag, which the board takes from the frame that carried the input).
+// When a step reads a tainted operand, compute runs a second time with exactly the
+// tainted operands replaced by NaN: a result is tainted iff NaN reaches it (arithmetic
+// propagates NaN; a comparison that swallows it does not make a value erroneous). The
+// fault itself taints the accumulator, and every output of a tainted accumulator (the
+// persistent fault writes NaN into each output, below). Taint is per message: an
+// output is erroneous if any of its values is. No reference to indexes, dirty bits or
+// ATs. The synthetic computes never produce NaN by themselves, so a NaN with no taint
+// bit behind it means the taint was lost on the way (or a compute made one, which the
+// probe could not tell from the fault's): it is recorded in `untracked`, which the
+// testbed reports as a violation, and tainted from there on.
 import type { App, ComponentVersion, PortSpec } from "../runtime/app.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
@@ -20,6 +35,12 @@ export function read(b: Uint8Array): { step: number; values: number[] } {
   return { step: dv.getUint32(0, true), values };
 }
 
+const hasKey = (o: object): boolean => { for (const _k in o) return true; return false; };
+
+/** Simulation only: NaNs that appeared with no taint behind them (runTestbed empties it and reports them). */
+export const untracked: string[] = [];
+const untrack = (what: string): void => { if (untracked.length < 20) untracked.push(what); };
+
 export type Compute = (acc: number, inputs: number[][], step: number) => { acc: number; out: Record<number, number[]> };
 
 // With `shared`, the fault is cluster-wide and time-based: once any member computes
@@ -31,30 +52,53 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
   return {
     name, version, ports,
     create(onSend): App {
-      let st = { acc: 0, next: 1, fault: -1, pending: {} as Record<string, Record<string, number[]>> };
+      let st = {
+        acc: 0, next: 1, fault: -1, pending: {} as Record<string, Record<string, number[]>>,
+        ta: false, tp: {} as Record<string, Record<string, 1>>, // taint: accumulator, buffered inputs (simulation only)
+      };
       if (shared) shared.f = { step: -1, on: false }; // a new run: every member resets it before injectFault
       return {
-        handle(port, bytes) {
+        handle(port, bytes, erroneous) {
           const m = read(bytes);
           (st.pending[m.step] ??= {})[port] = m.values;
+          if (erroneous) (st.tp[m.step] ??= {})[port] = 1;
+          else if (st.tp[m.step]) { delete st.tp[m.step][port]; if (!Object.keys(st.tp[m.step]).length) delete st.tp[m.step]; }
           while (st.pending[st.next] && ins.every((p) => st.pending[st.next][p])) {
             const k = st.next;
             const inputs = ins.map((p) => st.pending[k][p]);
+            const tin = ins.map((p) => st.tp[k]?.[p] === 1);
             delete st.pending[k];
+            delete st.tp[k];
             let { acc, out } = compute(st.acc, inputs, k);
-            if (st.fault >= 0 && k >= st.fault) acc = NaN; // persistent state fault
-            if (shared && (shared.f.on || (shared.f.step >= 0 && k >= shared.f.step))) { shared.f.on = true; acc = NaN; }
+            // taint by data flow: the probe replaces exactly the tainted operands by NaN
+            let ta = false;
+            const tout = new Set<string>();
+            if (st.ta || tin.includes(true)) {
+              const probe = compute(st.ta ? NaN : st.acc, inputs.map((v, i) => (tin[i] ? v.map(() => NaN) : v)), k);
+              ta = Number.isNaN(probe.acc);
+              for (const [p, vals] of Object.entries(probe.out)) if (vals.some(Number.isNaN)) tout.add(p);
+            }
+            if (st.fault >= 0 && k >= st.fault) { acc = NaN; ta = true; } // persistent state fault
+            if (shared && (shared.f.on || (shared.f.step >= 0 && k >= shared.f.step))) { shared.f.on = true; acc = NaN; ta = true; }
+            if (Number.isNaN(acc) && !ta) { untrack(`${name}@${version}: NaN state at step ${k}`); ta = true; }
             st.acc = acc;
-            for (const [p, vals] of Object.entries(out)) onSend(Number(p), msg(k, vals.map((v) => v + (Number.isNaN(acc) ? NaN : 0))));
+            st.ta = ta;
+            for (const [p, vals] of Object.entries(out)) {
+              const o = vals.map((v) => v + (Number.isNaN(acc) ? NaN : 0));
+              let bad = ta || tout.has(p);
+              if (!bad && o.some(Number.isNaN)) { untrack(`${name}@${version}: NaN output on port ${p} at step ${k}`); bad = true; }
+              onSend(Number(p), msg(k, o), bad);
+            }
             st.next++;
           }
         },
+        erroneous: () => st.ta || hasKey(st.tp),
         snapshotSize: () => enc.encode(JSON.stringify(st)).length,
         snapshotInto(dst) { const b = enc.encode(JSON.stringify(st)); dst.set(b); return b.length; },
         restoreFrom(src) { st = JSON.parse(dec.decode(src), (_k, v) => v === null ? NaN : v); },
-        // state transfer to a new version: the application state, not the fault hook
-        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: st.pending })),
-        loadState(b) { const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v); st = { ...st, acc: x.acc, next: x.next, pending: x.pending }; },
+        // state transfer to a new version: the application state (and its taint), not the fault hook
+        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: st.pending, ta: st.ta, tp: st.tp })),
+        loadState(b) { const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v); st = { ...st, acc: x.acc, next: x.next, pending: x.pending, ta: x.ta, tp: x.tp }; },
         injectFault: faultable ? (step) => { if (shared) shared.f.step = step; else st.fault = step; } : undefined,
       };
     },

@@ -18,16 +18,26 @@ export interface Case {
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
 
-const refCache = new Map<string, DeviceRecord[]>();
+// The reference of a system, run once at the longest step count asked so far: a run of
+// K steps delivers exactly the outputs of steps <= K of a longer run, in the same order
+// per feeder (every component is a deterministic function of its per-port input
+// sequences; the step is every message's first u32), so shorter references are prefixes.
+// A bounded cache: a soak visits thousands of generated systems.
+const refCache = new Map<string, { steps: number; devices: DeviceRecord[]; cut: Map<number, DeviceRecord[]> }>();
+const stepOfHex = (hex: string): number => Buffer.from(hex.slice(0, 8), "hex").readUInt32LE(0);
 
 export function reference(sysName: string, sys: TestbedSystem, steps: number): DeviceRecord[] {
-  const key = `${sysName}/${steps}`;
-  let r = refCache.get(key);
-  if (!r) {
-    r = runTestbed(sys, { seed: 0, steps, reference: true }).devices;
-    refCache.set(key, r);
+  let r = refCache.get(sysName);
+  if (!r || r.steps < steps) {
+    r = { steps, devices: runTestbed(sys, { seed: 0, steps, reference: true }).devices, cut: new Map() };
+    refCache.delete(sysName);
+    refCache.set(sysName, r);
+    if (refCache.size > 64) refCache.delete(refCache.keys().next().value!);
   }
-  return r;
+  if (r.steps === steps) return r.devices;
+  let d = r.cut.get(steps);
+  if (!d) { d = r.devices.filter((x) => x.payload.length < 8 || stepOfHex(x.payload) <= steps); r.cut.set(steps, d); }
+  return d;
 }
 
 /** Runs one case and checks every oracle. */
@@ -39,16 +49,72 @@ export function check(sys: TestbedSystem, c: Case): Verdict {
   return { ok: problems.length === 0, problems, result };
 }
 
-/** Every oracle on a finished run (check, and the explorer's terminal states: host/sim/explore.ts). */
+/**
+ * Drop reasons (host/runtime/board.ts Board.drop, and the core's drop effects) that are
+ * the protocol's own, legitimate decisions; every other drop loses a frame nobody
+ * re-sends (the simulated links never corrupt one), which the verdict counts.
+ *  - stale-contaminated: sent before the last recovery by a contaminated sender with an
+ *    index above V; the sender rolled back before that send and regenerates it, or (a
+ *    retired new version) the shadow that took over re-sends the old version's twin;
+ *  - stale-notice: a passed-AT notification from before the recovery (not an application
+ *    message): V already covers it;
+ *  - to-retired: addressed to a version the round retired (a new version after recovery,
+ *    a shadow after commit): nothing runs there any more, and the version that stays got
+ *    its own copy (G_act -> cluster goes to both versions) or regenerates its own traffic.
+ * Not legitimate: refused:E_* (the core refused a frame: lost), malformed-header,
+ * short-frame, unknown-wire, not-hosted, unknown-frame.
+ */
+export const PROTOCOL_DROPS: ReadonlySet<string> = new Set(["stale-contaminated", "stale-notice", "to-retired"]);
+
+/**
+ * The verdict on a finished run: every oracle, one function for the property suite's
+ * check(), the explorer's terminal states (host/sim/explore.ts), soak and `gsu rehearse`.
+ * Each problem is "kind: detail"; the kinds:
+ *  - the run's violations (Board oracles): unvalidated-erroneous-state,
+ *    erroneous-device-message, loss, duplicate, component-trap, inexact-recovery,
+ *    oracle-inconsistent;
+ *  - device equivalence: each device's sequence (per feeder) equals the fault-free
+ *    reference run of the old versions;
+ *  - memory: protocol bytes still held after commit or recovery;
+ *  - undetected: the fault took effect (ground truth: some state derived from it) and
+ *    guarded operation ended without any AT failing or new version trapping;
+ *  - stalled: (a) when the run ended (no event left anywhere) some board still held work
+ *    (held events, unsent outputs, a recovery or coordinator round never finished);
+ *    (b) an error was detected (a failed AT, a trapping new version, a full protocol
+ *    store) but guarded operation did not end by recovery; (c) with --commit-after N,
+ *    no error, and at least N passed-AT notifications broadcast, guarded operation did
+ *    not commit;
+ *  - dropped: a frame dropped for a reason other than PROTOCOL_DROPS.
+ */
 export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, result: RunResult): string[] {
   const problems: string[] = [];
   for (const v of result.violations) problems.push(`${v.kind}: ${v.detail}`);
-  const diffs = compareDevices(result.devices, reference(c.system, sys, c.steps));
-  if (diffs.length) problems.push(`device equivalence: ${diffs.length} differences, first: ${diffs[0]}`);
+  if (result.ended !== "reference") {
+    const diffs = compareDevices(result.devices, reference(c.system, sys, c.steps));
+    if (diffs.length) problems.push(`device equivalence: ${diffs.length} differences, first: ${diffs[0]}`);
+  }
   if ((result.ended === "recovery" || result.ended === "commit") && result.heldAfter !== 0) {
     problems.push(`memory: ${result.heldAfter} protocol bytes still held after ${result.ended}`);
   }
-  if (c.fault && result.ended === "guarded") problems.push(`the fault at ${c.fault.comp}@${c.fault.step} was never detected`);
+  const detected = result.trace.find((e) => e.type === "at-failed" || e.type === "memory-full" || (e.type === "component-trap" && e.gen === "new"));
+  if (c.fault && result.faultActive && result.ended !== "recovery" && !detected) {
+    problems.push(`undetected: the fault at ${c.fault.comp}@${c.fault.step} took effect and no AT failed; guarded operation ended by ${result.ended}`);
+  }
+  if (result.unfinished.length) problems.push(`stalled: work held forever at the end of the run: ${result.unfinished.join("; ")}`);
+  if (detected && result.ended !== "recovery" && result.ended !== "reference") {
+    problems.push(`stalled: ${detected.type} on ${detected.board}${detected.comp ? ` (${detected.comp}(${detected.gen}))` : ""} at t=${detected.t} us, but guarded operation ${result.ended === "commit" ? "ended by commit: the error was never recovered" : "never ended"}`);
+  }
+  const commitAfter = result.options.commitAfter;
+  if (commitAfter && !detected && result.ended === "guarded") {
+    const passes = result.trace.filter((e) => e.type === "passed-at").length;
+    if (passes >= commitAfter) problems.push(`stalled: ${passes} passed ATs broadcast, --commit-after ${commitAfter}, but guarded operation never committed`);
+  }
+  const lost = result.drops.filter((d) => !PROTOCOL_DROPS.has(d.reason));
+  if (lost.length) {
+    const by: Record<string, number> = {};
+    for (const d of lost) by[d.reason] = (by[d.reason] ?? 0) + 1;
+    problems.push(`dropped: ${lost.length} frames (${Object.entries(by).map(([k, n]) => `${k} ${n}`).join(", ")}), first: ${lost[0].board}: ${lost[0].detail}`);
+  }
   return problems;
 }
 

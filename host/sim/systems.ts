@@ -10,13 +10,17 @@ export const SYSTEMS: Record<string, () => Promise<TestbedSystem>> = {
 
 /** Generated topologies: mesh-N (fault in one member), meshc-N (cluster-wide fault). */
 export const MESH = /^(meshc?)-(\d+)$/;
+/** Generated systems at scale (host/sim/gen-system.ts): 1-4 members, per-member faults. */
+export const GEN = /^gen-(\d+)$/;
 
-export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name); }
+export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name) || GEN.test(name); }
 
 export async function loadSystemByName(name: string): Promise<TestbedSystem> {
   const m = MESH.exec(name);
   if (m) return (await import("./mesh-system.ts")).meshSystem(Number(m[2]), { fault: m[1] === "meshc" ? "cluster" : "member" });
+  const g = GEN.exec(name);
+  if (g) return (await import("./gen-system.ts")).genSystem(Number(g[1]));
   const f = SYSTEMS[name];
-  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N`);
+  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
   return f();
 }

@@ -6,6 +6,7 @@ import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
 import { SimNetwork, type Scheduler } from "./network.ts";
+import { untracked } from "./join.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
 
@@ -53,6 +54,12 @@ export interface RunResult {
   devices: DeviceRecord[];
   trace: TraceEvent[];
   violations: { kind: string; detail: string }[];
+  /** Ground truth: some state derived from the injected fault at some point (the fault took effect). */
+  faultActive: boolean;
+  /** Every message a board dropped, with its reason (Board.drop). */
+  drops: { board: string; reason: string; detail: string }[];
+  /** Work some board still held when the run ended (nothing left to move it). */
+  unfinished: string[];
   procs: ProcReport[];
   heldAfter: number;            // protocol bytes still held when the run ended
   ended: "commit" | "recovery" | "guarded" | "reference";
@@ -72,9 +79,10 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const devices: DeviceRecord[] = [];
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];
-  const taints = new WeakMap<Uint8Array, number>();
+  const erroneous = new WeakSet<Uint8Array>(); // frames whose payload derives from the fault (ground truth)
   const tags = new WeakMap<Uint8Array, string>();
-  let validated = 0;
+  const drops: RunResult["drops"] = [];
+  let faultActive = false;
   let failAt: { t: number; wall: number } | null = null;
   let recovery: RunResult["recovery"];
   const coordinator = sys.spec.boards.find((b) => b.components.some((c) => sys.plan.upgrades.some((u) => u.name === c)))?.node
@@ -96,15 +104,15 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       },
       event(e) {
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
+        if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
         trace.push(e);
         o.onEvent?.(e);
       },
       oracle: {
-        taintOf: (f) => taints.get(f) ?? 0,
-        setTaint: (f, t) => { if (t) taints.set(f, t); },
-        validated: () => validated,
-        passed: (v) => { if (v > validated) validated = v; },
+        isErroneous: (f) => erroneous.has(f),
+        setErroneous: (f, bad) => { if (bad) erroneous.add(f); },
         violation: (kind, detail) => violations.push({ kind, detail }),
+        faultActive: () => { faultActive = true; },
       },
     },
   }));
@@ -120,6 +128,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       if (!inst) throw new Error(`--fault names '${o.fault.comp}', which is not in the upgrade's cluster (${sys.plan.upgrades.map((u) => u.name).join(", ")})`);
       if (!inst.app.injectFault) throw new Error(`${inst.comp}@${inst.version.version} has no fault-injection hook`);
       inst.app.injectFault(o.fault.step);
+      // no ground-truth hook: the oracle's message-level fallback follows the fault from its step
+      if (!inst.app.erroneous) inst.faultStep = o.fault.step;
     }
     for (const f of paused.splice(0)) f(); // resume the inputs held while quiescing
   };
@@ -141,7 +151,9 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       clock.at(k * period, () => (!upgraded && k > (o.upgradeAt ?? 0) ? paused.push(feed) : feed()));
     }
   }
+  untracked.length = 0;
   if (o.scheduler) net.drive(boards); else clock.run();
+  for (const u of untracked.splice(0)) violations.push({ kind: "oracle-inconsistent", detail: `${u} with no taint behind it: the ground-truth taint was lost on the way` });
 
   const procs: ProcReport[] = [];
   let checkpoints = 0;
@@ -160,7 +172,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   }
   const ended = o.reference ? "reference" : boards.some((b) => b.stats.recoveries) ? "recovery" : boards.some((b) => b.stats.commits) ? "commit" : "guarded";
   return {
-    options: o, devices, trace, violations, procs,
+    options: o, devices, trace, violations, procs, faultActive, drops,
+    unfinished: boards.flatMap((b) => b.unfinished().map((u) => `${b.name}: ${u}`)),
     heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
