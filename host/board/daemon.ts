@@ -21,6 +21,7 @@ import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
 import { frame, isMgmt, M, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
+import { clip, RateLimitedLog } from "./harden.ts";
 
 export interface DaemonOptions {
   profile: BoardProfile;
@@ -33,6 +34,8 @@ export interface DaemonOptions {
 }
 
 const enc = new TextEncoder();
+/** Longest reply text (characters): a status fits; nothing approaches the link's transfer limit. */
+const MAX_REPLY = 16 * 1024;
 
 function fromImage(manifest: Manifest, wasm: Uint8Array): ComponentVersion & { manifest: Manifest } {
   const mod = ComponentModule.fromBytes(wasm, `${manifest.name}@${manifest.version}`);
@@ -55,10 +58,15 @@ export class BoardDaemon {
   private trial = new Map<string, ComponentVersion & { manifest: Manifest }>();
   private spec: SystemSpec;
   private log: (l: string) => void;
+  /** Refusal and fault lines: at most 5 per category per 10 s (a flood of bad frames cannot flood the log). */
+  private refusalLog: RateLimitedLog;
+  /** Exceptions thrown by frame handlers, contained (counted, reported, the board keeps running). */
+  readonly handlerFaults: Record<string, number> = {};
 
   private constructor(private o: DaemonOptions, private link: Transport, store: SlotStore, spec: SystemSpec) {
     const p = o.profile;
     this.log = o.log ?? ((l) => console.log(l));
+    this.refusalLog = new RateLimitedLog((l) => this.log(l));
     this.ground = o.groundNode ?? 100;
     this.store = store;
     this.spec = spec;
@@ -74,9 +82,9 @@ export class BoardDaemon {
         this.log(text);
         return { ok: true, text };
       } catch (e) {
-        const text = `upload rejected: ${(e as Error).message}`;
-        this.emitEvent({ type: "upload-rejected", comp: "", version: "", reason: (e as Error).message });
-        this.log(text);
+        const text = `upload rejected: ${clip((e as Error).message)}`;
+        this.emitEvent({ type: "upload-rejected", comp: "", version: "", reason: clip((e as Error).message, 96) });
+        this.refusalLog.line("upload-rejected", text);
         return { ok: false, text };
       }
     });
@@ -84,7 +92,9 @@ export class BoardDaemon {
     const split: Transport = {
       node: link.node,
       send: (d, f) => link.send(d, f),
-      onFrame: (h) => link.onFrame((src, f) => (isMgmt(f) ? this.onMgmt(src, f) : h(src, f))),
+      onFrame: (h) => link.onFrame((src, f) => (isMgmt(f)
+        ? this.contain("mgmt", src, () => this.onMgmt(src, f))
+        : this.contain("protocol", src, () => h(src, f)))),
       stats: () => link.stats(),
       close: () => link.close(),
     };
@@ -143,6 +153,25 @@ export class BoardDaemon {
     return spec;
   }
 
+  /**
+   * Runs a frame handler so that nothing a peer sends can stop the daemon: an
+   * exception is counted (stats.dropped["handler-fault"], handlerFaults), reported
+   * as a HANDLER_FAULT event and a rate-limited log line, and the board keeps running.
+   */
+  private contain(where: string, src: number, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      const msg = clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      this.handlerFaults[where] = (this.handlerFaults[where] ?? 0) + 1;
+      this.board.stats.dropped["handler-fault"] = (this.board.stats.dropped["handler-fault"] ?? 0) + 1;
+      try {
+        this.refusalLog.line("handler-fault", `handler fault (${where} frame from node ${src}), frame dropped, board keeps running: ${msg}`);
+        this.emitEvent({ type: "handler-fault", where: `${where}<-${src}`, error: clip(msg, 96) });
+      } catch { /* reporting must not throw either */ }
+    }
+  }
+
   // ---- ground traffic --------------------------------------------------------------
   private toGround(type: number, body: Uint8Array): void { this.link.send(this.ground, frame(type, body)); }
 
@@ -158,15 +187,17 @@ export class BoardDaemon {
 
   // Replies go to whoever sent the command; telemetry goes to the ground node.
   private reply(to: number, seq: number, status: 0 | 1 | 2, text: string): void {
+    if (text.length > MAX_REPLY) text = clip(text, MAX_REPLY);
     this.link.send(to, frame(M.TC_REPLY, new Writer().u32(seq).u8(status).bytes(enc.encode(text)).done()));
   }
 
   private onTelecommand(src: number, body: Uint8Array): void {
     const c = this.guard.check(body);
     if (!c.ok) {
-      this.log(`telecommand refused (${c.reason}): ${c.detail}`);
-      this.emitEvent({ type: "telecommand-refused", command: `#${c.seq}`, reason: `${c.reason}: ${c.detail}` });
-      this.reply(src, c.seq, 1, `refused (${c.reason}): ${c.detail}`);
+      const detail = clip(c.detail);
+      this.refusalLog.line("telecommand-refused", `telecommand refused (${c.reason}): ${detail}`);
+      this.emitEvent({ type: "telecommand-refused", command: `#${c.seq}`, reason: `${c.reason}: ${detail}` });
+      this.reply(src, c.seq, 1, `refused (${c.reason}): ${detail}`);
       return;
     }
     try {
@@ -174,8 +205,9 @@ export class BoardDaemon {
       this.emitEvent({ type: "telecommand-accepted", command: c.tc.op });
       this.reply(src, c.tc.seq, 0, text);
     } catch (e) {
-      this.log(`telecommand ${c.tc.op} #${c.tc.seq} failed: ${(e as Error).message}`);
-      this.reply(src, c.tc.seq, 2, (e as Error).message);
+      const msg = clip((e as Error).message);
+      this.refusalLog.line("telecommand-failed", `telecommand ${c.tc.op} #${c.tc.seq} failed: ${msg}`);
+      this.reply(src, c.tc.seq, 2, msg);
     }
   }
 

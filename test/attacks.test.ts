@@ -1,0 +1,70 @@
+// Attacks on a board daemon over its serial link (issue 10), each against the real
+// daemon (`gsu board`, its own OS process) over a PTY: the attack is refused and
+// the board keeps running (its process lives and a signed status is answered).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { socatMissing } from "./serial/socat.ts";
+import { Harness } from "./attack-harness.ts";
+import { encodeImage, IMAGE_FORMAT, imageManifest, sha256Hex } from "../host/board/image.ts";
+import { loadManifest } from "../host/component/manifest.ts";
+import { manifestPath, wasmPath } from "../host/component/demo.ts";
+import { M, frame } from "../host/board/mgmt.ts";
+
+const skip = socatMissing ? `: skipped, ${socatMissing}` : "";
+
+/** An unsigned-looking image whose header carries a key id of `n` bytes. */
+function hugeKeyIdImage(n: number): Uint8Array {
+  const wasm = readFileSync(wasmPath("estimator", "2.0.0"));
+  const manifest = imageManifest(loadManifest(manifestPath("estimator", "2.0.0")));
+  return encodeImage({ format: IMAGE_FORMAT, keyId: "K".repeat(n), manifest, sha256: sha256Hex(wasm), size: wasm.length, sig: "AAAA" }, wasm);
+}
+
+describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, () => {
+  const h = new Harness();
+  beforeAll(() => h.up(), 30_000);
+  // each attack on a live board (a test that killed it must not fail the next one)
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+
+  it("an upload whose header carries a 300 KB key id is refused with a bounded reply; the board keeps running", async () => {
+    const r = await h.send(hugeKeyIdImage(300_000));
+    expect(h.alive, h.out.slice(-300)).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.text).toMatch(/upload rejected: malformed/);
+    expect(r.text.length).toBeLessThan(400);
+    expect(await h.healthy()).toBe(true);
+    // no log line echoes the field unbounded
+    expect(h.out.split("\n").every((l) => l.length < 1000)).toBe(true);
+  }, 90_000);
+
+  it("a telecommand with a 255-byte key id and 64 KB of arguments: refused, bounded, alive", async () => {
+    const s = ++h.seq;
+    const tc = h.encode("status", { pad: "x".repeat(60_000) }, { seq: s, keyId: "Z".repeat(255) });
+    h.raw(frame(M.TC, tc));
+    await h.until(() => h.replies.has(s), 10_000, "refusal");
+    expect(h.replies.get(s)!.text).toMatch(/refused \(unknown-key\)/);
+    expect(h.replies.get(s)!.text.length).toBeLessThan(400);
+    expect(await h.healthy()).toBe(true);
+  }, 30_000);
+
+  it("a flood of 300 refused telecommands writes a bounded number of log lines", async () => {
+    const before = h.out.split("\n").length;
+    for (let i = 0; i < 300; i++) h.raw(frame(M.TC, h.encode("status", {}, { seq: 1, keyId: "nobody" })));
+    expect(await h.healthy()).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = h.out.split("\n").length - before;
+    expect(lines).toBeLessThan(30);
+  }, 30_000);
+
+  it("random management and protocol frames do not stop it", async () => {
+    let x = 12345;
+    const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 16;
+    for (let i = 0; i < 400; i++) {
+      const n = 1 + (rnd() % 80);
+      const f = Uint8Array.from({ length: n }, () => rnd() & 0xff);
+      if (i % 2) { f[0] = 0xff; if (n > 1) f[1] = 1 + (rnd() % 9); }
+      h.raw(f);
+    }
+    expect(await h.healthy()).toBe(true);
+  }, 30_000);
+});
