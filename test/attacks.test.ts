@@ -2,7 +2,9 @@
 // daemon (`gsu board`, its own OS process) over a PTY: the attack is refused and
 // the board keeps running (its process lives and a signed status is answered).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { imageId } from "../host/board/upload.ts";
 import { socatMissing } from "./serial/socat.ts";
 import { Harness } from "./attack-harness.ts";
 import { encodeImage, IMAGE_FORMAT, imageManifest, sha256Hex } from "../host/board/image.ts";
@@ -67,4 +69,53 @@ describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, (
     }
     expect(await h.healthy()).toBe(true);
   }, 30_000);
+});
+
+describe.skipIf(!!socatMissing)(`attack 5: disk full, then a crash loop${skip}`, () => {
+  const h = new Harness({ profile: { stateQuotaMB: 1 } });
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+  const random = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 24);
+
+  it("an upload beyond the state directory's quota is refused at once with the reason; nothing is written", async () => {
+    const r = await h.send(random(2 * 1024 * 1024));
+    expect(r.ok).toBe(false);
+    expect(r.text).toMatch(/quota would be exceeded.*stateQuotaMB/);
+    expect(readdirSync(join(h.stateDir, "incoming")).filter((f) => f.endsWith(".part"))).toEqual([]);
+    expect(await h.healthy()).toBe(true);
+  }, 60_000);
+
+  it("ENOSPC while a partial upload is written: refused with the reason, the partial file reclaimed, telecommands work, also after a restart", async () => {
+    const img = random(100_000);
+    const part = join(h.stateDir, "incoming", `${Buffer.from(imageId(img)).toString("hex")}.part`);
+    symlinkSync("/dev/full", part); // every write to the partial file fails with ENOSPC
+    const r = await h.send(img);
+    expect(h.alive, h.out.slice(-500)).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.text).toMatch(/storage failed \(ENOSPC: disk full\).*partial upload was discarded/);
+    expect(existsSync(part)).toBe(false);
+    expect(await h.healthy()).toBe(true);
+    await h.restart();
+    expect(await h.healthy()).toBe(true);
+  }, 60_000);
+
+  it("ENOSPC when the replay state is persisted: status still answered, a changing command refused with the reason, the board keeps running", async () => {
+    const tmp = join(h.stateDir, "telecommand-seq.json.tmp");
+    rmSync(tmp, { force: true });
+    symlinkSync("/dev/full", tmp);
+    try {
+      const st = await h.tc("status");
+      expect(h.alive, h.out.slice(-500)).toBe(true);
+      expect(st.status, st.text).toBe(0);
+      const up = await h.tc("commit");
+      expect(up.status).toBe(1);
+      expect(up.text).toMatch(/refused \(storage-full\).*cannot persist its replay state \(ENOSPC/);
+      expect(await h.healthy()).toBe(true);
+    } finally { rmSync(tmp, { force: true }); }
+    // space again: everything works, the sequence goes on
+    const c = await h.tc("commit");
+    expect(c.status, c.text).toBe(2); // accepted, and fails only because nothing is on trial
+    expect(c.text).toMatch(/no guarded operation/);
+  }, 60_000);
 });

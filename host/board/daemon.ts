@@ -21,7 +21,7 @@ import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
 import { frame, isMgmt, M, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
-import { clip, RateLimitedLog } from "./harden.ts";
+import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
 
 export interface DaemonOptions {
   profile: BoardProfile;
@@ -72,6 +72,15 @@ export class BoardDaemon {
     this.spec = spec;
     const keys = loadProfileKeys(p);
     this.guard = new TelecommandGuard(keys, p.stateDir);
+    this.guard.onStorageFull = () => {
+      const freed = this.uploads.reclaim();
+      this.refusalLog.line("storage", `storage full: replay state could not be written; ${freed} bytes of partial uploads reclaimed`);
+    };
+    const room = (need: number): string | null => {
+      const used = dirBytes(p.stateDir);
+      if (used + need <= p.stateQuotaBytes) return null;
+      return `the state directory's quota would be exceeded: ${need} more bytes needed, ${used} of ${p.stateQuotaBytes} used (profile stateQuotaMB); nothing was written`;
+    };
     this.uploads = new UploadReceiver(join(p.stateDir, "incoming"), 16 * 1024 * 1024, (bytes) => {
       try {
         // A signed older image may be staged; activating it needs an authenticated
@@ -87,7 +96,7 @@ export class BoardDaemon {
         this.refusalLog.line("upload-rejected", text);
         return { ok: false, text };
       }
-    });
+    }, 2, room);
     // management frames are the daemon's; protocol frames go to the board runtime
     const split: Transport = {
       node: link.node,
@@ -124,9 +133,9 @@ export class BoardDaemon {
     const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
     const d = new BoardDaemon(o, link, store, spec);
     d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
-    d.timers.push(setInterval(() => d.sendTelemetry(), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
+    d.timers.push(setInterval(() => d.contain("telemetry", p.node, () => d.sendTelemetry()), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
     const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
-    if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.board.deviceInput("imu", imuMessage(++d.step)), Math.round(1000 / o.simDevicesHz)));
+    if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.contain("devices", p.node, () => d.board.deviceInput("imu", imuMessage(++d.step))), Math.round(1000 / o.simDevicesHz)));
     return d;
   }
 
@@ -158,7 +167,7 @@ export class BoardDaemon {
    * exception is counted (stats.dropped["handler-fault"], handlerFaults), reported
    * as a HANDLER_FAULT event and a rate-limited log line, and the board keeps running.
    */
-  private contain(where: string, src: number, f: () => void): void {
+  contain(where: string, src: number, f: () => void): void {
     try {
       f();
     } catch (e) {
@@ -289,8 +298,14 @@ export class BoardDaemon {
   }
 
   private deviceOut(device: string, payload: Uint8Array, from: Instance): void {
-    appendFileSync(join(this.o.profile.stateDir, "devices.jsonl"),
-      JSON.stringify({ t: Date.now(), device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, version: from.version.version, gen: from.gen }) + "\n");
+    try {
+      appendFileSync(join(this.o.profile.stateDir, "devices.jsonl"),
+        JSON.stringify({ t: Date.now(), device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, version: from.version.version, gen: from.gen }) + "\n");
+    } catch (e) {
+      // a full disk loses the record of a device output, never the board
+      this.board.stats.dropped["device-record"] = (this.board.stats.dropped["device-record"] ?? 0) + 1;
+      this.refusalLog.line("storage", `devices.jsonl: ${clip((e as NodeJS.ErrnoException).code ?? (e as Error).message)}; device output not recorded`);
+    }
   }
 
   private sendTelemetry(): void {

@@ -1,6 +1,8 @@
 // Hardening helpers for the board daemon (issue 10): bounded echoes of
 // attacker-controlled text, and rate-limited logs. Nothing a peer sends may make a
 // reply, an event or a log line unbounded.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 /** At most this many characters of any text a reply, a log line or an event carries. */
 export const MAX_ECHO = 160;
@@ -46,4 +48,17 @@ export class RateLimitedLog {
   flush(): void {
     for (const [cat, s] of this.w) if (s.suppressed) { this.out(`(${s.suppressed} more '${cat}' lines suppressed)`); s.suppressed = 0; }
   }
+}
+
+/** Bytes held by the regular files under `dir` (recursively); 0 for what cannot be read. */
+export function dirBytes(dir: string): number {
+  let n = 0;
+  let entries: import("node:fs").Dirent[];
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return 0; }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += dirBytes(p);
+    else if (e.isFile()) { try { n += statSync(p).size; } catch { /* gone */ } }
+  }
+  return n;
 }

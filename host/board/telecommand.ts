@@ -51,11 +51,18 @@ export function decodeTelecommand(b: Uint8Array): { tc: Telecommand; signed: Uin
   return { tc: { op: OP_NAME[op], seq, timeMs, args, keyId }, signed: b.subarray(0, signedLen), sig };
 }
 
-export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed";
+export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed" | "storage-full";
+
+/** Errors that mean the disk is full or failing (the write is refused, the daemon keeps running). */
+export const STORAGE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS"]);
 
 /** The board side: verifies, refuses and counts; persists the last accepted sequence per key. */
 export class TelecommandGuard {
-  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0 };
+  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0, "storage-full": 0 };
+  /** Called when persisting fails for want of space: frees what it can (partial uploads). */
+  onStorageFull: () => void = () => {};
+  /** True while an accepted sequence number is held in memory only (the disk was full). */
+  unpersisted = false;
   private last: Record<string, number> = {};
   private file: string;
   constructor(private trusted: Record<string, KeyObject>, stateDir: string) {
@@ -86,8 +93,25 @@ export class TelecommandGuard {
       this.refused.replayed++;
       return { ok: false, reason: "replayed", detail: `telecommand ${tc.op} #${tc.seq} from '${tc.keyId}' is not newer than #${last}: replayed or reordered`, seq: tc.seq };
     }
+    // Used from now on, persisted or not: within this process it can never be replayed.
     this.last[tc.keyId] = tc.seq;
-    this.persist();
+    let failed: string | null = null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try { this.persist(); failed = null; this.unpersisted = false; break; } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? "";
+        if (!STORAGE_ERRORS.has(code)) throw e;
+        failed = code;
+        if (attempt === 0) this.onStorageFull();
+      }
+    }
+    if (failed) {
+      this.unpersisted = true;
+      // status changes nothing: it is answered on a full disk (its sequence number is
+      // held in memory); a command that changes the board needs its replay state on disk.
+      if (tc.op === "status") return { ok: true, tc };
+      this.refused["storage-full"]++;
+      return { ok: false, reason: "storage-full", detail: `telecommand ${tc.op} #${tc.seq}: the board cannot persist its replay state (${failed}: disk full or failing); free space in the state directory and send it again with a new sequence number (status still works)`, seq: tc.seq };
+    }
     return { ok: true, tc };
   }
 

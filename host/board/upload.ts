@@ -111,8 +111,25 @@ export class UploadReceiver {
    * @param maxPartials partial uploads kept on disk for resumption; a query for
    *   another image evicts the oldest, so a peer cannot fill the disk with them.
    */
-  constructor(private dir: string, private maxSize: number, private accept: (image: Uint8Array) => Verdict, private maxPartials = 2) {
+  /**
+   * @param room called before a transfer opens with the bytes it still needs; returns
+   *   a refusal reason when they would not fit (the state directory's quota), or null.
+   */
+  constructor(private dir: string, private maxSize: number, private accept: (image: Uint8Array) => Verdict, private maxPartials = 2,
+    private room: (need: number) => string | null = () => null) {
     mkdirSync(dir, { recursive: true });
+  }
+
+  /** Deletes every partial upload (the transfer in progress included): space for what matters on a full disk. Returns bytes freed. */
+  reclaim(): number {
+    if (this.cur) { try { closeSync(this.cur.fd); } catch { /* already closed */ } this.cur = null; }
+    let freed = 0;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith(".part")) continue;
+      try { freed += statSync(join(this.dir, f)).size; } catch { /* gone */ }
+      try { unlinkSync(join(this.dir, f)); this.drop("reclaimed-partial"); } catch { /* gone */ }
+    }
+    return freed;
   }
 
   private drop(reason: string): void { this.dropped[reason] = (this.dropped[reason] ?? 0) + 1; }
@@ -122,6 +139,17 @@ export class UploadReceiver {
       return this.handle(type, body);
     } catch (e) {
       if (e instanceof MgmtError) { this.drop("malformed"); return []; }
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG" || code === "EIO" || code === "EROFS") {
+        // The disk is full (or failing): refuse this image with the reason, and
+        // reclaim every partial file so that telecommands keep working.
+        const id = this.cur?.id ?? (body.length >= 32 && type !== M.CHUNK ? body.slice(0, 32) : null);
+        this.drop(`storage-${code.toLowerCase()}`);
+        const freed = this.reclaim();
+        if (!id) return [];
+        return [frame(M.RESULT, new Writer().bytes(id).u8(1).bytes(new TextEncoder().encode(
+          `upload rejected: the board's storage failed (${code}: ${code === "ENOSPC" || code === "EDQUOT" ? "disk full" : "write error"}); the partial upload was discarded (${freed} bytes reclaimed); free space on the board, then upload again`)).done())];
+      }
       throw e;
     }
   }
@@ -133,6 +161,12 @@ export class UploadReceiver {
       const size = r.u32("size");
       if (size > this.maxSize) {
         return [frame(M.RESULT, new Writer().bytes(id).u8(1).bytes(new TextEncoder().encode(`upload rejected: image of ${size} bytes exceeds this board's limit of ${this.maxSize}`)).done())];
+      }
+      const held = this.cur && hex(this.cur.id) === hex(id) ? this.cur.have : this.partialSize(id);
+      const full = this.room(Math.max(0, size - held));
+      if (full) {
+        if (!(this.cur && hex(this.cur.id) === hex(id))) this.drop("quota");
+        return [frame(M.RESULT, new Writer().bytes(id).u8(1).bytes(new TextEncoder().encode(`upload rejected: ${full}`)).done())];
       }
       this.open(id, size);
       return [frame(M.HAVE, new Writer().bytes(id).u32(this.cur!.have).done())];
@@ -190,6 +224,10 @@ export class UploadReceiver {
     const have = existsSync(path) ? Math.min(statSync(path).size, size) : 0;
     const fd = openSync(path, existsSync(path) ? "r+" : "w+");
     this.cur = { id, size, path, have, fd, sinceSync: 0 };
+  }
+
+  private partialSize(id: Uint8Array): number {
+    try { return statSync(join(this.dir, `${hex(id)}.part`)).size; } catch { return 0; }
   }
 
   private evict(keep: number): void {
