@@ -1,13 +1,57 @@
 // npm run soak [-- --cases N --rules safe|folded|paper --seed S]: the property
 // suite at length. Prints how many cases ran, what broke, and how to reproduce it.
+//
+// npm run soak -- --system gen [--cases N --per-shape K --first F --min-steps A
+//   --max-steps B --shrink M --rules R --seed S]: N cases over N/K generated systems
+//   gen-F, gen-F+1, ... (host/sim/gen-system.ts), K cases each, A..B steps (default
+//   4..16). Prints a progress line, one line per failing case with a gsu rehearse
+//   command that reproduces it as written (the first M shrunk, default 20), and the
+//   failing cases by problem.
 import { parseArgs } from "node:util";
-import { runSuite } from "../host/sim/property.ts";
+import { runGenSuite, runSuite } from "../host/sim/property.ts";
 import { loadSystemByName } from "../host/sim/systems.ts";
 import type { Rules } from "../host/core/core.ts";
 
-const { values } = parseArgs({ options: { cases: { type: "string", default: "20000" }, rules: { type: "string", default: "safe" }, seed: { type: "string", default: "1000" } } });
+const { values } = parseArgs({ options: {
+  cases: { type: "string", default: "20000" }, rules: { type: "string", default: "safe" }, seed: { type: "string", default: "1000" },
+  system: { type: "string" }, "per-shape": { type: "string", default: "5" }, first: { type: "string", default: "1" },
+  "min-steps": { type: "string", default: "4" }, "max-steps": { type: "string", default: "16" }, shrink: { type: "string", default: "20" },
+} });
 const total = Number(values.cases);
 const rules = values.rules as Rules;
+if (values.system !== undefined && values.system !== "gen") {
+  console.error(`soak: --system must be gen (generated systems), not '${values.system}'; without it soak runs demo, fake and fake-2boards`);
+  process.exit(2);
+}
+if (values.system === "gen") {
+  const perShape = Number(values["per-shape"]);
+  const shapes = Math.ceil(total / perShape);
+  const t0 = Date.now();
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const rep = runGenSuite({
+    rules, seed: Number(values.seed), first: Number(values.first), shapes, perShape,
+    minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]), shrink: Number(values.shrink), keep: 0,
+    onFailure: (f) => {
+      if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r");
+      console.log(`FAIL ${f.repro}  [${[...new Set(f.problems.map((p) => p.split(":")[0]))].join(", ")}]`);
+    },
+    progress: (done, all, failed) => {
+      const now = Date.now();
+      if (done !== all && now - lastLine < (tty ? 500 : 30_000)) return;
+      lastLine = now;
+      const s = (now - t0) / 1000;
+      const line = `gen: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
+      if (tty) process.stderr.write(`\r${line.padEnd(78)}`); else process.stderr.write(line + "\n");
+    },
+  });
+  if (tty) process.stderr.write("\n");
+  const byProblem = Object.entries(rep.byProblem).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
+  console.log(`soak (rules ${rules}, gen-${values.first}..gen-${Number(values.first) + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps): ` +
+    `${rep.cases} cases over ${rep.shapes} generated systems, ${rep.failed} failed${rep.failed ? ` (failing cases by problem: ${byProblem})` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
+    `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
+  process.exit(rep.failed ? 1 : 0);
+}
 const systems = ["demo", "fake", "fake-2boards"];
 let ran = 0, failed = 0;
 const t0 = Date.now();

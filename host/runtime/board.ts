@@ -304,6 +304,7 @@ export class Board {
     if (this.opts.protocol === false) {
       for (const t of targets) this.deliver(t, w, payload, bad);
       this.flushUnprotected();
+      this.checkErroneous();
       return;
     }
     const evs: CoreEvent[] = targets.map((t) => ({

@@ -4,6 +4,7 @@
 import type { Rules } from "../core/core.ts";
 import { Rng } from "./rng.ts";
 import { compareDevices, runTestbed, type DeviceRecord, type RunResult, type TestbedSystem } from "./testbed.ts";
+import { genSystem } from "./gen-system.ts";
 
 export interface Case {
   system: string;
@@ -118,8 +119,8 @@ export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fa
   return problems;
 }
 
-export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80): Case {
-  const steps = rng.int(10, maxSteps);
+export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80, minSteps = 10): Case {
+  const steps = rng.int(Math.min(minSteps, maxSteps), maxSteps);
   const withFault = rng.next() < 0.85;
   const lo = rng.int(10, 500);
   return {
@@ -176,9 +177,56 @@ export function runSuite(sys: TestbedSystem, system: string, faultComps: string[
       const kinds = new Set(v.problems.map((p) => p.split(":")[0]));
       for (const k of kinds) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
       const small = opts.shrink ? shrink(sys, c) : c;
-      rep.failures.push({ c: small, problems: v.problems, repro: reproduce(small) });
+      rep.failures.push({ c: small, problems: small === c ? v.problems : check(sys, small).problems, repro: reproduce(small) });
     }
     opts.progress?.(i + 1);
+  }
+  return rep;
+}
+
+export interface GenSuiteOptions {
+  rules: Rules;
+  seed: number;
+  /** Generated systems gen-first .. gen-(first+shapes-1), perShape random cases each. */
+  first: number;
+  shapes: number;
+  perShape: number;
+  minSteps?: number;
+  maxSteps?: number;
+  /** Shrink the first N failures (a shrink reruns the case once per shorter step count). */
+  shrink?: number;
+  progress?: (done: number, total: number, failed: number) => void;
+  /** Every failure as it is found (its reproduction command runs as printed). */
+  onFailure?: (f: SuiteReport["failures"][number]) => void;
+  /** Keep at most this many failures in the report (the tallies count all). */
+  keep?: number;
+}
+
+/** Random cases over many generated systems (host/sim/gen-system.ts): the property suite at scale. */
+export function runGenSuite(o: GenSuiteOptions): SuiteReport & { shapes: number; failed: number } {
+  const rep: SuiteReport & { shapes: number; failed: number } = { cases: 0, failures: [], byProblem: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0, shapes: 0, failed: 0 };
+  const total = o.shapes * o.perShape;
+  for (let n = o.first; n < o.first + o.shapes; n++) {
+    const sys = genSystem(n);
+    rep.shapes++;
+    const rng = new Rng(o.seed * 1_000_003 + n);
+    for (let i = 0; i < o.perShape; i++) {
+      const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4);
+      const v = check(sys, c);
+      rep.cases++;
+      rep.checkpoints += v.result.checkpoints;
+      rep.dirtyReceipts += v.result.dirtyReceipts;
+      for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);
+      if (!v.ok) {
+        rep.failed++;
+        for (const k of new Set(v.problems.map((p) => p.split(":")[0]))) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
+        const small = rep.failed <= (o.shrink ?? 0) ? shrink(sys, c) : c;
+        const f = { c: small, problems: small === c ? v.problems : check(sys, small).problems, repro: reproduce(small) };
+        o.onFailure?.(f);
+        if (rep.failures.length < (o.keep ?? Infinity)) rep.failures.push(f);
+      }
+      o.progress?.(rep.cases, total, rep.failed);
+    }
   }
   return rep;
 }
