@@ -2,7 +2,9 @@
 // daemon (`gsu board`, its own OS process) over a PTY: the attack is refused and
 // the board keeps running (its process lives and a signed status is answered).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { imageId } from "../host/board/upload.ts";
 import { socatMissing } from "./serial/socat.ts";
@@ -117,5 +119,25 @@ describe.skipIf(!!socatMissing)(`attack 5: disk full, then a crash loop${skip}`,
     const c = await h.tc("commit");
     expect(c.status, c.text).toBe(2); // accepted, and fails only because nothing is on trial
     expect(c.text).toMatch(/no guarded operation/);
+  }, 60_000);
+});
+
+describe("attack 6: gsu keygen --force over a world-readable key", () => {
+  it("the new private key is 0600 whatever the old file's mode; the public key 0644", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gsu-keygen-"));
+    const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../bin/gsu.js"), ...a], { encoding: "utf8", timeout: 30_000 });
+    writeFileSync(join(dir, "ground.key"), "old\n", { mode: 0o644 });
+    chmodSync(join(dir, "ground.key"), 0o666);
+    writeFileSync(join(dir, "ground.pub"), "old\n");
+    chmodSync(join(dir, "ground.pub"), 0o600);
+    const r = gsu("keygen", "--name", "ground", "--out", dir, "--force");
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(join(dir, "ground.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "ground.pub")).mode & 0o777).toBe(0o644);
+    expect(readFileSync(join(dir, "ground.key"), "utf8")).toMatch(/BEGIN PRIVATE KEY/);
+    // without --force, an existing file is refused and left alone
+    const again = gsu("keygen", "--name", "ground", "--out", dir);
+    expect(again.status).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(["ground.key", "ground.pub"]);
   }, 60_000);
 });

@@ -1,8 +1,8 @@
 // Ed25519 signing keys for images: generation (gsu keygen), loading (gsu sign),
 // and the trusted public keys a board or `gsu verify` checks images against.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
-import { basename, join } from "node:path";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { KEY_ID } from "./image.ts";
 
 export class KeyError extends Error {
@@ -17,15 +17,38 @@ export function fingerprint(pub: KeyObject): string {
   return createHash("sha256").update(raw).digest("hex").slice(0, 16);
 }
 
+/**
+ * Writes a new file with exactly `mode`, whatever existed before. With `force`
+ * the text goes to a fresh temp file (created 0600 or `mode`, then fchmod'ed) that
+ * is renamed over the old one: an existing file's mode (say a world-readable 0644
+ * key) is never inherited, and the new key never sits in a readable file.
+ */
 function writeNew(path: string, text: string, mode: number, force: boolean): void {
+  const target = force ? `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp` : path;
   let fd: number;
   try {
-    fd = openSync(path, force ? "w" : "wx", mode);
+    fd = openSync(target, "wx", mode & 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeyError(`${path} already exists; remove it or pass --force`);
     throw new KeyError(`cannot write ${path}: ${(e as Error).message}`);
   }
-  try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fchmodSync(fd, mode); // the umask cannot widen it, an old file's mode cannot either
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try { unlinkSync(target); } catch { /* gone */ }
+    throw new KeyError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+  closeSync(fd);
+  if (force) {
+    try { renameSync(target, path); } catch (e) {
+      try { unlinkSync(target); } catch { /* gone */ }
+      throw new KeyError(`cannot replace ${path}: ${(e as Error).message}`);
+    }
+  }
+  try { const d = openSync(dirname(path), "r"); try { fsyncSync(d); } finally { closeSync(d); } } catch { /* best effort */ }
 }
 
 /** Writes DIR/NAME.key (PKCS#8 PEM, mode 0600) and DIR/NAME.pub (SPKI PEM). */
