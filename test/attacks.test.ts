@@ -141,3 +141,44 @@ describe("attack 6: gsu keygen --force over a world-readable key", () => {
     expect(readdirSync(dir).sort()).toEqual(["ground.key", "ground.pub"]);
   }, 60_000);
 });
+
+describe.skipIf(!!socatMissing)(`attack 7: replay protection must fail closed${skip}`, () => {
+  const h = new Harness();
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+  const seqFile = () => join(h.stateDir, "telecommand-seq.json");
+
+  for (const [what, text] of [["empty", ""], ["not JSON", "{\"ground\": 1"], ["an array", "[]"], ["a negative number", "{\"ground\": -3}"]] as const) {
+    it(`a ${what} telecommand-seq.json stops telecommand acceptance with an event naming the file and the way back; a captured command stays refused`, async () => {
+      const captured = h.encode("commit");                 // captured on the link...
+      h.raw(frame(M.TC, captured));                         // ...as the ground sent it
+      expect(await h.healthy()).toBe(true);
+      const last = h.seq;
+      await h.restart();
+      writeFileSync(seqFile(), text);
+      await h.restart();
+      expect(h.out).toMatch(new RegExp(`REPLAY STATE CORRUPT: ${seqFile().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      h.events.length = 0;
+      h.replies.clear();
+      h.raw(frame(M.TC, captured));                         // the replay
+      const fresh = await h.tc("status");                   // and a fresh one: refused too
+      expect(fresh.status).toBe(1);
+      expect(fresh.text).toMatch(/refused \(replay-state-corrupt\).*telecommand-seq\.json.*to recover/);
+      await h.until(() => h.events.includes("REPLAY_STATE_CORRUPT"), 5000, "the event");
+      const replayReply = [...h.replies.entries()].find(([s]) => s !== h.seq);
+      expect(replayReply?.[1].text).toMatch(/replay-state-corrupt/);
+      expect(h.alive).toBe(true);
+      expect(readFileSync(seqFile(), "utf8")).toBe(text); // never silently reset
+      // the documented recovery: the ground's last number, then a restart
+      writeFileSync(seqFile(), JSON.stringify({ ground: h.seq }));
+      await h.restart();
+      expect(await h.healthy()).toBe(true);
+      const again = h.replies.size;
+      h.raw(frame(M.TC, captured));
+      await h.until(() => [...h.replies.values()].some((r) => /replayed/.test(r.text)) || h.replies.size > again + 5, 5000, "replay refusal");
+      expect([...h.replies.values()].some((r) => /refused \(replayed\)/.test(r.text))).toBe(true);
+      expect(last).toBeGreaterThan(0);
+    }, 90_000);
+  }
+});

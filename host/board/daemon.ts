@@ -133,6 +133,12 @@ export class BoardDaemon {
     const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
     const d = new BoardDaemon(o, link, store, spec);
     d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
+    const bad = d.guard.corrupt;
+    if (bad) {
+      // fail closed: no telecommand is accepted until an operator repairs the file
+      log(`REPLAY STATE CORRUPT: ${bad.file} ${bad.why}; every telecommand is refused until it is repaired. To recover, ${bad.recover}`);
+      d.emitEvent({ type: "replay-state-corrupt", file: bad.file, why: bad.why, recover: "write the ground's KEY.seq into it, restart" });
+    }
     d.timers.push(setInterval(() => d.contain("telemetry", p.node, () => d.sendTelemetry()), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
     const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
     if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.contain("devices", p.node, () => d.board.deviceInput("imu", imuMessage(++d.step))), Math.round(1000 / o.simDevicesHz)));
@@ -203,10 +209,12 @@ export class BoardDaemon {
   private onTelecommand(src: number, body: Uint8Array): void {
     const c = this.guard.check(body);
     if (!c.ok) {
-      const detail = clip(c.detail);
+      const detail = clip(c.detail, 400);
       this.refusalLog.line("telecommand-refused", `telecommand refused (${c.reason}): ${detail}`);
       this.emitEvent({ type: "telecommand-refused", command: `#${c.seq}`, reason: `${c.reason}: ${detail}` });
       this.reply(src, c.seq, 1, `refused (${c.reason}): ${detail}`);
+      const bad = this.guard.corrupt;
+      if (c.reason === "replay-state-corrupt" && bad) this.emitEvent({ type: "replay-state-corrupt", file: bad.file, why: bad.why, recover: "write the ground's KEY.seq into it, restart" });
       return;
     }
     try {

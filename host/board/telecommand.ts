@@ -2,9 +2,10 @@
 // injection). Signed with Ed25519 by a ground key the board trusts; each key's
 // sequence number must rise, and the board persists the last one it accepted.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, renameSync, openSync, fsyncSync, closeSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Reader, Writer, MgmtError } from "./mgmt.ts";
+import { clip } from "./harden.ts";
 
 export const OP = { upgrade: 1, commit: 2, abort: 3, fault: 4, status: 5 } as const;
 export type Opcode = keyof typeof OP;
@@ -51,14 +52,20 @@ export function decodeTelecommand(b: Uint8Array): { tc: Telecommand; signed: Uin
   return { tc: { op: OP_NAME[op], seq, timeMs, args, keyId }, signed: b.subarray(0, signedLen), sig };
 }
 
-export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed" | "storage-full";
+export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed" | "storage-full" | "replay-state-corrupt";
 
 /** Errors that mean the disk is full or failing (the write is refused, the daemon keeps running). */
 export const STORAGE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS"]);
 
 /** The board side: verifies, refuses and counts; persists the last accepted sequence per key. */
 export class TelecommandGuard {
-  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0, "storage-full": 0 };
+  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0, "storage-full": 0, "replay-state-corrupt": 0 };
+  /**
+   * Set when the replay state file exists but cannot be trusted (empty, not JSON,
+   * bad numbers): every telecommand is refused until an operator repairs it. Never
+   * read as "nothing accepted yet", which would accept any captured old command.
+   */
+  readonly corrupt: { file: string; why: string; recover: string } | null = null;
   /** Called when persisting fails for want of space: frees what it can (partial uploads). */
   onStorageFull: () => void = () => {};
   /** True while an accepted sequence number is held in memory only (the disk was full). */
@@ -68,8 +75,30 @@ export class TelecommandGuard {
   constructor(private trusted: Record<string, KeyObject>, stateDir: string) {
     this.file = join(stateDir, "telecommand-seq.json");
     if (existsSync(this.file)) {
-      try { this.last = JSON.parse(readFileSync(this.file, "utf8")); } catch { this.last = {}; }
+      const why = TelecommandGuard.problem(this.file);
+      if (typeof why === "string") {
+        this.corrupt = {
+          file: this.file, why,
+          recover: `stop the board, write into ${this.file} the last sequence number the ground used per key id (the ground's KEY.seq file, e.g. {"ground": 17}; any number at least the board's last accepted one), then restart it`,
+        };
+      } else this.last = why;
     }
+  }
+
+  /** The replay state in `file`, or what is wrong with it. */
+  static problem(file: string): Record<string, number> | string {
+    let text: string;
+    try { text = readFileSync(file, "utf8"); } catch (e) { return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`; }
+    if (text.trim() === "") return "is empty (a write was cut short, or the file was truncated)";
+    let j: unknown;
+    try { j = JSON.parse(text); } catch { return "is not JSON"; }
+    if (typeof j !== "object" || j === null || Array.isArray(j)) return "is not a JSON object of key id -> last sequence number";
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(j)) {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) return `holds a bad sequence number for key id ${JSON.stringify(k.slice(0, 64))}`;
+      out[k] = v;
+    }
+    return out;
   }
 
   check(b: Uint8Array): { ok: true; tc: Telecommand } | { ok: false; reason: Refusal; detail: string; seq: number } {
@@ -79,19 +108,23 @@ export class TelecommandGuard {
       return { ok: false, reason: "malformed", detail: (e as Error).message, seq: 0 };
     }
     const { tc, signed, sig } = d;
+    if (this.corrupt) {
+      this.refused["replay-state-corrupt"]++;
+      return { ok: false, reason: "replay-state-corrupt", detail: `telecommands are refused: the replay state ${this.corrupt.file} ${this.corrupt.why}; to recover, ${this.corrupt.recover}`, seq: tc.seq };
+    }
     const key = Object.hasOwn(this.trusted, tc.keyId) ? this.trusted[tc.keyId] : undefined;
     if (!key) {
       this.refused["unknown-key"]++;
-      return { ok: false, reason: "unknown-key", detail: `telecommand ${tc.op} #${tc.seq} is signed with key '${tc.keyId}', which this board does not trust; add its .pub to the profile's keys`, seq: tc.seq };
+      return { ok: false, reason: "unknown-key", detail: `telecommand ${tc.op} #${tc.seq} is signed with key '${clip(tc.keyId, 64)}', which this board does not trust; add its .pub to the profile's keys`, seq: tc.seq };
     }
     if (!verify(null, Buffer.concat([DOMAIN, signed]), key, sig)) {
       this.refused.forged++;
-      return { ok: false, reason: "forged", detail: `telecommand ${tc.op} #${tc.seq}: signature does not match key '${tc.keyId}'`, seq: tc.seq };
+      return { ok: false, reason: "forged", detail: `telecommand ${tc.op} #${tc.seq}: signature does not match key '${clip(tc.keyId, 64)}'`, seq: tc.seq };
     }
     const last = this.last[tc.keyId] ?? 0;
     if (tc.seq <= last) {
       this.refused.replayed++;
-      return { ok: false, reason: "replayed", detail: `telecommand ${tc.op} #${tc.seq} from '${tc.keyId}' is not newer than #${last}: replayed or reordered`, seq: tc.seq };
+      return { ok: false, reason: "replayed", detail: `telecommand ${tc.op} #${tc.seq} from '${clip(tc.keyId, 64)}' is not newer than #${last}: replayed or reordered`, seq: tc.seq };
     }
     // Used from now on, persisted or not: within this process it can never be replayed.
     this.last[tc.keyId] = tc.seq;
@@ -115,13 +148,14 @@ export class TelecommandGuard {
     return { ok: true, tc };
   }
 
+  /** Write a temp file, fsync it, rename it over the state file, fsync the directory (so the rename itself survives a power cut). */
   private persist(): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.last));
-    const fd = openSync(tmp, "r");
-    fsyncSync(fd);
-    closeSync(fd);
+    const fd = openSync(tmp, "w", 0o600);
+    try { writeSync(fd, JSON.stringify(this.last)); fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(tmp, this.file);
+    const dir = openSync(dirname(this.file), "r");
+    try { fsyncSync(dir); } finally { closeSync(dir); }
   }
 }
 
