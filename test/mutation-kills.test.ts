@@ -48,3 +48,35 @@ describe("cluster size: causal vectors have 16 slots", () => {
     expect(core.global("guarded")).toBe(0);
   });
 });
+
+describe("open bug found while killing the output-commit survivors (reported; rules.ts / recovery.ts)", () => {
+  // A checkpoint taken while a device message awaits its AT stores the count of device
+  // messages out *before* that message is delivered, although the snapshot already holds
+  // the state that produced it. Rolling back to that checkpoint then sets suppressDev = 1,
+  // and the process's next, new device message is suppressed: the device never gets it.
+  // The reference runtime (host/runtime/board.ts) runs ATs synchronously, so it never
+  // checkpoints in between; the core's ABI allows it (test/scenarios/at-verdict-after-more-input.txt).
+  // it.fails: passes while the bug is there; when it starts failing, the bug is fixed:
+  // make it a plain `it`.
+  it.fails("a new device message after rolling back to a checkpoint taken while an AT was pending is delivered", () => {
+    const core = new Core();
+    const L = 0, A = 1, B = 2, S = 3;
+    core.setRole(L, "low"); core.setRole(A, "ha"); core.setRole(B, "ha"); core.setRole(S, "hs");
+    core.beginGuarded();
+    const toA = () => {
+      const s = core.submit([{ type: "send", pid: L, to: "act", peer: A }]).find((e) => e.type === "send");
+      if (!s || s.type !== "send") throw new Error("no send");
+      core.submit([{ type: "recv", pid: A, from: "low", dirty: s.header.dirty, index: s.header.index, snapBytes: 8 }]);
+    };
+    toA();                                                                  // checkpoint 1
+    core.submit([{ type: "send", pid: A, to: "device" }]);                 // d1: AT pending
+    toA();                                                                  // checkpoint 2, after d1 was produced
+    expect(core.state(A).ckpts).toEqual([1, 2]);
+    expect(core.submit([{ type: "at-result", pid: A, passed: true }]).some((e) => e.type === "deliver-device")).toBe(true);
+    core.submit([{ type: "passed-at", pid: A, v: 1 }]);                    // checkpoint 1 goes
+    core.submit([{ type: "recover-begin" }]);
+    core.submit([{ type: "recover-apply", V: 1, Vext: 0, epoch: 1 }]);     // back to checkpoint 2
+    const fx = core.submit([{ type: "send", pid: A, to: "device" }]);     // d2: new
+    expect(fx.map((e) => e.type)).toContain("deliver-device");
+  });
+});
