@@ -130,7 +130,7 @@ export class Harness {
   }
 
   encode(op: Opcode, args: Record<string, unknown> = {}, o: Partial<Telecommand> & { key?: string } = {}): Uint8Array {
-    const tc: Telecommand = { op, seq: o.seq ?? ++this.seq, timeMs: o.timeMs ?? Date.now(), args, keyId: o.keyId ?? "ground" };
+    const tc: Telecommand = { op, seq: o.seq ?? ++this.seq, timeMs: o.timeMs ?? Date.now(), args, keyId: o.keyId ?? "ground", board: o.board ?? "target" };
     return encodeTelecommand(tc, loadPrivateKey(o.key ?? this.keys.keyFile));
   }
 

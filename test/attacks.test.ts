@@ -13,6 +13,7 @@ import { encodeImage, IMAGE_FORMAT, imageManifest, sha256Hex } from "../host/boa
 import { loadManifest } from "../host/component/manifest.ts";
 import { manifestPath, wasmPath } from "../host/component/demo.ts";
 import { M, frame } from "../host/board/mgmt.ts";
+import { SeqStore } from "../host/ground/seq.ts";
 
 const skip = socatMissing ? `: skipped, ${socatMissing}` : "";
 
@@ -181,4 +182,45 @@ describe.skipIf(!!socatMissing)(`attack 7: replay protection must fail closed${s
       expect(last).toBeGreaterThan(0);
     }, 90_000);
   }
+});
+
+describe.skipIf(!!socatMissing)(`attack 3: cross-board replay${skip}`, () => {
+  const h = new Harness({ profile: { telecommandWindowSeconds: 60 } });
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+
+  it("a command the ground signed for board 'other' (captured on its link) is refused by this board; the number stays usable", async () => {
+    const s = h.seq + 1;
+    const captured = h.encode("commit", {}, { seq: s, board: "other" });
+    h.raw(frame(M.TC, captured));
+    await h.until(() => h.replies.has(s), 10_000, "refusal");
+    expect(h.replies.get(s)).toMatchObject({ status: 1 });
+    expect(h.replies.get(s)!.text).toMatch(/refused \(wrong-board\): .*for board 'other', and this is 'target'/);
+    // the refused command did not consume this board's sequence: the ground's own #s for this board is accepted
+    expect((await h.tc("status", {}, { seq: s })).status).toBe(0);
+  }, 30_000);
+
+  it("a command whose signed time is outside the profile's window (withheld, then sent) is refused", async () => {
+    const old = await h.tc("status", {}, { timeMs: Date.now() - 2 * 3600_000 });
+    expect(old.status).toBe(1);
+    expect(old.text).toMatch(/refused \(stale\): .*signed 7200 s before this board's clock.*telecommandWindowSeconds is 60/);
+    const future = await h.tc("status", {}, { timeMs: Date.now() + 3600_000 });
+    expect(future.text).toMatch(/refused \(stale\)/);
+    expect(await h.healthy()).toBe(true);
+  }, 30_000);
+
+  it("a version-1 telecommand (no target board) is refused", async () => {
+    const v1 = h.encode("status");
+    v1[0] = 1;
+    h.raw(frame(M.TC, v1));
+    expect(await h.healthy()).toBe(true);
+    expect([...h.replies.values()].some((r) => /refused \(malformed\): telecommand: version 1 is not supported/.test(r.text))).toBe(true);
+  }, 30_000);
+
+  it("the ground keeps one sequence per key and board", () => {
+    const store = new SeqStore(join(mkdtempSync(join(tmpdir(), "gsu-seq-")), "ground.key.seq"));
+    expect([store.nextFor("ground", "a"), store.nextFor("ground", "a"), store.nextFor("ground", "b")]).toEqual([1, 2, 1]);
+    expect(store.read()).toEqual({ "ground@a": 2, "ground@b": 1 });
+  });
 });

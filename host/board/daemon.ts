@@ -71,7 +71,7 @@ export class BoardDaemon {
     this.store = store;
     this.spec = spec;
     const keys = loadProfileKeys(p);
-    this.guard = new TelecommandGuard(keys, p.stateDir);
+    this.guard = new TelecommandGuard(keys, p.stateDir, { board: p.name, windowMs: (p.telecommandWindowSeconds ?? 600) * 1000 });
     this.guard.onStorageFull = () => {
       const freed = this.uploads.reclaim();
       this.refusalLog.line("storage", `storage full: replay state could not be written; ${freed} bytes of partial uploads reclaimed`);

@@ -13,6 +13,8 @@
  *     { "kind": "serial", "path": "/dev/ttyAMA0", "baud": 115200 }        // a standard UART speed
  *   ],
  *   "stateDir": "/var/lib/gsu",           // absolute, or relative to the profile file
+ *   "telecommandWindowSeconds": 600,      // optional: refuse a telecommand signed further than this from the
+ *                                         //   board's clock (0 turns the check off; needs a set clock)
  *   "stateQuotaMB": 256,                  // optional: most the state directory may hold (MiB, 1..1048576);
  *                                         //   an upload that would pass it is refused with the reason
  *   "components": ["sensor@1.0.0"],       // optional: name@version to run when the state directory is empty
@@ -67,6 +69,8 @@ export interface BoardProfile {
   stateDir: string;
   /** Bytes the state directory may hold (uploads beyond it are refused). */
   stateQuotaBytes: number;
+  /** A telecommand signed further than this from the board's clock is refused (0: no check). */
+  telecommandWindowSeconds: number;
   components: ComponentRef[];
   /** key id -> absolute path of the .pub PEM. */
   trustedKeys: Record<string, string>;
@@ -78,6 +82,7 @@ export interface BoardProfile {
 
 export const DEFAULT_COMMIT: { afterPassed: number; quietSeconds: number } = { afterPassed: 20, quietSeconds: 10 };
 export const DEFAULT_STATE_QUOTA_MB = 256;
+export const DEFAULT_TC_WINDOW_S = 600;
 export const DEFAULT_TELEMETRY: TelemetryRates = { housekeepingHz: 1, linkHz: 0.2, maxEventsPerSecond: 20 };
 export const SOCKETCAN_BITRATE = { min: 10_000, max: 1_000_000 };
 /** UART speeds Linux termios can set (B1200..B4000000). */
@@ -175,7 +180,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "components", "trustedKeys", "at", "telemetry"] as const;
+const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "components", "trustedKeys", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
   socketcan: ["kind", "iface", "bitrate"],
   slcan: ["kind", "path", "bitrate", "baud"],
@@ -265,6 +270,7 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
   const stateRaw = checkPathString(c, o.stateDir, "stateDir", "a directory path such as \"/var/lib/gsu\" (absolute, or relative to the profile)");
   const stateDir = stateRaw === undefined ? "" : isAbsolute(stateRaw) ? stateRaw : resolve(baseDir, stateRaw);
 
+  const tcWindow = c.num(o, "telecommandWindowSeconds", "telecommandWindowSeconds", 0, 366 * 86_400, "seconds a telecommand's signed time may be from the board's clock; 0 turns the check off", DEFAULT_TC_WINDOW_S);
   const quotaMB = c.num(o, "stateQuotaMB", "stateQuotaMB", 1, 1 << 20, "MiB the state directory may hold", DEFAULT_STATE_QUOTA_MB);
 
   const components: ComponentRef[] = [];
@@ -330,10 +336,10 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
-  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined) {
+  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined) {
     throw new ProfileError(source, c.problems.length ? c.problems : ["invalid profile"]);
   }
-  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), components, trustedKeys, at: { commit }, telemetry, source };
+  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, components, trustedKeys, at: { commit }, telemetry, source };
   if (board) profile.board = board;
   if (description !== undefined) profile.description = description;
   return profile;

@@ -10,20 +10,29 @@ import { clip } from "./harden.ts";
 export const OP = { upgrade: 1, commit: 2, abort: 3, fault: 4, status: 5 } as const;
 export type Opcode = keyof typeof OP;
 export const OP_NAME: Record<number, Opcode> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k as Opcode]));
-const VERSION = 1;
-const DOMAIN = new TextEncoder().encode("GSU-TC-1");
+// Version 2 (issue 10) adds the target board's name to the signed part: a
+// command captured on one board's link is refused by every other board.
+const VERSION = 2;
+const DOMAIN = new TextEncoder().encode("GSU-TC-2");
 
-export interface Telecommand { op: Opcode; seq: number; timeMs: number; args: Record<string, unknown>; keyId: string }
+export interface Telecommand {
+  op: Opcode; seq: number; timeMs: number; args: Record<string, unknown>; keyId: string;
+  /** The target board's name (its profile's "name"); signed. */
+  board: string;
+}
 
 function signedPart(tc: Telecommand): Uint8Array {
   const args = new TextEncoder().encode(JSON.stringify(tc.args));
   const key = new TextEncoder().encode(tc.keyId);
   if (args.length > 0xffff) throw new MgmtError(`telecommand arguments are ${args.length} bytes; at most 65535`);
   if (key.length > 255) throw new MgmtError(`key id '${tc.keyId}' is longer than 255 bytes`);
-  return new Writer().u8(VERSION).u8(OP[tc.op]).u32(tc.seq).u64(BigInt(tc.timeMs)).u16(args.length).bytes(args).u8(key.length).bytes(key).done();
+  const board = new TextEncoder().encode(tc.board ?? "");
+  if (board.length < 1 || board.length > 255) throw new MgmtError("a telecommand names its target board (the board profile's name, 1..255 bytes)");
+  return new Writer().u8(VERSION).u8(OP[tc.op]).u32(tc.seq).u64(BigInt(tc.timeMs)).u16(args.length).bytes(args).u8(key.length).bytes(key)
+    .u8(board.length).bytes(board).done();
 }
 
-/** Encodes and signs: signed part, then the 64-byte Ed25519 signature over "GSU-TC-1" + signed part. */
+/** Encodes and signs: signed part, then the 64-byte Ed25519 signature over "GSU-TC-2" + signed part. */
 export function encodeTelecommand(tc: Telecommand, privateKey: KeyObject | string): Uint8Array {
   const body = signedPart(tc);
   const key = typeof privateKey === "string" ? createPrivateKey(privateKey) : privateKey;
@@ -34,7 +43,7 @@ export function encodeTelecommand(tc: Telecommand, privateKey: KeyObject | strin
 export function decodeTelecommand(b: Uint8Array): { tc: Telecommand; signed: Uint8Array; sig: Uint8Array } {
   const r = new Reader(b, "telecommand");
   const version = r.u8("version");
-  if (version !== VERSION) throw new MgmtError(`telecommand: version ${version} is not supported (this board speaks ${VERSION})`);
+  if (version !== VERSION) throw new MgmtError(`telecommand: version ${version} is not supported (this board speaks ${VERSION}, which names the target board; update the ground's gsu)`);
   const op = r.u8("opcode");
   if (!OP_NAME[op]) throw new MgmtError(`telecommand: unknown opcode ${op}`);
   const seq = r.u32("seq");
@@ -43,23 +52,33 @@ export function decodeTelecommand(b: Uint8Array): { tc: Telecommand; signed: Uin
   const argBytes = r.bytes(argLen, "arguments");
   const keyLen = r.u8("key id length");
   const keyId = new TextDecoder().decode(r.bytes(keyLen, "key id"));
+  const boardLen = r.u8("target board length");
+  const board = new TextDecoder().decode(r.bytes(boardLen, "target board"));
   const signedLen = r.offset;
   const sig = r.bytes(64, "signature");
   r.end("signature");
   let args: Record<string, unknown>;
   try { args = JSON.parse(new TextDecoder().decode(argBytes)); } catch { throw new MgmtError("telecommand: arguments are not JSON"); }
   if (typeof args !== "object" || args === null || Array.isArray(args)) throw new MgmtError("telecommand: arguments must be a JSON object");
-  return { tc: { op: OP_NAME[op], seq, timeMs, args, keyId }, signed: b.subarray(0, signedLen), sig };
+  return { tc: { op: OP_NAME[op], seq, timeMs, args, keyId, board }, signed: b.subarray(0, signedLen), sig };
 }
 
-export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed" | "storage-full" | "replay-state-corrupt";
+export type Refusal = "malformed" | "unknown-key" | "forged" | "replayed" | "storage-full" | "replay-state-corrupt" | "wrong-board" | "stale";
+
+export interface GuardOptions {
+  /** This board's name: a command signed for another board is refused. Unset: any target (tests, tools). */
+  board?: string;
+  /** A command whose signed time is further than this from the board's clock is refused (ms; 0 or unset: no check). */
+  windowMs?: number;
+  now?: () => number;
+}
 
 /** Errors that mean the disk is full or failing (the write is refused, the daemon keeps running). */
 export const STORAGE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS"]);
 
 /** The board side: verifies, refuses and counts; persists the last accepted sequence per key. */
 export class TelecommandGuard {
-  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0, "storage-full": 0, "replay-state-corrupt": 0 };
+  readonly refused: Record<Refusal, number> = { malformed: 0, "unknown-key": 0, forged: 0, replayed: 0, "storage-full": 0, "replay-state-corrupt": 0, "wrong-board": 0, stale: 0 };
   /**
    * Set when the replay state file exists but cannot be trusted (empty, not JSON,
    * bad numbers): every telecommand is refused until an operator repairs it. Never
@@ -72,14 +91,14 @@ export class TelecommandGuard {
   unpersisted = false;
   private last: Record<string, number> = {};
   private file: string;
-  constructor(private trusted: Record<string, KeyObject>, stateDir: string) {
+  constructor(private trusted: Record<string, KeyObject>, stateDir: string, private opts: GuardOptions = {}) {
     this.file = join(stateDir, "telecommand-seq.json");
     if (existsSync(this.file)) {
       const why = TelecommandGuard.problem(this.file);
       if (typeof why === "string") {
         this.corrupt = {
           file: this.file, why,
-          recover: `stop the board, write into ${this.file} the last sequence number the ground used per key id (the ground's KEY.seq file, e.g. {"ground": 17}; any number at least the board's last accepted one), then restart it`,
+          recover: `stop the board, write into ${this.file} the last sequence number the ground used per key id for this board (in the ground's KEY.seq, "KEYID@BOARD": N; here {"KEYID": N}, any N at least the board's last accepted one), then restart it`,
         };
       } else this.last = why;
     }
@@ -120,6 +139,18 @@ export class TelecommandGuard {
     if (!verify(null, Buffer.concat([DOMAIN, signed]), key, sig)) {
       this.refused.forged++;
       return { ok: false, reason: "forged", detail: `telecommand ${tc.op} #${tc.seq}: signature does not match key '${clip(tc.keyId, 64)}'`, seq: tc.seq };
+    }
+    if (this.opts.board !== undefined && tc.board !== this.opts.board) {
+      this.refused["wrong-board"]++;
+      return { ok: false, reason: "wrong-board", detail: `telecommand ${tc.op} #${tc.seq} is for board '${clip(tc.board, 64)}', and this is '${this.opts.board}': captured on another board's link, or sent to the wrong link (gsu --target)`, seq: tc.seq };
+    }
+    if (this.opts.windowMs) {
+      const now = (this.opts.now ?? Date.now)();
+      const off = tc.timeMs - now;
+      if (Math.abs(off) > this.opts.windowMs) {
+        this.refused.stale++;
+        return { ok: false, reason: "stale", detail: `telecommand ${tc.op} #${tc.seq} was signed ${Math.round(Math.abs(off) / 1000)} s ${off < 0 ? "before" : "after"} this board's clock; the profile's telecommandWindowSeconds is ${this.opts.windowMs / 1000} (delayed or withheld, or a clock is wrong)`, seq: tc.seq };
+      }
     }
     const last = this.last[tc.keyId] ?? 0;
     if (tc.seq <= last) {

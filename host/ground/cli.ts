@@ -41,7 +41,7 @@ export const LINK_OPTIONS = {
   link: { type: "string" }, board: { type: "string" }, node: { type: "string" }, timeout: { type: "string" },
   watch: { type: "string" }, dictionary: { type: "string" },
 } as const;
-export const KEY_OPTIONS = { key: { type: "string" }, "key-id": { type: "string" }, seq: { type: "string" } } as const;
+export const KEY_OPTIONS = { key: { type: "string" }, "key-id": { type: "string" }, seq: { type: "string" }, target: { type: "string" } } as const;
 
 export const LINK_HELP = `Link options:
   --link SPEC         the link to the board (required):
@@ -61,19 +61,23 @@ export const KEY_HELP = `Telecommand options:
                       trust its .pub
   --key-id ID         the key id the board knows it by (default: the file name
                       without .key)
+  --target NAME       the target board's name (its profile's "name"; required): the
+                      command is signed for that board only, and every other board
+                      refuses it
   --seq N             use sequence number N instead of the next one (to resync after
                       restoring a key file; the board refuses N not above the last
                       it accepted from this key)
 
-Sequence numbers: each telecommand carries the next number for its key id, kept in
-KEY.seq next to the key (e.g. keys/ground-1.key.seq). It is written before the
+Sequence numbers: each telecommand carries the next number for its key id and
+target board, kept in KEY.seq next to the key (e.g. keys/ground-1.key.seq holds
+{"ground-1@pi-1": 17}). It is written before the
 command is sent, so a number is never used twice.`;
 
 export const EXIT_HELP = `Exit status: 0 accepted, 1 refused or failed by the board (its reason is printed)
 or no reply, 2 bad arguments.`;
 
 export interface LinkArgs { spec: string; board: number; node: number; timeoutMs: number; watchMs: number; dictionary?: string }
-export interface KeyArgs { keyFile: string; key: KeyObject; keyId: string; seqs: SeqStore; seq?: number }
+export interface KeyArgs { keyFile: string; key: KeyObject; keyId: string; target: string; seqs: SeqStore; seq?: number }
 
 function nodeId(v: string | undefined, opt: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -98,7 +102,7 @@ export function linkArgs(cmd: string, v: { link?: string; board?: string; node?:
   return { spec: v.link, board, node, timeoutMs: seconds(v.timeout, "timeout", DEFAULT_TIMEOUT_MS, true), watchMs: seconds(v.watch, "watch", 0), dictionary: v.dictionary };
 }
 
-export function keyArgs(cmd: string, v: { key?: string; "key-id"?: string; seq?: string }): KeyArgs {
+export function keyArgs(cmd: string, v: { key?: string; "key-id"?: string; seq?: string; target?: string }): KeyArgs {
   if (!v.key) throw new UsageError(`${cmd}: --key FILE is required: telecommands are signed (make a key with gsu keygen, put its .pub in the board's profile)`);
   const keyId = v["key-id"] ?? basename(v.key).replace(/\.key$/, "");
   if (!KEY_ID.test(keyId)) throw new UsageError(`${cmd}: key id ${JSON.stringify(keyId)} must be 1-64 characters of A-Z a-z 0-9 . _ -; pass --key-id`);
@@ -112,7 +116,9 @@ export function keyArgs(cmd: string, v: { key?: string; "key-id"?: string; seq?:
     if (e instanceof KeyError) throw new UsageError(`${cmd}: --key: ${e.message}`);
     throw e;
   }
-  return { keyFile: v.key, key, keyId, seqs: new SeqStore(seqFileFor(v.key)), seq };
+  if (!v.target) throw new UsageError(`${cmd}: --target NAME is required: a telecommand is signed for one board (the name in its profile, e.g. --target pi-1), and the others refuse it`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(v.target)) throw new UsageError(`${cmd}: --target must be a board name (letters, digits, '_', '.', '-', at most 32), not '${v.target}'`);
+  return { keyFile: v.key, key, keyId, target: v.target, seqs: new SeqStore(seqFileFor(v.key)), seq };
 }
 
 export interface Session {
@@ -190,7 +196,7 @@ export function eventLine(e: EventRecord): string {
 }
 
 const seqHint = (k: KeyArgs) =>
-  `\n  The ground's last number for key id ${k.keyId} is ${k.seqs.last(k.keyId)} (in ${k.seqs.file}). If the board has accepted higher ones ` +
+  `\n  The ground's last number for key id ${k.keyId} and board ${k.target} is ${k.seqs.last(SeqStore.scoped(k.keyId, k.target))} (in ${k.seqs.file}). If the board has accepted higher ones ` +
   `(the file was restored from a backup, or another ground station uses this key), pass --seq N with N above the board's last.`;
 
 /**
@@ -205,7 +211,7 @@ export async function telecommand(
   return withLink(cmd, a, io, async (s) => {
     let r: TcReply & { sent: number };
     try {
-      r = await s.link.telecommand(op, args, { key: k.key, keyId: k.keyId, seqs: k.seqs, seq: k.seq, timeoutMs: a.timeoutMs });
+      r = await s.link.telecommand(op, args, { key: k.key, keyId: k.keyId, target: k.target, seqs: k.seqs, seq: k.seq, timeoutMs: a.timeoutMs });
     } catch (e) {
       if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu ${cmd}: ${e.message}\n`); return 1; }
       throw e;

@@ -112,9 +112,9 @@ export class GroundLink {
   }
 
   /** Signs a telecommand with the next seq for keyId (reserved in `seqs` first), sends it and waits for the reply. */
-  async telecommand(op: Opcode, args: Record<string, unknown>, k: { key: KeyObject; keyId: string; seqs: SeqStore; seq?: number; timeoutMs?: number; now?: number }): Promise<TcReply & { sent: number }> {
-    const seq = k.seqs.next(k.keyId, k.seq);
-    const encoded = encodeTelecommand({ op, seq, timeMs: k.now ?? Date.now(), args, keyId: k.keyId }, k.key);
+  async telecommand(op: Opcode, args: Record<string, unknown>, k: { key: KeyObject; keyId: string; target: string; seqs: SeqStore; seq?: number; timeoutMs?: number; now?: number }): Promise<TcReply & { sent: number }> {
+    const seq = k.seqs.nextFor(k.keyId, k.target, k.seq);
+    const encoded = encodeTelecommand({ op, seq, timeMs: k.now ?? Date.now(), args, keyId: k.keyId, board: k.target }, k.key);
     const reply = await this.request(encoded, seq, k.timeoutMs);
     return { ...reply, sent: seq };
   }

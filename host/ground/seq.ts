@@ -43,6 +43,23 @@ export class SeqStore {
   last(keyId: string): number { return this.read()[keyId] ?? 0; }
 
   /**
+   * Sequence numbers are kept per key AND target board ("KEYID@BOARD"): each board
+   * keeps its own last number per key, and a command signed for one board is
+   * refused by the others. A file from before (one number per key id) seeds it.
+   */
+  static scoped(keyId: string, board: string): string { return `${keyId}@${board}`; }
+
+  /** next() for a key id and a target board; a per-key number from an older file is the floor. */
+  nextFor(keyId: string, board: string, at?: number): number {
+    const scoped = SeqStore.scoped(keyId, board);
+    if (at === undefined) {
+      const all = this.read();
+      if (all[scoped] === undefined && all[keyId] !== undefined) at = all[keyId] + 1;
+    }
+    return this.next(scoped, at);
+  }
+
+  /**
    * Reserves the next seq for keyId: last + 1, or `at` if given (1..2^32-1; to
    * resync with a board that has accepted higher numbers). Persisted before it
    * is returned; the stored number never goes down, so an `at` below it costs

@@ -77,7 +77,7 @@ describe("telecommands", () => {
   const ground = generateKeyPairSync("ed25519");
   const other = generateKeyPairSync("ed25519");
   const tc = (seq: number, op: "commit" | "abort" | "fault" = "commit", key = ground.privateKey, keyId = "ground-1") =>
-    encodeTelecommand({ op, seq, timeMs: 1_700_000_000_000 + seq, args: op === "fault" ? { comp: "estimator", step: 5 } : {}, keyId }, key);
+    encodeTelecommand({ op, seq, timeMs: 1_700_000_000_000 + seq, args: op === "fault" ? { comp: "estimator", step: 5 } : {}, keyId, board: "b1" }, key);
   it("accepts a signed command, refuses a replay, a forgery, an unknown key and garbage, and counts each", () => {
     const g = new TelecommandGuard({ "ground-1": ground.publicKey }, tmp());
     expect(g.check(tc(1))).toMatchObject({ ok: true, tc: { op: "commit", seq: 1 } });

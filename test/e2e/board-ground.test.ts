@@ -64,7 +64,7 @@ describe.skipIf(!!socatMissing)(`board and ground over a PTY serial link${socatM
   }
   async function tc(op: Opcode, args: Record<string, unknown> = {}, key = loadPrivateKey(keys.keyFile), keyId = "ground", s = ++seq) {
     replies.delete(s);
-    ground.send(BOARD, frame(M.TC, encodeTelecommand({ op, seq: s, timeMs: Date.now(), args, keyId }, key)));
+    ground.send(BOARD, frame(M.TC, encodeTelecommand({ op, seq: s, timeMs: Date.now(), args, keyId, board: "testbed" }, key)));
     await until(() => replies.has(s), 10_000, `reply to ${op} #${s}`);
     return replies.get(s)!;
   }

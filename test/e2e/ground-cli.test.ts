@@ -19,6 +19,7 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
   let out = "";
   const link = () => ["--link", `serial:${pair.b}@115200`, "--board", "1", "--timeout", "10"];
   const key = () => ["--key", join(dir, "ground.key")];
+  const tkey = () => [...key(), "--target", "testbed"];
   const profile = join(dir, "profile.json");
 
   async function startBoard(): Promise<void> {
@@ -65,9 +66,9 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
   }, 60_000);
 
   it("upgrade, then a fault by telecommand: the failed AT, rollback and takeover arrive as events", () => {
-    const up = gsu("upgrade", ...link(), ...key(), "estimator@2.0.0", "controller@2.0.0");
+    const up = gsu("upgrade", ...link(), ...tkey(), "estimator@2.0.0", "controller@2.0.0");
     expect(up.status, up.stdout + up.stderr).toBe(0);
-    const f = gsu("fault", ...link(), ...key(), "--watch", "3", "estimator@0");
+    const f = gsu("fault", ...link(), ...tkey(), "--watch", "3", "estimator@0");
     expect(f.status, f.stdout + f.stderr).toBe(0);
     expect(f.stdout).toMatch(/AT_FAILED/);
     expect(f.stdout).toMatch(/TAKEOVER/);
@@ -75,14 +76,14 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
   }, 60_000);
 
   it("a replayed sequence number is refused; after a kill -9 the board runs the old version and says so", async () => {
-    const r = gsu("status", ...link(), ...key(), "--seq", "1");
+    const r = gsu("status", ...link(), ...tkey(), "--seq", "1");
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/replayed/);
     board!.kill("SIGKILL");
     await new Promise((res) => setTimeout(res, 200));
     await startBoard();
     expect(out).toMatch(/estimator: running 1\.0\.0/);
-    const s = gsu("status", ...link(), ...key(), "--json");
+    const s = gsu("status", ...link(), ...tkey(), "--json");
     expect(s.status, s.stdout + s.stderr).toBe(0);
     const st = JSON.parse(s.stdout);
     expect(st.instances.find((i: { comp: string }) => i.comp === "estimator").version).toBe("1.0.0");
@@ -94,22 +95,22 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
       const u = gsu("upload", ...link(), join(dir, `${comp}.gsui`));
       expect(u.status, u.stdout + u.stderr).toBe(0);
     }
-    const up = gsu("upgrade", ...link(), ...key(), "estimator@2.0.0", "controller@2.0.0");
+    const up = gsu("upgrade", ...link(), ...tkey(), "estimator@2.0.0", "controller@2.0.0");
     expect(up.status, up.stdout + up.stderr).toBe(0);
-    const c = gsu("commit", ...link(), ...key());
+    const c = gsu("commit", ...link(), ...tkey());
     expect(c.status, c.stdout + c.stderr).toBe(0);
     for (const comp of ["estimator", "controller"]) {
       expect(gsu("sign", ...key(), "--component", `${comp}@1.0.0`, "--out", join(dir, `${comp}-1.gsui`)).status).toBe(0);
       const u = gsu("upload", ...link(), join(dir, `${comp}-1.gsui`));
       expect(u.status, u.stdout + u.stderr).toBe(0);
     }
-    const no = gsu("upgrade", ...link(), ...key(), "estimator@1.0.0", "controller@1.0.0");
+    const no = gsu("upgrade", ...link(), ...tkey(), "estimator@1.0.0", "controller@1.0.0");
     expect(no.status).toBe(1);
     expect(no.stdout + no.stderr).toMatch(/1\.0\.0 is older than the running 2\.0\.0; refusing a downgrade without --allow-downgrade/);
-    const st = JSON.parse(gsu("status", ...link(), ...key(), "--json").stdout);
+    const st = JSON.parse(gsu("status", ...link(), ...tkey(), "--json").stdout);
     expect(st.guarded).toBe(false);
     expect(st.instances.find((i: { comp: string }) => i.comp === "estimator").version).toBe("2.0.0");
-    const yes = gsu("upgrade", ...link(), ...key(), "--allow-downgrade", "estimator@1.0.0", "controller@1.0.0");
+    const yes = gsu("upgrade", ...link(), ...tkey(), "--allow-downgrade", "estimator@1.0.0", "controller@1.0.0");
     expect(yes.status, yes.stdout + yes.stderr).toBe(0);
   }, 90_000);
 });

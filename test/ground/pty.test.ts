@@ -80,18 +80,18 @@ describe.skipIf(!!socatMissing)(`ground commands over a PTY serial link${socatMi
 
   it("gsu upgrade: accepted, with the board's event; a replayed --seq is refused (exit 1) with the board's reason", async () => {
     const key = join(dir, "ground-1.key");
-    const r = await gsu(["upgrade", "--link", link, "--key", key, "estimator@2.0.0"]);
+    const r = await gsu(["upgrade", "--link", link, "--key", key, "--target", "testbed", "estimator@2.0.0"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^event .* board 1 ACTIVITY_HI UPGRADE_STARTED: guarded operation starts, cluster estimator$/m);
     expect(r.stdout).toMatch(/^board 1 accepted upgrade #1 \(estimator@2\.0\.0\): upgrade done$/m);
-    const replay = await gsu(["commit", "--link", link, "--key", key, "--seq", "1"]);
+    const replay = await gsu(["commit", "--link", link, "--key", key, "--target", "testbed", "--seq", "1"]);
     expect(replay.status).toBe(1);
     expect(replay.stderr).toMatch(/^gsu commit: board 1 refused commit #1: telecommand commit #1 from 'ground-1' is not newer than #1: replayed or reordered/);
   }, 60_000);
 
   it("no board on that node id: exit 1 after --timeout with what to check", async () => {
-    const r = await gsu(["status", "--link", link, "--board", "9", "--key", join(dir, "ground-1.key"), "--timeout", "0.5"]);
+    const r = await gsu(["status", "--link", link, "--board", "9", "--key", join(dir, "ground-1.key"), "--target", "testbed", "--timeout", "0.5"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`gsu status: no reply from board 9 on ${link} within 0.5 s: is \`gsu board\` running with that link and node id?\n`);
   }, 30_000);

@@ -28,7 +28,7 @@ const LINK = ["--link", "serial:/dev/pts/3@115200"];
 describe("telecommands", () => {
   it("upgrade: signed, sent to board 1 from node 100, accepted; the board's events are printed", async () => {
     const stateDir = tmp("board");
-    const r = await runAgainst(upgrade, [...LINK, "--key", ground1.key, "estimator@2.0.0", "controller@2.0.0"], {
+    const r = await runAgainst(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator@2.0.0", "controller@2.0.0"], {
       trusted: trusted(), stateDir,
       onTc: (tc, b) => {
         b.event(100, "UPGRADE_STARTED", { cluster: "estimator,controller" });
@@ -56,7 +56,7 @@ describe("telecommands", () => {
         : { status: 0 as const, text: "" };
     };
     const o = { trusted: trust({ name: "ops", pub: ground1.pub }), stateDir, onTc, boardNode: 5, groundNode: 42 };
-    const common = [...LINK, "--board", "5", "--node", "42", "--key", ground1.key, "--key-id", "ops"];
+    const common = [...LINK, "--board", "5", "--node", "42", "--target", "testbed", "--key", ground1.key, "--key-id", "ops"];
     const c = await runAgainst(commit, common, o);
     expect(c.status, c.err).toBe(0);
     expect(c.out).toMatch(/^board 5 accepted commit #1$/m);
@@ -69,11 +69,11 @@ describe("telecommands", () => {
     const j = await runAgainst(status, [...common, "--json"], o);
     expect(JSON.parse(j.out.slice(j.out.indexOf("{")))).toMatchObject({ node: 5, guarded: false });
     expect(seen).toEqual([["commit", {}], ["abort", {}], ["fault", { comp: "estimator", step: 120 }], ["status", {}], ["status", {}]]);
-    expect(new SeqStore(`${ground1.key}.seq`).last("ops")).toBe(5);
+    expect(new SeqStore(`${ground1.key}.seq`).last("ops@testbed")).toBe(5);
   });
 
   it("a refused command exits 1 and prints the board's reason (unknown key)", async () => {
-    const r = await runAgainst(commit, [...LINK, "--key", rogue.key], { trusted: trusted(), stateDir: tmp("board") });
+    const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", rogue.key], { trusted: trusted(), stateDir: tmp("board") });
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/^gsu commit: board 1 refused commit #1: telecommand commit #1 is signed with key 'rogue', which this board does not trust; add its \.pub to the profile's keys\n$/);
     expect(r.out).toMatch(/TELECOMMAND_REFUSED: telecommand tc refused: unknown-key/);
@@ -81,13 +81,13 @@ describe("telecommands", () => {
   });
 
   it("a forged command (the right key id, another key) is refused", async () => {
-    const r = await runAgainst(abort, [...LINK, "--key", rogue.key, "--key-id", "ground-1"], { trusted: trusted(), stateDir: tmp("board") });
+    const r = await runAgainst(abort, [...LINK, "--target", "testbed", "--key", rogue.key, "--key-id", "ground-1"], { trusted: trusted(), stateDir: tmp("board") });
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/refused abort #\d+: telecommand abort #\d+: signature does not match key 'ground-1'/);
   });
 
   it("a command the board accepts but cannot carry out (status 2) exits 1 with its reason", async () => {
-    const r = await runAgainst(upgrade, [...LINK, "--key", ground1.key, "estimator@3.0.0"], {
+    const r = await runAgainst(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator@3.0.0"], {
       trusted: trusted(), stateDir: tmp("board"),
       onTc: () => ({ status: 2, text: "estimator 3.0.0 is not staged; upload it first (gsu upload)" }),
     });
@@ -97,14 +97,14 @@ describe("telecommands", () => {
 
   it("no reply: exit 1 with what to check, after --timeout", async () => {
     const t0 = Date.now();
-    const r = await runAgainst(commit, [...LINK, "--board", "3", "--key", ground1.key, "--timeout", "0.3"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 3, noBoard: true });
+    const r = await runAgainst(commit, [...LINK, "--board", "3", "--target", "testbed", "--key", ground1.key, "--timeout", "0.3"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 3, noBoard: true });
     expect(r.status).toBe(1);
     expect(r.err).toBe("gsu commit: no reply from board 3 on serial:/dev/pts/3@115200 within 0.3 s: is `gsu board` running with that link and node id?\n");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
   it("a board on another node id does not answer for board 1: no reply", async () => {
-    const r = await runAgainst(commit, [...LINK, "--key", ground1.key, "--timeout", "0.2"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 2 });
+    const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--timeout", "0.2"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 2 });
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/no reply from board 1 on serial:\/dev\/pts\/3@115200 within 0\.2 s/);
   });
@@ -118,12 +118,12 @@ describe("sequence numbers", () => {
     const o = { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir };
     const seqs: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await runAgainst(commit, [...LINK, "--key", k.key], o);   // a fresh FakeBoard each run, same state dir
+      const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o);   // a fresh FakeBoard each run, same state dir
       expect(r.status, r.err).toBe(0);
       seqs.push(r.board.commands[0].seq);
     }
     expect(seqs).toEqual([1, 2, 3]);
-    expect(JSON.parse(readFileSync(`${k.key}.seq`, "utf8"))).toEqual({ "ground-1": 3 });
+    expect(JSON.parse(readFileSync(`${k.key}.seq`, "utf8"))).toEqual({ "ground-1@testbed": 3 });
     expect(readdirSync(dir).sort()).toEqual(["ground-1.key", "ground-1.key.seq", "ground-1.pub"]);  // no temp or lock files left
   });
 
@@ -131,16 +131,16 @@ describe("sequence numbers", () => {
     const dir = tmp("seq");
     const k = keyFiles(dir, "ground-1");
     const o = { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") };
-    for (let i = 0; i < 4; i++) expect((await runAgainst(commit, [...LINK, "--key", k.key], o)).status).toBe(0);
+    for (let i = 0; i < 4; i++) expect((await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o)).status).toBe(0);
     rmSync(`${k.key}.seq`);
-    const r = await runAgainst(commit, [...LINK, "--key", k.key], o);
+    const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o);
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/refused commit #1: telecommand commit #1 from 'ground-1' is not newer than #4: replayed or reordered/);
-    expect(r.err).toMatch(/last number for key id ground-1 is 1 \(in .*ground-1\.key\.seq\).*pass --seq N/s);
-    const again = await runAgainst(commit, [...LINK, "--key", k.key, "--seq", "10"], o);
+    expect(r.err).toMatch(/last number for key id ground-1 and board testbed is 1 \(in .*ground-1\.key\.seq\).*pass --seq N/s);
+    const again = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key, "--seq", "10"], o);
     expect(again.status, again.err).toBe(0);
     expect(again.out).toMatch(/accepted commit #10/);
-    const next = await runAgainst(commit, [...LINK, "--key", k.key], o);
+    const next = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o);
     expect(next.out).toMatch(/accepted commit #11/);
   });
 
@@ -148,8 +148,8 @@ describe("sequence numbers", () => {
     const dir = tmp("seq");
     const k = keyFiles(dir, "ground-1");
     const o = { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") };
-    expect((await runAgainst(commit, [...LINK, "--key", k.key, "--timeout", "0.1"], { ...o, noBoard: true })).status).toBe(1);
-    const r = await runAgainst(commit, [...LINK, "--key", k.key], o);
+    expect((await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key, "--timeout", "0.1"], { ...o, noBoard: true })).status).toBe(1);
+    const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o);
     expect(r.out).toMatch(/accepted commit #2/);
   });
 
@@ -157,7 +157,7 @@ describe("sequence numbers", () => {
     const dir = tmp("seq");
     const k = keyFiles(dir, "ground-1");
     writeFileSync(`${k.key}.seq`, "{not json");
-    const r = await runAgainst(commit, [...LINK, "--key", k.key], { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") });
+    const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") });
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/ground-1\.key\.seq is not JSON/);
     expect(r.board.commands).toHaveLength(0);
@@ -182,18 +182,18 @@ describe("bad arguments exit 2 (no link opened)", () => {
     await expect(mod.run(argv, { open: () => { throw new Error("opened a link"); } } as never)).rejects.toThrow(msg);
   };
   it("names what is at fault", async () => {
-    await usage(upgrade, ["--key", ground1.key, "estimator@2.0.0"], /--link SPEC is required/);
+    await usage(upgrade, ["--target", "testbed", "--key", ground1.key, "estimator@2.0.0"], /--link SPEC is required/);
     await usage(upgrade, [...LINK, "estimator@2.0.0"], /--key FILE is required/);
-    await usage(upgrade, [...LINK, "--key", ground1.key], /name the components/);
-    await usage(upgrade, [...LINK, "--key", ground1.key, "estimator"], /must look like estimator@2\.0\.0/);
-    await usage(upgrade, [...LINK, "--key", ground1.key, "estimator@2.0.0", "estimator@2.1.0"], /estimator is named twice/);
-    await usage(commit, [...LINK, "--key", join(keys, "missing.key")], /--key: cannot read key .*missing\.key: ENOENT/);
-    await usage(commit, [...LINK, "--key", ground1.key, "--board", "300"], /--board must be a node id/);
-    await usage(commit, [...LINK, "--key", ground1.key, "--board", "100"], /--board and --node are both 100/);
-    await usage(commit, [...LINK, "--key", ground1.key, "--timeout", "0"], /--timeout must be a number of seconds above 0/);
-    await usage(commit, [...LINK, "--key", ground1.key, "now"], /commit takes no arguments/);
-    await usage(fault, [...LINK, "--key", ground1.key, "estimator"], /must look like estimator@120/);
-    await usage(fault, [...LINK, "--key", ground1.key, "--seq", "0", "estimator@1"], /--seq must be an integer/);
+    await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key], /name the components/);
+    await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator"], /must look like estimator@2\.0\.0/);
+    await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator@2.0.0", "estimator@2.1.0"], /estimator is named twice/);
+    await usage(commit, [...LINK, "--target", "testbed", "--key", join(keys, "missing.key")], /--key: cannot read key .*missing\.key: ENOENT/);
+    await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--board", "300"], /--board must be a node id/);
+    await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--board", "100"], /--board and --node are both 100/);
+    await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--timeout", "0"], /--timeout must be a number of seconds above 0/);
+    await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "now"], /commit takes no arguments/);
+    await usage(fault, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator"], /must look like estimator@120/);
+    await usage(fault, [...LINK, "--target", "testbed", "--key", ground1.key, "--seq", "0", "estimator@1"], /--seq must be an integer/);
   });
   it("through main(): exit 2 for usage errors, 0 for --help", async () => {
     expect(await main(["commit", "--link", "can0", "--bogus"])).toBe(2);
@@ -205,7 +205,7 @@ describe("bad arguments exit 2 (no link opened)", () => {
   it("a device that cannot be opened: exit 1 with the transport's reason and no promise to retry", async () => {
     const { openLink } = await import("../../host/transport/open.ts");
     let err = "";
-    const st = await commit.run(["--link", "serial:/nonexistent/ttyUSB9@115200", "--key", ground1.key], {
+    const st = await commit.run(["--link", "serial:/nonexistent/ttyUSB9@115200", "--target", "testbed", "--key", ground1.key], {
       open: (spec: string, node: number) => openLink(spec, node), out: () => {}, err: (s) => { err += s; }, tty: false, signal: new AbortController().signal,
     });
     expect(st).toBe(1);
@@ -214,7 +214,7 @@ describe("bad arguments exit 2 (no link opened)", () => {
 
   it("a bad link spec is a usage error", async () => {
     const { openLink } = await import("../../host/transport/open.ts");
-    await expect(commit.run([...LINK.slice(0, 1), "serial:/dev/ttyUSB0", "--key", ground1.key], {
+    await expect(commit.run([...LINK.slice(0, 1), "serial:/dev/ttyUSB0", "--target", "testbed", "--key", ground1.key], {
       open: (spec: string, node: number) => openLink(spec, node), out: () => {}, err: () => {}, tty: false, signal: new AbortController().signal,
     })).rejects.toThrow(/write serial:PATH@BAUD/);
   });
