@@ -26,13 +26,17 @@ export interface Instance {
   /**
    * Oracle instrumentation (simulation only), for apps without App.erroneous: the
    * message-level data-flow fallback. Set when the instance receives an erroneous
-   * message or, holding the injected fault, a message of a step >= faultStep (the
-   * fault corrupts its state from there); its outputs are then erroneous. An
-   * over-approximation: a component may ignore the value it received.
+   * message, or (holding the injected fault) when one of its outputs differs from its
+   * fault-free twin's; from then on its outputs are erroneous. An over-approximation:
+   * a component may ignore the value it received, or overwrite the corrupted state.
    */
   erroneous: boolean;
-  /** Simulation only: the step from which the injected fault corrupts this instance (fallback oracle). */
-  faultStep?: number;
+  /**
+   * Simulation only, fallback oracle: a fault-free copy of the instance that holds the
+   * injected fault, fed the same inputs in lockstep; where their outputs differ, the
+   * fault has taken effect (the exact source; the data flow after it is message-level).
+   */
+  twin?: { app: App; out: { port: number; bytes: Uint8Array }[] };
   /** Last step number delivered per input port (no-loss/no-duplicate oracle). */
   steps: Map<number, number>;
   /** Rollbacks so far: an output held across a recovery is void if its sender rolled back since. */
@@ -352,10 +356,7 @@ export class Board {
     if (this.opts.hooks.oracle) {
       // remember erroneous inputs by content: a replay after a rollback hands back only the bytes
       this.remember(t.pid, "in", this.opts.spec.wires.indexOf(w), payload, bad);
-      if (!t.app.erroneous) {
-        if (bad) t.erroneous = true;
-        if (t.faultStep !== undefined && (stepOf(payload) ?? 0) >= t.faultStep) t.erroneous = true;
-      }
+      if (!t.app.erroneous && bad) t.erroneous = true;
     }
     if (this.opts.hooks.oracle && payload.length >= 4) {
       const step = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
@@ -367,7 +368,9 @@ export class Board {
       t.steps.set(p.port, step);
     }
     try {
+      const before = this.outbox.length;
       t.app.handle(p.port, payload, bad);
+      if (t.twin) this.compareTwin(t, t.twin, before, p.port, payload);
     } catch (e) {
       // A trapping component never takes the board down. In a new version during
       // guarded operation it is a detected error like a failed AT: recover.
@@ -397,6 +400,7 @@ export class Board {
     const dv = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
     const n = dv.getUint32(snap.length - 4, true);
     t.app.restoreFrom(snap.subarray(0, n));
+    t.twin = undefined; // no twin state to match a rollback: the fallback flag (restored below) carries on
     t.rolledBack = (t.rolledBack ?? 0) + 1;
     let o = n;
     t.erroneous = dv.getUint32(o, true) === 1; o += 4;
@@ -806,6 +810,21 @@ export class Board {
   private recalled(pid: number, dir: "in" | "out", wi: number, payload: Uint8Array): boolean {
     const b = this.book.get(pid);
     return !!b?.size && b.has(`${dir}/${wi}/${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("hex")}`);
+  }
+
+  /** The fallback oracle's source: outputs of the faulty instance that differ from its fault-free twin's. */
+  private compareTwin(t: Instance, twin: NonNullable<Instance["twin"]>, before: number, port: number, payload: Uint8Array): void {
+    twin.out.length = 0;
+    twin.app.handle(port, payload);
+    const mine = this.outbox.slice(before).filter((o) => o.inst === t);
+    const n = Math.max(mine.length, twin.out.length);
+    for (let i = 0; i < n; i++) {
+      const a = mine[i], b = twin.out[i];
+      if (a && b && a.port === b.port && Buffer.compare(a.bytes, b.bytes) === 0) continue;
+      t.erroneous = true;
+      if (a) a.bad = true;
+    }
+    if (t.erroneous) for (const o of mine) o.bad = true; // the state is corrupted: every output of this step derives from it
   }
 
   /** Work this board still holds; a finished run must find none (the simulator's stall oracle). */

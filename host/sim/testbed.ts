@@ -127,9 +127,17 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       const inst = boards.flatMap((b) => b.instances()).find((i) => i.comp === o.fault!.comp && i.gen === "new");
       if (!inst) throw new Error(`--fault names '${o.fault.comp}', which is not in the upgrade's cluster (${sys.plan.upgrades.map((u) => u.name).join(", ")})`);
       if (!inst.app.injectFault) throw new Error(`${inst.comp}@${inst.version.version} has no fault-injection hook`);
+      if (!inst.app.erroneous) {
+        // no ground-truth hook: the fallback oracle runs a fault-free twin of this instance in
+        // lockstep (an exact copy of its state, without the fault armed); where their outputs
+        // differ the fault has taken effect
+        const out: { port: number; bytes: Uint8Array }[] = [];
+        const twin = inst.version.create((port, bytes) => out.push({ port, bytes: bytes.slice() }));
+        const snap = new Uint8Array(inst.app.snapshotSize());
+        twin.restoreFrom(snap.subarray(0, inst.app.snapshotInto(snap)));
+        inst.twin = { app: twin, out };
+      }
       inst.app.injectFault(o.fault.step);
-      // no ground-truth hook: the oracle's message-level fallback follows the fault from its step
-      if (!inst.app.erroneous) inst.faultStep = o.fault.step;
     }
     for (const f of paused.splice(0)) f(); // resume the inputs held while quiescing
   };
