@@ -90,7 +90,11 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
 
   const boards: Board[] = sys.spec.boards.map((b) => new Board({
     name: b.name, node: b.node, transport: net.attach(b.node), spec: sys.spec, coordinator,
-    rules: o.rules ?? "safe", core: o.core, protocol: o.protocol, shadows: o.shadows,
+    // procs: one per component plus one per new version this board will host (the board's
+    // default, two per component, covers any plan; the cores' arenas are most of a short
+    // run's cost). Same pids, same behaviour.
+    rules: o.rules ?? "safe", protocol: o.protocol, shadows: o.shadows,
+    core: { procs: Math.max(2, b.components.length + sys.plan.upgrades.filter((u) => b.components.includes(u.name)).length), ...o.core },
     commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
     hooks: {
       now: () => clock.now,
