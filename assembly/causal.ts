@@ -11,10 +11,10 @@
 //   - its own sends to G_act (cv[self] = the new index),
 //   - a message from another member: the sender's vector at send time (kept here,
 //     in a ring of link snapshots; the header carries the snapshot's number),
-//   - a message from G_act carrying index x: the vector member(x) had when it sent
-//     x (kept in a ring of send records): x happened before that message.
-// Each is an under-approximation of the true causal past, so a pass validates at
-// most what its output depended on. The indexes stay one sequence (the shadows'
+// Each is an under-approximation of what the member's output depends on, so a pass
+// validates at most that. A message from G_act teaches nothing: its index is the
+// sender's local int_mSN_G^low, the highest index it has received, including inputs
+// it holds for later steps, so it over-approximates (mergeAct is kept for tests). The indexes stay one sequence (the shadows'
 // renumbering, checkpoints and V keep their scalar form): a pass validates the
 // longest prefix 1..v of that sequence whose every index is in the causal past,
 // or already validated (<= knownV). Prefixes of validated sets are validated, and

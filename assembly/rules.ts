@@ -16,7 +16,7 @@ import {
   suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
-import { countsAt, learnBound, stepOut, mergeAct, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
+import { countsAt, learnBound, stepOut, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
 
 // flag bits kept in a log record's R_FLAGS
 export const LF_DIRTY: u32 = 1;
@@ -180,8 +180,10 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   if (!guarded || role == ROLE_LOW) {
     if (guarded && rules != RULES_PAPER) {
       // A member learns the causal past of what it receives (causal.ts).
+      // From G_act: nothing. Its index is the sender's local int_mSN_G^low, the highest
+      // it has received, which counts what it holds for later steps too; it says nothing
+      // sound about what the message depends on (gen-70, seed 2111588561).
       if (kind == KIND_LOW) mergeLink(p, mIdx, w(ev, EW_STEP));
-      else if (kind == KIND_ACT) mergeAct(p, mIdx, lowCounter, w(ev, EW_STEP));
     }
     p.delivered++;
     emit(FX_DELIVER, pid, evi);

@@ -250,8 +250,24 @@ describe("per-member takeover: a shadow suppresses its twin's validated outputs 
 //   causal.ts maxInto: `src + j * 4` -> `src - j * 4` (7be39848)
 //   causal.ts learn (pending records full): `maxInto(r + 4, v)` -> `maxInto(r - 4, v)` (e3e266e6), deleted (aded3939)
 /** A G_act message carrying index idx reaches pid; step1 = its step + 1 (0: unknown). */
+// What a member learns about another member comes from that member's link messages
+// (a G_act message's index over-approximates and teaches nothing): B sends to G_act,
+// then a link message whose snapshot carries B's vector; recvStep(L, idx, step) delivers
+// to L the link message B sent right after its G_act send with index idx.
+const snapOf = new Map<u32, u32>();
+function bSendsAndLinks(): void {
+  expect(send(B, KIND_ACT)).toBe(OK);
+  const idx = S.lowCounter;
+  expect(send(B, KIND_LOW)).toBe(OK);
+  snapOf.set(idx, <u32>findFxSendIndex());
+}
+function findFxSendIndex(): u32 {
+  const i = findFx(FX_SEND);
+  expect(i).toBeGreaterThanOrEqual(0);
+  return fx(<u32>i, 4);
+}
 function recvStep(pid: u32, idx: u32, step1: u32): i32 {
-  setEv(0, EV_RECV, pid, KIND_ACT, 0, idx, S.epoch & 15, 8);
+  setEv(0, EV_RECV, pid, KIND_LOW, 0, snapOf.get(idx), S.epoch & 15, 8);
   evWord(0, EW_STEP, step1);
   return run1();
 }
@@ -259,9 +275,10 @@ function recvStep(pid: u32, idx: u32, step1: u32): i32 {
 function causalSetup(): void {
   resetAll();
   twoMembers();
-  expect(send(B, KIND_ACT)).toBe(OK);
+  snapOf.clear();
+  bSendsAndLinks();
   expect(send(L, KIND_ACT)).toBe(OK);
-  expect(send(B, KIND_ACT)).toBe(OK);
+  bSendsAndLinks();
   expect(cvAt(S.procAt(L), 0)).toBe(2);
   expect(cvAt(S.procAt(L), 1)).toBe(0);
 }
@@ -273,7 +290,7 @@ function atBoundOfL(step1: u32): u32 {
   expect(findFx(FX_AT_REQUIRED)).toBe(0);
   return S.procAt(L).atBound;
 }
-describe("causal validation: what a member learns from G_act messages", () => {
+describe("causal validation: what a member learns from another member's messages", () => {
   it("index 1's sender vector is learnt like any other", () => {
     causalSetup();
     expect(recvStep(L, 1, 0)).toBe(OK);
@@ -368,7 +385,8 @@ describe("a new guarded operation starts each member's causal state afresh", () 
     // operation 2
     resetAll();
     twoMembers();
-    expect(send(B, KIND_ACT)).toBe(OK);          // index 1, B's vector [0,1]
+    snapOf.clear();
+    bSendsAndLinks();                             // index 1, B's vector [0,1]
     expect(recvStep(L, 1, 1)).toBe(OK);           // an input of step 0
     expect(causalAt(L, 1)).toBe(0);               // L has output nothing of step 0 yet
     expect(atBoundOfL(1)).toBe(1);                // its step-0 output depends on it
