@@ -49,6 +49,20 @@ describe("cluster size: causal vectors have 16 slots", () => {
   });
 });
 
+describe("init grows linear memory once, to what it allocates", () => {
+  // init sizes memory for its own allocations (plus 1 KiB per process and 64 KiB of
+  // slack) so the allocator never grows it by doubling. Kills index.ts init: the per-process
+  // slack `+ 1024` -> `- 1024` (24157a86), the global slack `+ 65536` -> `- 65536` (a4d0e399).
+  for (const cfg of [{}, { procs: 200, ckptSlots: 4, ckptBytes: 1024, logSlots: 4, logBytes: 1024 }, { procs: 1024, ckptSlots: 1, ckptBytes: 64, logSlots: 1, logBytes: 64 }]) {
+    it(`no doubling: ${JSON.stringify(cfg)}`, () => {
+      const core = new Core(cfg);
+      const slack = 1024 * core.config.procs + 65536 + 65536; // and up to a page of rounding
+      expect(core.memoryBytes()).toBeGreaterThanOrEqual(core.fixedBytes());
+      expect(core.memoryBytes() - core.fixedBytes()).toBeLessThanOrEqual(slack);
+    });
+  }
+});
+
 describe("open bug found while killing the output-commit survivors (reported; rules.ts / recovery.ts)", () => {
   // A checkpoint taken while a device message awaits its AT stores the count of device
   // messages out *before* that message is delivered, although the snapshot already holds
