@@ -11,7 +11,8 @@
 //   --steps N            device inputs per run (default: x1 and x2 3, x2s and others 2; --smoke 2)
 //   --rules R            safe (default), folded, paper
 //   --fault F            all (default: no fault, and each member at each step), none, COMP@STEP
-//   --commit-after N     also a no-fault case that commits after N passed ATs (default 1; 0: none)
+//   --commit-after N     with --fault all: also a no-fault case that commits after N passed ATs
+//                        (default 1; 0: none); with --fault none or COMP@STEP: those cases commit
 //   --max-schedules N    stop each case after N runs (the report says "bounded")
 //   --no-reduction       every interleaving, no DPOR (to cross-check the reduction)
 //   --check-independence N   test the independence claim on N random pairs per case
@@ -104,7 +105,8 @@ for (const name of systems) {
   const steps = stepsOf(name);
   const shape = EXPLORE_SHAPES[name];
   console.log(`system ${name}: ${shape ? describeShape(shape).replace("; ;", ";") : `cluster {${members.join(", ")}}; boards ${sys.spec.boards.map((b) => `${b.name}{${b.components.join(",")}}`).join(" ")}`}`);
-  const cases: ExploreCase[] = faultCases(members, steps, values.fault).map((fault) => ({ system: name, sys, steps, rules, fault }));
+  const explicitCommit = values.fault !== "all" && values["commit-after"] !== undefined && commitAfter > 0 ? commitAfter : undefined;
+  const cases: ExploreCase[] = faultCases(members, steps, values.fault).map((fault) => ({ system: name, sys, steps, rules, fault, commitAfter: explicitCommit }));
   if (commitAfter && values.fault === "all") cases.splice(1, 0, { system: name, sys, steps, rules, fault: null, commitAfter });
   for (const c of cases) {
     let last = performance.now();
@@ -130,12 +132,15 @@ for (const name of systems) {
 
 const total = (f: (r: CaseReport) => number) => reports.reduce((s, r) => s + f(r), 0);
 for (const { c, r } of found) {
-  for (const v of r.violations) {
-    console.log(`\nVIOLATION ${v.kind} in ${r.name} (${v.runs} runs)`);
-    for (const p of v.problems.slice(0, 6)) console.log(`  ${p}`);
+  // kinds first seen on the same schedule are printed together
+  const bySchedule = new Map<string, typeof r.violations>();
+  for (const v of r.violations) { const k = formatSchedule(v.schedule); (bySchedule.get(k) ?? bySchedule.set(k, []).get(k)!).push(v); }
+  for (const [sched, vs] of bySchedule) {
+    console.log(`\nVIOLATION in ${r.name}: ${vs.map((v) => `${v.kind} (${v.runs} of ${r.schedules + r.blocked} runs)`).join(", ")}`);
+    for (const p of vs[0].problems.slice(0, 6)) console.log(`  ${p}`);
     const flags = [`--system ${c.system}`, `--steps ${c.steps}`, `--rules ${c.rules}`, `--fault ${c.fault ? `${c.fault.comp}@${c.fault.step}` : "none"}`];
     if (c.commitAfter) flags.push(`--commit-after ${c.commitAfter}`);
-    console.log(`  reproduce: npm run explore -- ${flags.join(" ")} --replay "${formatSchedule(v.schedule)}"`);
+    console.log(`  reproduce: npm run explore -- ${flags.join(" ")} --replay "${sched}"`);
   }
 }
 if (indep) {

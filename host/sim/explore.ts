@@ -292,8 +292,7 @@ export function exploreCase(c: ExploreCase, o: ExploreOptions = {}): CaseReport 
       rep.blocked++;
       problems = run.result.violations.map((v) => `${v.kind}: ${v.detail}`); // the oracles checked at every step
     }
-    for (const p of problems) {
-      const k = kindOf(p);
+    for (const k of new Set(problems.map(kindOf))) {
       const v = byKind.get(k);
       if (v) { v.runs++; continue; }
       byKind.set(k, { kind: k, runs: 1, problems, schedule });
@@ -326,7 +325,7 @@ export function exploreCase(c: ExploreCase, o: ExploreOptions = {}): CaseReport 
   return rep;
 }
 
-const kindOf = (p: string): string => (p.startsWith("the fault at") ? "fault never detected" : p.split(":")[0]);
+const kindOf = (p: string): string => p.split(":")[0];
 
 /** Runs one schedule (then the first enabled event at each step until the end); for reproductions. */
 export function replay(c: ExploreCase, schedule: readonly string[], detail = false): { result: RunResult; problems: string[]; schedule: string[]; complete: boolean } {
