@@ -329,7 +329,7 @@ export function fuzzMgmt(n: number, seed: number): TargetReport[] {
   const up: TargetReport = { name: "upload receiver (UploadReceiver#onFrame)", inputs: 0, accepted: 0, reasons: {}, problems: [], maxBuffered: 0, bufferLimit: 2 };
   const { privateKey } = generateKeyPairSync("ed25519", { });
   const ops = Object.keys(OP) as Array<keyof typeof OP>;
-  const valid = Array.from({ length: 16 }, (_, i) => encodeTelecommand({ op: ops[i % ops.length], seq: i, timeMs: 1700000000000 + i, args: i % 3 ? { component: "controller", version: `1.${i}.0` } : {}, keyId: i % 2 ? "ground" : "k" }, privateKey));
+  const valid = Array.from({ length: 16 }, (_, i) => encodeTelecommand({ op: ops[i % ops.length], seq: i, timeMs: 1700000000000 + i, args: i % 3 ? { component: "controller", version: `1.${i}.0` } : {}, keyId: i % 2 ? "ground" : "k", board: "b1" }, privateKey));
   for (let i = 0; i < n; i++) {
     tc.inputs++;
     const input = rng.next() < 0.1 ? valid[rng.int(0, valid.length - 1)] : mutate(rng, valid[rng.int(0, valid.length - 1)])[1];
@@ -847,7 +847,7 @@ export function fuzzTelecommandGuard(n: number, seed: number): TargetReport {
   const pool: Uint8Array[] = [];
   const remember = (b: Uint8Array) => { if (pool.length < 64) pool.push(b); else pool[rng.int(0, 63)] = b; };
   const command = (keyId: string, seq: number, key = priv[keyId]): Uint8Array => {
-    const tc: Telecommand = { op: ops[rng.int(0, ops.length - 1)], seq, timeMs: 1_700_000_000_000 + rng.int(0, 1e9), keyId, args: rng.next() < 0.5 ? {} : { component: "estimator", version: `2.0.${rng.int(0, 99)}`, allowDowngrade: rng.next() < 0.5 } };
+    const tc: Telecommand = { op: ops[rng.int(0, ops.length - 1)], seq, timeMs: 1_700_000_000_000 + rng.int(0, 1e9), keyId, board: "b1", args: rng.next() < 0.5 ? {} : { component: "estimator", version: `2.0.${rng.int(0, 99)}`, allowDowngrade: rng.next() < 0.5 } };
     return encodeTelecommand(tc, key);
   };
   let refusals = 0;
