@@ -23,7 +23,7 @@ export interface HarnessOptions {
   profile?: Record<string, unknown>;
   /** Node id the ground/attacker uses on the link. */
   node?: number;
-  /** Files written before the daemon starts: path relative to the temp dir -> contents. */
+  /** A system file (examples/system.json's format with boards): the daemon runs with --system. */
   systemFile?: Record<string, unknown>;
 }
 
@@ -92,6 +92,11 @@ export class Harness {
   }
 
   async startBoard(args: string[] = []): Promise<void> {
+    if (this.o.systemFile) {
+      const f = join(this.dir, "system.json");
+      writeFileSync(f, JSON.stringify(this.o.systemFile));
+      args = ["--system", f, ...args];
+    }
     this.out = "";
     this.exitCode = null; this.exitSignal = null;
     const b = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", this.profile, ...args], { stdio: ["ignore", "pipe", "pipe"] });

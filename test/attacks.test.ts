@@ -14,6 +14,9 @@ import { loadManifest } from "../host/component/manifest.ts";
 import { manifestPath, wasmPath } from "../host/component/demo.ts";
 import { M, frame } from "../host/board/mgmt.ts";
 import { SeqStore } from "../host/ground/seq.ts";
+import { loadLinkKey, SecOc } from "../host/board/secoc.ts";
+import { loadPrivateKey, writeLinkKey } from "../host/board/keys.ts";
+import { signImage } from "../host/board/image.ts";
 
 const skip = socatMissing ? `: skipped, ${socatMissing}` : "";
 
@@ -222,5 +225,87 @@ describe.skipIf(!!socatMissing)(`attack 3: cross-board replay${skip}`, () => {
     const store = new SeqStore(join(mkdtempSync(join(tmpdir(), "gsu-seq-")), "ground.key.seq"));
     expect([store.nextFor("ground", "a"), store.nextFor("ground", "a"), store.nextFor("ground", "b")]).toEqual([1, 2, 1]);
     expect(store.read()).toEqual({ "ground@a": 2, "ground@b": 1 });
+  });
+});
+
+describe.skipIf(!!socatMissing)(`attacks 1-2: commit and abort without authentication${skip}`, () => {
+  // this board (node 1) runs estimator and controller; the system names a peer board,
+  // node 2, whose node id the attacker uses on the link (spoofing the peer)
+  const sys = JSON.parse(readFileSync(join(import.meta.dirname, "../examples/system.json"), "utf8"));
+  sys.boards = [{ name: "target", node: 1, components: ["estimator", "controller"] }, { name: "peer", node: 2, components: ["sensor", "fdir", "telemetry"] }];
+  const keyDir = mkdtempSync(join(tmpdir(), "gsu-linkkey-"));
+  const linkKeyFile = writeLinkKey("deploy", keyDir);
+  const h = new Harness({ node: 2, systemFile: sys, profile: { linkKey: linkKeyFile } });
+  const peer = (nowUs = Date.now() * 1000) => new SecOc({ key: loadLinkKey(linkKeyFile), node: 2, boards: [1, 2], windowUs: 30e6, nowUs: () => nowUs });
+  const rogue = new SecOc({ key: Buffer.alloc(32, 7), node: 2, boards: [1, 2], windowUs: 30e6 });
+  beforeAll(async () => {
+    await h.up();
+    for (const c of ["estimator", "controller"]) {
+      const up = await h.send(signImage({ manifest: loadManifest(manifestPath(c, "2.0.0")), wasm: readFileSync(wasmPath(c, "2.0.0")), key: loadPrivateKey(h.keys.keyFile), keyId: "ground" }));
+      expect(up, up.text).toMatchObject({ ok: true });
+    }
+  }, 60_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+  const status = async () => JSON.parse((await h.tc("status")).text) as { guarded: boolean; stats: { dropped: Record<string, number> } };
+  const settle = () => new Promise((r) => setTimeout(r, 400));
+
+  it("on trial: the 2-byte commit c0 01, an abort (begin 40 01), and both with a MAC under another key, are all refused; the trial goes on", async () => {
+    const up = await h.tc("upgrade", { components: { estimator: "2.0.0", controller: "2.0.0" } });
+    expect(up, up.text).toMatchObject({ status: 0 });
+    expect((await status()).guarded).toBe(true);
+    h.raw(Uint8Array.of(0xc0, 0x01));            // commit, no authenticator
+    h.raw(Uint8Array.of(0x40, 0x01));            // begin (recovery round), no authenticator
+    h.raw(rogue.protect(Uint8Array.of(0xc0, 0x01)));
+    h.raw(rogue.protect(Uint8Array.of(0x40, 0x01)));
+    await settle();
+    const st = await status();
+    expect(h.alive).toBe(true);
+    expect(st.guarded).toBe(true);
+    expect(st.stats.dropped["auth-missing"]).toBe(2);
+    expect(st.stats.dropped["auth-mac"]).toBe(2);
+  }, 60_000);
+
+  it("a stale authenticated commit (freshness outside the window) is refused", async () => {
+    h.raw(peer(Date.now() * 1000 - 120e6).protect(Uint8Array.of(0xc0, 0x01)));
+    await settle();
+    const st = await status();
+    expect(st.guarded).toBe(true);
+    expect(st.stats.dropped["auth-stale"]).toBe(1);
+  }, 30_000);
+
+  it("the peer's authenticated commit is accepted; the same frame replayed is refused", async () => {
+    const commit = peer().protect(Uint8Array.of(0xc0, 0x01));
+    h.raw(commit);
+    await h.until(() => h.out.includes("commit: controller, estimator committed"), 10_000, "the commit");
+    h.raw(commit);
+    await settle();
+    const st = await status();
+    expect(st.guarded).toBe(false);
+    expect(st.stats.dropped["auth-replayed"]).toBe(1);
+    expect(h.alive).toBe(true);
+  }, 30_000);
+});
+
+describe("authenticated control frames (SecOc), unit", () => {
+  const key = Buffer.alloc(32, 1);
+  it("protects control frames only, verifies, strips, and refuses altered, replayed and unknown-node frames", () => {
+    let t = 1_000_000;
+    const a = new SecOc({ key, node: 1, boards: [1, 2], windowUs: 1e6, nowUs: () => t });
+    const b = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 1e6, nowUs: () => t });
+    const app = Uint8Array.of(0x00, 0x05, 3, 0, 9);
+    expect(a.protect(app)).toBe(app);
+    const f = a.protect(Uint8Array.of(0x21, 0x07, 0x02));
+    expect(f.length).toBe(3 + 16);
+    expect(b.verify(1, f)).toEqual({ ok: true, frame: Uint8Array.of(0x21, 0x07, 0x02) });
+    expect(b.verify(1, f)).toMatchObject({ ok: false, reason: "auth-replayed" });
+    const g = a.protect(Uint8Array.of(0xc0, 0x01));
+    expect(b.verify(3, g)).toMatchObject({ ok: false, reason: "auth-unknown-node" });
+    expect(b.verify(2, g)).toMatchObject({ ok: false, reason: "auth-mac" }); // bound to its sender's node
+    const x = g.slice(); x[1] ^= 1;
+    expect(b.verify(1, x)).toMatchObject({ ok: false, reason: "auth-mac" });
+    t += 5e6;
+    expect(b.verify(1, g)).toMatchObject({ ok: false, reason: "auth-stale" });
+    expect(b.verify(1, Uint8Array.of(0xc0, 0x01))).toMatchObject({ ok: false, reason: "auth-missing" });
   });
 });

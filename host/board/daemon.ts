@@ -22,6 +22,7 @@ import { UploadReceiver } from "./upload.ts";
 import { frame, isMgmt, M, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
 import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
+import { isControl, loadLinkKey, SecOc } from "./secoc.ts";
 
 export interface DaemonOptions {
   profile: BoardProfile;
@@ -62,6 +63,8 @@ export class BoardDaemon {
   private refusalLog: RateLimitedLog;
   /** Exceptions thrown by frame handlers, contained (counted, reported, the board keeps running). */
   readonly handlerFaults: Record<string, number> = {};
+  /** Authenticates protocol control frames when the profile has a link key. */
+  readonly secoc: SecOc | null = null;
 
   private constructor(private o: DaemonOptions, private link: Transport, store: SlotStore, spec: SystemSpec) {
     const p = o.profile;
@@ -97,13 +100,29 @@ export class BoardDaemon {
         return { ok: false, text };
       }
     }, 2, room);
+    // Protocol control frames (begin, bound, apply, commit, passed AT) are accepted
+    // only from the boards the system names and, with a link key, only with a valid
+    // MAC and fresh freshness value (docs/wire.md, "Authenticated control frames").
+    const boards = new Set(spec.boards.map((b) => b.node));
+    if (p.linkKey) this.secoc = new SecOc({ key: loadLinkKey(p.linkKey), node: p.node, boards, windowUs: p.linkFreshnessSeconds * 1e6 });
+    const sec = this.secoc;
+    const inbound = (src: number, f: Uint8Array, h: (src: number, f: Uint8Array) => void): void => {
+      if (!isControl(f)) return h(src, f);
+      if (sec) {
+        const v = sec.verify(src, f);
+        if (!v.ok) return this.refuseControl(v.reason, v.detail);
+        return h(src, v.frame);
+      }
+      if (!boards.has(src)) return this.refuseControl("auth-unknown-node", `control frame (kind ${f[0] >> 5}) from node ${src}, which is not a board of this system`);
+      h(src, f);
+    };
     // management frames are the daemon's; protocol frames go to the board runtime
     const split: Transport = {
       node: link.node,
-      send: (d, f) => link.send(d, f),
+      send: (d, f) => link.send(d, sec ? sec.protect(f) : f),
       onFrame: (h) => link.onFrame((src, f) => (isMgmt(f)
         ? this.contain("mgmt", src, () => this.onMgmt(src, f))
-        : this.contain("protocol", src, () => h(src, f)))),
+        : this.contain("protocol", src, () => inbound(src, f, h)))),
       stats: () => link.stats(),
       close: () => link.close(),
     };
@@ -185,6 +204,12 @@ export class BoardDaemon {
         this.emitEvent({ type: "handler-fault", where: `${where}<-${src}`, error: clip(msg, 96) });
       } catch { /* reporting must not throw either */ }
     }
+  }
+
+  private refuseControl(reason: string, detail: string): void {
+    this.board.stats.dropped[reason] = (this.board.stats.dropped[reason] ?? 0) + 1;
+    this.refusalLog.line(reason, `refused ${clip(detail)}`);
+    this.emitEvent({ type: "drop", reason, detail: clip(detail, 64) });
   }
 
   // ---- ground traffic --------------------------------------------------------------

@@ -63,6 +63,18 @@ export function writeKeyPair(name: string, dir: string, { force = false } = {}):
   return { keyFile, pubFile, fingerprint: fingerprint(publicKey) };
 }
 
+/**
+ * DIR/NAME.link: a deployment's link key (32 random bytes as 64 hex digits, mode
+ * 0600) for authenticated control frames between boards; every board of the
+ * deployment gets the same file (profile "linkKey"). docs/wire.md.
+ */
+export function writeLinkKey(name: string, dir: string, { force = false } = {}): string {
+  if (!KEY_ID.test(name)) throw new KeyError(`link key name ${JSON.stringify(name)} must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit`);
+  const file = join(dir, `${name}.link`);
+  writeNew(file, `${randomBytes(32).toString("hex")}\n`, 0o600, force);
+  return file;
+}
+
 export function loadPrivateKey(path: string): KeyObject {
   let text: Buffer;
   try { text = readFileSync(path); } catch (e) { throw new KeyError(`cannot read key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }

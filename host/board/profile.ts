@@ -15,6 +15,9 @@
  *   "stateDir": "/var/lib/gsu",           // absolute, or relative to the profile file
  *   "telecommandWindowSeconds": 600,      // optional: refuse a telecommand signed further than this from the
  *                                         //   board's clock (0 turns the check off; needs a set clock)
+ *   "linkKey": "keys/link.key",           // optional: the deployment's 32-byte link key (64 hex digits, gsu keygen
+ *                                         //   --link-key); protocol control frames between boards must carry its MAC
+ *   "linkFreshnessSeconds": 30,           // optional: how far an authenticated frame's freshness may be from the clock
  *   "stateQuotaMB": 256,                  // optional: most the state directory may hold (MiB, 1..1048576);
  *                                         //   an upload that would pass it is refused with the reason
  *   "components": ["sensor@1.0.0"],       // optional: name@version to run when the state directory is empty
@@ -71,6 +74,9 @@ export interface BoardProfile {
   stateQuotaBytes: number;
   /** A telecommand signed further than this from the board's clock is refused (0: no check). */
   telecommandWindowSeconds: number;
+  /** Absolute path of the deployment's link key (docs/wire.md, "Authenticated control frames"), if any. */
+  linkKey?: string;
+  linkFreshnessSeconds: number;
   components: ComponentRef[];
   /** key id -> absolute path of the .pub PEM. */
   trustedKeys: Record<string, string>;
@@ -180,7 +186,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "components", "trustedKeys", "at", "telemetry"] as const;
+const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "components", "trustedKeys", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
   socketcan: ["kind", "iface", "bitrate"],
   slcan: ["kind", "path", "bitrate", "baud"],
@@ -271,6 +277,12 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
   const stateDir = stateRaw === undefined ? "" : isAbsolute(stateRaw) ? stateRaw : resolve(baseDir, stateRaw);
 
   const tcWindow = c.num(o, "telecommandWindowSeconds", "telecommandWindowSeconds", 0, 366 * 86_400, "seconds a telecommand's signed time may be from the board's clock; 0 turns the check off", DEFAULT_TC_WINDOW_S);
+  const freshS = c.num(o, "linkFreshnessSeconds", "linkFreshnessSeconds", 0.01, 86_400, "seconds an authenticated control frame's freshness may be from the board's clock", 30);
+  let linkKey: string | undefined;
+  if (o.linkKey !== undefined) {
+    const lk = checkPathString(c, o.linkKey, "linkKey", "the path of the deployment's link key (64 hex digits; gsu keygen --link-key), absolute or relative to the profile");
+    if (lk !== undefined) linkKey = isAbsolute(lk) ? lk : resolve(baseDir, lk);
+  }
   const quotaMB = c.num(o, "stateQuotaMB", "stateQuotaMB", 1, 1 << 20, "MiB the state directory may hold", DEFAULT_STATE_QUOTA_MB);
 
   const components: ComponentRef[] = [];
@@ -336,11 +348,12 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
-  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined) {
+  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined) {
     throw new ProfileError(source, c.problems.length ? c.problems : ["invalid profile"]);
   }
-  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, components, trustedKeys, at: { commit }, telemetry, source };
+  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, components, trustedKeys, at: { commit }, telemetry, source };
   if (board) profile.board = board;
+  if (linkKey) profile.linkKey = linkKey;
   if (description !== undefined) profile.description = description;
   return profile;
 }

@@ -2,14 +2,19 @@
 import { mkdirSync } from "node:fs";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import { KEY_ID } from "../board/image.ts";
-import { writeKeyPair } from "../board/keys.ts";
+import { writeKeyPair, writeLinkKey } from "../board/keys.ts";
 
 export const help = `Usage: gsu keygen --name NAME [--out DIR] [--force]
+       gsu keygen --link-key NAME [--out DIR] [--force]
 
 Generates an Ed25519 key pair for signing component images (gsu sign):
   DIR/NAME.key   the private key, PKCS#8 PEM, mode 0600. Keep it on the ground.
   DIR/NAME.pub   the public key, SPKI PEM. Put it in each board's trusted keys.
 NAME is the key id that signed images carry (e.g. ground-1).
+
+With --link-key: DIR/NAME.link, a deployment's link key (32 random bytes as 64 hex
+digits, mode 0600). Copy it to every board of the deployment and name it in each
+profile ("linkKey"): protocol control frames between boards then carry its MAC.
 
 Options:
   --name NAME   key id: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a
@@ -22,8 +27,15 @@ Exit status: 0 written, 1 could not write, 2 bad arguments.`;
 
 export function run(argv: string[]): number {
   const { values } = parseCommandArgs(argv, {
-    name: { type: "string" }, out: { type: "string" }, force: { type: "boolean" },
+    name: { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, "link-key": { type: "string" },
   });
+  if (values["link-key"] !== undefined) {
+    if (!KEY_ID.test(values["link-key"])) throw new UsageError(`keygen: --link-key ${JSON.stringify(values["link-key"])} must be 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+    mkdirSync(values.out ?? ".", { recursive: true });
+    const f = writeLinkKey(values["link-key"], values.out ?? ".", { force: values.force ?? false });
+    console.log(`link key: ${f} (mode 0600; copy it to every board of the deployment, profile "linkKey")`);
+    return 0;
+  }
   if (!values.name) throw new UsageError("keygen: --name is required (the key id, e.g. --name ground-1)");
   if (!KEY_ID.test(values.name)) throw new UsageError(`keygen: --name ${JSON.stringify(values.name)} must be 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
   const dir = values.out ?? ".";
