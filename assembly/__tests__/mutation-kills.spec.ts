@@ -450,3 +450,23 @@ describe("inspection past the end", () => {
     expect(entryLen(A, 0, 0)).toBe(0);
   });
 });
+
+// Paper rules, several shadows: after a recovery the shadows suppress the largest
+// iVR - int_mSN_G^high_sdw over the shadows whose iVR is not below the counter. Kills
+// recovery.ts onRecoverApply: `p.iVR - sdwCounter > paperSuppress` -> `p.iVR + sdwCounter > ...` (2cb2464a).
+describe("paper: the shadows' suppression after takeover is the largest iVR - counter", () => {
+  it("two shadows told different bounds", () => {
+    resetAll();
+    S.setRules(RULES_PAPER);
+    setRole(L, ROLE_LOW); setRole(A, ROLE_HA); setRole(B, ROLE_HS); setRole(H, ROLE_HS);
+    expect(beginGuarded()).toBe(OK);
+    expect(send(H, KIND_ACT)).toBe(OK);          // int_mSN_G^high_sdw = 1
+    expect(S.sdwCounter).toBe(1);
+    expect(passed(B, 3, 0)).toBe(OK);             // B: iVR 3 (3 - 1 = 2)
+    expect(passed(H, 2, 0)).toBe(OK);             // H: iVR 2 (2 - 1 = 1)
+    expect(recover(3, 0)).toBe(OK);
+    const i = findFx(FX_SUPPRESS_NEXT);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 1)).toBe(2);
+  });
+});
