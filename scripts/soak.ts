@@ -6,7 +6,7 @@
 //   gen-F, gen-F+1, ... (host/sim/gen-system.ts), K cases each, A..B steps (default
 //   4..16). Prints a progress line, one line per failing case with a gsu rehearse
 //   command that reproduces it as written (the first M shrunk, default 20), and the
-//   failing cases by problem.
+//   failing cases by problem. --jobs J: J processes, each a disjoint range of systems.
 import { parseArgs } from "node:util";
 import { runGenSuite, runSuite } from "../host/sim/property.ts";
 import { loadSystemByName } from "../host/sim/systems.ts";
@@ -16,6 +16,7 @@ const { values } = parseArgs({ options: {
   cases: { type: "string", default: "20000" }, rules: { type: "string", default: "safe" }, seed: { type: "string", default: "1000" },
   system: { type: "string" }, "per-shape": { type: "string", default: "5" }, first: { type: "string", default: "1" },
   "min-steps": { type: "string", default: "4" }, "max-steps": { type: "string", default: "16" }, shrink: { type: "string", default: "20" },
+  jobs: { type: "string", default: "1" }, worker: { type: "boolean" },
 } });
 const total = Number(values.cases);
 const rules = values.rules as Rules;
@@ -23,31 +24,80 @@ if (values.system !== undefined && values.system !== "gen") {
   console.error(`soak: --system must be gen (generated systems), not '${values.system}'; without it soak runs demo, fake and fake-2boards`);
   process.exit(2);
 }
-if (values.system === "gen") {
+if (values.system === "gen") await genMode();
+
+// Generated systems. With --jobs N, N child processes take disjoint ranges of shapes (the
+// cases are the same as with one job: each shape's cases come from its own seed).
+async function genMode(): Promise<never> {
   const perShape = Number(values["per-shape"]);
+  const first = Number(values.first);
   const shapes = Math.ceil(total / perShape);
+  const jobs = Math.max(1, Math.min(Number(values.jobs), shapes));
   const t0 = Date.now();
-  const tty = process.stderr.isTTY;
+  const tty = process.stderr.isTTY && !values.worker;
   let lastLine = 0;
-  const rep = runGenSuite({
-    rules, seed: Number(values.seed), first: Number(values.first), shapes, perShape,
-    minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]), shrink: Number(values.shrink), keep: 0,
-    onFailure: (f) => {
-      if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r");
-      console.log(`FAIL ${f.repro}  [${[...new Set(f.problems.map((p) => p.split(":")[0]))].join(", ")}]`);
-    },
-    progress: (done, all, failed) => {
-      const now = Date.now();
-      if (done !== all && now - lastLine < (tty ? 500 : 30_000)) return;
-      lastLine = now;
-      const s = (now - t0) / 1000;
-      const line = `gen: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
-      if (tty) process.stderr.write(`\r${line.padEnd(78)}`); else process.stderr.write(line + "\n");
-    },
-  });
+  const fail = (f: { repro: string; problems: string[] }) => `FAIL ${f.repro}  [${[...new Set(f.problems.map((p) => p.split(":")[0]))].join(", ")}]`;
+  const progress = (done: number, all: number, failed: number) => {
+    const now = Date.now();
+    if (done !== all && now - lastLine < (tty ? 500 : 30_000)) return;
+    lastLine = now;
+    const s = (now - t0) / 1000;
+    const line = `gen: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
+    if (tty) process.stderr.write(`\r${line.padEnd(78)}`); else process.stderr.write(line + "\n");
+  };
+  type Tally = { cases: number; failed: number; shapes: number; byProblem: Record<string, number>; checkpoints: number; dirtyReceipts: number; maxRollback: number };
+  let rep: Tally;
+  if (values.worker) {
+    // a child of --jobs: report to the parent
+    const send = (m: unknown) => process.send!(m);
+    let last = 0;
+    const r = runGenSuite({
+      rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
+      shrink: Number(values.shrink), keep: 0,
+      onFailure: (f) => send({ t: "fail", line: fail(f) }),
+      progress: (done, _all, failed) => { if (Date.now() - last > 1000) { last = Date.now(); send({ t: "progress", done, failed }); } },
+    });
+    const { failures: _f, ...tally } = r;
+    send({ t: "end", rep: tally });
+    process.disconnect();
+    process.exit(0);
+  } else if (jobs === 1) {
+    rep = runGenSuite({
+      rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
+      shrink: Number(values.shrink), keep: 0,
+      onFailure: (f) => { if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r"); console.log(fail(f)); },
+      progress,
+    });
+  } else {
+    const { fork } = await import("node:child_process");
+    const per = Math.ceil(shapes / jobs);
+    const done: number[] = [], failed: number[] = [];
+    const ends = await Promise.all(Array.from({ length: jobs }, (_, k) => new Promise<Tally>((resolve, reject) => {
+      const n = Math.min(per, shapes - k * per);
+      const child = fork(new URL(import.meta.url).pathname, [
+        "--system", "gen", "--worker", "--first", String(first + k * per), "--cases", String(n * perShape), "--per-shape", String(perShape),
+        "--min-steps", String(values["min-steps"]), "--max-steps", String(values["max-steps"]), "--rules", rules, "--seed", String(values.seed),
+        "--shrink", String(Math.ceil(Number(values.shrink) / jobs)),
+      ], { execArgv: ["--import", "tsx"] });
+      let end: Tally | undefined;
+      child.on("message", (m: { t: string; line?: string; done?: number; failed?: number; rep?: Tally }) => {
+        if (m.t === "fail") { if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r"); console.log(m.line); }
+        else if (m.t === "progress") { done[k] = m.done!; failed[k] = m.failed!; progress(done.reduce((a, b) => a + (b ?? 0), 0), shapes * perShape, failed.reduce((a, b) => a + (b ?? 0), 0)); }
+        else if (m.t === "end") end = m.rep;
+      });
+      child.on("exit", (code) => (end ? resolve(end) : reject(new Error(`soak worker ${k} exited with ${code} before its report`))));
+    })));
+    rep = { cases: 0, failed: 0, shapes: 0, byProblem: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0 };
+    for (const e of ends) {
+      rep.cases += e.cases; rep.failed += e.failed; rep.shapes += e.shapes; rep.checkpoints += e.checkpoints; rep.dirtyReceipts += e.dirtyReceipts;
+      rep.maxRollback = Math.max(rep.maxRollback, e.maxRollback);
+      for (const [kind, n] of Object.entries(e.byProblem)) rep.byProblem[kind] = (rep.byProblem[kind] ?? 0) + n;
+    }
+    progress(rep.cases, rep.cases, rep.failed);
+  }
   if (tty) process.stderr.write("\n");
   const byProblem = Object.entries(rep.byProblem).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
-  console.log(`soak (rules ${rules}, gen-${values.first}..gen-${Number(values.first) + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps): ` +
+  console.log(`soak (rules ${rules}, gen-${first}..gen-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
     `${rep.cases} cases over ${rep.shapes} generated systems, ${rep.failed} failed${rep.failed ? ` (failing cases by problem: ${byProblem})` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
     `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
   process.exit(rep.failed ? 1 : 0);
