@@ -57,4 +57,5 @@ export const commands: Record<string, Command> = {
   fault: lazy('Inject a fault into a new component version on a board: COMP@STEP (signed telecommand).', () => import('./fault.ts')),
   status: lazy('Ask a board for its versions, slots and guarded operation (signed telecommand).', () => import('./status.ts')),
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
+  'build-component': lazy('Compile your AssemblyScript component (DIR/index.ts + manifest.json) into its wasm.', () => import('./build-component.ts')),
 };

@@ -36,8 +36,13 @@ Options:
   --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N | gen-N (default
                         demo; mesh-N and gen-N are generated topologies, see
                         docs/evidence-rules.md and host/sim/gen-system.ts)
-  --config FILE         a system file in examples/system.json's format (versions, the
-                        upgrade plan, links, optional boards) built from examples/ components
+  --config FILE         rehearse your own system: a system file naming each component
+                        version's manifest and wasm (paths relative to the file), the
+                        devices and their generated inputs, links, boards and the upgrade
+                        (docs/system-file.md; build the wasm with gsu build-component).
+                        Without --fault, the first upgraded component with a gsu_fault hook
+                        takes a fault at 60% of the steps. A file without "components"
+                        uses the examples' components (examples/system.json's format).
   --links sim|pty|slcan-pty|vcan
                         sim (default): every board in this process on the simulated
                         network; pty: each board its own OS process on a serial bus of
@@ -75,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!["paper", "safe", "folded"].includes(rules)) throw new UsageError(`--rules must be paper, safe or folded, not '${values.rules}'`);
   if (values.fault && values["no-fault"]) throw new UsageError("--fault and --no-fault cannot be used together");
   let fault: RunOptions["fault"] = null;
-  if (!values["no-fault"] && !values.reference) {
+  if (!values["no-fault"] && !values.reference && (values.fault || !values.config)) {
     const f = values.fault ?? "estimator@120";
     const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(f);
     if (!m) throw new UsageError(`--fault must look like COMPONENT@STEP (e.g. estimator@120), not '${f}'`);
@@ -93,15 +98,38 @@ export async function run(argv: string[]): Promise<number> {
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
   let sys;
+  let user: import("../sim/config-system.ts").ConfigSystem | undefined;
   try {
     if (values.config) {
       if (values.system) throw new UsageError("--config and --system cannot be used together");
-      const { demoSystem, DEMO_BOARDS } = await import("../sim/demo-system.ts");
-      sys = demoSystem(DEMO_BOARDS, values.config);
+      const cfg = await import("../sim/config-system.ts");
+      const j = cfg.readJsonFile(values.config);
+      if (cfg.isUserSystem(j)) sys = user = cfg.loadUserSystem(values.config, j);
+      else {
+        const { demoSystem, DEMO_BOARDS } = await import("../sim/demo-system.ts");
+        sys = demoSystem(DEMO_BOARDS, values.config);
+      }
     } else sys = await loadSystemByName(sysName);
   } catch (e) {
     if (e instanceof PlanError || e instanceof UsageError) throw new UsageError(e.message);
     throw e;
+  }
+  if (values.config && !values.fault && !values["no-fault"] && !values.reference) {
+    // the user's system: a fault in the first upgraded component that can take one
+    const comp = user ? user.faultable[0] : "estimator";
+    if (comp) fault = { comp, step: user ? Math.max(upgradeAt + 1, Math.floor(steps * 0.6)) : 120 };
+    else if (!values.json) process.stderr.write(`gsu: no new version in ${values.config}'s upgrade exports gsu_fault; rehearsing without a fault\n`);
+  }
+  if (user) {
+    const where = (c: string) => { const u = sys.plan.upgrades.find((x) => x.name === c)!; return `${c}@${u.version} (${user!.refs.get(`${c}@${u.version}`)!.wasm})`; };
+    if (fault && sys.plan.upgrades.some((u) => u.name === fault!.comp) && !user.faultable.includes(fault.comp)) {
+      throw new UsageError(`--fault ${fault.comp}@${fault.step}: ${where(fault.comp)} has no gsu_fault export; a new version that can take an injected fault exports gsu_fault(fromStep: u32)${user.faultable.length ? `; these can: ${user.faultable.join(", ")}` : ""}`);
+    }
+    if (!values.reference && upgradeAt > 0 && user.noStateTransfer.length) {
+      const c = user.noStateTransfer[0];
+      const v = [sys.spec.components[c], sys.plan.upgrades.find((x) => x.name === c)!];
+      throw new UsageError(`--upgrade-at ${upgradeAt} upgrades while the system runs, which starts each new version from its old version's state, and ${c} (${v.map((x) => `${x.name}@${x.version}`).join(" -> ")}) lacks gsu_state_save / gsu_state_load; export them in both versions (examples-user/thermal/filter does) or pass --upgrade-at 0 (upgrade before the first step)`);
+    }
   }
   if (fault && !sys.plan.upgrades.some((u) => u.name === fault!.comp)) {
     throw new UsageError(`--fault names '${fault.comp}', which the upgrade does not change; choose one of: ${sys.plan.upgrades.map((u) => u.name).join(", ")}`);
@@ -143,8 +171,16 @@ export async function run(argv: string[]): Promise<number> {
     const refName = values.config ? `config:${resolve(values.config)}` : sysName;
     let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
     if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
-    result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
-      sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+    try {
+      result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
+        sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+    } catch (e) {
+      // a user's wasm that sends on a port its manifest does not declare: the files disagree
+      const m = user && /^(\S+)@(\S+) sent on undeclared output port (\d+)/.exec((e as Error).message);
+      const ref = m && user!.refs.get(`${m[1]}@${m[2]}`);
+      if (ref) throw new UsageError(`${(e as Error).message}: ${ref.wasm} does not match ${ref.manifest}; declare output port ${m![3]} in the manifest or fix the code, then gsu build-component ${ref.dir}`);
+      throw e;
+    }
     rec?.writer.close();
     const diffs = values.reference ? [] : compareDevices(result.devices, referenceDevices(refName, sys, steps));
     const summary = summarize(result, diffs, judge(sys, { system: refName, steps, fault }, result));
