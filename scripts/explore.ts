@@ -14,7 +14,9 @@
 //   --commit-after N     with --fault all: also a no-fault case that commits after N passed ATs
 //                        (default 1; 0: none); with --fault none or COMP@STEP: those cases commit
 //   --max-schedules N    stop each case after N runs (the report says "bounded")
-//   --no-reduction       every interleaving, no DPOR (to cross-check the reduction)
+//   --no-reduction       every interleaving, no DPOR
+//   --cross-check        run every case both ways, DPOR and every interleaving, and compare
+//                        the terminal states (by hash) and the violation kinds reached
 //   --check-independence N   test the independence claim on N random pairs per case
 //   --stop-at-first      stop a case at its first violation
 //   --replay "SCHED"     run one schedule of one case (--system, --steps, --rules, --fault) and print it
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     "commit-after": { type: "string" },
     "max-schedules": { type: "string" },
     "no-reduction": { type: "boolean", default: false },
+    "cross-check": { type: "boolean", default: false },
     "check-independence": { type: "string" },
     "stop-at-first": { type: "boolean", default: false },
     replay: { type: "string" },
@@ -68,6 +71,8 @@ const commitAfter = num(values["commit-after"], "commit-after", 1);
 const maxSchedules = values["max-schedules"] !== undefined ? num(values["max-schedules"], "max-schedules", 0) : undefined;
 const indep = num(values["check-independence"], "check-independence", smoke ? 10 : 0);
 const reduction = !values["no-reduction"];
+const crossCheck = values["cross-check"];
+const crossBad: string[] = [];
 
 // ---- one schedule ----------------------------------------------------------------------------
 if (values.replay !== undefined) {
@@ -111,7 +116,7 @@ for (const name of systems) {
   for (const c of cases) {
     let last = performance.now();
     const r = exploreCase(c, {
-      reduction, maxSchedules, stopAtFirst: values["stop-at-first"], progressEvery: 100,
+      reduction, maxSchedules, keepTerminals: crossCheck, stopAtFirst: values["stop-at-first"], progressEvery: 100,
       progress: (p) => {
         if (performance.now() - last < 5000) return;
         last = performance.now();
@@ -122,6 +127,15 @@ for (const name of systems) {
     console.log(`  ${r.name}: ${r.schedules} schedules (+${r.blocked} sleep-blocked), ${r.states} distinct states (${r.terminalStates} terminal), depth ${r.maxDepth}, ` +
       `${r.violations.length ? `VIOLATIONS ${r.violations.map((v) => `${v.kind} x${v.runs}`).join(", ")}` : "0 violations"}, ${secs(r.ms)}${r.exhaustive ? "" : ", BOUNDED (not exhaustive)"}`);
     if (r.violations.length) found.push({ c, r });
+    if (crossCheck) {
+      const f = exploreCase(c, { reduction: !reduction, maxSchedules, keepTerminals: true });
+      const key = (x: CaseReport) => JSON.stringify([...x.terminals!].sort((a, b) => a[0] - b[0]));
+      const kinds = (x: CaseReport) => x.violations.map((v) => v.kind).sort().join(",");
+      const same = key(f) === key(r) && kinds(f) === kinds(r) && f.exhaustive && r.exhaustive;
+      console.log(`    cross-check: ${reduction ? f.schedules : r.schedules} interleavings vs ${reduction ? r.schedules + r.blocked : f.schedules + f.blocked} DPOR runs (${secs(f.ms)}): ` +
+        `${same ? "the same" : "DIFFERENT"} ${r.terminalStates} terminal state(s)${kinds(r) ? ` and violation kinds ${kinds(r)}` : ", no violation"}`);
+      if (!same) crossBad.push(r.name);
+    }
     if (indep) {
       const k = checkIndependence(c, indep, reports.length);
       indepPairs += k.pairs;
@@ -147,8 +161,9 @@ if (indep) {
   console.log(`\nindependence check: ${indepPairs} pairs of events on different boards run in both orders, ${indepBad.length} differ`);
   for (const m of indepBad.slice(0, 10)) console.log(`  ${m}`);
 }
+if (crossCheck) console.log(`\ncross-check: ${reports.length - crossBad.length} of ${reports.length} cases reach the same terminal states and violation kinds both ways${crossBad.length ? `; DIFFERENT: ${crossBad.join("; ")}` : ""}`);
 const nViol = total((r) => r.violations.length);
 const exhaustive = reports.every((r) => r.exhaustive);
 console.log(`\nexplore: ${systems.length} system(s), ${reports.length} cases, ${total((r) => r.schedules)} schedules (+${total((r) => r.blocked)} sleep-blocked), ` +
   `${total((r) => r.states)} distinct states, ${nViol} violation kind(s) in ${found.length} case(s), ${exhaustive ? "exhaustive" : "BOUNDED"}, ${secs(performance.now() - t0)}`);
-process.exit(nViol || indepBad.length ? 1 : 0);
+process.exit(nViol || indepBad.length || crossBad.length ? 1 : 0);

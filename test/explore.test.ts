@@ -36,9 +36,11 @@ describe("exhaustive exploration (safe rules)", () => {
 });
 
 describe("the reduction", () => {
-  it("reaches the same terminal states with the same verdicts as every interleaving (x1, 2 steps, printed rules, fault m1@2)", async () => {
+  // npm run explore -- --cross-check does the same for any case (docs/protocol.md lists the
+  // violation-bearing ones checked); this one is small enough for every npm test.
+  it("reaches the same terminal states with the same verdicts as every interleaving (x1, 2 steps)", async () => {
     const sys = await loadExploreSystem("x1");
-    const c: ExploreCase = { system: "x1", sys, steps: 2, rules: "paper", fault: { comp: "m1", step: 2 } };
+    const c: ExploreCase = { system: "x1", sys, steps: 2, rules: "safe", fault: null };
     const dpor = exploreCase(c, { keepTerminals: true });
     const full = exploreCase(c, { keepTerminals: true, reduction: false });
     expect(full.exhaustive && dpor.exhaustive).toBe(true);
