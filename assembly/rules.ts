@@ -110,7 +110,14 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     return OK;
   }
   // ROLE_HA
-  if (kind == KIND_SDW) return E_ROLE_SEND;
+  if (kind == KIND_SDW) {
+    // After takeover, an old version's message to another old version (the old interface,
+    // shadow-internal before): its twin was never a message to G_act, so it is not one of
+    // the outputs to suppress (gen-402, seed 316080123).
+    if (guarded || !p.fromShadow) return E_ROLE_SEND;
+    emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15);
+    return OK;
+  }
   if (kind == KIND_LOW && !guarded) return E_ROLE_SEND;
   if (kind == KIND_DEVICE) {
     if (p.dirty) {

@@ -521,7 +521,9 @@ export class Board {
 
   private kindTo(src: Instance, w: Wire): Kind {
     if (isDevice(w.to)) return "device";
-    if (!this.guarded) return "act";
+    // After a recovery the old versions that took over still talk to each other over the
+    // old interface: "sdw", so the core does not count it among the outputs to suppress.
+    if (!this.guarded) return src.gen === "old" && this.cluster.has(w.to.comp) && this.epoch > 0 ? "sdw" : "act";
     const toCluster = this.cluster.has(w.to.comp);
     if (src.gen === "old") return toCluster ? "sdw" : "act";
     return toCluster ? "low" : "act";
