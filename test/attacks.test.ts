@@ -64,6 +64,33 @@ describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, (
     expect(lines).toBeLessThan(30);
   }, 30_000);
 
+  it("validly signed telecommands with random arguments: each answered, the board keeps running", async () => {
+    let x = 777;
+    const rnd = (n: number) => (x = (x * 1103515245 + 12345) >>> 0) % n;
+    const values = (d = 0): unknown => {
+      switch (rnd(d > 2 ? 5 : 8)) {
+        case 0: return rnd(2) === 0;
+        case 1: return rnd(1 << 30) - (1 << 29);
+        case 2: return "x".repeat(rnd(300));
+        case 3: return null;
+        case 4: return ["__proto__", "constructor", "estimator", "2.0.0", "toString"][rnd(5)];
+        case 5: return [values(d + 1), values(d + 1)];
+        default: return Object.fromEntries([["components", "comp", "step", "allowDowngrade", "estimator", "__proto__"][rnd(6)]].map((k) => [k, values(d + 1)]));
+      }
+    };
+    const ops = ["upgrade", "commit", "abort", "fault", "status"] as const;
+    for (let i = 0; i < 60; i++) {
+      const args = Object.fromEntries([["components", "comp", "step", "allowDowngrade", "x"][rnd(5)], ["components", "comp", "step"][rnd(3)]].map((k) => [k, values()]));
+      const r = await h.tc(ops[rnd(ops.length)], args as Record<string, unknown>);
+      expect([0, 1, 2]).toContain(r.status);
+      expect(r.text.length).toBeLessThan(20_000);
+      if (!h.alive) break;
+    }
+    expect(await h.healthy()).toBe(true);
+    // leave no guarded operation behind for the next test
+    await h.tc("abort");
+  }, 90_000);
+
   it("random management and protocol frames do not stop it", async () => {
     let x = 12345;
     const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 16;
