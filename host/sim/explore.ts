@@ -45,7 +45,7 @@ export interface ExploreOptions {
   maxSchedules?: number;
   /** Stop at the first violation. */
   stopAtFirst?: boolean;
-  /** Called every `progressEvery` runs and at the end. */
+  /** Called every `progressEvery` runs (default 1000) while the search goes on. */
   progress?: (r: CaseReport) => void;
   progressEvery?: number;
   /** Collect every terminal state's hash and verdict (the reduction cross-check). */
@@ -310,9 +310,9 @@ export function exploreCase(c: ExploreCase, o: ExploreOptions = {}): CaseReport 
     }
     const runs = rep.schedules + rep.blocked;
     const stop = d < 0 || (o.maxSchedules !== undefined && runs >= o.maxSchedules) || (o.stopAtFirst && byKind.size > 0);
-    if (o.progress && (stop || runs % (o.progressEvery ?? 1000) === 0)) {
+    if (o.progress && !stop && runs % (o.progressEvery ?? 1000) === 0) {
       Object.assign(rep, { states: states.size, terminalStates: terminalSet.size, violations: [...byKind.values()], ms: performance.now() - t0 });
-      if (!stop) o.progress(rep);
+      o.progress(rep);
     }
     if (stop) { rep.exhaustive = d < 0; break; }
     nodes.length = d + 1;
@@ -321,7 +321,6 @@ export function exploreCase(c: ExploreCase, o: ExploreOptions = {}): CaseReport 
     prefix = nodes.map((n) => n.chosen);
   }
   Object.assign(rep, { states: states.size, terminalStates: terminalSet.size, violations: [...byKind.values()], ms: performance.now() - t0 });
-  o.progress?.(rep);
   return rep;
 }
 
