@@ -319,7 +319,7 @@ describe("authenticated control frames (SecOc), unit", () => {
   it("protects control frames only, verifies, strips, and refuses altered, replayed and unknown-node frames", () => {
     let t = 1_000_000;
     const a = new SecOc({ key, node: 1, boards: [1, 2], windowUs: 1e6, nowUs: () => t });
-    const b = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 1e6, nowUs: () => t });
+    const b = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 1e6, nowUs: () => t, floorUs: 0 });
     const app = Uint8Array.of(0x00, 0x05, 3, 0, 9);
     expect(a.protect(app)).toBe(app);
     const f = a.protect(Uint8Array.of(0x21, 0x07, 0x02));
@@ -334,5 +334,16 @@ describe("authenticated control frames (SecOc), unit", () => {
     t += 5e6;
     expect(b.verify(1, g)).toMatchObject({ ok: false, reason: "auth-stale" });
     expect(b.verify(1, Uint8Array.of(0xc0, 0x01))).toMatchObject({ ok: false, reason: "auth-missing" });
+  });
+
+  it("a frame captured before the receiver (re)started is refused by it, even within the window", () => {
+    let t = 1_000_000;
+    const a = new SecOc({ key, node: 1, boards: [1, 2], windowUs: 30e6, nowUs: () => t });
+    const captured = a.protect(Uint8Array.of(0xc0, 0x01));
+    t += 1e6;
+    const restarted = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 30e6, nowUs: () => t });
+    expect(restarted.verify(1, captured)).toMatchObject({ ok: false, reason: "auth-replayed" });
+    t += 1;
+    expect(restarted.verify(1, a.protect(Uint8Array.of(0xc0, 0x01)))).toMatchObject({ ok: true });
   });
 });

@@ -55,6 +55,12 @@ export interface SecOcOptions {
   /** A frame whose freshness is further than this from the receiver's clock is refused (µs). */
   windowUs: number;
   nowUs?: () => number;
+  /**
+   * Freshness values at or below this are refused from every node (default: this
+   * receiver's clock when it starts): a frame captured before a restart cannot be
+   * replayed to the restarted board, even within the window.
+   */
+  floorUs?: number;
 }
 
 export class SecOc {
@@ -63,7 +69,11 @@ export class SecOc {
   private boards: Set<number>;
   readonly refused: Record<AuthRefusal, number> = { "auth-missing": 0, "auth-mac": 0, "auth-replayed": 0, "auth-stale": 0, "auth-unknown-node": 0 };
   readonly accepted = { frames: 0 };
-  constructor(private o: SecOcOptions) { this.boards = new Set(o.boards); }
+  private floor: bigint;
+  constructor(private o: SecOcOptions) {
+    this.boards = new Set(o.boards);
+    this.floor = o.floorUs !== undefined ? BigInt(Math.round(o.floorUs)) : this.now();
+  }
 
   private now(): bigint { return BigInt(Math.round(this.o.nowUs ? this.o.nowUs() : Date.now() * 1000)); }
 
@@ -97,11 +107,11 @@ export class SecOc {
     const want = mac(this.o.key, src, header, fresh);
     if (!timingSafeEqual(Buffer.from(tag), want)) return bad("auth-mac", `control frame (kind ${kindOf(f)}) from node ${src}: MAC does not match (no key, another key, or altered)`);
     const t = new DataView(fresh.buffer, fresh.byteOffset, FRESHNESS_BYTES).getBigUint64(0, true);
-    const last = this.last.get(src) ?? 0n;
-    if (t <= last) return bad("auth-replayed", `control frame (kind ${kindOf(f)}) from node ${src}: freshness ${t} not above ${last} (replayed)`);
     const off = t - this.now();
     const abs = off < 0n ? -off : off;
     if (abs > BigInt(Math.round(this.o.windowUs))) return bad("auth-stale", `control frame (kind ${kindOf(f)}) from node ${src}: freshness ${Number(abs / 1000n)} ms from this board's clock (window ${Math.round(this.o.windowUs / 1000)} ms)`);
+    const last = this.last.get(src) ?? this.floor;
+    if (t <= last) return bad("auth-replayed", `control frame (kind ${kindOf(f)}) from node ${src}: freshness ${t} not above ${last} (replayed, or sent before this board started)`);
     this.last.set(src, t);
     this.accepted.frames++;
     return { ok: true, frame: header.slice() };
