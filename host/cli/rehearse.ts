@@ -21,7 +21,8 @@ Options:
   --seed N              seed for link latencies and interleaving (default 1)
   --steps N             control steps to run (default 200)
   --fault COMP@STEP     inject a persistent fault into COMP's new version from STEP
-                        (default estimator@120)
+                        (default estimator@120; on mesh-N, meshc-N and gen-N the upgrade
+                        plan's first component at 60% of the steps)
   --no-fault            run the upgrade with no fault
   --reference           run only the old versions, with no upgrade
   --upgrade-at STEP     upgrade while the system runs, at a quiescent point after STEP:
@@ -119,6 +120,10 @@ export async function run(argv: string[]): Promise<number> {
     const comp = user ? user.faultable[0] : "estimator";
     if (comp) fault = { comp, step: user ? Math.max(upgradeAt + 1, Math.floor(steps * 0.6)) : 120 };
     else if (!values.json) process.stderr.write(`gsu: no new version in ${values.config}'s upgrade exports gsu_fault; rehearsing without a fault\n`);
+  }
+  if (!values.config && !values.fault && fault && !sys.plan.upgrades.some((u) => u.name === fault!.comp)) {
+    // a generated system (mesh-N, meshc-N, gen-N) has no estimator: the first cluster member, at 60% of the steps
+    fault = { comp: sys.plan.upgrades[0].name, step: Math.max(upgradeAt + 1, Math.floor(steps * 0.6)) };
   }
   if (user) {
     const where = (c: string) => { const u = sys.plan.upgrades.find((x) => x.name === c)!; return `${c}@${u.version} (${user!.refs.get(`${c}@${u.version}`)!.wasm})`; };
