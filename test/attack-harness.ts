@@ -25,6 +25,8 @@ export interface HarnessOptions {
   node?: number;
   /** A system file (examples/system.json's format with boards): the daemon runs with --system. */
   systemFile?: Record<string, unknown>;
+  /** Extra `gsu board` arguments (e.g. --sim-devices 50). */
+  args?: string[];
 }
 
 export class Harness {
@@ -97,6 +99,7 @@ export class Harness {
       writeFileSync(f, JSON.stringify(this.o.systemFile));
       args = ["--system", f, ...args];
     }
+    args = [...(this.o.args ?? []), ...args];
     this.out = "";
     this.exitCode = null; this.exitSignal = null;
     const b = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", this.profile, ...args], { stdio: ["ignore", "pipe", "pipe"] });

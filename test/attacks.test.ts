@@ -28,7 +28,7 @@ function hugeKeyIdImage(n: number): Uint8Array {
 }
 
 describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, () => {
-  const h = new Harness();
+  const h = new Harness({ args: ["--sim-devices", "50"] });
   beforeAll(() => h.up(), 30_000);
   // each attack on a live board (a test that killed it must not fail the next one)
   beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
@@ -101,6 +101,11 @@ describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, (
       h.raw(f);
     }
     expect(await h.healthy()).toBe(true);
+    // liveness: the components still run (device outputs keep coming)
+    const outputs = () => readFileSync(join(h.stateDir, "devices.jsonl"), "utf8").split("\n").length;
+    const n0 = outputs();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(outputs()).toBeGreaterThan(n0 + 10);
   }, 30_000);
 });
 
