@@ -470,3 +470,43 @@ describe("paper: the shadows' suppression after takeover is the largest iVR - co
     expect(fx(<u32>i, 1)).toBe(2);
   });
 });
+
+// One member (safe): a shadow resends only its outputs above V (the twin's validated
+// ones were delivered). Written for recovery.ts resendAbove `R_IDX <= bound` -> `<`
+// (62dcca18), which turned out equivalent (test/mutation-equivalent.json); kept as a pin.
+describe("takeover resends only the shadow's outputs above the validated bounds", () => {
+  it("an output whose index equals V is not resent", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_ACT)).toBe(OK);          // index 1
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // V = 1, Vext = 1
+    expect(send(H, KIND_ACT)).toBe(OK);          // the twins: shadow int 1, ext 1
+    expect(send(H, KIND_DEVICE)).toBe(OK);
+    expect(send(H, KIND_ACT)).toBe(OK);          // int 2: above V
+    expect(recover(1, 1)).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(1);
+    const i = findFx(FX_RESEND);
+    expect(fx(<u32>i, 7)).toBe(2);                // the index it was logged with
+  });
+});
+
+// A new guarded operation forgets what members held apart (inputs of steps they had not
+// output yet). Kills causal.ts causalReset: delete `memory.fill(pend, 0, MAXM * PSLOT);` (65ffce72).
+describe("a new guarded operation drops the inputs members held apart", () => {
+  it("an input of a later step held at commit does not reach the next operation's vector", () => {
+    resetAll();
+    twoMembers();
+    snapOf.clear();
+    bSendsAndLinks();
+    bSendsAndLinks();
+    bSendsAndLinks();                             // index 3: B's vector [0,3]
+    expect(recvStep(L, 3, 5)).toBe(OK);           // held apart (step 4)
+    expect(causalAt(L, 1)).toBe(0);
+    setEv(0, EV_COMMIT, 0);
+    expect(run1()).toBe(OK);
+    resetAll();
+    twoMembers();
+    expect(atBoundOfL(5)).toBe(0);                // L outputs step 4: nothing of this operation to fold
+    expect(causalAt(L, 1)).toBe(0);
+  });
+});
