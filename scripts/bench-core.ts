@@ -98,10 +98,15 @@ class Recorder {
     this.run({ type: "send", pid: S, to: "device", payload: PAYLOAD });
     this.broadcast(this.run({ type: "at-result", pid: L, passed: true }), L);
   }
-  // an active process's device output: an AT if it is dirty
+  // an active process's device output: an AT if it is dirty. Under the safe rules its pass
+  // delivers the message and validates nothing (gap 4: only the cluster's ATs broadcast);
+  // under the printed rules it broadcasts "passed AT".
   haToDevice(a: number): void {
     const o = this.run({ type: "send", pid: a, to: "device", payload: PAYLOAD });
-    if (o.some((e) => e.type === "at-required")) this.broadcast(this.run({ type: "at-result", pid: a, passed: true }), a);
+    if (!o.some((e) => e.type === "at-required")) return;
+    const r = this.run({ type: "at-result", pid: a, passed: true });
+    if (!r.some((e) => e.type === "deliver-device")) throw new Error("expected DELIVER_DEVICE after a passed AT");
+    if (r.some((e) => e.type === "broadcast-passed")) this.broadcast(r, a);
   }
 
   pass(): void {
