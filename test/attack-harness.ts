@@ -10,7 +10,7 @@ import { writeKeyPair, loadPrivateKey, type KeyPairFiles } from "../host/board/k
 import { openLink } from "../host/transport/open.ts";
 import { M, frame, Reader, isMgmt } from "../host/board/mgmt.ts";
 import { encodeTelecommand, type Opcode, type Telecommand } from "../host/board/telecommand.ts";
-import { UploadSender } from "../host/board/upload.ts";
+import { imageId, UploadSender } from "../host/board/upload.ts";
 import { loadDictionary, decodeTelemetry } from "../host/telemetry/dictionary.ts";
 import { PacketDecoder } from "../host/telemetry/ccsds.ts";
 import type { Transport } from "../host/transport/types.ts";
@@ -142,7 +142,12 @@ export class Harness {
     return encodeTelecommand(tc, loadPrivateKey(o.key ?? this.keys.keyFile));
   }
 
-  async send(img: Uint8Array, ms = 60_000): Promise<{ ok: boolean; text: string }> {
+  /** Uploads an image; with `authorise` (default) a signed upload telecommand names it first, as gsu upload --key does. */
+  async send(img: Uint8Array, ms = 60_000, authorise = true): Promise<{ ok: boolean; text: string }> {
+    if (authorise) {
+      const r = await this.tc("upload", { image: Buffer.from(imageId(img)).toString("hex"), size: img.length });
+      if (r.status !== 0) return { ok: false, text: `(authorisation refused: ${r.text})` };
+    }
     this.upload = new UploadSender(img, 1024, 16, 300);
     for (const f of this.upload.start(Date.now())) this.link.send(BOARD, f);
     const t = setInterval(() => { for (const f of this.upload!.tick(Date.now())) this.link.send(BOARD, f); }, 50);

@@ -28,14 +28,15 @@ function hugeKeyIdImage(n: number): Uint8Array {
 }
 
 describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, () => {
-  const h = new Harness({ args: ["--sim-devices", "50"] });
+  // uploads open to any peer: the worst case for what a peer's upload may do
+  const h = new Harness({ args: ["--sim-devices", "50"], profile: { uploads: "open" } });
   beforeAll(() => h.up(), 30_000);
   // each attack on a live board (a test that killed it must not fail the next one)
   beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
   afterAll(() => h.down());
 
   it("an upload whose header carries a 300 KB key id is refused with a bounded reply; the board keeps running", async () => {
-    const r = await h.send(hugeKeyIdImage(300_000));
+    const r = await h.send(hugeKeyIdImage(300_000), 60_000, false);
     expect(h.alive, h.out.slice(-300)).toBe(true);
     expect(r.ok).toBe(false);
     expect(r.text).toMatch(/upload rejected: malformed/);
@@ -110,14 +111,14 @@ describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, (
 });
 
 describe.skipIf(!!socatMissing)(`attack 5: disk full, then a crash loop${skip}`, () => {
-  const h = new Harness({ profile: { stateQuotaMB: 1 } });
+  const h = new Harness({ profile: { stateQuotaMB: 1, uploads: "open" } });
   beforeAll(() => h.up(), 30_000);
   beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
   afterAll(() => h.down());
   const random = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 24);
 
   it("an upload beyond the state directory's quota is refused at once with the reason; nothing is written", async () => {
-    const r = await h.send(random(2 * 1024 * 1024));
+    const r = await h.send(random(2 * 1024 * 1024), 60_000, false);
     expect(r.ok).toBe(false);
     expect(r.text).toMatch(/quota would be exceeded.*stateQuotaMB/);
     expect(readdirSync(join(h.stateDir, "incoming")).filter((f) => f.endsWith(".part"))).toEqual([]);
@@ -128,7 +129,7 @@ describe.skipIf(!!socatMissing)(`attack 5: disk full, then a crash loop${skip}`,
     const img = random(100_000);
     const part = join(h.stateDir, "incoming", `${Buffer.from(imageId(img)).toString("hex")}.part`);
     symlinkSync("/dev/full", part); // every write to the partial file fails with ENOSPC
-    const r = await h.send(img);
+    const r = await h.send(img, 60_000, false);
     expect(h.alive, h.out.slice(-500)).toBe(true);
     expect(r.ok).toBe(false);
     expect(r.text).toMatch(/storage failed \(ENOSPC: disk full\).*partial upload was discarded/);
@@ -351,4 +352,31 @@ describe("authenticated control frames (SecOc), unit", () => {
     t += 1;
     expect(restarted.verify(1, a.protect(Uint8Array.of(0xc0, 0x01)))).toMatchObject({ ok: true });
   });
+});
+
+describe.skipIf(!!socatMissing)(`note: uploads without authorisation cannot displace a staged image${skip}`, () => {
+  const h = new Harness();
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+  const img = (v: string) => signImage({ manifest: loadManifest(manifestPath("estimator", v)), wasm: readFileSync(wasmPath("estimator", v)), key: loadPrivateKey(h.keys.keyFile), keyId: "ground" });
+
+  it("the ground's authorised upload is staged; a peer's upload of an older signed image is refused before a byte is written", async () => {
+    const ok = await h.send(img("2.0.0"));
+    expect(ok, ok.text).toMatchObject({ ok: true });
+    const before = readdirSync(join(h.stateDir, "incoming"));
+    const peer = await h.send(img("1.0.0"), 30_000, false);
+    expect(peer.ok).toBe(false);
+    expect(peer.text).toMatch(/upload rejected: image [0-9a-f]{16} \(\d+ bytes\) is not authorised on this board: .*signed upload telecommand/);
+    expect(readdirSync(join(h.stateDir, "incoming"))).toEqual(before);
+    const st = JSON.parse((await h.tc("status")).text) as { store: string[] };
+    expect(st.store.join("\n")).toMatch(/2\.0\.0/);
+    expect(st.store.join("\n")).not.toMatch(/1\.0\.0 .*staged|staged.*1\.0\.0/);
+    // an authorisation for one image does not open the door to another
+    const other = img("1.0.0");
+    const auth = await h.tc("upload", { image: "ab".repeat(32), size: other.length });
+    expect(auth.status).toBe(0);
+    expect((await h.send(other, 30_000, false)).text).toMatch(/not authorised/);
+    expect(await h.healthy()).toBe(true);
+  }, 90_000);
 });

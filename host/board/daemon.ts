@@ -37,6 +37,8 @@ export interface DaemonOptions {
 const enc = new TextEncoder();
 /** Longest reply text (characters): a status fits; nothing approaches the link's transfer limit. */
 const MAX_REPLY = 16 * 1024;
+/** How long a signed upload telecommand authorises its image's transfer. */
+const UPLOAD_GRANT_MS = 10 * 60_000;
 
 function fromImage(manifest: Manifest, wasm: Uint8Array): ComponentVersion & { manifest: Manifest } {
   const mod = ComponentModule.fromBytes(wasm, `${manifest.name}@${manifest.version}`);
@@ -63,6 +65,8 @@ export class BoardDaemon {
   private refusalLog: RateLimitedLog;
   /** Exceptions thrown by frame handlers, contained (counted, reported, the board keeps running). */
   readonly handlerFaults: Record<string, number> = {};
+  /** Images the ground authorised with a signed upload telecommand: hex id -> { size, until (ms) }. */
+  private grants = new Map<string, { size: number; until: number }>();
   /** Authenticates protocol control frames when the profile has a link key. */
   readonly secoc: SecOc | null = null;
 
@@ -99,7 +103,12 @@ export class BoardDaemon {
         this.refusalLog.line("upload-rejected", text);
         return { ok: false, text };
       }
-    }, 2, room);
+    }, 2, room, (id, size) => {
+      if ((p.uploads ?? "signed") === "open") return null;
+      const g = this.grants.get(id);
+      if (g && g.until >= Date.now() && g.size === size) return null;
+      return `image ${id.slice(0, 16)} (${size} bytes) is not authorised on this board: the ground sends a signed upload telecommand for it first (gsu upload --key KEY --target ${p.name}); profile "uploads": "signed"`;
+    });
     // Protocol control frames (begin, bound, apply, commit, passed AT) are accepted
     // only from the boards the system names and, with a link key, only with a valid
     // MAC and fresh freshness value (docs/wire.md, "Authenticated control frames").
@@ -295,6 +304,14 @@ export class BoardDaemon {
       case "abort":
         if (!this.board.abortNow()) throw new Error("no guarded operation is running");
         return "abort started: the old versions take over";
+      case "upload": {
+        const id = String(a.image ?? ""), size = Number(a.size);
+        if (!/^[0-9a-f]{64}$/.test(id) || !Number.isInteger(size) || size < 1) throw new Error("upload needs image (the image's sha256, 64 hex digits) and size (bytes)");
+        for (const [k, g] of this.grants) if (g.until < Date.now()) this.grants.delete(k);
+        if (this.grants.size >= 8) this.grants.delete(this.grants.keys().next().value!);
+        this.grants.set(id, { size, until: Date.now() + UPLOAD_GRANT_MS });
+        return `upload of image ${id.slice(0, 16)} (${size} bytes) authorised for ${UPLOAD_GRANT_MS / 1000} s`;
+      }
       case "fault": {
         const comp = String(a.comp ?? ""), step = Number(a.step ?? 0);
         const inst = this.board.instances().find((i) => i.comp === comp && i.gen === "new");

@@ -18,6 +18,8 @@
  *   "linkKey": "keys/link.key",           // optional: the deployment's 32-byte link key (64 hex digits, gsu keygen
  *                                         //   --link-key); protocol control frames between boards must carry its MAC
  *   "linkFreshnessSeconds": 30,           // optional: how far an authenticated frame's freshness may be from the clock
+ *   "uploads": "signed",                  // optional: "signed" (default: an upload opens only after a signed
+ *                                         //   upload telecommand for that image) or "open" (any peer may upload)
  *   "stateQuotaMB": 256,                  // optional: most the state directory may hold (MiB, 1..1048576);
  *                                         //   an upload that would pass it is refused with the reason
  *   "components": ["sensor@1.0.0"],       // optional: name@version to run when the state directory is empty
@@ -77,6 +79,8 @@ export interface BoardProfile {
   /** Absolute path of the deployment's link key (docs/wire.md, "Authenticated control frames"), if any. */
   linkKey?: string;
   linkFreshnessSeconds: number;
+  /** "signed": uploads need a signed upload telecommand naming the image first; "open": any peer may upload. */
+  uploads: "signed" | "open";
   components: ComponentRef[];
   /** key id -> absolute path of the .pub PEM. */
   trustedKeys: Record<string, string>;
@@ -186,7 +190,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "components", "trustedKeys", "at", "telemetry"] as const;
+const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "uploads", "components", "trustedKeys", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
   socketcan: ["kind", "iface", "bitrate"],
   slcan: ["kind", "path", "bitrate", "baud"],
@@ -283,6 +287,11 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     const lk = checkPathString(c, o.linkKey, "linkKey", "the path of the deployment's link key (64 hex digits; gsu keygen --link-key), absolute or relative to the profile");
     if (lk !== undefined) linkKey = isAbsolute(lk) ? lk : resolve(baseDir, lk);
   }
+  let uploads: "signed" | "open" | undefined = "signed";
+  if (o.uploads !== undefined) {
+    if (o.uploads === "signed" || o.uploads === "open") uploads = o.uploads;
+    else { c.bad("uploads", "\"signed\" (an upload needs a signed upload telecommand first) or \"open\"", o.uploads); uploads = undefined; }
+  }
   const quotaMB = c.num(o, "stateQuotaMB", "stateQuotaMB", 1, 1 << 20, "MiB the state directory may hold", DEFAULT_STATE_QUOTA_MB);
 
   const components: ComponentRef[] = [];
@@ -348,10 +357,10 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
-  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined) {
+  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined || uploads === undefined) {
     throw new ProfileError(source, c.problems.length ? c.problems : ["invalid profile"]);
   }
-  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, components, trustedKeys, at: { commit }, telemetry, source };
+  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, uploads, components, trustedKeys, at: { commit }, telemetry, source };
   if (board) profile.board = board;
   if (linkKey) profile.linkKey = linkKey;
   if (description !== undefined) profile.description = description;

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { Reader, Writer, MgmtError } from "./mgmt.ts";
 import { clip } from "./harden.ts";
 
-export const OP = { upgrade: 1, commit: 2, abort: 3, fault: 4, status: 5 } as const;
+export const OP = { upgrade: 1, commit: 2, abort: 3, fault: 4, status: 5, upload: 6 } as const;
 export type Opcode = keyof typeof OP;
 export const OP_NAME: Record<number, Opcode> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k as Opcode]));
 // Version 2 (issue 10) adds the target board's name to the signed part: a

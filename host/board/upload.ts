@@ -116,7 +116,9 @@ export class UploadReceiver {
    *   a refusal reason when they would not fit (the state directory's quota), or null.
    */
   constructor(private dir: string, private maxSize: number, private accept: (image: Uint8Array) => Verdict, private maxPartials = 2,
-    private room: (need: number) => string | null = () => null) {
+    private room: (need: number) => string | null = () => null,
+    /** Whether a transfer of this image (hex id) and size may open: null, or the refusal. */
+    private authorise: (idHex: string, size: number) => string | null = () => null) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -161,6 +163,11 @@ export class UploadReceiver {
       const size = r.u32("size");
       if (size > this.maxSize) {
         return [frame(M.RESULT, new Writer().bytes(id).u8(1).bytes(new TextEncoder().encode(`upload rejected: image of ${size} bytes exceeds this board's limit of ${this.maxSize}`)).done())];
+      }
+      const denied = this.authorise(hex(id), size);
+      if (denied) {
+        this.drop("not-authorised");
+        return [frame(M.RESULT, new Writer().bytes(id).u8(1).bytes(new TextEncoder().encode(`upload rejected: ${denied}`)).done())];
       }
       const held = this.cur && hex(this.cur.id) === hex(id) ? this.cur.have : this.partialSize(id);
       const full = this.room(Math.max(0, size - held));

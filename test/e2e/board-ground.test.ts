@@ -15,7 +15,7 @@ import { manifestPath, wasmPath } from "../../host/component/demo.ts";
 import { openLink } from "../../host/transport/open.ts";
 import { M, frame, Reader, isMgmt } from "../../host/board/mgmt.ts";
 import { encodeTelecommand, type Opcode } from "../../host/board/telecommand.ts";
-import { UploadSender } from "../../host/board/upload.ts";
+import { imageId, UploadSender } from "../../host/board/upload.ts";
 import { loadDictionary, decodeTelemetry } from "../../host/telemetry/dictionary.ts";
 import { PacketDecoder } from "../../host/telemetry/ccsds.ts";
 import type { Transport } from "../../host/transport/types.ts";
@@ -69,6 +69,9 @@ describe.skipIf(!!socatMissing)(`board and ground over a PTY serial link${socatM
     return replies.get(s)!;
   }
   async function send(img: Uint8Array): Promise<{ ok: boolean; text: string }> {
+    // the profile's default "uploads": "signed": a signed upload telecommand names the image first
+    const auth = await tc("upload", { image: Buffer.from(imageId(img)).toString("hex"), size: img.length });
+    expect(auth.status, auth.text).toBe(0);
     upload = new UploadSender(img, 1024, 8, 300);
     for (const f of upload.start(Date.now())) ground.send(BOARD, f);
     const t = setInterval(() => { for (const f of upload!.tick(Date.now())) ground.send(BOARD, f); }, 50);

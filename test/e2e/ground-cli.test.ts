@@ -54,11 +54,11 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
     const bad = readFileSync(join(dir, "estimator.gsui"));
     bad[bad.length - 20] ^= 0x55;
     writeFileSync(join(dir, "bad.gsui"), bad);
-    const r = gsu("upload", ...link(), join(dir, "bad.gsui"));
+    const r = gsu("upload", ...link(), ...tkey(), join(dir, "bad.gsui"));
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/rejected/i);
     for (const c of ["estimator", "controller"]) {
-      const u = gsu("upload", ...link(), join(dir, `${c}.gsui`));
+      const u = gsu("upload", ...link(), ...tkey(), join(dir, `${c}.gsui`));
       expect(u.status, u.stdout + u.stderr).toBe(0);
       expect(u.stdout).toMatch(/100%/);
       expect(u.stdout + u.stderr).toMatch(new RegExp(`${c} 2\\.0\\.0 staged`));
@@ -92,7 +92,7 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
 
   it("commit v2; a downgrade to v1 is refused without --allow-downgrade and accepted with it", () => {
     for (const comp of ["estimator", "controller"]) { // the recovery un-staged them: upload again
-      const u = gsu("upload", ...link(), join(dir, `${comp}.gsui`));
+      const u = gsu("upload", ...link(), ...tkey(), join(dir, `${comp}.gsui`));
       expect(u.status, u.stdout + u.stderr).toBe(0);
     }
     const up = gsu("upgrade", ...link(), ...tkey(), "estimator@2.0.0", "controller@2.0.0");
@@ -101,7 +101,7 @@ describe.skipIf(!!socatMissing)(`ground commands against the board daemon over a
     expect(c.status, c.stdout + c.stderr).toBe(0);
     for (const comp of ["estimator", "controller"]) {
       expect(gsu("sign", ...key(), "--component", `${comp}@1.0.0`, "--out", join(dir, `${comp}-1.gsui`)).status).toBe(0);
-      const u = gsu("upload", ...link(), join(dir, `${comp}-1.gsui`));
+      const u = gsu("upload", ...link(), ...tkey(), join(dir, `${comp}-1.gsui`));
       expect(u.status, u.stdout + u.stderr).toBe(0);
     }
     const no = gsu("upgrade", ...link(), ...tkey(), "estimator@1.0.0", "controller@1.0.0");
