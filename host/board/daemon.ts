@@ -113,7 +113,12 @@ export class BoardDaemon {
     // only from the boards the system names and, with a link key, only with a valid
     // MAC and fresh freshness value (docs/wire.md, "Authenticated control frames").
     const boards = new Set(spec.boards.map((b) => b.node));
-    if (p.linkKey) this.secoc = new SecOc({ key: loadLinkKey(p.linkKey), node: p.node, boards, windowUs: p.linkFreshnessSeconds * 1e6 });
+    if (p.linkKey) {
+      let key: Buffer;
+      // a missing or bad key is a configuration error (exit 2: systemd does not restart)
+      try { key = loadLinkKey(p.linkKey); } catch (e) { throw new PlanError(`${p.source}: linkKey: ${(e as Error).message}`); }
+      this.secoc = new SecOc({ key, node: p.node, boards, windowUs: p.linkFreshnessSeconds * 1e6 });
+    }
     const sec = this.secoc;
     const inbound = (src: number, f: Uint8Array, h: (src: number, f: Uint8Array) => void): void => {
       if (!isControl(f)) return h(src, f);
@@ -151,6 +156,7 @@ export class BoardDaemon {
     const p = o.profile;
     const log = o.log ?? ((l: string) => console.log(l));
     mkdirSync(p.stateDir, { recursive: true });
+    if (p.linkKey) { try { loadLinkKey(p.linkKey); } catch (e) { throw new PlanError(`${p.source}: linkKey: ${(e as Error).message}`); } }
     const store = SlotStore.open(join(p.stateDir, "store"), loadProfileKeys(p));
     for (const r of store.report.rejected) log(`state: ${r}`);
     const boot = store.boot();
