@@ -12,7 +12,7 @@ import {
   Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
-import { cvAt } from "../causal";
+import { cvAt, mergeAct } from "../causal";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -508,5 +508,40 @@ describe("a new guarded operation drops the inputs members held apart", () => {
     twoMembers();
     expect(atBoundOfL(5)).toBe(0);                // L outputs step 4: nothing of this operation to fold
     expect(causalAt(L, 1)).toBe(0);
+  });
+});
+
+// causal.ts mergeAct is no longer called by the rules (a G_act message's index
+// over-approximates; see its comment) but is kept for tests: pin what it does, so its
+// mutants (f5a94ca3 and the other range checks at its first line) do not survive as dead code.
+describe("mergeAct (kept for tests): learns the vector G_act index x was sent with", () => {
+  it("ignores index 0, unsent indexes and indexes whose record the ring has reused", () => {
+    resetAll();
+    twoMembers();
+    const n: u32 = 1025;                          // one more than the send records kept (HN)
+    for (let i: u32 = 0; i < n; i++) expect(send(B, KIND_ACT)).toBe(OK); // index i + 1: B's vector [0, i + 1]
+    let p = S.procAt(L);
+    mergeAct(p, 0, n, 0);
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, n + 1, n, 0);                     // not sent yet
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, 1, n, 0);                         // its record now holds index 1025
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, 2, n, 0);                         // the oldest still kept
+    expect(cvAt(p, 1)).toBe(2);
+    mergeAct(p, n, n, 0);
+    expect(cvAt(p, 1)).toBe(n);
+    // a new operation (the send records of the old one are still in the ring)
+    resetAll();
+    twoMembers();
+    expect(send(B, KIND_ACT)).toBe(OK);          // index 1
+    p = S.procAt(L);
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, 0, 1, 0);                         // record 0 holds index 1024 of the old operation
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, 2, 1, 0);
+    expect(cvAt(p, 1)).toBe(0);
+    mergeAct(p, 1, 1, 0);
+    expect(cvAt(p, 1)).toBe(1);
   });
 });
