@@ -162,6 +162,15 @@ export interface SuiteReport {
 }
 
 /** Runs n random cases; returns the tally (used by the test suite, soak and the rule comparison). */
+/** Adds one case's figures to a suite's tally (cases, checkpoints, rollbacks, problems by kind). */
+function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number; maxRollback: number; byProblem: Record<string, number> }, v: Verdict): void {
+  rep.cases++;
+  rep.checkpoints += v.result.checkpoints;
+  rep.dirtyReceipts += v.result.dirtyReceipts;
+  for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);
+  if (!v.ok) for (const k of new Set(v.problems.map((p) => p.split(":")[0]))) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
+}
+
 export function runSuite(sys: TestbedSystem, system: string, faultComps: string[], rules: Rules, n: number, seed: number,
   opts: { shrink?: boolean; maxSteps?: number; progress?: (done: number) => void } = {}): SuiteReport {
   const rng = new Rng(seed);
@@ -169,13 +178,8 @@ export function runSuite(sys: TestbedSystem, system: string, faultComps: string[
   for (let i = 0; i < n; i++) {
     const c = randomCase(rng, system, faultComps, rules, opts.maxSteps);
     const v = check(sys, c);
-    rep.cases++;
-    rep.checkpoints += v.result.checkpoints;
-    rep.dirtyReceipts += v.result.dirtyReceipts;
-    for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);
+    tally(rep, v);
     if (!v.ok) {
-      const kinds = new Set(v.problems.map((p) => p.split(":")[0]));
-      for (const k of kinds) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
       const small = opts.shrink ? shrink(sys, c) : c;
       rep.failures.push({ c: small, problems: small === c ? v.problems : check(sys, small).problems, repro: reproduce(small) });
     }
@@ -213,13 +217,9 @@ export function runGenSuite(o: GenSuiteOptions): SuiteReport & { shapes: number;
     for (let i = 0; i < o.perShape; i++) {
       const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4);
       const v = check(sys, c);
-      rep.cases++;
-      rep.checkpoints += v.result.checkpoints;
-      rep.dirtyReceipts += v.result.dirtyReceipts;
-      for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);
+      tally(rep, v);
       if (!v.ok) {
         rep.failed++;
-        for (const k of new Set(v.problems.map((p) => p.split(":")[0]))) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
         const small = rep.failed <= (o.shrink ?? 0) ? shrink(sys, c) : c;
         const f = { c: small, problems: small === c ? v.problems : check(sys, small).problems, repro: reproduce(small) };
         o.onFailure?.(f);
