@@ -12,7 +12,8 @@ function bits(frame: Uint8Array, src: number, dst: number): { bits: number; fram
   return { bits: fs.reduce((s, f) => s + canBits(f.data.length), 0), frames: fs.length };
 }
 
-export function benchCan(traffic: TrafficFrame[]): LinkRow[] {
+/** traffic: the frames of a demo rehearsal of `steps` control steps (default: GSU_BENCH_STEPS, else 300). */
+export function benchCan(traffic: TrafficFrame[], steps = Number(process.env.GSU_BENCH_STEPS ?? 300)): LinkRow[] {
   const rows: LinkRow[] = [];
   // "wire" is reported in bytes: bus bits / 8, so payload/wire is payload bits over bus bits
   const sum = (ts: TrafficFrame[]) => ts.reduce((a, t) => { const b = bits(t.frame, t.src, t.dst); return { bits: a.bits + b.bits, frames: a.frames + b.frames }; }, { bits: 0, frames: 0 });
@@ -23,7 +24,6 @@ export function benchCan(traffic: TrafficFrame[]): LinkRow[] {
   const b = bits(big, 1, 2);
   rows.push({ link: "CAN", case: `64 KiB transfer (${b.frames} CAN frames)`, messages: 1, payload: 65536, transfer: 65536, wire: b.bits / 8 });
   // bus load of the demo's traffic at a 10 Hz and a 50 Hz control rate
-  const steps = Number(process.env.GSU_BENCH_STEPS ?? 300);
   const perStep = all.bits / steps;
   for (const hz of [10, 50]) {
     rows.push({ link: "CAN", case: `bus load at ${hz} steps/s: ${(perStep * hz / BITRATE * 100).toFixed(1)}% of 500 kbit/s`, messages: traffic.length, payload: 0, transfer: 0, wire: all.bits / 8, note: `${Math.round(perStep)} bus bits per control step` });

@@ -5,7 +5,12 @@
 // Serial is measured through StreamTransport (the same link layer SerialTransport
 // uses) over an in-memory pipe, counting every byte written.
 // CAN: scripts/bench-links-can.ts, if present, exports `benchCan(traffic)` returning
-// rows; it is called with the same captured traffic (hook for the CAN helper).
+// rows; it is called with the same captured traffic and its step count (hook for the
+// CAN helper).
+//
+//   npm run bench:links               the demo rehearsal at 300 steps (GSU_BENCH_STEPS overrides)
+//   npm run bench:links -- --quick    a smoke run for CI: 60 steps (past the upgrade at step 30),
+//                                     every case still measured; the figures are not the real ones
 import { existsSync } from "node:fs";
 import { Duplex, PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -19,9 +24,17 @@ export interface TrafficFrame { src: number; dst: number; frame: Uint8Array; hea
 export interface LinkRow { link: string; case: string; messages: number; payload: number; transfer: number; wire: number; note?: string }
 
 // ---- the demo's traffic ------------------------------------------------------------
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (a !== "--quick") {
+    console.error(`bench-links: unknown argument '${a}'; usage: npm run bench:links [-- --quick]`);
+    process.exit(2);
+  }
+}
+const QUICK = args.includes("--quick");
 const core = new Core({ procs: 2 });
 const traffic: TrafficFrame[] = [];
-const steps = Number(process.env.GSU_BENCH_STEPS ?? 300);
+const steps = Number(process.env.GSU_BENCH_STEPS ?? (QUICK ? 60 : 300));
 runTestbed(demoSystem(), {
   seed: 11, steps, latency: { min: 50, max: 2000 }, fault: null,
   tap: (_t, src, dst, frame) => {
@@ -77,15 +90,15 @@ for (const mf of [256, 1024, 4096]) {
 // ---- CAN hook -----------------------------------------------------------------------
 const canBench = fileURLToPath(new URL("./bench-links-can.ts", import.meta.url));
 if (existsSync(canBench)) {
-  const m = (await import(canBench)) as { benchCan?: (t: TrafficFrame[]) => Promise<LinkRow[]> | LinkRow[] };
-  if (m.benchCan) rows.push(...(await m.benchCan(traffic)));
+  const m = (await import(canBench)) as { benchCan?: (t: TrafficFrame[], steps: number) => Promise<LinkRow[]> | LinkRow[] };
+  if (m.benchCan) rows.push(...(await m.benchCan(traffic, steps)));
 }
 
 // ---- report -------------------------------------------------------------------------
 const hdr = traffic.map((t) => t.header);
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-console.log(`GSU link bench (node ${process.version}): demo rehearsal, ${steps} steps, ${traffic.length} messages captured`);
+console.log(`GSU link bench (node ${process.version}): demo rehearsal, ${steps} steps, ${traffic.length} messages captured${QUICK ? "  --quick: smoke run, not the real figures" : ""}`);
 console.log(`GSU protocol header per message: mean ${mean(hdr).toFixed(2)} bytes, max ${Math.max(...hdr)} (goal <= 4); app messages add 2 route bytes`);
 console.log(`demo app payloads: ${Math.min(...appOnly.map((t) => t.payload))}..${Math.max(...appOnly.map((t) => t.payload))} bytes, mean ${mean(appOnly.map((t) => t.payload)).toFixed(1)}`);
 console.log(`serial envelope per frame: ${ENVELOPE_OVERHEAD - 4} header (dst, src, ctl) + 4 CRC-32 + COBS (1 + 1 per 254) + 1 delimiter = ${ENVELOPE_OVERHEAD + 2} bytes for frames under 254 bytes; multi-frame transfers add a 4-byte transfer CRC`);

@@ -1,11 +1,25 @@
 // npm run bench:rehearsal: the protocol's cost on the in-process testbed, and
 // recovery latency in wall-clock time. Ratios are measured side by side in one run.
+//
+//   npm run bench:rehearsal               2000 steps, median of 7 interleaved rounds, 30 faults
+//   npm run bench:rehearsal -- --quick    a smoke run for CI: 200 steps, 1 round, 4 faults
+//                                         (the same code paths; the figures are not measurements)
+// GSU_BENCH_STEPS and GSU_BENCH_ROUNDS override the step and round counts in either mode.
 import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (a !== "--quick") {
+    console.error(`bench-rehearsal: unknown argument '${a}'; usage: npm run bench:rehearsal [-- --quick]`);
+    process.exit(2);
+  }
+}
+const QUICK = args.includes("--quick");
 const sys = demoSystem();
-const steps = Number(process.env.GSU_BENCH_STEPS ?? 2000);
-const rounds = Number(process.env.GSU_BENCH_ROUNDS ?? 7);
+const steps = Number(process.env.GSU_BENCH_STEPS ?? (QUICK ? 200 : 2000));
+const rounds = Number(process.env.GSU_BENCH_ROUNDS ?? (QUICK ? 1 : 7));
+const FAULTS = QUICK ? 4 : 30;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 // messages handled = every delivery to a component or a device
@@ -27,7 +41,7 @@ for (let i = 0; i < rounds; i++) {
   for (const [k, o] of Object.entries(modes)) times[k].push(rate(o).ms); // interleaved, so load hits all alike
 }
 const base = median(times.unprotected);
-console.log(`GSU rehearsal bench: demo system, ${steps} steps, 3 boards, median of ${rounds} interleaved runs (node ${process.version})`);
+console.log(`GSU rehearsal bench: demo system, ${steps} steps, 3 boards, median of ${rounds} interleaved runs (node ${process.version})${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
 console.log("");
 console.log("mode                      wall ms   steps/s    throughput vs unprotected");
 // unprotected: messages routed with no core at all; unguarded runtime: the same runtime and
@@ -45,12 +59,12 @@ console.log(`shadow execution doubles the cluster's work: guarded with shadows c
 // recovery latency: failed AT -> first old-version output at a device, wall clock
 const lat: number[] = [];
 const virt: number[] = [];
-for (let i = 0; i < 30; i++) {
+for (let i = 0; i < FAULTS; i++) {
   const r = runTestbed(sys, { seed: 100 + i, steps: 200, fault: { comp: i % 2 ? "estimator" : "controller", step: 50 + i }, latency: { min: 50, max: 2000 } });
   if (!r.recovery) throw new Error(`seed ${100 + i}: no recovery measured`);
   lat.push(r.recovery.wallMs);
   virt.push(r.recovery.virtualUs / 1000);
 }
 console.log("");
-console.log(`recovery latency over 30 faults: wall median ${median(lat).toFixed(3)} ms, max ${Math.max(...lat).toFixed(3)} ms (goal <= 2 ms); virtual (link latency 50..2000 µs) median ${median(virt).toFixed(3)} ms`);
+console.log(`recovery latency over ${FAULTS} faults: wall median ${median(lat).toFixed(3)} ms, max ${Math.max(...lat).toFixed(3)} ms (goal <= 2 ms); virtual (link latency 50..2000 µs) median ${median(virt).toFixed(3)} ms`);
 console.log("  for scale: a reboot-based A/B rollback takes tens of seconds");

@@ -3,8 +3,13 @@
 //   transport wrote, both directions; CAN: bits on the bus, worst-case stuffing)
 // - wall time for a 256 KiB image over a PTY serial pair (socat), and what the
 //   same wire bytes take at 115200 baud and on a 500 kbit/s CAN bus.
+//
+//   npm run bench:upload               a 256 KiB image
+//   npm run bench:upload -- --quick    a smoke run for CI: a 16 KiB image, the same links and
+//                                      chunk sizes; the figures are not the real ones
+// Its temporary directories (PTY links, received images) are removed when it is done.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UploadReceiver, UploadSender } from "../host/board/upload.ts";
@@ -13,12 +18,23 @@ import { encodeTransfer } from "../host/transport/can/cyphal.ts";
 import type { Transport } from "../host/transport/types.ts";
 
 const canBits = (n: number) => 67 + 8 * n + Math.floor((54 + 8 * n - 1) / 4); // extended frame, worst-case stuffing
-const SIZE = 256 * 1024;
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (a !== "--quick") {
+    console.error(`bench-upload: unknown argument '${a}'; usage: npm run bench:upload [-- --quick]`);
+    process.exit(2);
+  }
+}
+const QUICK = args.includes("--quick");
+const SIZE = (QUICK ? 16 : 256) * 1024;
+const tmpDirs: string[] = [];
+const tempDir = (prefix: string) => { const d = mkdtempSync(join(tmpdir(), prefix)); tmpDirs.push(d); return d; };
+const cleanUp = () => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }); };
 const image = new Uint8Array(SIZE).map((_, i) => (i * 2654435761) >>> 24);
 
 async function overPty(chunk: number) {
   if (spawnSync("socat", ["-V"], { stdio: "ignore" }).status !== 0) return null;
-  const dir = mkdtempSync(join(tmpdir(), "gsu-bench-up-"));
+  const dir = tempDir("gsu-bench-up-");
   const a = join(dir, "a"), b = join(dir, "b");
   const socat = spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" });
   while (!existsSync(a) || !existsSync(b)) await new Promise((r) => setTimeout(r, 10));
@@ -42,7 +58,7 @@ async function overPty(chunk: number) {
 
 function overCan(chunk: number) {
   // the same frames the upload exchanges, costed with the Cyphal/CAN encoder
-  const rx = new UploadReceiver(mkdtempSync(join(tmpdir(), "gsu-bench-can-")), 1 << 20, () => ({ ok: true, text: "ok" }));
+  const rx = new UploadReceiver(tempDir("gsu-bench-can-"), 1 << 20, () => ({ ok: true, text: "ok" }));
   const tx = new UploadSender(image, chunk, 16, 1000);
   let bits = 0;
   const cost = (f: Uint8Array, src: number) => { for (const fr of encodeTransfer(f, { subject: 4096 + 1, source: src, transferId: 0, maxTransfer: 1 << 16 })) bits += canBits(fr.data.length); };
@@ -56,7 +72,7 @@ function overCan(chunk: number) {
 }
 
 (async () => {
-  console.log(`GSU upload bench: a ${SIZE / 1024} KiB image (node ${process.version})`);
+  console.log(`GSU upload bench: a ${SIZE / 1024} KiB image (node ${process.version})${QUICK ? "  --quick: smoke run, not the real figures" : ""}`);
   console.log("");
   console.log("link                         chunk   goodput (image / wire)   wall time            at link speed");
   for (const chunk of [256, 1024]) {
@@ -72,5 +88,6 @@ function overCan(chunk: number) {
   console.log("");
   console.log("Serial goodput counts every byte written in both directions (chunks, ACKs, envelope, COBS, delimiters).");
   console.log("CAN goodput is image bits over bus bits with worst-case bit stuffing; classic CAN carries 7 payload bytes per 8-byte frame.");
+  cleanUp();
   process.exit(0);
 })();
