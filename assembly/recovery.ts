@@ -41,8 +41,11 @@ function rollBack(p: Proc, pid: u32, V: u32): usize {
   p.delivered = load<u32>(target, R_PEER);
   // device messages delivered after the checkpoint will be regenerated: suppress them
   const outBefore = load<u32>(target, R_PORT);
-  p.suppressDev += p.extOut - outBefore;
-  p.extOut = outBefore;
+  // (Fewer out than recorded: a message pending at the checkpoint failed its AT.)
+  if (p.extOut > outBefore) {
+    p.suppressDev += p.extOut - outBefore;
+    p.extOut = outBefore;
+  }
   const safe = rules != RULES_PAPER;
   const paperShadow = !safe && p.role == ROLE_HS;
   const log = paperShadow ? p.outInt : p.inLog;

@@ -228,7 +228,9 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     store<u32>(ck, own ? p.sInt : sdwCounter, R_A3);
     store<u32>(ck, own ? p.sExt : sdwExt, R_FLAGS);
     store<u32>(ck, p.delivered, R_PEER);
-    store<u32>(ck, p.extOut, R_PORT); // device messages out before this checkpoint
+    // Device messages out before this checkpoint, counting one whose AT is still pending:
+    // it was produced before the checkpoint, so re-execution from here does not make it again.
+    store<u32>(ck, p.extOut + p.pendingAt, R_PORT);
   }
   if (logIt) {
     const idx = safe ? mIdx : (paperShadow ? sdwCounter : p.local);

@@ -70,9 +70,8 @@ describe("open bug found while killing the output-commit survivors (reported; ru
   // and the process's next, new device message is suppressed: the device never gets it.
   // The reference runtime (host/runtime/board.ts) runs ATs synchronously, so it never
   // checkpoints in between; the core's ABI allows it (test/scenarios/at-verdict-after-more-input.txt).
-  // it.fails: passes while the bug is there; when it starts failing, the bug is fixed:
-  // make it a plain `it`.
-  it.fails("a new device message after rolling back to a checkpoint taken while an AT was pending is delivered", () => {
+  // Fixed: the checkpoint counts the pending message among those already out.
+  it("a new device message after rolling back to a checkpoint taken while an AT was pending is delivered", () => {
     const core = new Core();
     const L = 0, A = 1, B = 2, S = 3;
     core.setRole(L, "low"); core.setRole(A, "ha"); core.setRole(B, "ha"); core.setRole(S, "hs");
