@@ -14,7 +14,7 @@
 // Each is an under-approximation of what the member's output depends on, so a pass
 // validates at most that. A message from G_act teaches nothing: its index is the
 // sender's local int_mSN_G^low, the highest index it has received, including inputs
-// it holds for later steps, so it over-approximates (mergeAct is kept for tests). The indexes stay one sequence (the shadows'
+// it holds for later steps, so it over-approximates. The indexes stay one sequence (the shadows'
 // renumbering, checkpoints and V keep their scalar form): a pass validates the
 // longest prefix 1..v of that sequence whose every index is in the causal past,
 // or already validated (<= knownV). Prefixes of validated sets are validated, and
@@ -26,7 +26,7 @@ import { Proc } from "./proc";
 export const MAXM: u32 = 16;     // cluster members one guarded operation supports
 const HN: u32 = 1024;            // send records kept (indexes above knownV that a pass can still validate)
 const LN: u32 = 256;             // link snapshots kept (cluster-internal messages in flight)
-const HREC: u32 = (1 + MAXM) * 4;
+const HREC: u32 = 4;               // a send record: the sending member's slot
 const LREC: u32 = MAXM * 4;
 const PN: u32 = 8;               // per member: inputs of later steps than its latest output, held apart
 const PREC: u32 = (1 + MAXM) * 4;
@@ -160,9 +160,7 @@ export function noteActSend(p: Proc, idx: u32): void {
   store<u32>(p.cv + <usize>(p.slot - 1) * 4, idx);
   const c = cntInt + <usize>(p.slot - 1) * 4;
   store<u32>(c, load<u32>(c) + 1);
-  const rec = hist + <usize>(idx % HN) * HREC;
-  store<u32>(rec, p.slot - 1);
-  memory.copy(rec + 4, p.cv, <usize>MAXM * 4);
+  store<u32>(hist + <usize>(idx % HN) * HREC, p.slot - 1);
 }
 
 /** A member sends to another member: returns the snapshot number for the header. */
@@ -240,12 +238,6 @@ export function mergeLink(p: Proc, seq: u32, step1: u32): void {
   // Older than the ring: its vector is gone, learn nothing (under-approximation).
   if (seq == 0 || seq > linkSeq || linkSeq - seq >= LN) return;
   learn(p, link + <usize>(seq % LN) * LREC, step1);
-}
-
-/** A member received a G_act message whose sender had seen index x, of step step1 - 1. */
-export function mergeAct(p: Proc, x: u32, lowCounter: u32, step1: u32): void {
-  if (x == 0 || x > lowCounter || lowCounter - x >= HN) return;
-  learn(p, hist + <usize>(x % HN) * HREC + 4, step1);
 }
 
 /** The longest prefix 1..v of the cluster's G_act sends that p's state causally depends on, or already validated. */

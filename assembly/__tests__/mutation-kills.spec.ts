@@ -12,7 +12,7 @@ import {
   Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
-import { cvAt, mergeAct } from "../causal";
+import { cvAt } from "../causal";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -243,10 +243,9 @@ describe("per-member takeover: a shadow suppresses its twin's validated outputs 
   });
 });
 
-// Causal validation (causal.ts): what a member learns from a G_act message (the vector
-// the sender of index x had), kept apart while the input belongs to a later step than
+// Causal validation (causal.ts): what a member learns from another member's link message
+// (the vector the sender had), kept apart while the input belongs to a later step than
 // the member's latest output, and folded in when it outputs that step. Kills:
-//   causal.ts mergeAct: `x == 0` -> `x == 1` (f5a94ca3)
 //   causal.ts maxInto: `src + j * 4` -> `src - j * 4` (7be39848)
 //   causal.ts learn (pending records full): `maxInto(r + 4, v)` -> `maxInto(r - 4, v)` (e3e266e6), deleted (aded3939)
 /** A G_act message carrying index idx reaches pid; step1 = its step + 1 (0: unknown). */
@@ -511,37 +510,3 @@ describe("a new guarded operation drops the inputs members held apart", () => {
   });
 });
 
-// causal.ts mergeAct is no longer called by the rules (a G_act message's index
-// over-approximates; see its comment) but is kept for tests: pin what it does, so its
-// mutants (f5a94ca3 and the other range checks at its first line) do not survive as dead code.
-describe("mergeAct (kept for tests): learns the vector G_act index x was sent with", () => {
-  it("ignores index 0, unsent indexes and indexes whose record the ring has reused", () => {
-    resetAll();
-    twoMembers();
-    const n: u32 = 1025;                          // one more than the send records kept (HN)
-    for (let i: u32 = 0; i < n; i++) expect(send(B, KIND_ACT)).toBe(OK); // index i + 1: B's vector [0, i + 1]
-    let p = S.procAt(L);
-    mergeAct(p, 0, n, 0);
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, n + 1, n, 0);                     // not sent yet
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, 1, n, 0);                         // its record now holds index 1025
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, 2, n, 0);                         // the oldest still kept
-    expect(cvAt(p, 1)).toBe(2);
-    mergeAct(p, n, n, 0);
-    expect(cvAt(p, 1)).toBe(n);
-    // a new operation (the send records of the old one are still in the ring)
-    resetAll();
-    twoMembers();
-    expect(send(B, KIND_ACT)).toBe(OK);          // index 1
-    p = S.procAt(L);
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, 0, 1, 0);                         // record 0 holds index 1024 of the old operation
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, 2, 1, 0);
-    expect(cvAt(p, 1)).toBe(0);
-    mergeAct(p, 1, 1, 0);
-    expect(cvAt(p, 1)).toBe(1);
-  });
-});
