@@ -15,7 +15,7 @@ import { PlanError } from "../runtime/system.ts";
 import { openLink } from "../transport/open.ts";
 import type { Transport } from "../transport/types.ts";
 import { loadProfileKeys, type BoardProfile } from "./profile.ts";
-import { SlotStore } from "./store.ts";
+import { SlotStore, UntrustedImageError } from "./store.ts";
 import { checkDowngrade } from "./policy.ts";
 import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
@@ -23,6 +23,7 @@ import { frame, isMgmt, M, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
 import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
 import { isControl, loadLinkKey, SecOc } from "./secoc.ts";
+import { StatusGate, statusReply } from "./status-query.ts";
 
 export interface DaemonOptions {
   profile: BoardProfile;
@@ -66,9 +67,13 @@ export class BoardDaemon {
   /** Exceptions thrown by frame handlers, contained (counted, reported, the board keeps running). */
   readonly handlerFaults: Record<string, number> = {};
   /** Images the ground authorised with a signed upload telecommand: hex id -> { size, until (ms) }. */
-  private grants = new Map<string, { size: number; until: number }>();
+  private grants = new Map<string, { size: number; until: number; used?: boolean }>();
   /** Authenticates protocol control frames when the profile has a link key. */
   readonly secoc: SecOc | null = null;
+  /** Read-only status queries (profile "status"): who may read status without the signing key. */
+  private statusGate: StatusGate;
+  /** The telecommand being executed arrived while the replay state was corrupt (a resync). */
+  private resyncing = false;
 
   private constructor(private o: DaemonOptions, private link: Transport, store: SlotStore, spec: SystemSpec) {
     const p = o.profile;
@@ -78,7 +83,8 @@ export class BoardDaemon {
     this.store = store;
     this.spec = spec;
     const keys = loadProfileKeys(p);
-    this.guard = new TelecommandGuard(keys, p.stateDir, { board: p.name, windowMs: (p.telecommandWindowSeconds ?? 600) * 1000 });
+    this.guard = new TelecommandGuard(keys, p.stateDir, { board: p.name, windowMs: (p.telecommandWindowSeconds ?? 600) * 1000, revoked: p.revokedKeys });
+    try { this.statusGate = new StatusGate(p.status ?? "signed", p.name, (p.telecommandWindowSeconds || 600) * 1000); } catch (e) { throw new PlanError(`${p.source}: status: ${(e as Error).message}`); }
     this.guard.onStorageFull = () => {
       const freed = this.uploads.reclaim();
       this.refusalLog.line("storage", `storage full: replay state could not be written; ${freed} bytes of partial uploads reclaimed`);
@@ -93,6 +99,10 @@ export class BoardDaemon {
         // A signed older image may be staged; activating it needs an authenticated
         // upgrade telecommand with allowDowngrade (checked in execute()).
         const r = this.store.stage(bytes, { allowDowngrade: true });
+        // one authorisation, one staging: the same image cannot be re-staged later by a peer
+        // (say an older one the ground authorised once, over the newer image staged since)
+        const g = this.grants.get(r.sha256);
+        if (g) g.used = true;
         const text = `upload accepted: ${r.name} ${r.version} staged in slot ${r.slot}`;
         this.emitEvent({ type: "upload-accepted", comp: r.name, version: r.version, bytes: bytes.length, sha256: r.sha256 });
         this.log(text);
@@ -106,7 +116,8 @@ export class BoardDaemon {
     }, 2, room, (id, size) => {
       if ((p.uploads ?? "signed") === "open") return null;
       const g = this.grants.get(id);
-      if (g && g.until >= Date.now() && g.size === size) return null;
+      if (g && g.until >= Date.now() && g.size === size && !g.used) return null;
+      if (g?.used) return `image ${id.slice(0, 16)} was already uploaded and staged under its authorisation; each signed upload telecommand admits one transfer (send another to upload it again)`;
       return `image ${id.slice(0, 16)} (${size} bytes) is not authorised on this board: the ground sends a signed upload telecommand for it first (gsu upload --key KEY --target ${p.name}); profile "uploads": "signed"`;
     });
     // Protocol control frames (begin, bound, apply, commit, passed AT) are accepted
@@ -157,7 +168,14 @@ export class BoardDaemon {
     const log = o.log ?? ((l: string) => console.log(l));
     mkdirSync(p.stateDir, { recursive: true });
     if (p.linkKey) { try { loadLinkKey(p.linkKey); } catch (e) { throw new PlanError(`${p.source}: linkKey: ${(e as Error).message}`); } }
-    const store = SlotStore.open(join(p.stateDir, "store"), loadProfileKeys(p));
+    let store: SlotStore;
+    try {
+      store = SlotStore.open(join(p.stateDir, "store"), loadProfileKeys(p), { revokedKeys: p.revokedKeys, unknownKeys: "refuse" });
+    } catch (e) {
+      // a key removed from the profile: never a silent downgrade (exit 2, systemd does not restart)
+      if (e instanceof UntrustedImageError) throw new PlanError(`${p.source}: ${e.message}`);
+      throw e;
+    }
     for (const r of store.report.rejected) log(`state: ${r}`);
     const boot = store.boot();
     for (const d of boot.dropped) log(`restart: ${d} was on trial and is dropped; running the last committed version`);
@@ -167,11 +185,20 @@ export class BoardDaemon {
     const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
     const d = new BoardDaemon(o, link, store, spec);
     d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
+    for (const r of store.report.revoked) {
+      const now = spec.components[r.component]?.version ?? "nothing";
+      log(`KEY REVOKED: ${r.component} ${r.version} (${r.role}, slot ${r.slot}) is signed by revoked key ${r.keyId} (${clip(r.why, 80)}); it is no longer run${r.role === "committed" ? `; running ${now}` : ""}`);
+      d.emitEvent({ type: "key-revoked", keyId: r.keyId, comp: r.component, version: r.version, why: clip(r.why, 60) });
+    }
+    if (p.uploads === "open") {
+      log(`uploads are open (profile "uploads": "open"): any peer on the link may upload and stage a signed image`);
+      d.emitEvent({ type: "security-notice", what: "uploads-open", detail: "any peer on the link may stage a signed image (profile uploads: open)" });
+    }
     const bad = d.guard.corrupt;
     if (bad) {
       // fail closed: no telecommand is accepted until an operator repairs the file
-      log(`REPLAY STATE CORRUPT: ${bad.file} ${bad.why}; every telecommand is refused until it is repaired. To recover, ${bad.recover}`);
-      d.emitEvent({ type: "replay-state-corrupt", file: bad.file, why: bad.why, recover: "write the ground's KEY.seq into it, restart" });
+      log(`REPLAY STATE CORRUPT: ${bad.file} ${bad.why}; every telecommand but a signed resync is refused until it is repaired. To recover, ${bad.recover}`);
+      d.emitEvent({ type: "replay-state-corrupt", file: bad.file, why: bad.why, recover: `gsu resync, challenge ${bad.challenge}` });
     }
     d.timers.push(setInterval(() => d.contain("telemetry", p.node, () => d.sendTelemetry()), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
     const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
@@ -233,6 +260,7 @@ export class BoardDaemon {
   private onMgmt(src: number, f: Uint8Array): void {
     const type = f[1], body = f.subarray(2);
     if (type === M.TC) return this.onTelecommand(src, body);
+    if (type === M.STATUS_Q) return this.onStatusQuery(src, body);
     if (type >= M.QUERY && type <= M.DONE) {
       for (const r of this.uploads.onFrame(type, body)) this.link.send(src, r);
       return;
@@ -246,7 +274,30 @@ export class BoardDaemon {
     this.link.send(to, frame(M.TC_REPLY, new Writer().u32(seq).u8(status).bytes(enc.encode(text)).done()));
   }
 
+  /** A read-only status query: answered, refused or dropped as the profile's "status" says (rate-limited). */
+  private onStatusQuery(src: number, body: Uint8Array): void {
+    const c = this.statusGate.check(body);
+    if (!c) { this.board.stats.dropped["status-query"] = (this.board.stats.dropped["status-query"] ?? 0) + 1; return; }
+    if (!c.ok) {
+      this.refusalLog.line("status-refused", `status query from node ${src} refused: ${c.why}`);
+      this.link.send(src, statusReply(c.nonce, false, c.why));
+      return;
+    }
+    let text = this.statusJson();
+    if (text.length > MAX_REPLY) text = clip(text, MAX_REPLY);
+    this.link.send(src, statusReply(c.nonce, true, text));
+  }
+
+  private statusJson(): string {
+    const bad = this.guard.corrupt;
+    return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
+      instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
+      store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats(),
+      telecommands: bad ? { accepted: false, replayState: `${bad.file} ${bad.why}`, resyncChallenge: bad.challenge } : { accepted: true } });
+  }
+
   private onTelecommand(src: number, body: Uint8Array): void {
+    this.resyncing = !!this.guard.corrupt;
     const c = this.guard.check(body);
     if (!c.ok) {
       const detail = clip(c.detail, 400);
@@ -272,9 +323,14 @@ export class BoardDaemon {
     const a = tc.args;
     switch (tc.op) {
       case "status":
-        return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
-          instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
-          store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats() });
+        return this.statusJson();
+      case "resync": {
+        if (!this.resyncing) throw new Error("the replay state is sound; nothing to resync");
+        const floor = new Date(this.guard.floorMs).toISOString();
+        this.log(`replay state resynced by key ${tc.keyId} at #${tc.seq}; telecommands signed before ${floor} are refused`);
+        this.emitEvent({ type: "replay-state-resynced", keyId: tc.keyId, seq: tc.seq });
+        return `replay state resynced: key ${tc.keyId} at #${tc.seq}; telecommands signed before ${floor} (by any key) are refused`;
+      }
       case "upgrade": {
         if (this.board.guarded) throw new Error("a guarded operation is already running; commit or abort it first");
         const comps = a.components as Record<string, string> | undefined;

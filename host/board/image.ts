@@ -43,7 +43,9 @@ export type RejectionKind =
   | "truncated" | "bad-magic" | "unsupported-format" | "malformed" | "tampered" | "unsigned"
   | "unknown-key" | "bad-signature" | "manifest-invalid" | "wasm-invalid"
   // policy (host/board/policy.ts) and store (host/board/store.ts) refusals
-  | "downgrade" | "same-version" | "interface-leak" | "plan-invalid" | "busy" | "not-staged";
+  | "downgrade" | "same-version" | "interface-leak" | "plan-invalid" | "busy" | "not-staged"
+  // the signing key is listed in the board profile's revokedKeys (host/board/store.ts)
+  | "revoked";
 
 export interface Rejection { ok: false; kind: RejectionKind; reason: string }
 
@@ -217,6 +219,21 @@ export function verifyImage(bytes: Uint8Array, trustedKeys: Record<string, KeyOb
   }
   if (!WebAssembly.validate(wasm as Uint8Array<ArrayBuffer>)) return reject("wasm-invalid", `image ${what}: the signed payload is not a valid WebAssembly module`);
   return { ok: true, manifest, wasm, header, keyId: header.keyId, sha256: actual };
+}
+
+/**
+ * The key id an image's header names, without verifying anything (undefined when
+ * the header cannot be read or names none): how a board tells a revoked key from
+ * an unknown one.
+ */
+export function imageKeyId(bytes: Uint8Array): string | undefined {
+  if (bytes.length < IMAGE_PREFIX) return undefined;
+  const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(6, true);
+  if (hlen === 0 || hlen > MAX_HEADER || bytes.length < IMAGE_PREFIX + hlen) return undefined;
+  try {
+    const h = JSON.parse(new TextDecoder().decode(bytes.subarray(IMAGE_PREFIX, IMAGE_PREFIX + hlen))) as { keyId?: unknown };
+    return typeof h?.keyId === "string" && KEY_ID.test(h.keyId) ? h.keyId : undefined;
+  } catch { return undefined; }
 }
 
 /** verifyImage that throws RejectedError. */

@@ -75,6 +75,19 @@ export function writeLinkKey(name: string, dir: string, { force = false } = {}):
   return file;
 }
 
+/**
+ * DIR/NAME.status: a read-only status key (32 random bytes as 64 hex digits, mode
+ * 0600) for boards whose profile says "status": "key:FILE". It lets its holder read
+ * status (gsu status --status-key FILE) and nothing else: give it to whoever
+ * watches the boards, not the signing key. docs/wire.md, "Management frames".
+ */
+export function writeStatusKey(name: string, dir: string, { force = false } = {}): string {
+  if (!KEY_ID.test(name)) throw new KeyError(`status key name ${JSON.stringify(name)} must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit`);
+  const file = join(dir, `${name}.status`);
+  writeNew(file, `${randomBytes(32).toString("hex")}\n`, 0o600, force);
+  return file;
+}
+
 export function loadPrivateKey(path: string): KeyObject {
   let text: Buffer;
   try { text = readFileSync(path); } catch (e) { throw new KeyError(`cannot read key ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }

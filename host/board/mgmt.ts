@@ -14,6 +14,8 @@ export const M = {
   DONE: 7,        // 32-byte image id: verify and stage
   RESULT: 8,      // 32-byte image id, u8 0 accepted / 1 rejected, utf8 text
   TM: 9,          // one or more CCSDS space packets
+  STATUS_Q: 10,   // read-only status query (host/board/status-query.ts): no signing key needed
+  STATUS_R: 11,   // its reply: 16-byte nonce, u8 0 answered / 1 refused, utf8 text (JSON status)
 } as const;
 
 export class MgmtError extends Error {

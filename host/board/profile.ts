@@ -26,6 +26,13 @@
  *   "trustedKeys": {                      // optional: key id -> Ed25519 public key (.pub PEM file),
  *     "ground": "keys/ground.pub"         //   absolute or relative to the profile file
  *   },
+ *   "revokedKeys": {                      // optional: key id -> why it is revoked. Images and telecommands
+ *     "ground-old": "leaked 2026-11-20"   //   signed by it are refused as "revoked"; components whose committed
+ *   },                                    //   image it signed go back to the profile's versions, reported
+ *   "status": "open",                     // optional: who may read status without the signing key:
+ *                                         //   "signed" (default: only a signed status telecommand),
+ *                                         //   "open" (anyone on the link), or "key:keys/status.key" (a
+ *                                         //   shared read-only key, gsu keygen --status-key)
  *   "at": {                               // optional: acceptance-test / commit policy
  *     "commit": { "afterPassed": 50, "quietSeconds": 30 }   // or "commit": "manual"
  *   },
@@ -84,6 +91,10 @@ export interface BoardProfile {
   components: ComponentRef[];
   /** key id -> absolute path of the .pub PEM. */
   trustedKeys: Record<string, string>;
+  /** key id -> the reason it is revoked (never also trusted). */
+  revokedKeys: Record<string, string>;
+  /** Read-only status without the signing key: "signed" (only by telecommand), "open", or a shared key file (absolute). */
+  status: "signed" | "open" | { key: string };
   at: { commit: CommitPolicy };
   telemetry: TelemetryRates;
   /** Where the profile came from (a path, or a label). */
@@ -190,7 +201,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "uploads", "components", "trustedKeys", "at", "telemetry"] as const;
+const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "uploads", "components", "trustedKeys", "revokedKeys", "status", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
   socketcan: ["kind", "iface", "bitrate"],
   slcan: ["kind", "path", "bitrate", "baud"],
@@ -325,6 +336,28 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
+  const revokedKeys: Record<string, string> = {};
+  if (o.revokedKeys !== undefined) {
+    if (!isObject(o.revokedKeys)) c.bad("revokedKeys", "an object mapping revoked key ids to the reason, e.g. {\"ground-old\": \"leaked 2026-11-20\"}", o.revokedKeys);
+    else {
+      for (const [id, why] of Object.entries(o.revokedKeys)) {
+        if (!KEY_ID.test(id)) { c.problems.push(`revokedKeys has a bad key id ${show(id)}; ids are letters, digits, '_', '.', '-' (at most 64)`); continue; }
+        if (typeof why !== "string" || why.length > 200) { c.bad(`revokedKeys.${id}`, "a short reason (a string of at most 200 characters)", why); continue; }
+        if (Object.hasOwn(trustedKeys, id)) { c.problems.push(`revokedKeys.${id}: key id ${id} is also in trustedKeys; a key is either trusted or revoked (remove it from trustedKeys)`); continue; }
+        revokedKeys[id] = why;
+      }
+    }
+  }
+  let status: BoardProfile["status"] | undefined = "signed";
+  if (o.status !== undefined) {
+    const v = o.status;
+    if (v === "signed" || v === "open") status = v;
+    else if (typeof v === "string" && v.startsWith("key:") && v.length > 4 && !v.includes("\0")) {
+      const f = v.slice(4);
+      status = { key: isAbsolute(f) ? f : resolve(baseDir, f) };
+    } else { c.bad("status", "\"signed\" (status only by signed telecommand), \"open\" (anyone may read it) or \"key:FILE\" (a read-only key, gsu keygen --status-key)", v); status = undefined; }
+  }
+
   let commit: CommitPolicy | undefined = DEFAULT_COMMIT;
   if (o.at !== undefined) {
     if (!isObject(o.at)) { c.bad("at", "an object such as {\"commit\": {\"afterPassed\": 20, \"quietSeconds\": 10}}", o.at); commit = undefined; }
@@ -357,10 +390,10 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
-  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined || uploads === undefined) {
+  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined || uploads === undefined || status === undefined) {
     throw new ProfileError(source, c.problems.length ? c.problems : ["invalid profile"]);
   }
-  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, uploads, components, trustedKeys, at: { commit }, telemetry, source };
+  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, uploads, components, trustedKeys, revokedKeys, status, at: { commit }, telemetry, source };
   if (board) profile.board = board;
   if (linkKey) profile.linkKey = linkKey;
   if (description !== undefined) profile.description = description;

@@ -32,7 +32,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Manifest } from "../component/manifest.ts";
-import { canonicalJson, RejectedError, verifyImage, type VerifiedImage } from "./image.ts";
+import { canonicalJson, imageKeyId, RejectedError, verifyImage, type VerifiedImage } from "./image.ts";
 import { checkDowngrade, checkPlan, type SystemView } from "./policy.ts";
 
 export type Slot = "a" | "b";
@@ -82,7 +82,24 @@ export interface StoreOptions {
   crashPoint?: (label: string) => void;
   /** Bytes per write(2) call while writing a slot image (default 64 KiB). */
   chunk?: number;
+  /** Revoked key ids -> why: their images are refused ("revoked") and moved aside on open, each reported in report.revoked. */
+  revokedKeys?: Record<string, string>;
+  /**
+   * A committed, trial or staged image signed by a key that is neither trusted nor
+   * revoked: "drop" moves it aside (the default: the caller reports it), "refuse"
+   * throws UntrustedImageError so that removing a key from a profile never silently
+   * downgrades a board (the daemon).
+   */
+  unknownKeys?: "drop" | "refuse";
 }
+
+/** A running image is signed by a key the profile neither trusts nor revokes (SlotStore.open with unknownKeys "refuse"). */
+export class UntrustedImageError extends StoreError {
+  constructor(message: string) { super(message); this.name = "UntrustedImageError"; }
+}
+
+/** An image dropped on open because its key is revoked. */
+export interface RevokedImage { component: string; version: string; slot: Slot; role: "committed" | "trial" | "staged" | "inactive"; keyId: string; why: string }
 
 export interface OpenReport {
   /** temp files of interrupted writes, removed */
@@ -91,6 +108,8 @@ export interface OpenReport {
   rejected: string[];
   /** state entries dropped because their slot no longer held the image they named */
   repaired: string[];
+  /** images moved aside because their signing key is revoked (profile revokedKeys) */
+  revoked: RevokedImage[];
 }
 
 function fsyncDir(dir: string): void {
@@ -101,20 +120,32 @@ function fsyncDir(dir: string): void {
 const emptyComponent = (): ComponentState => ({ committed: null, trial: null, staged: null, note: null });
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const isTemp = (f: string) => f.startsWith(".") && f.endsWith(".tmp");
+/** The version an image's header names, unverified (for reports only). */
+function imageVersion(bytes: Uint8Array): string {
+  try {
+    const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(6, true);
+    const v = (JSON.parse(new TextDecoder().decode(bytes.subarray(10, 10 + hlen))) as { manifest?: { version?: unknown } }).manifest?.version;
+    return typeof v === "string" ? v.slice(0, 40) : "?";
+  } catch { return "?"; }
+}
 
 export class SlotStore {
   readonly dir: string;
-  readonly report: OpenReport = { cleaned: [], rejected: [], repaired: [] };
+  readonly report: OpenReport = { cleaned: [], rejected: [], repaired: [], revoked: [] };
   private state: StoreState = { format: STATE_FORMAT, seq: 0, components: {} };
   /** verified slot contents, by component */
   private slots = new Map<string, Record<Slot, VerifiedImage & { fileSha: string } | null>>();
   private readonly trusted: Record<string, KeyObject | string>;
   private readonly hook: (label: string) => void;
   private readonly chunk: number;
+  private readonly revoked: Record<string, string>;
+  private readonly unknownKeys: "drop" | "refuse";
 
   private constructor(dir: string, trusted: Record<string, KeyObject | string>, opts: StoreOptions) {
     this.dir = dir;
     this.trusted = trusted;
+    this.revoked = opts.revokedKeys ?? {};
+    this.unknownKeys = opts.unknownKeys ?? "drop";
     this.hook = opts.crashPoint ?? (() => {});
     this.chunk = Math.max(1, opts.chunk ?? 64 * 1024);
   }
@@ -161,6 +192,23 @@ export class SlotStore {
         const v = verifyImage(bytes, this.trusted);
         let why: string | null = v.ok ? null : `${v.kind}: ${v.reason}`;
         if (v.ok && v.manifest.name !== n) why = `holds ${v.manifest.name}@${v.manifest.version}, not a ${n} image`;
+        if (!v.ok && v.kind === "unknown-key") {
+          // a key the profile no longer trusts: revoked on purpose (reported), or removed
+          // (refused: that would silently downgrade the board to the profile's versions)
+          const keyId = imageKeyId(bytes) ?? "?";
+          const fileSha = sha256(bytes);
+          const c = this.state.components[n];
+          const role = (["committed", "trial", "staged"] as const).find((k) => c?.[k]?.slot === slot && c[k]!.sha256 === fileSha) ?? "inactive";
+          const version = imageVersion(bytes);
+          if (Object.hasOwn(this.revoked, keyId)) {
+            this.report.revoked.push({ component: n, version, slot, role, keyId, why: this.revoked[keyId] });
+            why = `revoked: signed by key ${keyId}, which the profile revokes (${this.revoked[keyId]})`;
+          } else if (this.unknownKeys === "refuse" && role !== "inactive") {
+            throw new UntrustedImageError(`${n} ${version} (${role}, slot ${slot}) is signed by key '${keyId}', which the profile neither trusts nor revokes. ` +
+              `Refusing to start rather than silently run another version. To revoke the key, add "revokedKeys": {"${keyId}": "why"} to the profile ` +
+              `(the board then runs ${n}'s previous version and reports it); if it was removed by mistake, put it back in trustedKeys`);
+          }
+        }
         if (why !== null || !v.ok) {
           renameSync(file, `${file}.rejected`);
           fsyncDir(dirname(file));
@@ -259,6 +307,10 @@ export class SlotStore {
    */
   stage(bytes: Uint8Array, { allowDowngrade = false } = {}): SlotRef & { name: string } {
     const v = verifyImage(bytes, this.trusted);
+    if (!v.ok && v.kind === "unknown-key") {
+      const keyId = imageKeyId(bytes);
+      if (keyId !== undefined && Object.hasOwn(this.revoked, keyId)) throw new RejectedError("revoked", `the image is signed by key ${keyId}, which this board's profile revokes (${this.revoked[keyId]})`);
+    }
     if (!v.ok) throw new RejectedError(v.kind, v.reason);
     const name = v.manifest.name;
     const c = this.state.components[name] ?? emptyComponent();

@@ -55,7 +55,8 @@ export const commands: Record<string, Command> = {
   commit: lazy('Commit the guarded upgrade running on a board (signed telecommand).', () => import('./commit.ts')),
   abort: lazy('Abort the guarded upgrade on a board, back to the old versions (signed telecommand).', () => import('./abort.ts')),
   fault: lazy('Inject a fault into a new component version on a board: COMP@STEP (signed telecommand).', () => import('./fault.ts')),
-  status: lazy('Ask a board for its versions, slots and guarded operation (signed telecommand).', () => import('./status.ts')),
+  status: lazy('Ask a board for its versions, slots and guarded operation (read-only query, or signed telecommand).', () => import('./status.ts')),
+  resync: lazy('Recover a board whose telecommand replay state is corrupt (signed resync telecommand).', () => import('./resync.ts')),
   rehearse: lazy('Rehearse an onboard upgrade on a simulated testbed: fault, detection, recovery.', () => import('./rehearse.ts')),
   'build-component': lazy('Compile your AssemblyScript component (DIR/index.ts + manifest.json) into its wasm.', () => import('./build-component.ts')),
 };

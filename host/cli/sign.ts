@@ -7,12 +7,17 @@ import { loadManifest } from "../component/manifest.ts";
 import { manifestPath, wasmPath } from "../component/demo.ts";
 import { describeImage, KEY_ID, signImage, verifyImage } from "../board/image.ts";
 import { loadPrivateKey } from "../board/keys.ts";
+import { abiMismatches } from "../component/abi-check.ts";
 
 export const help = `Usage: gsu sign --key FILE [--key-id ID] (--manifest FILE --wasm FILE | --component NAME@VERSION) [--out FILE]
 
 Writes a signed image: the component's manifest (name, version, interface per
 port, acceptance tests), its wasm, the wasm's sha256 and an Ed25519 signature.
 A board accepts it only if ID is one of its trusted keys (docs/wire.md, "Signed component images").
+Before signing it checks that the wasm fits the manifest and the component ABI
+(exports and their signatures, imports, checkpointed globals; output ports need
+gsu.send; a gsu build-component stamp must name this manifest) and refuses,
+naming each mismatch, when it does not.
 
 Options:
   --key FILE              Ed25519 private key (PEM) from gsu keygen (required)
@@ -24,7 +29,8 @@ Options:
                           build/examples/NAME-VER.wasm (npm run asbuild) instead
   --out FILE              where to write the image (default NAME-VERSION.gsui)
 
-Exit status: 0 written, 1 on a bad key, manifest or wasm, 2 bad arguments.`;
+Exit status: 0 written, 1 on a bad key, manifest or wasm (or a wasm that does
+not match the manifest), 2 bad arguments.`;
 
 export function run(argv: string[]): number {
   const { values } = parseCommandArgs(argv, {
@@ -53,6 +59,10 @@ export function run(argv: string[]): number {
     throw new Error(`cannot read ${wasmFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}${values.component ? " (run npm run asbuild)" : ""}`);
   }
   if (!WebAssembly.validate(new Uint8Array(wasm))) throw new Error(`${wasmFile} is not a valid WebAssembly module`);
+  const bad = abiMismatches(wasm, manifest, wasmFile);
+  if (bad.length) {
+    throw new Error(`not signed: ${wasmFile} does not match ${manifestFile} (${manifest.name}@${manifest.version}) and the component ABI:\n${bad.map((l) => `  - ${l}`).join("\n")}`);
+  }
   const image = signImage({ manifest, wasm, key, keyId });
   // check the image with the matching public key before handing it out
   const v = verifyImage(image, { [keyId]: createPublicKey(key) });

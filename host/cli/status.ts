@@ -1,14 +1,24 @@
 // gsu status: what a board runs and how its guarded operation stands.
 import { parseCommandArgs, UsageError } from "./args.ts";
-import { defaultIO, EXIT_HELP, KEY_HELP, KEY_OPTIONS, keyArgs, LINK_HELP, LINK_OPTIONS, linkArgs, telecommand, type GroundIO } from "../ground/cli.ts";
+import { defaultIO, EXIT_HELP, KEY_HELP, KEY_OPTIONS, keyArgs, LINK_HELP, LINK_OPTIONS, linkArgs, telecommand, withLink, type GroundIO } from "../ground/cli.ts";
+import { M } from "../board/mgmt.ts";
+import { decodeStatusReply, encodeStatusQuery, loadStatusKey } from "../board/status-query.ts";
 
-export const help = `Usage: gsu status --link SPEC --key FILE [options] [--json]
+export const help = `Usage: gsu status --link SPEC --target NAME [--status-key FILE] [options] [--json]
+       gsu status --link SPEC --target NAME --key FILE [options] [--json]
 
-Asks the board (signed status telecommand) for its state: component versions,
-slots, guarded operation, counters. Prints it as "key: value" lines, or with
---json the board's JSON as it is.
+Asks the board for its state: component versions, slots, guarded operation,
+counters, whether it accepts telecommands. Prints it as "key: value" lines, or
+with --json the board's JSON as it is.
+
+Without --key it sends a read-only status query, which needs no signing key:
+the board answers it if its profile says "status": "open", or "key:FILE" and
+--status-key gives that file (gsu keygen --status-key); with "signed" (the
+default) it refuses and says so. With --key it sends a signed status telecommand,
+which every board answers.
 
   --json              print the board's JSON reply, pretty-printed
+  --status-key FILE   the board's read-only status key (64 hex digits)
 
 ${LINK_HELP}
 
@@ -44,18 +54,47 @@ export function formatStatus(v: unknown, indent = ""): string[] {
 }
 
 export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { ...LINK_OPTIONS, ...KEY_OPTIONS, json: { type: "boolean" } }, { allowPositionals: true });
+  const { values, positionals } = parseCommandArgs(argv, { ...LINK_OPTIONS, ...KEY_OPTIONS, json: { type: "boolean" }, "status-key": { type: "string" } }, { allowPositionals: true });
   if (positionals.length) throw new UsageError(`status takes no arguments (got '${positionals.join(" ")}')`);
   const a = linkArgs("status", values);
   // with --json, stdout carries the JSON and nothing else: board events go to stderr
   const sessionIo = values.json ? { ...io, out: io.err } : io;
-  return telecommand("status", "status", {}, a, keyArgs("status", values), sessionIo, (r) => {
+  const print = (text: string) => {
     let j: unknown;
-    try { j = JSON.parse(r.text); } catch {
-      io.out(`board ${a.board} status (not JSON): ${r.text}\n`);
+    try { j = JSON.parse(text); } catch {
+      io.out(`board ${a.board} status (not JSON): ${text}\n`);
       return;
     }
     if (values.json) io.out(JSON.stringify(j, null, 2) + "\n");
     else io.out([`board ${a.board} on ${a.spec}:`, ...formatStatus(j, "  ")].join("\n") + "\n");
-  });
+  };
+  if (values.key !== undefined) {
+    if (values["status-key"] !== undefined) throw new UsageError("status: give --key (signed telecommand) or --status-key (read-only query), not both");
+    return telecommand("status", "status", {}, a, keyArgs("status", values), sessionIo, (r) => print(r.text));
+  }
+  // read-only: no signing key
+  if (!values.target) throw new UsageError("status: --target NAME is required (the board's profile name; the query names the board it is for)");
+  let key: Buffer | undefined;
+  if (values["status-key"] !== undefined) {
+    try { key = loadStatusKey(values["status-key"]); } catch (e) { throw new UsageError(`status: --status-key: ${(e as Error).message}`); }
+  }
+  const target = values.target;
+  return withLink("status", a, sessionIo, (s) => new Promise<number>((resolve) => {
+    const { body, nonce } = encodeStatusQuery(target, { key });
+    const hex = Buffer.from(nonce).toString("hex");
+    const done = (n: number) => { clearTimeout(timer); off(); resolve(n); };
+    const off = s.link.on(M.STATUS_R, (b) => {
+      let r;
+      try { r = decodeStatusReply(b); } catch { return; }
+      if (Buffer.from(r.nonce).toString("hex") !== hex) return;
+      if (r.ok) { print(r.text); done(0); return; }
+      io.err(`gsu status: board ${a.board} refused the read-only status query: ${r.text}\n`);
+      done(1);
+    });
+    const timer = setTimeout(() => {
+      io.err(`gsu status: ${s.link.noReply(a.timeoutMs, "status reply")} (a board whose profile has no "status" answers only a signed query: pass --key; a read-only query for another --target is ignored)\n`);
+      done(1);
+    }, a.timeoutMs);
+    s.link.send(M.STATUS_Q, body);
+  }));
 }
