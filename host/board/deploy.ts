@@ -6,6 +6,8 @@
 //                                                   examples' manifests, package.json + lock, hardware/
 //   etc/gsu/profile.json                            the profile, as written
 //   etc/gsu/<key paths>                             trusted public keys the profile names relatively
+//   etc/gsu/<secret paths>                          the link key and status key the profile names relatively:
+//                                                   mode 0640, group gsu on the board (secrets)
 //   etc/systemd/system/gsu-board.service            hardware/common/gsu-board.service
 //   etc/systemd/system/multi-user.target.wants/gsu-board.service -> the unit (what `systemctl enable` makes)
 //   etc/systemd/network/80-can.network              the SocketCAN link's bit rate (generated from the profile)
@@ -49,6 +51,8 @@ export interface DeployPlan {
   links: { dest: string; target: string }[];
   /** Arguments for hardware/<board>/setup.sh derived from the profile (paths relative to the staging root). */
   setupArgs: string[];
+  /** Secret files among `files` (the link key, the status key): on the board root:gsu 0640, readable by the service only. */
+  secrets: string[];
   warnings: string[];
 }
 
@@ -109,6 +113,9 @@ function listFiles(dir: string, filter: (rel: string) => boolean = () => true, b
   }
   return out;
 }
+
+/** A deployment secret by its name (gsu keygen --link-key / --status-key) or a private key file. */
+const SECRET_NAME = /\.(link|status|key)$/;
 
 function isPrivateKey(path: string): boolean {
   try {
@@ -200,6 +207,7 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
   for (const dir of ["common", board]) {
     for (const p of listFiles(join(root, "hardware", dir))) {
       if (isPrivateKey(p)) { warnings.push(`not copied: ${rel(p)} holds a private key`); continue; }
+      if (SECRET_NAME.test(p)) { warnings.push(`not copied: ${rel(p)} looks like a key (.link, .status or .key); /opt/gsu is world-readable: name it in the profile (linkKey, status) instead`); continue; }
       add(rel(p));
     }
   }
@@ -221,6 +229,24 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
       warnings.push(`trustedKeys.${id}: ${relative(process.cwd(), keyPath) || keyPath} does not exist; until /${dest} is on the board it refuses every upload (create a key pair, put the .pub there, flash again)`);
     }
   }
+  // Secrets the board needs: the deployment's link key and the read-only status key.
+  // Copied when they sit beside the profile (keys/deploy.link -> /etc/gsu/keys/deploy.link),
+  // mode 0640, and on the board owned root:gsu (the service's group; nobody else reads them).
+  const secrets: string[] = [];
+  const secret = (field: string, path: string, make: string) => {
+    const inside = relative(profileDir, path);
+    if (inside.startsWith("..") || isAbsolute(inside)) {
+      warnings.push(`${field}: ${path} is not beside the profile; gsu flash does not copy it: provision it on the board by hand (hardware/README.md, "The deployment's link key")`);
+      return;
+    }
+    if (!existsSync(path)) throw new DeployError(`${field}: ${relative(process.cwd(), path) || path} does not exist; make it with ${make} (the board refuses to start without it)`);
+    if (isPrivateKey(path)) throw new DeployError(`${field}: ${path} is an Ed25519 private key; it must be a 64-hex-digit key file (${make})`);
+    const dest = `etc/gsu/${inside.split(sep).join("/")}`;
+    files.push({ src: path, dest, mode: 0o640 });
+    secrets.push(dest);
+  };
+  if (profile.linkKey) secret("linkKey", profile.linkKey, "gsu keygen --link-key NAME");
+  if (typeof profile.status === "object") secret("status", profile.status.key, "gsu keygen --status-key NAME");
   files.push({ src: join(root, "hardware", "common", UNIT_NAME), dest: UNIT_DEST, mode: 0o644 });
   if (can[0]) files.push({ dest: NETWORK_DEST, content: canNetworkFile(can[0].iface, can[0].bitrate), mode: 0o644 });
 
@@ -229,7 +255,7 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
     "--unit", UNIT_DEST,
     ...(uart ? [] : ["--no-uart"]),
   ];
-  return { board, profilePath, profile, files, links: [{ dest: UNIT_WANTS, target: `/${UNIT_DEST}` }], setupArgs, warnings };
+  return { board, profilePath, profile, files, links: [{ dest: UNIT_WANTS, target: `/${UNIT_DEST}` }], setupArgs, secrets, warnings };
 }
 
 /**
@@ -243,7 +269,7 @@ export function layOut(plan: DeployPlan, dir: string): { written: number; remove
     const dest = join(dir, f.dest);
     mkdirSync(dirname(dest), { recursive: true });
     const data = f.content !== undefined ? Buffer.from(f.content) : readFileSync(f.src!);
-    if (!existsSync(dest) || !readFileSync(dest).equals(data)) { writeFileSync(dest, data); written++; }
+    if (!existsSync(dest) || !readFileSync(dest).equals(data)) { writeFileSync(dest, data, { mode: f.mode }); written++; }
     chmodSync(dest, f.mode);
   }
   for (const l of plan.links) {

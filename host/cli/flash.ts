@@ -80,6 +80,7 @@ function summarize(plan: DeployPlan, s: Steps): void {
   s.note(`profile ${relative(process.cwd(), plan.profilePath) || plan.profilePath}: board '${p.name}' node ${p.node} (${plan.board})`);
   s.note(`links: ${p.links.map(describeLink).join("; ")}`);
   s.note(`components: ${p.components.length ? p.components.map((c) => `${c.name}@${c.version}`).join(", ") : "(none)"}; trusted keys: ${Object.keys(p.trustedKeys).join(", ") || "(none)"}`);
+  if (plan.secrets.length) s.note(`secrets: ${plan.secrets.map((f) => `/${f}`).join(", ")} (root:gsu, 0640)`);
   for (const w of plan.warnings) process.stderr.write(`gsu flash: warning: ${w}\n`);
 }
 
@@ -90,7 +91,9 @@ function boardCommands(plan: DeployPlan, stage: string): { title: string; cmd: s
     { title: `prepare the board: packages, gsu user, CAN and UART setup, unit (hardware/${plan.board}/setup.sh)`, cmd: `sudo bash ${setup.map(shq).join(" ")}` },
     {
       title: "install the runtime to /opt/gsu and the profile to /etc/gsu/profile.json",
-      cmd: `sudo rsync -a --delete --chown=root:root --exclude=/node_modules/ ${shq(st(INSTALL_DIR))}/ /opt/gsu/ && sudo rsync -a --chown=root:root ${shq(st("etc/gsu"))}/ /etc/gsu/`,
+      cmd: `sudo rsync -a --delete --chown=root:root --exclude=/node_modules/ ${shq(st(INSTALL_DIR))}/ /opt/gsu/ && sudo rsync -a --chown=root:root ${shq(st("etc/gsu"))}/ /etc/gsu/` +
+        // the link and status keys: readable by the service's group only
+        plan.secrets.map((f) => ` && sudo chown root:gsu ${shq(`/${f}`)} && sudo chmod 0640 ${shq(`/${f}`)}`).join(""),
     },
     { title: "install the runtime's dependencies (npm ci --omit=dev)", cmd: "cd /opt/gsu && sudo npm ci --omit=dev --no-audit --no-fund" },
     {
@@ -118,6 +121,7 @@ function toRoot(plan: DeployPlan, dir: string, dryRun: boolean): number {
   s.step("left for the board (not run with --root); once these files are its root file system, run there:");
   const setup = [`/${INSTALL_DIR}/hardware/${plan.board}/setup.sh`, ...plan.setupArgs.map((a) => (a.startsWith("etc/") ? `/${a}` : a))];
   s.note(`sudo bash ${setup.map(shq).join(" ")}`);
+  for (const f of plan.secrets) s.note(`sudo chown root:gsu ${shq(`/${f}`)} && sudo chmod 0640 ${shq(`/${f}`)}`);
   s.note("cd /opt/gsu && sudo npm ci --omit=dev");
   s.note(`sudo systemctl enable --now ${UNIT_NAME}`);
   process.stdout.write(dryRun ? "dry run: nothing was written.\n" : `done: ${resolve(dir)} holds the board's files.\n`);

@@ -159,6 +159,33 @@ describe.skipIf(!built)(`gsu flash: profiles from a path, keys, what setup.sh is
     expect(r.stdout).toContain("--no-uart"); // no serial link on the Pi's UART
   });
 
+  it("provisions the deployment's link key and the status key named beside the profile: 0640 in etc/gsu, chowned root:gsu on the board, never under /opt/gsu", () => {
+    const src = tmp("prof-link");
+    mkdirSync(join(src, "keys"));
+    expect(gsu(["keygen", "--link-key", "deploy", "--out", join(src, "keys")]).status).toBe(0);
+    expect(gsu(["keygen", "--status-key", "watch", "--out", join(src, "keys")]).status).toBe(0);
+    const f = profile(src, { board: "raspberry-pi", linkKey: "keys/deploy.link", status: "key:keys/watch.status" });
+    const out = tmp("root-link");
+    const r = gsu(["flash", "--root", out, "--profile", f]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const k of ["deploy.link", "watch.status"]) {
+      const dest = join(out, "etc/gsu/keys", k);
+      expect(readFileSync(dest, "utf8")).toBe(readFileSync(join(src, "keys", k), "utf8"));
+      expect(statSync(dest).mode & 0o777).toBe(0o640);
+      expect(r.stdout).toContain(`sudo chown root:gsu /etc/gsu/keys/${k} && sudo chmod 0640 /etc/gsu/keys/${k}`);
+    }
+    expect(tree(join(out, "opt")).filter((x) => /\.(link|status)$/.test(x))).toEqual([]);
+    // the ssh path installs them with the same ownership
+    const plan = planDeploy({ profile: f });
+    expect(plan.secrets).toEqual(["etc/gsu/keys/deploy.link", "etc/gsu/keys/watch.status"]);
+    // a link key the profile names but that does not exist: refused before anything is laid out
+    const g = profile(tmp("prof-nolink"), { board: "raspberry-pi", linkKey: "keys/none.link" });
+    const missing = gsu(["flash", "--root", tmp("root-nolink"), "--profile", g]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("linkKey: ");
+    expect(missing.stderr).toContain("gsu keygen --link-key NAME");
+  });
+
   it("refuses a private key named as a trusted key", () => {
     const src = tmp("prof-priv");
     writeFileSync(join(src, "ground.pub"), generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }) as string);
