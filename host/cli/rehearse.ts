@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
-import { htmlReport, summarize, textReport } from "../report/rehearsal.ts";
+import { firstErroneous, htmlReport, summarize, textReport } from "../report/rehearsal.ts";
 import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
 import { PlanError } from "../runtime/system.ts";
 import type { Rules } from "../core/core.ts";
@@ -187,8 +187,9 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
     rec?.writer.close();
-    const diffs = values.reference ? [] : compareDevices(result.devices, referenceDevices(refName, sys, steps));
-    const summary = summarize(result, diffs, judge(sys, { system: refName, steps, fault }, result));
+    const refDevs = values.reference ? [] : referenceDevices(refName, sys, steps);
+    const diffs = values.reference ? [] : compareDevices(result.devices, refDevs);
+    const summary = summarize(result, diffs, judge(sys, { system: refName, steps, fault }, result), diffs.length ? firstErroneous(result.devices, refDevs) : null);
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
     const text = textReport(summary, boards);

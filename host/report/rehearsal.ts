@@ -2,7 +2,11 @@
 // and an HTML page with a space-time diagram (processes as lines; messages,
 // checkpoints, ATs, rollback and takeover as marks).
 import type { RunResult } from "../sim/testbed.ts";
+import type { DeviceRecord } from "../sim/testbed.ts";
 import type { TraceEvent } from "../runtime/board.ts";
+import { plotBlock, uplotHead } from "./uplot.ts";
+import { rehearsalSeries } from "./series.ts";
+import { glossaryHtml, GLOSSARY_CSS } from "./glossary.ts";
 
 export interface Summary {
   verdict: "pass" | "fail";
@@ -18,6 +22,8 @@ export interface Summary {
   devices: Record<string, number>;
   checkpoints: number; dirtyReceipts: number; heldAfter: number;
   wall_ms: number;
+  /** The earliest device output that differs from the reference run (by time), or null. */
+  firstError: string | null;
 }
 
 const KEY = new Set(["memory-full", "component-trap", "upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
@@ -41,7 +47,42 @@ function describe(e: TraceEvent): string {
   }
 }
 
-export function summarize(r: RunResult, differences: string[], problems?: string[]): Summary {
+export interface FirstError { t: number; device: string; index: number; got: DeviceRecord | null; want: DeviceRecord | null }
+
+/**
+ * The first erroneous device output: of every device output that differs from the reference
+ * run's (grouped per device as compareDevices does), the earliest in time. An output the run
+ * lacks counts at the time of the run's last output to that device before it (or 0).
+ */
+export function firstErroneous(run: DeviceRecord[], ref: DeviceRecord[]): FirstError | null {
+  const feeders = new Map<string, Set<string>>();
+  for (const r of ref) (feeders.get(r.device) ?? feeders.set(r.device, new Set()).get(r.device)!).add(r.comp);
+  const key = (r: DeviceRecord) => ((feeders.get(r.device)?.size ?? 1) > 1 ? `${r.device}/${r.comp}` : r.device);
+  const group = (rs: DeviceRecord[]) => {
+    const m = new Map<string, DeviceRecord[]>();
+    for (const r of rs) { const k = key(r); (m.get(k) ?? m.set(k, []).get(k)!).push(r); }
+    return m;
+  };
+  const a = group(run), b = group(ref);
+  let best: FirstError | null = null;
+  for (const dev of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(dev) ?? [], y = b.get(dev) ?? [];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      if (x[i]?.payload === y[i]?.payload) continue;
+      const t = x[i]?.t ?? x.at(-1)?.t ?? 0;
+      if (!best || t < best.t) best = { t, device: dev, index: i, got: x[i] ?? null, want: y[i] ?? null };
+      break;
+    }
+  }
+  return best;
+}
+
+export function describeFirstError(f: FirstError): string {
+  const got = f.got ? `got ${f.got.payload.slice(0, 32)} from ${f.got.comp}(${f.got.gen})` : "got nothing";
+  return `${f.device}[${f.index}] at ${(f.t / 1000).toFixed(3)} ms: ${got}, reference ${f.want ? f.want.payload.slice(0, 32) : "nothing"}`;
+}
+
+export function summarize(r: RunResult, differences: string[], problems?: string[], firstError?: FirstError | null): Summary {
   const o = r.options;
   const devices: Record<string, number> = {};
   for (const d of r.devices) devices[d.device] = (devices[d.device] ?? 0) + 1;
@@ -55,6 +96,7 @@ export function summarize(r: RunResult, differences: string[], problems?: string
     ended: r.ended, differences, violations: r.violations, timeline, processes: r.procs,
     recovery: r.recovery ? { virtual_ms: r.recovery.virtualUs / 1000, wall_ms: r.recovery.wallMs } : null,
     devices, checkpoints: r.checkpoints, dirtyReceipts: r.dirtyReceipts, heldAfter: r.heldAfter, wall_ms: r.wallMs,
+    firstError: firstError ? describeFirstError(firstError) : null,
   };
 }
 
@@ -87,6 +129,7 @@ export function textReport(s: Summary, boards: string): string {
       : "Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
   } else {
     L.push("Verdict: FAIL");
+    if (s.firstError) L.push(`  first erroneous device output: ${s.firstError}`);
     for (const d of s.differences.slice(0, 10)) L.push(`  device: ${d}`);
     for (const p of s.problems.filter((p) => !p.startsWith("device equivalence")).slice(0, 12)) L.push(`  ${p}`);
   }
@@ -105,17 +148,38 @@ function diagram(r: RunResult, t0: number, t1: number, width: number, title: str
     return i;
   };
   const compBoard = new Map<string, string>();
-  for (const p of r.procs) { laneOf(p.board, p.comp, p.gen); compBoard.set(p.comp, p.board); }
+  // every lane the window draws on, known before the layout (a component runs as "base"
+  // before the upgrade, as "old"/"new" after): sorted by board, component, version
+  const keys: { board: string; comp: string; gen: string }[] = [];
+  const seenK = new Set<string>();
+  const want = (board: string, comp: string, gen: string) => { const k = `${board}|${comp}|${gen}`; if (!seenK.has(k)) { seenK.add(k); keys.push({ board, comp, gen }); } };
+  for (const p of r.procs) { want(p.board, p.comp, p.gen); compBoard.set(p.comp, p.board); }
+  for (const e of r.trace) if (e.t >= t0 && e.t <= t1 && e.comp && e.gen) want(e.board, e.comp as string, e.gen as string);
+  for (const d of r.devices) if (d.t >= t0 && d.t <= t1 && compBoard.has(d.comp)) want(compBoard.get(d.comp)!, d.comp, d.gen);
+  const bOrder = [...new Set(keys.map((k) => k.board))], cOrder = [...new Set(keys.map((k) => k.comp))];
+  const gOrder: Record<string, number> = { base: 0, old: 1, new: 2 };
+  keys.sort((a, b) => bOrder.indexOf(a.board) - bOrder.indexOf(b.board) || cOrder.indexOf(a.comp) - cOrder.indexOf(b.comp) || (gOrder[a.gen] ?? 3) - (gOrder[b.gen] ?? 3));
+  for (const k of keys) laneOf(k.board, k.comp, k.gen);
   const devs = [...new Set(r.devices.map((d) => d.device))];
   const left = 230, top = 30, rowH = 26;
   const y = (i: number) => top + i * rowH;
   const devY = (d: string) => y(lanes.length + devs.indexOf(d));
   const x = (t: number) => left + ((t - t0) / Math.max(1, t1 - t0)) * (width - left - 20);
   const inWin = (t: number) => t >= t0 && t <= t1;
-  const H = y(lanes.length + devs.length) + 20;
+  const H = y(lanes.length + devs.length) + 34;
+  const axisY = H - 28;
   const parts: string[] = [];
+  // time axis: ticks at round steps of virtual time (ms)
+  const stepMs = niceStep((t1 - t0) / 1000, Math.max(4, Math.floor((width - left) / 110)));
+  parts.push(`<line x1="${left}" y1="${axisY}" x2="${width - 20}" y2="${axisY}" class="axis"/>`);
+  for (let ms = Math.ceil(t0 / 1000 / stepMs) * stepMs; ms * 1000 <= t1 + 1e-6; ms += stepMs) {
+    const X = x(ms * 1000);
+    parts.push(`<line x1="${X}" y1="${top - 8}" x2="${X}" y2="${axisY}" class="tickg"/><line x1="${X}" y1="${axisY}" x2="${X}" y2="${axisY + 4}" class="axis"/><text x="${X}" y="${axisY + 15}" class="lab" text-anchor="middle">${+ms.toFixed(3)}</text>`);
+  }
+  parts.push(`<text x="${width - 20}" y="${H - 2}" class="lab" text-anchor="end">virtual time (ms)</text>`);
   lanes.forEach((l, i) => parts.push(`<line x1="${left}" y1="${y(i)}" x2="${width - 20}" y2="${y(i)}" class="lane"/><text x="4" y="${y(i) + 4}" class="lab">${esc(l)}</text>`));
   devs.forEach((d) => parts.push(`<line x1="${left}" y1="${devY(d)}" x2="${width - 20}" y2="${devY(d)}" class="dev"/><text x="4" y="${devY(d) + 4}" class="lab">device ${esc(d)}</text>`));
+  let upgradeMarked = false;
   const sends = new Map<string, TraceEvent>();
   for (const e of r.trace) if (e.type === "send") sends.set(e.id as string, e);
   for (const e of r.trace) {
@@ -140,7 +204,11 @@ function diagram(r: RunResult, t0: number, t1: number, width: number, title: str
         break;
       }
       case "retire": parts.push(`<line x1="${x(e.t)}" y1="${y(lane) - 8}" x2="${x(e.t)}" y2="${y(lane) + 8}" class="ret"/>`); break;
-      case "recovered": case "commit": parts.push(`<line x1="${x(e.t)}" y1="${top - 12}" x2="${x(e.t)}" y2="${H - 20}" class="epoch"/>`); break;
+      case "recovered": case "commit": parts.push(`<line x1="${x(e.t)}" y1="${top - 12}" x2="${x(e.t)}" y2="${axisY}" class="epoch"><title>${esc(e.type === "commit" ? "commit" : `recovered with V=${e.V} Vext=${e.Vext}`)}</title></line>`); break;
+      case "upgrade": if (!upgradeMarked) {
+        upgradeMarked = true;
+        parts.push(`<line x1="${x(e.t)}" y1="${top - 14}" x2="${x(e.t)}" y2="${axisY}" class="upg"><title>upgrade: guarded operation starts</title></line><text x="${x(e.t) + 3}" y="${top - 16}" class="upgl">upgrade</text>`);
+      } break;
     }
   }
   for (const d of r.devices) {
@@ -148,25 +216,63 @@ function diagram(r: RunResult, t0: number, t1: number, width: number, title: str
     const b = compBoard.get(d.comp) ?? "";
     parts.push(`<line x1="${x(d.t)}" y1="${y(laneOf(b, d.comp, d.gen))}" x2="${x(d.t)}" y2="${devY(d.device)}" class="out ${d.gen}"><title>${esc(`${d.comp}(${d.gen}) -> ${d.device}: ${d.payload.slice(0, 24)}`)}</title></line>`);
   }
-  return `<h2>${esc(title)}</h2><div class="scroll"><svg width="${width}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join("")}
-<text x="${left}" y="${H - 4}" class="lab">${(t0 / 1000).toFixed(1)} ms</text><text x="${width - 90}" y="${H - 4}" class="lab">${(t1 / 1000).toFixed(1)} ms</text></svg></div>`;
+  return `<h2>${esc(title)}</h2><div class="scroll"><svg width="${width}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join("")}</svg></div>`;
 }
 
+/** Round tick step: 1, 2 or 5 times a power of ten, giving about n ticks. */
+export function niceStep(range: number, n = 5): number {
+  if (!(range > 0)) return 1;
+  const raw = range / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / p;
+  return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+/**
+ * The window of the "around the failed AT" diagram, virtual microseconds: from 40 ms before
+ * the failed AT to 20 ms after the recovery's last event (rollback, takeover, recovered,
+ * the first old-version output at a device), so the recovery is in view.
+ */
+export function failureWindow(r: RunResult): [number, number] | null {
+  const fail = r.recovery?.atFailedAt ?? r.trace.find((e) => e.type === "at-failed")?.t;
+  if (fail === undefined) return null;
+  let end = fail;
+  const rec = r.trace.filter((e) => e.t >= fail && ["recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered"].includes(e.type));
+  for (const e of rec) end = Math.max(end, e.t);
+  const lastRecovered = rec.filter((e) => e.type === "recovered").at(-1)?.t ?? end;
+  const firstOld = r.devices.find((d) => d.t >= lastRecovered && d.gen === "old")?.t;
+  if (firstOld !== undefined) end = Math.max(end, firstOld);
+  return [Math.max(0, fail - 40_000), end + 20_000];
+}
+
+/** The rehearsal's HTML page. `firstError`: the earliest device output that differs from the reference (failing runs). */
 export function htmlReport(r: RunResult, s: Summary, text: string): string {
   const end = r.virtualUs;
-  const fail = r.recovery?.atFailedAt;
-  const zoom = fail !== undefined ? diagram(r, Math.max(0, fail - 40_000), fail + 30_000, 1400, "Around the failed AT (70 ms of virtual time)") : "";
-  const first = diagram(r, 0, Math.min(end, 60_000), 1400, "The first 60 ms: upgrade and guarded operation");
+  const win = failureWindow(r);
+  const zoom = win ? diagram(r, win[0], win[1], 1400, `Around the failed AT, through the recovery (${((win[1] - win[0]) / 1000).toFixed(0)} ms of virtual time from ${(win[0] / 1000).toFixed(1)} ms)`) : "";
+  const up = r.trace.find((e) => e.type === "upgrade");
+  const upgrade = up ? diagram(r, Math.max(0, up.t - 20_000), Math.min(end, up.t + 40_000), 1400, `Around the upgrade at ${(up.t / 1000).toFixed(1)} ms: guarded operation starts`) : "";
   const whole = diagram(r, 0, end, Math.min(6000, Math.max(1400, Math.round(end / 400))), "The whole run");
+  const plots = rehearsalSeries(r.trace, end);
+  const headline = s.verdict === "pass"
+    ? `PASS: ${s.reference ? "reference run; the oracles on protocol state held" : "devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke"}`
+    : `FAIL: ${s.firstError ? `first erroneous device output: ${s.firstError}` : s.problems[0] ?? "the run did not meet its oracle"}`;
+  const problems = s.verdict === "fail" && s.problems.length ? `<ul class="problems">${s.problems.slice(0, 20).map((p) => `<li>${esc(p)}</li>`).join("")}</ul>` : "";
   return `<!doctype html><html><head><meta charset="utf-8"><title>GSU rehearsal: seed ${s.seed}</title><style>
 body{font:14px system-ui,sans-serif;margin:20px;color:#222}.scroll{overflow-x:auto;border:1px solid #ddd;margin-bottom:16px}
-.lane{stroke:#999}.dev{stroke:#333;stroke-width:2}.lab{font:11px monospace;fill:#333}
+.lane{stroke:#999}.dev{stroke:#333;stroke-width:2}.lab{font:11px monospace;fill:#333}.axis{stroke:#666}.tickg{stroke:#eee}
 .msg{stroke:#4a7;stroke-width:.7;opacity:.6}.msgd{stroke:#d80;stroke-width:.8;opacity:.7}
 .ckpt{fill:#36c}.pass{fill:#2a2}.fail{fill:#d00;font-size:16px}.rb{fill:#f80}.tk{fill:#93c}.ret{stroke:#000;stroke-width:3}
-.epoch{stroke:#93c;stroke-dasharray:4 3}.out{stroke:#555;stroke-width:.6}.out.old{stroke:#93c}.out.new{stroke:#d80}
+.epoch{stroke:#93c;stroke-dasharray:4 3}.upg{stroke:#36c;stroke-width:2;stroke-dasharray:6 3}.upgl{font:bold 11px system-ui,sans-serif;fill:#36c}
+.out{stroke:#555;stroke-width:.6}.out.old{stroke:#93c}.out.new{stroke:#d80}
 .verdict{font-size:20px;font-weight:bold;color:${s.verdict === "pass" ? "#080" : "#c00"}}pre{background:#f6f6f6;padding:10px;overflow-x:auto}
-.key span{margin-right:14px}</style></head><body>
-<h1>GSU upgrade rehearsal</h1><p class="verdict">${s.verdict === "pass" ? "PASS" : "FAIL"}: ${esc(text.split("\n").at(-1) ?? "")}</p>
-<p class="key"><span style="color:#4a7">━ clean message</span><span style="color:#d80">━ dirty message</span><span style="color:#36c">■ checkpoint</span><span style="color:#2a2">● passed AT</span><span style="color:#d00">✖ failed AT</span><span style="color:#f80">◀ rollback</span><span style="color:#93c">◆ takeover</span><span>┃ retired</span><span style="color:#93c">┆ recovery / commit</span><span>│ output to a device (purple: old version)</span></p>
-${zoom}${first}${whole}<h2>Report</h2><pre>${esc(text)}</pre></body></html>`;
+.problems{color:#900}.key span{margin-right:14px}
+${GLOSSARY_CSS}</style>
+${uplotHead()}</head><body>
+<h1>GSU upgrade rehearsal</h1><p class="verdict">${esc(headline)}</p>${problems}
+<p class="key"><span style="color:#4a7">━ clean message</span><span style="color:#d80">━ dirty message</span><span style="color:#36c">■ checkpoint</span><span style="color:#2a2">● passed AT</span><span style="color:#d00">✖ failed AT</span><span style="color:#f80">◀ rollback</span><span style="color:#93c">◆ takeover</span><span>┃ retired</span><span style="color:#36c">╎ upgrade</span><span style="color:#93c">┆ recovery / commit</span><span>│ output to a device (purple: old version)</span></p>
+${zoom}${upgrade}${whole}
+<h2>Over time</h2>${plotBlock(plots.ats)}${plots.checkpoints ? plotBlock(plots.checkpoints) : ""}
+<h2>Report</h2><pre>${esc(text)}</pre>
+${glossaryHtml()}</body></html>`;
 }

@@ -1,4 +1,4 @@
-// `gsu report`: an HTML page with inline SVG plots from JSON Lines, either a
+// `gsu report`: a self-contained HTML page with plots (uPlot, inlined) from JSON Lines, either a
 // telemetry recording (`gsu telemetry --jsonl`: {"type":"tlm"|"event",...}) or a
 // rehearsal trace (`gsu rehearse --trace`: protocol events with board and t_us,
 // device lines {"type":"device",...}), or both.
@@ -10,25 +10,14 @@
 import { htmlReport, type Summary } from "./rehearsal.ts";
 import type { RunResult, DeviceRecord, ProcReport } from "../sim/testbed.ts";
 import type { TraceEvent } from "../runtime/board.ts";
-import { linePlot, PLOT_CSS, type Marker, type Series } from "./plot.ts";
+import { plotBlock, uplotHead } from "./uplot.ts";
+import { rehearsalSeries, telemetrySeries } from "./series.ts";
+import { glossaryHtml, GLOSSARY_CSS } from "./glossary.ts";
 
 type Line = Record<string, unknown> & { type?: string };
 
 const TRACE_TYPES = new Set(["upgrade", "passed-at", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover",
   "recovered", "commit", "drop", "memory-full", "component-trap", "send", "recv", "checkpoint"]);
-
-/** Event name (telemetry) or trace type (rehearsal) -> marker label and colour. */
-const MARKS: Record<string, [string, string]> = {
-  AT_FAILED: ["AT failed", "#d00"], "at-failed": ["AT failed", "#d00"],
-  COMPONENT_TRAP: ["trap", "#d00"], "component-trap": ["trap", "#d00"],
-  MEMORY_FULL: ["memory full", "#d00"], "memory-full": ["memory full", "#d00"],
-  RECOVERY_REQUESTED: ["recovery requested", "#f80"], "recovery-request": ["recovery requested", "#f80"],
-  ROLLBACK: ["rollback", "#f80"], rollback: ["rollback", "#f80"],
-  TAKEOVER: ["takeover", "#93c"], takeover: ["takeover", "#93c"],
-  RECOVERED: ["recovered", "#93c"], recovered: ["recovered", "#93c"],
-  COMMITTED: ["commit", "#080"], commit: ["commit", "#080"],
-  UPGRADE_STARTED: ["upgrade", "#36c"], upgrade: ["upgrade", "#36c"],
-};
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
@@ -47,69 +36,33 @@ export function parseJsonl(text: string): ParsedInput {
   return { lines, bad };
 }
 
-/** Markers, one per kind of event per millisecond (the same round reported by several boards). */
-function markers(items: { t: number; key: string }[]): Marker[] {
-  const seen = new Set<string>();
-  const out: Marker[] = [];
-  for (const it of items) {
-    const m = MARKS[it.key];
-    if (!m) continue;
-    const k = `${m[0]}@${Math.round(it.t / 1000)}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push({ t: it.t, label: m[0], colour: m[1] });
-  }
-  return out;
-}
-
 const num = (v: unknown) => (typeof v === "number" ? v : typeof v === "boolean" ? Number(v) : 0);
 
 function boardName(names: Map<number, string>, node: number) { return names.get(node) ?? `node ${node}`; }
 
-/** Plots from telemetry records. */
+/** Plots from telemetry records (change-only channels, held until the next sample; times from the recording's start). */
 function telemetrySection(tl: Line[], names: Map<number, string>): { html: string; summary: string[] } {
-  const mem = new Map<string, Series>(), atP = new Map<string, Series>(), atF = new Map<string, Series>(), logs = new Map<string, Series>();
-  const evs: { t: number; key: string }[] = [];
+  const d = telemetrySeries(tl, names);
   const evRows: string[] = [];
-  let t0 = Infinity, t1 = -Infinity;
-  const push = (m: Map<string, Series>, k: string, t: number, v: number) => {
-    let s = m.get(k);
-    if (!s) { s = { name: k, points: [] }; m.set(k, s); }
-    s.points.push([t, v]);
-  };
-  for (const r of tl) {
-    const t = num(r.t_us), node = num(r.node);
-    t0 = Math.min(t0, t); t1 = Math.max(t1, t);
-    const v = (r.values ?? {}) as Record<string, unknown>;
-    if (r.type === "event") {
-      evs.push({ t, key: String(r.event) });
-      evRows.push(`<tr class="${String(r.severity)}"><td>${(t / 1e6).toFixed(6)}</td><td>${esc(boardName(names, node))}</td><td>${esc(String(r.severity))}</td><td>${esc(String(r.event))}</td><td>${esc(String(r.text ?? ""))}</td></tr>`);
-    } else if (r.packet === "PROC_TLM") {
-      const k = `${boardName(names, node)} / ${r.comp} (${v.PROC_GEN ?? "?"}) pid ${r.pid}`;
-      push(mem, k, t, num(v.PROC_HELD_BYTES));
-      push(logs, k, t, num(v.PROC_LOG_ENTRIES) + num(v.PROC_CKPTS));
-    } else if (r.packet === "BOARD_TLM") {
-      push(atP, boardName(names, node), t, num(v.BOARD_AT_PASSED));
-      push(atF, `${boardName(names, node)} failed`, t, num(v.BOARD_AT_FAILED));
-    }
+  const start = new Date(d.t0_us / 1000);
+  for (const r of tl.filter((r) => r.type === "event").sort((a, b) => num(a.t_us) - num(b.t_us))) {
+    const rel = (num(r.t_us) - d.t0_us) / 1e6;
+    evRows.push(`<tr class="${esc(String(r.severity))}"><td>+${rel.toFixed(3)}</td><td>${esc(boardName(names, num(r.node)))}</td><td>${esc(String(r.severity))}</td><td>${esc(String(r.event))}</td><td>${esc(String(r.text ?? ""))}</td></tr>`);
   }
-  const marks = markers(evs);
-  const x = { x0: t0, x1: t1, xUnit: "us" as const, markers: marks, step: true };
-  const nonZero = (m: Map<string, Series>) => [...m.values()].filter((s) => s.points.some((p) => p[1] !== 0));
-  const failed = nonZero(atF).map((s) => ({ ...s, colour: "#d00" }));
-  const idle = mem.size - nonZero(mem).length;
+  // a real board's clock is Unix time; a simulated recording starts at 0
+  const startText = d.t0_us > 1e14 ? ` (started ${start.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")})` : "";
   const html = [
     `<h2>Telemetry</h2>`,
-    linePlot({ ...x, title: `Protocol memory held per process (bytes: checkpoints + message logs)${idle ? `; ${idle} processes held none` : ""}`, yLabel: "bytes", series: nonZero(mem) }),
-    linePlot({ ...x, title: "Checkpoints and log entries held per process", yLabel: "entries", series: nonZero(logs) }),
-    linePlot({ ...x, title: "Acceptance tests passed (per board, cumulative) and failed (red)", yLabel: "ATs", series: [...nonZero(atP), ...failed] }),
-    `<h3>Events</h3><table class="ev"><tr><th>t (s)</th><th>board</th><th>severity</th><th>event</th><th>text</th></tr>${evRows.join("")}</table>`,
+    `<p>Times are seconds since the recording's start${esc(startText)}. Boards send only the channels that changed (and all of them in a periodic refresh): each value holds until its next sample; a channel not yet received is a gap, not 0.</p>`,
+    plotBlock(d.memory),
+    plotBlock(d.entries),
+    plotBlock(d.ats),
+    `<h3>Events</h3><table class="ev"><tr><th>t (s since start)</th><th>board</th><th>severity</th><th>event</th><th>text</th></tr>${evRows.join("")}</table>`,
   ].join("\n");
-  const peak = Math.max(0, ...[...mem.values()].flatMap((s) => s.points.map((p) => p[1])));
   return {
     html,
-    summary: [`${tl.length} telemetry packets from ${new Set(tl.map((r) => r.node)).size} boards over ${((t1 - t0) / 1e6).toFixed(3)} s`,
-      `${evRows.length} events; peak protocol memory of one process ${peak} bytes`],
+    summary: [`${tl.length} telemetry packets from ${new Set(tl.map((r) => r.node)).size} boards over ${d.duration_s.toFixed(3)} s${startText}`,
+      `${evRows.length} events; peak protocol memory of one process ${d.peakBytes} bytes`],
   };
 }
 
@@ -118,33 +71,9 @@ function rehearsalSection(tr: Line[], dev: Line[]): { html: string; summary: str
   const trace: TraceEvent[] = tr.map((e) => ({ ...e, t: num(e.t_us), board: String(e.board), type: String(e.type) }));
   const devices: DeviceRecord[] = dev.map((d) => ({ t: num(d.t_us), device: String(d.device), payload: String(d.payload ?? ""), comp: String(d.comp ?? ""), gen: String(d.gen ?? "") }));
   const tEnd = Math.max(0, ...trace.map((e) => e.t), ...devices.map((d) => d.t));
-  // cumulative counts
-  const cum = (pred: (e: TraceEvent) => boolean, key: (e: TraceEvent) => string) => {
-    const m = new Map<string, Series>();
-    const n = new Map<string, number>();
-    for (const e of trace) {
-      if (!pred(e)) continue;
-      const k = key(e);
-      const c = (n.get(k) ?? 0) + 1;
-      n.set(k, c);
-      let s = m.get(k);
-      if (!s) { s = { name: k, points: [[0, 0]] }; m.set(k, s); }
-      s.points.push([e.t, c]);
-    }
-    for (const s of m.values()) s.points.push([tEnd, s.points.at(-1)![1]]);
-    return [...m.values()];
-  };
-  const marks = markers(trace.map((e) => ({ t: e.t, key: e.type })));
-  const x = { x0: 0, x1: tEnd, xUnit: "us" as const, markers: marks, step: true };
-  const ats = [
-    ...cum((e) => e.type === "passed-at", () => "passed ATs (broadcasts)"),
-    ...cum((e) => e.type === "at-failed", () => "failed ATs").map((s) => ({ ...s, colour: "#d00" })),
-  ];
-  const ckpts = cum((e) => e.type === "checkpoint", (e) => `${e.board} / ${e.comp} (${e.gen})`);
-  const parts = [`<h2>Rehearsal trace</h2>`,
-    linePlot({ ...x, title: "Acceptance tests over time (cumulative)", yLabel: "ATs", series: ats }),
-    ckpts.length
-      ? linePlot({ ...x, title: "Checkpoints taken per process (cumulative; bytes held need telemetry: gsu telemetry --jsonl)", yLabel: "checkpoints", series: ckpts })
+  const s = rehearsalSeries(trace, tEnd);
+  const parts = [`<h2>Rehearsal trace</h2>`, plotBlock(s.ats),
+    s.checkpoints ? plotBlock({ ...s.checkpoints, title: `${s.checkpoints.title}; bytes held need telemetry: gsu telemetry --jsonl` })
       : `<p>No checkpoint events in this trace; protocol memory needs telemetry (gsu telemetry --jsonl).</p>`];
   let css = "";
   if (trace.some((e) => e.type === "send" || e.type === "recv")) {
@@ -212,11 +141,13 @@ export function buildReport(lines: Line[], o: ReportOptions = {}): string {
 body{font:14px system-ui,sans-serif;margin:20px;color:#222;max-width:1500px}h2{margin-top:28px}
 table.ev{border-collapse:collapse;font:12px monospace}table.ev td,table.ev th{border-bottom:1px solid #eee;padding:2px 8px;text-align:left}
 tr.WARNING_HI td,tr.FATAL td{color:#b00}tr.WARNING_LO td{color:#a60}tr.DIAGNOSTIC td{color:#888}
-${PLOT_CSS}
-${css}</style></head><body>
+${GLOSSARY_CSS}
+${css}</style>
+${uplotHead()}</head><body>
 <h1>${esc(title)}</h1>
 ${o.sources?.length ? `<p>From ${o.sources.map((s) => `<code>${esc(s)}</code>`).join(", ")}</p>` : ""}
 <ul>${summary.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>
 ${sections.join("\n")}
+${glossaryHtml()}
 </body></html>`;
 }

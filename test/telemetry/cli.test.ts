@@ -84,19 +84,21 @@ describe("gsu report", () => {
     const r = gsu(["report", "trace.jsonl", "--out", "trace.html"]);
     expect(r.status).toBe(0);
     const html = readFileSync(join(dir, "trace.html"), "utf8");
-    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4);           // 2 plots + diagrams
+    expect(html.match(/class="gsu-plot"/g)!.length).toBe(2);                 // ATs, checkpoints (uPlot)
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(2);           // the space-time diagrams
     expect(html).toContain("Acceptance tests over time");
     expect(html).toContain("Space-time diagram");
     expect(html).toContain("Around the failed AT");
-    expect(html).toMatch(/class="mkl"[^>]*>AT failed</);
-    expect(html).toMatch(/class="mkl"[^>]*>takeover</);
+    expect(html).toMatch(/class="gsu-marks">Marks: .*AT failed at /);
+    expect(html).toMatch(/class="gsu-marks">Marks: .*takeover at /);
+    expect(html).not.toMatch(/<script[^>]+src=/);                            // self-contained: uPlot inlined
   });
   it("renders a telemetry recording: memory per process, ATs, events", () => {
     const r = gsu(["report", "tlm.jsonl", "--out", "tlm.html", "--names", "1=io,2=gnc,3=comms"]);
     expect(r.status).toBe(0);
     const html = readFileSync(join(dir, "tlm.html"), "utf8");
     expect(html).toContain("Protocol memory held per process");
-    expect(html).toMatch(/<path d="M[^"]+" fill="none" stroke="[^"]+" stroke-width="1.6" class="series"><title>comms \/ telemetry \(base\) pid 1<\/title>/);
+    expect(html).toContain('"label":"comms / telemetry (base) pid 1"');
     expect(html).toContain("Acceptance tests passed");
     expect(html).toMatch(/<td>gnc<\/td><td>WARNING_HI<\/td><td>TAKEOVER<\/td>/);
   });
@@ -110,6 +112,8 @@ describe("gsu report", () => {
   });
   it("buildReport escapes text from the input", () => {
     const { lines } = parseJsonl(JSON.stringify({ type: "event", node: 1, apid: 24, seq: 0, t_us: 0, event: "X", severity: "FATAL", text: "<script>" }));
-    expect(buildReport(lines)).not.toContain("<script>");
+    const body = buildReport(lines).split("<body>")[1];
+    expect(body).not.toContain("<script>");
+    expect(body).toContain("&lt;script&gt;");
   });
 });
