@@ -6,7 +6,8 @@ import { Core, CoreError, type CoreConfig, type CoreEffect, type CoreEvent, type
 import type { Kind } from "../core/abi.ts";
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
-import { CTRL_COMMIT, FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
+import { FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
+import { Rounds, splitControl, type Counts, type RoundOptions } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
 import { BROADCAST, type Transport } from "../transport/types.ts";
 
@@ -56,6 +57,11 @@ export interface TraceEvent { t: number; board: string; type: string; [k: string
 
 export interface BoardHooks {
   now(): number;
+  /**
+   * Runs fn after us µs (the coordinator rounds' resends and timeouts). Absent (the
+   * explorer, which schedules every delivery itself): nothing is resent.
+   */
+  timer?(us: number, fn: () => void): void;
   /** A device received a message. */
   device(device: string, payload: Uint8Array, from: Instance): void;
   event?(e: TraceEvent): void;
@@ -96,6 +102,8 @@ export interface BoardOptions {
    */
   protocol?: boolean;
   shadows?: boolean;
+  /** Resend period and timeouts of the coordinator rounds (host/runtime/rounds.ts). */
+  rounds?: Partial<RoundOptions>;
   /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
 }
@@ -119,8 +127,16 @@ export class Board {
   private outbox: Outgoing[] = [];
   private busy = false;
   epoch = 0;
+  /** The coordinator rounds: recovery, two-phase commit, the upgrade round (rounds.ts). */
+  readonly rounds: Rounds;
+  /** Held by a commit vote (everything) or an upgrade round (device inputs) until it ends. */
+  private pausedAll = false;
+  private pausedInputs = false;
+  /** The plan the upgrade round starts (upgradeWhenQuiet). */
+  private plannedUpgrade: UpgradePlan | null = null;
+  /** Application frames sent to and received from each board (the upgrade round's quiescence check). */
+  private frameCounts: Counts = new Map();
   // coordinator state
-  private round: { epoch: number; bounds: Map<number, [number, number]> } | null = null;
   private passedSeen = 0;
   private guardStart = 0;
   private commitSent = false;
@@ -138,6 +154,38 @@ export class Board {
       this.core.setRole(i.pid, "ha");
       this.byComp.set(c, { cur: i });
     }
+    const self = this;
+    const allBoards = opts.spec.boards.map((b) => b.node);
+    this.rounds = new Rounds({
+      node: opts.node, coordinator: opts.coordinator, boards: allBoards,
+      get required() {
+        // Under safe and folded only the cluster's ATs validate, and the cluster's boards
+        // count every pass before they announce it: their bounds are the maximum.
+        if (opts.rules === "paper") return allBoards;
+        const on = new Set([opts.coordinator]);
+        for (const b of opts.spec.boards) if (b.components.some((c) => self.cluster.has(c))) on.add(b.node);
+        return [...on];
+      },
+      now: () => opts.hooks.now(),
+      timer: opts.hooks.timer,
+      header: (h) => this.core.encodeHeader(h),
+      send: (dst, f) => opts.transport.send(dst, f),
+      epoch: () => this.epoch,
+      guarded: () => this.guarded,
+      recovering: () => this.recovering,
+      beginLocal: (next) => this.beginLocal(next),
+      applyLocal: (V, Vext, next) => this.applyLocal(V, Vext, next),
+      commitBlocker: () => this.commitBlocker(),
+      commitLocal: () => this.commitLocal(),
+      pause: (what, why) => this.pause(what, why),
+      resume: (what, why) => this.resume(what, why),
+      counts: () => this.frameCounts,
+      startUpgrade: () => {
+        if (!this.plannedUpgrade) { this.trace("upgrade-refused", { why: "an upgrade round started with no plan given to this board" }); return; }
+        this.startUpgrade(this.plannedUpgrade);
+      },
+      trace: (type, extra) => this.trace(type, extra ?? {}),
+    }, opts.rounds);
     opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
   }
 
@@ -218,13 +266,43 @@ export class Board {
     this.trace("upgrade", { cluster });
   }
 
+  /**
+   * Upgrade at a quiescent point on running boards (issue 9): every board is given the
+   * plan; the coordinator runs the upgrade round (rounds.ts), which holds the device
+   * inputs, waits until no application frame is on any link, starts guarded operation
+   * on every board (state transfer) and then resumes the inputs. False if the
+   * coordinator cannot start it now (guarded operation already runs).
+   */
+  upgradeWhenQuiet(plan: UpgradePlan): boolean {
+    computeCluster(this.opts.spec, plan); // refuse a bad plan here, not in the middle of the round
+    this.plannedUpgrade = plan;
+    return this.node === this.opts.coordinator ? this.rounds.startUpgradeRound() : true;
+  }
+
+  private pause(what: "all" | "inputs", why: string): void {
+    if (what === "all") this.pausedAll = true; else this.pausedInputs = true;
+    this.trace("pause", { what, why });
+  }
+  private resume(what: "all" | "inputs", why: string): void {
+    if (what === "all") { if (!this.pausedAll) return; this.pausedAll = false; } else { if (!this.pausedInputs) return; this.pausedInputs = false; }
+    this.trace("resume", { what, why });
+    this.release();
+  }
+  /** Runs what was held, in order; whatever is still blocked holds itself again. */
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const f of held) f();
+    this.checkErroneous();
+  }
+
   // ---- inbound -------------------------------------------------------------------------
   onFrame(src: number, frame: Uint8Array): void {
-    if (this.recovering || this.stalled) {
-      // Only the round's own frames run now; the rest waits for apply, which
-      // classifies what was sent before the recovery (stale epoch).
+    if (this.recovering || this.stalled || this.pausedAll) {
+      // Only the rounds' own frames run now; the rest waits for apply, which
+      // classifies what was sent before the recovery (stale epoch), or for the end of the vote.
       let round = true;
-      try { round = ["begin", "bound", "apply"].includes(this.core.decodeHeader(frame).kind); } catch { /* counted below */ }
+      try { round = ["begin", "bound", "apply", "control"].includes(this.core.decodeHeader(frame).kind); } catch { /* counted below */ }
       if (!round) { this.held.push(() => this.onFrame(src, frame)); return; }
     }
     let d;
@@ -237,12 +315,17 @@ export class Board {
     const h = d.header;
     try {
       switch (h.kind) {
-        case "app": return this.onApp(h, d.body, frame);
+        case "app": return this.onApp(src, h, d.body, frame);
         case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch);
-        case "begin": return this.onBegin(h.index);
-        case "bound": return this.onBound(src, h.index, h.aux ?? 0, h.epoch);
-        case "apply": return this.onApply(h.index, h.aux ?? 0, h.epoch);
-        case "control": if (h.index === CTRL_COMMIT) return this.onCommit(); break;
+        case "begin": return this.rounds.onBegin(src, h.index);
+        case "bound": return this.rounds.onBound(src, h.index, h.aux ?? 0, h.epoch);
+        case "apply": return this.rounds.onApply(src, h.index, h.aux ?? 0, h.epoch);
+        case "control": {
+          const c = splitControl(h.index);
+          if (this.rounds.onControl(src, c.op, c.arg, d.body)) return;
+          this.drop("unknown-control", `control op ${c.op} from node ${src}`);
+          return;
+        }
       }
     } catch (e) {
       // A frame the core refuses (an epoch from the future, a role that cannot send
@@ -261,7 +344,7 @@ export class Board {
 
   /** A device input (sensor) to a component on this board. */
   deviceInput(device: string, payload: Uint8Array): void {
-    if (this.recovering || this.stalled) { this.held.push(() => this.deviceInput(device, payload)); return; }
+    if (this.recovering || this.stalled || this.pausedAll || this.pausedInputs) { this.held.push(() => this.deviceInput(device, payload)); return; }
     const wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
     if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
     const w = this.opts.spec.wires[wi];
@@ -272,7 +355,21 @@ export class Board {
     this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, false);
   }
 
-  private onApp(h: Header, body: Uint8Array, frame: Uint8Array): void {
+  private onApp(src: number, h: Header, body: Uint8Array, frame: Uint8Array): void {
+    if (this.opts.protocol !== false && ((this.epoch - h.epoch) & 15) > 8) {
+      // From an epoch this board has not reached: it missed a recovery round's frames.
+      // Hold it and ask the coordinator for the round's outcome.
+      this.held.push(() => this.onFrame(src, frame));
+      this.rounds.behind();
+      return;
+    }
+    const c = this.frameCounts.get(src) ?? this.frameCounts.set(src, { sent: 0, recv: 0 }).get(src)!;
+    c.recv++;
+    this.onAppRouted(h, body, frame);
+    this.rounds.reportIdle();
+  }
+
+  private onAppRouted(h: Header, body: Uint8Array, frame: Uint8Array): void {
     if (body.length < 2) { this.drop("short-frame", `${body.length} route bytes`); return; }
     const wi = body[0], flags = body[1];
     const w = this.opts.spec.wires[wi];
@@ -606,6 +703,8 @@ export class Board {
       this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty: header.dirty, index: header.index });
     }
     const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
+    const c = this.frameCounts.get(dst) ?? this.frameCounts.set(dst, { sent: 0, recv: 0 }).get(dst)!;
+    c.sent++;
     this.opts.transport.send(dst, frame);
   }
 
@@ -627,7 +726,7 @@ export class Board {
     if (!this.guarded || this.node !== this.opts.coordinator || !this.opts.commit) return;
     this.passedSeen++;
     const quiet = this.opts.hooks.now() - this.guardStart >= (this.opts.commit.quietUs ?? 0);
-    if (this.passedSeen >= this.opts.commit.afterPassed && quiet && !this.commitSent && !this.round) {
+    if (this.passedSeen >= this.opts.commit.afterPassed && quiet && !this.commitSent && !this.rounds.roundOpen) {
       // Not here: a pass can arrive in the middle of a batch of sends whose effects
       // the core decided under guarded operation. Commit once the batch is done.
       this.commitSent = true;
@@ -640,13 +739,26 @@ export class Board {
   private maybeCommit(): void {
     if (!this.commitPending || this.busy) return;
     this.commitPending = false;
-    if (!this.guarded || this.round || this.recovering || this.stalled) return;
-    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "control", dirty: 0, index: CTRL_COMMIT, epoch: this.epoch }));
-    this.onCommit();
+    if (!this.guarded || this.rounds.roundOpen || this.recovering || this.stalled) return;
+    // Two-phase: every board votes (rounds.ts); a board that cannot commit now refuses,
+    // and the policy tries again at the next pass.
+    if (!this.rounds.startCommit(false)) this.commitSent = false;
   }
 
-  private onCommit(): void {
+  /** Why this board cannot commit now (a commit vote), or null. */
+  private commitBlocker(): string | null {
+    if (this.recovering) return "a recovery round is running";
+    if (this.stalled) return "its protocol store is full (an abort round is due)";
+    if (this.busy) return "it is processing a batch";
+    if (this.outbox.length) return `${this.outbox.length} outputs not yet sent`;
+    if (this.held.length) return `${this.held.length} held events`;
+    if (this.pausedInputs) return "an upgrade round is running";
+    return null;
+  }
+
+  private commitLocal(): void {
     if (!this.guarded) return;
+    if (this.recovering) { this.trace("commit-refused", { node: this.node, why: "a recovery round is running" }); return; }
     const fx = this.core.submit([{ type: "commit" }]);
     for (const e of fx) {
       if (e.type === "retire") this.retire(e.pid);
@@ -658,13 +770,15 @@ export class Board {
     this.checkErroneous();
   }
 
-  /** Commit by hand (the coordinator broadcasts it). False when no guarded operation runs. */
+  /**
+   * Commit by hand: the coordinator runs the two-phase commit; every board votes, and
+   * nothing commits unless every board is ready. False when no guarded operation runs
+   * here, a round is open, or this board cannot commit now (traced with the reason).
+   */
   commitNow(): boolean {
-    if (!this.guarded || this.round || this.recovering) return false;
+    if (!this.guarded || this.rounds.roundOpen || this.recovering) return false;
     this.commitSent = true;
-    this.commitPending = true;
-    this.maybeCommit();
-    return true;
+    return this.rounds.startCommit(true);
   }
 
   /** Abort by hand: a recovery round hands over to the old versions. */
@@ -674,52 +788,21 @@ export class Board {
     return true;
   }
 
-  // ---- recovery (docs/protocol.md point 6) ------------------------------------------------
+  // ---- recovery (docs/protocol.md point 6; the round itself: rounds.ts) --------------------
   private requestRecovery(): void {
-    const next = this.epoch + 1;
-    this.trace("recovery-request", { epoch: next });
-    if (this.node === this.opts.coordinator) this.openRound(next);
-    else this.opts.transport.send(this.opts.coordinator, this.core.encodeHeader({ kind: "begin", dirty: 0, index: next, epoch: this.epoch }));
+    this.rounds.requestRecovery();
   }
 
-  private openRound(next: number): void {
-    if (this.round || next !== this.epoch + 1 || !this.guarded) return;
-    this.round = { epoch: next, bounds: new Map() };
-    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "begin", dirty: 0, index: next, epoch: this.epoch }));
-    this.beginLocal(next);
-  }
-
-  private onBegin(next: number): void {
-    if (this.node === this.opts.coordinator) this.openRound(next);
-    else this.beginLocal(next);
-  }
-
-  private beginLocal(next: number): void {
-    if (this.recovering || next !== this.epoch + 1 || !this.guarded) return;
+  /** The core's recover-begin: stops application work and returns this board's bound. */
+  private beginLocal(next: number): { v: number; vext: number } {
     this.recovering = true;
     const fx = this.core.submit([{ type: "recover-begin" }]);
     const b = fx.find((e) => e.type === "bound") as { v: number; vext: number };
     this.trace("recovery-begin", { epoch: next, v: b.v, vext: b.vext });
-    if (this.node === this.opts.coordinator) this.onBound(this.node, b.v, b.vext, this.epoch);
-    else this.opts.transport.send(this.opts.coordinator, this.core.encodeHeader({ kind: "bound", dirty: 0, index: b.v, epoch: this.epoch, aux: b.vext }));
+    return { v: b.v, vext: b.vext };
   }
 
-  private onBound(src: number, v: number, vext: number, _epoch: number): void {
-    if (!this.round) return;
-    this.round.bounds.set(src, [v, vext]);
-    const all = this.opts.spec.boards.map((b) => b.node);
-    if (!all.every((n) => this.round!.bounds.has(n))) return;
-    let V = 0, Vext = 0;
-    for (const [a, b] of this.round.bounds.values()) { V = Math.max(V, a); Vext = Math.max(Vext, b); }
-    const next = this.round.epoch;
-    this.round = null;
-    this.opts.transport.send(BROADCAST, this.core.encodeHeader({ kind: "apply", dirty: 0, index: V, epoch: next, aux: Vext }));
-    this.onApply(V, Vext, next);
-  }
-
-  private onApply(V: number, Vext: number, epochMod: number): void {
-    if (!this.recovering || (epochMod & 15) !== ((this.epoch + 1) & 15)) return;
-    const next = this.epoch + 1;
+  private applyLocal(V: number, Vext: number, next: number): void {
     const fx = this.core.submit([{ type: "recover-apply", V, Vext, epoch: next }]);
     this.recovering = false;
     this.stalled = false;
@@ -765,10 +848,7 @@ export class Board {
     // regenerates them from its checkpoint.
     this.outbox = [...saved.filter((o, i) => (o.inst.rolledBack ?? 0) === savedGen[i]), ...pending];
     this.flush();
-    const held = this.held;
-    this.held = [];
-    for (const f of held) f();
-    this.checkErroneous();
+    this.release();
   }
 
   private retire(pid: number): void {
@@ -836,7 +916,9 @@ export class Board {
     if (this.outbox.length) u.push(`${this.outbox.length} unsent outputs`);
     if (this.recovering) u.push("a recovery round it never finished");
     if (this.stalled) u.push("a full protocol store waiting for its abort round");
-    if (this.round) u.push(`an open coordinator round (bounds from ${this.round.bounds.size} of ${this.opts.spec.boards.length} boards)`);
+    u.push(...this.rounds.unfinished(), ...this.rounds.unacknowledged());
+    if (this.pausedAll) u.push("paused by a commit vote that never ended");
+    if (this.pausedInputs) u.push("device inputs paused by an upgrade round that never ended");
     return u;
   }
 

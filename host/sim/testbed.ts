@@ -2,6 +2,7 @@
 // network, a virtual clock, seeded latencies. Same seed, same run.
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
+import type { RoundOptions } from "../runtime/rounds.ts";
 import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
@@ -40,6 +41,8 @@ export interface RunOptions {
   sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
   /** Exploration (host/sim/explore.ts): the scheduler picks every delivery (per-link FIFO, no latencies, seed unused). */
   scheduler?: Scheduler;
+  /** Resend period and timeouts of the coordinator rounds. */
+  rounds?: Partial<RoundOptions>;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -96,8 +99,11 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     rules: o.rules ?? "safe", protocol: o.protocol, shadows: o.shadows,
     core: { procs: Math.max(2, b.components.length + sys.plan.upgrades.filter((u) => b.components.includes(u.name)).length), ...o.core },
     commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
+    rounds: o.rounds,
     hooks: {
       now: () => clock.now,
+      // the explorer schedules every delivery itself: no timers (nothing is resent)
+      timer: o.scheduler ? undefined : (us, fn) => clock.after(us, fn),
       detail: o.detail,
       frameTag: { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {

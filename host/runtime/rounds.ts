@@ -1,0 +1,522 @@
+// The coordinator rounds between boards (docs/protocol.md points 6 and 7, section
+// "Rounds that survive loss"): the recovery round (begin, bound, apply), the
+// two-phase commit (prepare, ready/refuse, commit) and the upgrade round that
+// reaches a quiescent point on running boards (quiesce, idle, start, go).
+//
+// Every round survives lost, duplicated and late frames: every request is resent on a
+// timer until it is answered, every handler is idempotent (a repeated request gets the
+// same answer), and a board that comes back late is brought to the agreed state by the
+// coordinator's resends (apply, commit) or by asking for it (a frame from a newer epoch).
+// Without a timer (the explorer, which schedules every delivery itself) nothing is
+// resent, and a round waits for every board as before.
+//
+// Board.ts does the local work (the core's recover-begin / recover-apply / commit,
+// pausing and resuming); this file decides when, and talks to the other boards.
+import type { Header } from "../core/types.ts";
+import { BROADCAST } from "../transport/types.ts";
+
+/** Control frame operations: header kind 6 (control), index = op | arg << 4. */
+export const OP = {
+  COMMIT: 1, PREPARE: 2, READY: 3, REFUSE: 4, COMMITTED: 5, APPLIED: 6, RESUME: 7,
+  QUIESCE: 8, IDLE: 9, START: 10, STARTED: 11, GO: 12,
+} as const;
+export type OpName = keyof typeof OP;
+const OP_NAME = new Map<number, OpName>(Object.entries(OP).map(([k, v]) => [v, k as OpName]));
+export const opName = (op: number): string => OP_NAME.get(op) ?? `op${op}`;
+/** The largest argument a control frame carries (the index is a 32-bit varint). */
+export const ARG_MAX = 0x0fff_ffff;
+
+export const controlIndex = (op: number, arg: number): number => ((arg & ARG_MAX) << 4 | op) >>> 0;
+export const splitControl = (index: number): { op: number; arg: number } => ({ op: index & 15, arg: index >>> 4 });
+
+/** Per-peer application frame counts a board reports in IDLE (quiescence detection). */
+export type Counts = Map<number, { sent: number; recv: number }>;
+
+export function encodeCounts(c: Counts): Uint8Array {
+  const out: number[] = [];
+  const varint = (v: number) => { while (v >= 0x80) { out.push((v & 0x7f) | 0x80); v = Math.floor(v / 128); } out.push(v); };
+  const peers = [...c.keys()].sort((a, b) => a - b);
+  varint(peers.length);
+  for (const p of peers) { const x = c.get(p)!; varint(p); varint(x.sent); varint(x.recv); }
+  return Uint8Array.from(out);
+}
+
+export function decodeCounts(b: Uint8Array): Counts | string {
+  let i = 0;
+  const varint = (): number | undefined => {
+    let v = 0, mul = 1;
+    for (let n = 0; n < 5; n++) {
+      if (i >= b.length) return undefined;
+      const x = b[i++];
+      v += (x & 0x7f) * mul;
+      if (!(x & 0x80)) return v;
+      mul *= 128;
+    }
+    return undefined;
+  };
+  const n = varint();
+  if (n === undefined || n > 255) return `IDLE body: bad peer count`;
+  const c: Counts = new Map();
+  for (let k = 0; k < n; k++) {
+    const p = varint(), s = varint(), r = varint();
+    if (p === undefined || s === undefined || r === undefined) return `IDLE body: truncated at peer ${k} of ${n}`;
+    c.set(p, { sent: s, recv: r });
+  }
+  if (i !== b.length) return `IDLE body: ${b.length - i} trailing bytes`;
+  return c;
+}
+
+/** What the rounds need from the board they run on. */
+export interface RoundHost {
+  readonly node: number;
+  readonly coordinator: number;
+  /** Every board of the system. */
+  readonly boards: readonly number[];
+  /**
+   * Boards whose bound a recovery round must have before it applies: those that make
+   * the passes (the cluster's boards, and the coordinator). The others may answer late.
+   */
+  readonly required: readonly number[];
+  now(): number;
+  /** Runs fn after us µs; absent: nothing is resent (rounds wait for every board). */
+  timer?(us: number, fn: () => void): void;
+  header(h: Header): Uint8Array;
+  send(dst: number, frame: Uint8Array): void;
+  epoch(): number;
+  guarded(): boolean;
+  recovering(): boolean;
+  /** The core's recover-begin: this board's bound; the board stops application work. */
+  beginLocal(next: number): { v: number; vext: number };
+  applyLocal(V: number, Vext: number, next: number): void;
+  /** Null when this board can commit now, else why not. */
+  commitBlocker(): string | null;
+  commitLocal(): void;
+  /** Holds (all: every application frame and device input; inputs: device inputs only) until resume. */
+  pause(what: "all" | "inputs", why: string): void;
+  resume(what: "all" | "inputs", why: string): void;
+  /** Application frames sent to and received from each other board so far. */
+  counts(): Counts;
+  /** Starts guarded operation with the plan this board was given (upgrade round). */
+  startUpgrade(): void;
+  trace(type: string, extra?: Record<string, unknown>): void;
+}
+
+export interface RoundOptions {
+  /** Resend an unanswered request after this long (µs). */
+  resendUs: number;
+  /** A recovery round applies without the boards that have not answered after this long, once every required board has. */
+  partitionUs: number;
+  /** A commit whose votes are not all in after this long is called off (nothing commits without every board). */
+  voteUs: number;
+  /** Resend periods without progress before a board stops resending (reported as unfinished). */
+  maxResends: number;
+}
+
+export const DEFAULT_ROUNDS: RoundOptions = { resendUs: 250_000, partitionUs: 2_000_000, voteUs: 2_000_000, maxResends: 2_000 };
+
+export class Rounds {
+  // ---- participant state ----
+  /** Recovery requested from the coordinator for this epoch and not yet begun. */
+  private requested = 0;
+  private myBound: { next: number; v: number; vext: number } | null = null;
+  private preparedN = -1;
+  private committedN = -1;
+  private quiesceN = -1;
+  private startedN = -1;
+  private goN = -1;
+  private lastCounts = "";
+  // ---- coordinator state ----
+  private round: { epoch: number; bounds: Map<number, [number, number]>; opened: number } | null = null;
+  private lastApply: { epoch: number; V: number; Vext: number } | null = null;
+  private unackedApply = new Set<number>();
+  private commitN = 0;
+  private phase: { n: number; votes: Set<number>; opened: number; manual: boolean } | null = null;
+  private unackedCommit = new Set<number>();
+  private lastCommitN = -1;
+  private upgrade: { n: number; stage: "quiesce" | "start" | "go"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
+  private upgradeN = 0;
+  private unackedGo = new Set<number>();
+  private ticking = false;
+  private backoff = 1;
+  private ticks = 0;
+  readonly opts: RoundOptions;
+
+  constructor(private h: RoundHost, opts?: Partial<RoundOptions>) {
+    this.opts = { ...DEFAULT_ROUNDS, ...opts };
+  }
+
+  get isCoordinator(): boolean { return this.h.node === this.h.coordinator; }
+  /** Work a finished run must not hold (the simulator's stall oracle). */
+  unfinished(): string[] {
+    const u: string[] = [];
+    if (this.round) u.push(`an open recovery round (bounds from ${this.round.bounds.size} of ${this.h.boards.length} boards)`);
+    if (this.phase) u.push(`an open commit vote (${this.phase.votes.size} of ${this.h.boards.length} boards ready)`);
+    if (this.upgrade) u.push(`an upgrade round at its ${this.upgrade.stage} stage`);
+    return u;
+  }
+  /** Commit or recovery decisions some board has not acknowledged yet (a late or partitioned board). */
+  unacknowledged(): string[] {
+    const u: string[] = [];
+    if (this.unackedApply.size) u.push(`apply of epoch ${this.lastApply?.epoch} not acknowledged by node(s) ${[...this.unackedApply].join(", ")}`);
+    if (this.unackedCommit.size) u.push(`commit ${this.lastCommitN} not acknowledged by node(s) ${[...this.unackedCommit].join(", ")}`);
+    return u;
+  }
+  get commitOpen(): boolean { return this.phase !== null; }
+  get roundOpen(): boolean { return this.round !== null; }
+
+  private ctl(op: number, arg: number, body?: Uint8Array): Uint8Array {
+    const hdr = this.h.header({ kind: "control", dirty: 0, index: controlIndex(op, arg), epoch: this.h.epoch() & 15 });
+    if (!body?.length) return hdr;
+    const f = new Uint8Array(hdr.length + body.length);
+    f.set(hdr, 0);
+    f.set(body, hdr.length);
+    return f;
+  }
+  private sendCtl(dst: number, op: number, arg: number, body?: Uint8Array): void { this.h.send(dst, this.ctl(op, arg, body)); }
+  private others(): number[] { return this.h.boards.filter((n) => n !== this.h.node); }
+
+  // ---- timers ---------------------------------------------------------------------------
+  /** Something waits for an answer: make sure the resend tick runs. */
+  private arm(progress = true): void {
+    if (progress) this.ticks = 0;
+    if (this.ticking || !this.h.timer) return;
+    this.ticking = true;
+    this.h.timer(this.opts.resendUs * this.backoff, () => { this.ticking = false; this.tick(); });
+  }
+  private waiting(): boolean {
+    return this.requested > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
+      || this.unackedCommit.size > 0 || this.upgrade !== null || this.unackedGo.size > 0
+      || (this.preparedN >= 0 && this.h.guarded());
+  }
+  private tick(): void {
+    const now = this.h.now();
+    if (++this.ticks > this.opts.maxResends) {
+      // Nothing answered for maxResends periods: stop resending (a simulated run must end;
+      // a board reports it in unfinished()). Any frame that makes progress starts it again.
+      this.h.trace("round-gave-up", { waiting: [...this.unfinished(), ...this.unacknowledged()].join("; ") || "a request" });
+      return;
+    }
+    // participant: ask again
+    if (this.requested > this.h.epoch() && !this.h.recovering() && !this.isCoordinator) {
+      this.h.trace("round-resend", { what: "begin", epoch: this.requested });
+      this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
+    }
+    if (this.preparedN >= 0 && this.h.guarded() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.READY, this.preparedN);
+    // coordinator
+    if (this.round) {
+      for (const n of this.h.boards) if (!this.round.bounds.has(n)) {
+        this.h.trace("round-resend", { what: "begin", epoch: this.round.epoch, to: n });
+        this.h.send(n, this.h.header({ kind: "begin", dirty: 0, index: this.round.epoch, epoch: this.h.epoch() & 15 }));
+      }
+      this.tryApply(now);
+    }
+    if (this.lastApply) for (const n of this.unackedApply) {
+      this.h.trace("round-resend", { what: "apply", epoch: this.lastApply.epoch, to: n });
+      this.h.send(n, this.applyFrame(this.lastApply));
+    }
+    if (this.phase) {
+      if (now - this.phase.opened >= this.opts.voteUs) this.callOff(`no vote from node(s) ${this.others().filter((n) => !this.phase!.votes.has(n)).join(", ")} within ${this.opts.voteUs / 1000} ms`);
+      else for (const n of this.others()) if (!this.phase.votes.has(n)) this.sendCtl(n, OP.PREPARE, this.phase.n);
+    }
+    for (const n of this.unackedCommit) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: n }); this.sendCtl(n, OP.COMMIT, this.lastCommitN); }
+    if (this.upgrade) {
+      const u = this.upgrade;
+      if (u.stage === "quiesce") for (const n of this.others()) this.sendCtl(n, OP.QUIESCE, u.n); // counts may have changed: ask every board
+      if (u.stage === "start") for (const n of this.others()) if (!u.started.has(n)) this.sendCtl(n, OP.START, u.n);
+    }
+    for (const n of this.unackedGo) this.sendCtl(n, OP.GO, this.upgradeN);
+    // Late boards: back off up to 8x so a partition does not flood the link.
+    this.backoff = this.unackedApply.size || this.unackedCommit.size ? Math.min(8, this.backoff * 2) : 1;
+    if (this.waiting()) this.arm(false);
+  }
+
+  // ---- recovery round ---------------------------------------------------------------------
+  /** This board wants a recovery (a failed AT, a full store, an abort). */
+  requestRecovery(): void {
+    const next = this.h.epoch() + 1;
+    this.h.trace("recovery-request", { epoch: next });
+    if (this.isCoordinator) { this.openRound(next, -1); return; }
+    this.requested = next;
+    this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
+    this.arm();
+  }
+
+  /** A frame from an epoch this board has not reached: it missed a round; ask the coordinator for it. */
+  behind(): void {
+    if (this.isCoordinator || this.requested > this.h.epoch()) return;
+    this.requested = this.h.epoch() + 1;
+    this.h.trace("round-catch-up", { epoch: this.requested });
+    this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
+    this.arm();
+  }
+
+  onBegin(src: number, next: number): void {
+    if (this.isCoordinator) { this.openRound(next, src); return; }
+    if (src !== this.h.coordinator) return; // only the coordinator opens rounds; a request goes to it
+    if (next !== this.h.epoch() + 1 || !this.h.guarded()) return;
+    if (this.phase === null && this.preparedN >= 0) this.resumeFromPrepare("a recovery round began");
+    if (!this.h.recovering()) {
+      const b = this.h.beginLocal(next);
+      this.myBound = { next, ...b };
+    }
+    const b = this.myBound!;
+    this.h.send(this.h.coordinator, this.h.header({ kind: "bound", dirty: 0, index: b.v, epoch: this.h.epoch() & 15, aux: b.vext }));
+  }
+
+  private openRound(next: number, src: number): void {
+    const epoch = this.h.epoch();
+    if (next <= epoch) {
+      // A late board asks for a round that is over: send it the outcome again.
+      if (src >= 0 && this.lastApply && this.lastApply.epoch === next) { this.unackedApply.add(src); this.h.send(src, this.applyFrame(this.lastApply)); this.arm(); }
+      return;
+    }
+    if (next !== epoch + 1) return;
+    if (this.round) {
+      if (src >= 0 && !this.round.bounds.has(src)) this.h.send(src, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
+      return;
+    }
+    if (!this.h.guarded()) return;
+    if (this.phase) this.callOff("a recovery round began");
+    this.round = { epoch: next, bounds: new Map(), opened: this.h.now() };
+    this.h.send(BROADCAST, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
+    const b = this.h.beginLocal(next);
+    this.round.bounds.set(this.h.node, [b.v, b.vext]);
+    this.arm();
+    this.tryApply(this.h.now());
+  }
+
+  onBound(src: number, v: number, vext: number, epochMod: number): void {
+    if (!this.round || ((epochMod + 1) & 15) !== (this.round.epoch & 15)) return;
+    if (!this.h.boards.includes(src)) return;
+    this.round.bounds.set(src, [v, vext]);
+    this.tryApply(this.h.now());
+  }
+
+  private tryApply(now: number): void {
+    const r = this.round;
+    if (!r) return;
+    const missing = this.h.boards.filter((n) => !r.bounds.has(n));
+    if (missing.length) {
+      // Every bound a pass produced is known to the boards that make passes (the
+      // cluster's): without them V could be too low. The others may be late.
+      if (!this.h.timer || now - r.opened < this.opts.partitionUs) return;
+      if (this.h.required.some((n) => !r.bounds.has(n))) return;
+      this.h.trace("recovery-partial", { epoch: r.epoch, missing });
+    }
+    let V = 0, Vext = 0;
+    for (const [a, b] of r.bounds.values()) { V = Math.max(V, a); Vext = Math.max(Vext, b); }
+    this.round = null;
+    this.lastApply = { epoch: r.epoch, V, Vext };
+    for (const n of this.others()) this.unackedApply.add(n);
+    this.h.send(BROADCAST, this.applyFrame(this.lastApply));
+    this.h.applyLocal(V, Vext, r.epoch);
+    this.arm();
+  }
+
+  private applyFrame(a: { epoch: number; V: number; Vext: number }): Uint8Array {
+    return this.h.header({ kind: "apply", dirty: 0, index: a.V, epoch: a.epoch & 15, aux: a.Vext });
+  }
+
+  onApply(src: number, V: number, Vext: number, epochMod: number): void {
+    if (this.isCoordinator || src !== this.h.coordinator) return;
+    const epoch = this.h.epoch();
+    if (epochMod === (epoch & 15) && epoch > 0) { this.sendCtl(this.h.coordinator, OP.APPLIED, epoch); return; } // a resend: already applied
+    if (epochMod !== ((epoch + 1) & 15)) return;
+    const next = epoch + 1;
+    if (!this.h.recovering()) {
+      if (!this.h.guarded()) return;
+      // It missed the begin (lost, or it was cut off): recover now, from the agreed bound.
+      this.h.trace("recovery-late", { epoch: next });
+      if (this.preparedN >= 0) this.resumeFromPrepare("a recovery round ended");
+      this.h.beginLocal(next);
+    }
+    this.requested = 0;
+    this.myBound = null;
+    this.h.applyLocal(V, Vext, next);
+    this.sendCtl(this.h.coordinator, OP.APPLIED, next);
+  }
+
+  // ---- two-phase commit --------------------------------------------------------------------
+  /** The coordinator starts a commit vote. False when it cannot now (with the reason traced). */
+  startCommit(manual: boolean): boolean {
+    if (!this.isCoordinator || this.phase || this.round || !this.h.guarded()) return false;
+    const why = this.h.commitBlocker();
+    if (why) { this.h.trace("commit-refused", { node: this.h.node, why }); return false; }
+    const n = ++this.commitN;
+    this.phase = { n, votes: new Set([this.h.node]), opened: this.h.now(), manual };
+    this.h.pause("all", `commit ${n}: waiting for every board`);
+    this.h.trace("commit-prepare", { n });
+    if (this.others().length === 0) { this.decideCommit(); return true; }
+    this.h.send(BROADCAST, this.ctl(OP.PREPARE, n));
+    this.arm();
+    return true;
+  }
+
+  private decideCommit(): void {
+    const p = this.phase!;
+    this.phase = null;
+    this.lastCommitN = p.n;
+    for (const n of this.others()) this.unackedCommit.add(n);
+    if (this.unackedCommit.size) this.h.send(BROADCAST, this.ctl(OP.COMMIT, p.n));
+    this.h.commitLocal();
+    this.h.resume("all", `commit ${p.n}`);
+    this.arm();
+  }
+
+  private callOff(why: string): void {
+    const p = this.phase;
+    if (!p) return;
+    this.phase = null;
+    this.h.trace("commit-called-off", { n: p.n, why });
+    this.h.send(BROADCAST, this.ctl(OP.RESUME, p.n));
+    this.h.resume("all", `commit ${p.n} called off`);
+  }
+
+  private resumeFromPrepare(why: string): void {
+    this.preparedN = -1;
+    this.h.resume("all", why);
+  }
+
+  onControl(src: number, op: number, arg: number, body: Uint8Array): boolean {
+    const c = this.isCoordinator;
+    const fromCoord = src === this.h.coordinator;
+    switch (op) {
+      // participant side
+      case OP.PREPARE:
+        if (c || !fromCoord) return true;
+        if (this.committedN === arg) { this.sendCtl(src, OP.COMMITTED, arg); return true; }
+        if (this.preparedN === arg) { this.sendCtl(src, OP.READY, arg); return true; }
+        {
+          const why = !this.h.guarded() ? "no guarded operation here"
+            : this.requested > this.h.epoch() ? "it has asked for a recovery round" : this.h.commitBlocker();
+          if (why) { this.h.trace("commit-refused", { node: this.h.node, n: arg, why }); this.sendCtl(src, OP.REFUSE, arg); return true; }
+        }
+        this.preparedN = arg;
+        this.h.pause("all", `commit ${arg}: voted ready`);
+        this.sendCtl(src, OP.READY, arg);
+        this.arm();
+        return true;
+      case OP.COMMIT:
+        if (c || !fromCoord) return true;
+        if (this.h.guarded()) { this.committedN = arg; this.h.commitLocal(); }
+        if (this.preparedN >= 0) this.resumeFromPrepare(`commit ${arg}`);
+        if (this.committedN === arg) this.sendCtl(src, OP.COMMITTED, arg);
+        return true;
+      case OP.RESUME:
+        if (c || !fromCoord) return true;
+        if (this.preparedN === arg) this.resumeFromPrepare(`commit ${arg} called off`);
+        return true;
+      // coordinator side
+      case OP.READY:
+        if (!c) return true;
+        if (this.phase && this.phase.n === arg) {
+          this.phase.votes.add(src);
+          if (this.h.boards.every((n) => this.phase!.votes.has(n))) this.decideCommit();
+        } else if (this.lastCommitN === arg && this.unackedCommit.has(src)) this.sendCtl(src, OP.COMMIT, arg);
+        else if (!this.phase || this.phase.n !== arg) this.sendCtl(src, OP.RESUME, arg); // a stale vote: release it
+        return true;
+      case OP.REFUSE:
+        if (c && this.phase && this.phase.n === arg) this.callOff(`node ${src} cannot commit now`);
+        return true;
+      case OP.COMMITTED:
+        if (c && arg === this.lastCommitN) this.unackedCommit.delete(src);
+        return true;
+      case OP.APPLIED:
+        if (c && this.lastApply && arg === this.lastApply.epoch) this.unackedApply.delete(src);
+        return true;
+      // upgrade round
+      case OP.QUIESCE:
+        if (c || !fromCoord) return true;
+        if (arg <= this.goN) return true;
+        if (arg === this.startedN) { this.sendCtl(src, OP.STARTED, arg); return true; }
+        if (this.quiesceN !== arg) { this.quiesceN = arg; this.lastCounts = ""; this.h.pause("inputs", `upgrade ${arg}: quiescing`); }
+        this.reportIdle(true);
+        this.arm();
+        return true;
+      case OP.IDLE: {
+        if (!c || !this.upgrade || this.upgrade.n !== arg || this.upgrade.stage !== "quiesce") return true;
+        const counts = decodeCounts(body);
+        if (typeof counts === "string") { this.h.trace("drop", { reason: "bad-idle", detail: `from node ${src}: ${counts}` }); return true; }
+        this.upgrade.reports.set(src, counts);
+        this.checkQuiet();
+        return true;
+      }
+      case OP.START:
+        if (c || !fromCoord) return true;
+        if (arg === this.quiesceN && this.startedN !== arg) { this.startedN = arg; this.h.startUpgrade(); }
+        if (this.startedN === arg) this.sendCtl(src, OP.STARTED, arg);
+        return true;
+      case OP.STARTED:
+        if (!c) return true;
+        if (!this.upgrade && arg === this.upgradeN) { this.unackedGo.delete(src); return true; } // the answer to GO
+        if (!this.upgrade || this.upgrade.n !== arg) return true;
+        this.upgrade.started.add(src);
+        this.checkStarted();
+        return true;
+      case OP.GO:
+        if (c || !fromCoord) return true;
+        if (arg === this.startedN && this.goN !== arg) { this.goN = arg; this.h.resume("inputs", `upgrade ${arg}: go`); }
+        if (this.goN === arg) this.sendCtl(src, OP.STARTED, arg);
+        return true;
+    }
+    return false;
+  }
+
+  // ---- the upgrade round: a quiescent point on running boards ----------------------------------
+  /**
+   * The coordinator starts guarded operation on every board at one quiescent point: every
+   * board holds its device inputs, the links drain (every board reports the application
+   * frames it sent to and received from each other board; the round waits until every
+   * pair balances), every board transfers state and starts guarded operation, and only
+   * then do the inputs resume. Each board must have been given the plan beforehand.
+   */
+  startUpgradeRound(): boolean {
+    if (!this.isCoordinator || this.upgrade || this.h.guarded()) return false;
+    const n = ++this.upgradeN;
+    this.upgrade = { n, stage: "quiesce", reports: new Map(), started: new Set([this.h.node]), opened: this.h.now() };
+    this.h.pause("inputs", `upgrade ${n}: quiescing`);
+    this.h.trace("upgrade-quiesce", { n });
+    if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.QUIESCE, n));
+    this.arm();
+    this.checkQuiet();
+    return true;
+  }
+
+  /** A participant reports its counts while quiescing (after every application frame it handles). */
+  reportIdle(force = false): void {
+    if (this.isCoordinator) { if (this.upgrade?.stage === "quiesce") this.checkQuiet(); return; }
+    if (this.quiesceN < 0 || this.startedN === this.quiesceN) return;
+    const body = encodeCounts(this.h.counts());
+    const key = Buffer.from(body).toString("hex");
+    if (!force && key === this.lastCounts) return;
+    this.lastCounts = key;
+    this.sendCtl(this.h.coordinator, OP.IDLE, this.quiesceN, body);
+  }
+
+  private checkQuiet(): void {
+    const u = this.upgrade;
+    if (!u || u.stage !== "quiesce") return;
+    const all = new Map(u.reports);
+    all.set(this.h.node, this.h.counts());
+    if (!this.h.boards.every((n) => all.has(n))) return;
+    for (const a of this.h.boards) for (const b of this.h.boards) {
+      const sent = all.get(a)!.get(b)?.sent ?? 0, recv = all.get(b)!.get(a)?.recv ?? 0;
+      if (sent !== recv) return; // a frame a -> b is still on the link
+    }
+    u.stage = "start";
+    this.h.trace("upgrade-quiet", { n: u.n, afterUs: this.h.now() - u.opened });
+    this.h.startUpgrade();
+    if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.START, u.n));
+    this.checkStarted();
+  }
+
+  private checkStarted(): void {
+    const u = this.upgrade;
+    if (!u || u.stage !== "start" || !this.h.boards.every((n) => u.started.has(n))) return;
+    this.upgrade = null;
+    for (const n of this.others()) this.unackedGo.add(n);
+    if (this.unackedGo.size) this.h.send(BROADCAST, this.ctl(OP.GO, u.n));
+    this.h.resume("inputs", `upgrade ${u.n}: go`);
+    this.arm();
+  }
+}
