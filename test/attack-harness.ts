@@ -9,6 +9,7 @@ import { PtyPair } from "./serial/socat.ts";
 import { writeKeyPair, loadPrivateKey, type KeyPairFiles } from "../host/board/keys.ts";
 import { openLink } from "../host/transport/open.ts";
 import { M, frame, Reader, isMgmt } from "../host/board/mgmt.ts";
+import { decodeStatusReply, encodeStatusQuery } from "../host/board/status-query.ts";
 import { encodeTelecommand, type Opcode, type Telecommand } from "../host/board/telecommand.ts";
 import { imageId, UploadSender } from "../host/board/upload.ts";
 import { loadDictionary, decodeTelemetry } from "../host/telemetry/dictionary.ts";
@@ -71,6 +72,11 @@ export class Harness {
     await this.pair.up();
     this.writeProfile();
     await this.startBoard();
+    await this.connect();
+  }
+
+  /** Opens the ground/attacker end of the link (up() does; after disconnect(), a CLI may have used it). */
+  async connect(): Promise<void> {
     this.link = await openLink(`serial:${this.pair.b}@115200`, this.o.node ?? GROUND, { log: () => {} });
     this.link.onFrame((_src, f) => {
       if (!isMgmt(f)) { this.protocol.push(f.slice()); return; }
@@ -108,6 +114,22 @@ export class Harness {
     b.stderr!.on("data", (d) => { this.out += d; });
     b.on("exit", (code, sig) => { if (this.board === b) { this.exitCode = code; this.exitSignal = sig; } });
     await this.until(() => this.out.includes("up; serving the ground") || !this.alive, 20_000, "board start");
+  }
+
+  async disconnect(): Promise<void> { await this.link.close(); }
+
+  /** The board process's exit code, once it has exited (null while it runs). */
+  get exited(): number | null { return this.exitCode; }
+
+  /** A read-only status query (no signing key); resolves to the reply, or null when the board sends none within `ms`. */
+  async statusQuery(o: { key?: Uint8Array; board?: string; timeMs?: number } = {}, ms = 3000): Promise<{ ok: boolean; text: string } | null> {
+    const { body, nonce } = encodeStatusQuery(o.board ?? "target", { key: o.key, timeMs: o.timeMs });
+    const hex = Buffer.from(nonce).toString("hex");
+    const find = () => this.frames.filter((f) => f.type === M.STATUS_R).map((f) => decodeStatusReply(f.body)).find((r) => Buffer.from(r.nonce).toString("hex") === hex);
+    this.link.send(BOARD, frame(M.STATUS_Q, body));
+    try { await this.until(() => !!find(), ms, "status reply"); } catch { return null; }
+    const r = find()!;
+    return { ok: r.ok, text: r.text };
   }
 
   get alive(): boolean { return !!this.board && this.exitCode === null && this.exitSignal === null; }

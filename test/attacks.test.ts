@@ -15,7 +15,8 @@ import { manifestPath, wasmPath } from "../host/component/demo.ts";
 import { M, frame } from "../host/board/mgmt.ts";
 import { SeqStore } from "../host/ground/seq.ts";
 import { loadLinkKey, SecOc } from "../host/board/secoc.ts";
-import { loadPrivateKey, writeLinkKey } from "../host/board/keys.ts";
+import { loadPrivateKey, writeKeyPair, writeLinkKey, writeStatusKey } from "../host/board/keys.ts";
+import { encodeStatusQuery, loadStatusKey } from "../host/board/status-query.ts";
 import { signImage } from "../host/board/image.ts";
 
 const skip = socatMissing ? `: skipped, ${socatMissing}` : "";
@@ -379,4 +380,249 @@ describe.skipIf(!!socatMissing)(`note: uploads without authorisation cannot disp
     expect((await h.send(other, 30_000, false)).text).toMatch(/not authorised/);
     expect(await h.healthy()).toBe(true);
   }, 90_000);
+});
+
+// ---- the rest of issue 10: each defence below fails its test when removed ----------------
+
+/** A tiny wasm module: `gsu_handle` takes one i32 (the ABI says two), no gsu.send import, an empty "gsu.globals". */
+function wrongAbiWasm(): Uint8Array {
+  const sec = (id: number, body: number[]) => [id, body.length, ...body];
+  const str = (s: string) => [s.length, ...Buffer.from(s)];
+  const types = sec(1, [3, 0x60, 0, 0, 0x60, 0, 1, 0x7f, 0x60, 1, 0x7f, 0]);      // ()->(), ()->i32, (i32)->()
+  const funcs = sec(3, [3, 0, 1, 2]);
+  const mem = sec(5, [1, 0, 1]);
+  const exps = sec(7, [4, ...str("memory"), 2, 0, ...str("_start"), 0, 0, ...str("gsu_inbox"), 0, 1, ...str("gsu_handle"), 0, 2]);
+  const code = sec(10, [3, 2, 0, 0x0b, 4, 0, 0x41, 0, 0x0b, 2, 0, 0x0b]);
+  const globals = sec(0, [...str("gsu.globals"), 0, 0, 0, 0]);
+  return Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...funcs, ...mem, ...exps, ...code, ...globals]);
+}
+
+describe("note: gsu sign checks the wasm against the manifest and the component ABI", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gsu-sign-abi-"));
+  const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../bin/gsu.js"), ...a], { encoding: "utf8", timeout: 60_000 });
+  it("refuses a wasm whose ABI or interface does not match, naming each mismatch, and writes nothing; the right pair is signed", () => {
+    expect(gsu("keygen", "--name", "ground", "--out", dir).status).toBe(0);
+    const key = join(dir, "ground.key");
+    // 1. a wasm built against another ABI: wrong gsu_handle signature, cannot send
+    const bad = join(dir, "bad.wasm");
+    writeFileSync(bad, wrongAbiWasm());
+    expect(WebAssembly.validate(readFileSync(bad))).toBe(true);
+    const r1 = gsu("sign", "--key", key, "--manifest", manifestPath("estimator", "2.0.0"), "--wasm", bad, "--out", join(dir, "bad.gsui"));
+    expect(r1.status, r1.stderr).toBe(1);
+    expect(r1.stderr).toMatch(/not signed: .*bad\.wasm does not match .*estimator@2\.0\.0/);
+    expect(r1.stderr).toMatch(/exports gsu_handle with signature \(i32\) -> \(\); the ABI says \(i32, i32\) -> \(\)/);
+    expect(r1.stderr).toMatch(/declares output port\(s\) 1 "attitude" \(attitude\.quat@2\), but .*does not import gsu\.send/);
+    expect(existsSync(join(dir, "bad.gsui"))).toBe(false);
+    // 2. the right ABI, a manifest that declares no output port for a wasm that sends
+    const m = JSON.parse(readFileSync(manifestPath("estimator", "2.0.0"), "utf8"));
+    m.ports = m.ports.filter((p: { dir: string }) => p.dir === "in");
+    const mf = join(dir, "manifest.json");
+    writeFileSync(mf, JSON.stringify(m));
+    const r2 = gsu("sign", "--key", key, "--manifest", mf, "--wasm", wasmPath("estimator", "2.0.0"), "--out", join(dir, "x.gsui"));
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/imports gsu\.send \(it sends\), but the manifest estimator@2\.0\.0 declares no output port/);
+    expect(existsSync(join(dir, "x.gsui"))).toBe(false);
+    // the matching pair
+    expect(gsu("sign", "--key", key, "--component", "estimator@2.0.0", "--out", join(dir, "ok.gsui")).status).toBe(0);
+  }, 90_000);
+});
+
+describe.skipIf(!!socatMissing)(`note: removing a key never silently downgrades; revoking one is explicit and reported${skip}`, () => {
+  const h = new Harness();
+  let old: { keyFile: string; pubFile: string };
+  beforeAll(async () => {
+    old = writeKeyPair("old", h.dir);
+    h.writeProfile({ trustedKeys: { ground: h.keys.pubFile, old: old.pubFile } });
+    await h.pair.up();
+    await h.startBoard();
+    await h.connect();
+  }, 60_000);
+  afterAll(() => h.down());
+  const img = (c: string, v: string, key: string, keyId: string) => signImage({ manifest: loadManifest(manifestPath(c, v)), wasm: readFileSync(wasmPath(c, v)), key: loadPrivateKey(key), keyId });
+
+  it("components committed under key 'old'; 'old' removed from the profile: the board refuses to start (exit 2) naming the key, instead of running 1.0.0", async () => {
+    for (const c of ["estimator", "controller"]) {
+      const up = await h.send(img(c, "2.0.0", old.keyFile, "old"));
+      expect(up, up.text).toMatchObject({ ok: true });
+    }
+    expect((await h.tc("upgrade", { components: { estimator: "2.0.0", controller: "2.0.0" } })).status).toBe(0);
+    expect((await h.tc("commit")).status).toBe(0);
+    await h.until(() => h.out.includes("commit: controller, estimator committed"), 10_000, "the commit");
+    h.writeProfile(); // trusts only 'ground' now
+    await h.restart();
+    await h.until(() => !h.alive, 10_000, "the refusal");
+    expect(h.exited).toBe(2);
+    expect(h.out).toMatch(/(estimator|controller) 2\.0\.0 \(committed, slot a\) is signed by key 'old', which the profile neither trusts nor revokes\. Refusing to start/);
+    expect(h.out).toMatch(/"revokedKeys": \{"old": "why"\}/);
+    expect(h.out).not.toMatch(/running 1\.0\.0/);
+  }, 120_000);
+
+  it("with 'old' in revokedKeys it starts, says which components fell back and why (log and KEY_REVOKED), and refuses what 'old' signs", async () => {
+    h.writeProfile({ revokedKeys: { old: "leaked in test" } });
+    h.events.length = 0;
+    await h.restart();
+    expect(h.alive, h.out).toBe(true);
+    expect(h.out).toMatch(/KEY REVOKED: estimator 2\.0\.0 \(committed, slot a\) is signed by revoked key old \(leaked in test\); it is no longer run; running 1\.0\.0/);
+    expect(h.out).toMatch(/KEY REVOKED: controller 2\.0\.0/);
+    await h.until(() => h.events.filter((e) => e === "KEY_REVOKED").length >= 2, 10_000, "KEY_REVOKED events");
+    expect(h.eventText.join("\n")).toMatch(/key old revoked \(leaked in test\): estimator 2\.0\.0, signed by it, is no longer run/);
+    const st = JSON.parse((await h.tc("status")).text) as { instances: { comp: string; version: string }[] };
+    expect(st.instances.find((i) => i.comp === "estimator")?.version).toBe("1.0.0");
+    // a telecommand signed by the revoked key, and an image it signed
+    const t = await h.tc("status", {}, { keyId: "old", key: old.keyFile });
+    expect(t.status).toBe(1);
+    expect(t.text).toMatch(/refused \(revoked\): .*key 'old', which this board's profile revokes \(leaked in test\)/);
+    const u = await h.send(img("estimator", "2.0.0", old.keyFile, "old"));
+    expect(u.ok).toBe(false);
+    expect(u.text).toMatch(/upload rejected: revoked: the image is signed by key old, which this board's profile revokes/);
+    expect(await h.healthy()).toBe(true);
+  }, 120_000);
+
+  it("a key both trusted and revoked is a profile error", async () => {
+    h.writeProfile({ trustedKeys: { ground: h.keys.pubFile, old: old.pubFile }, revokedKeys: { old: "x" } });
+    await h.restart();
+    await h.until(() => !h.alive, 10_000, "the refusal");
+    expect(h.exited).toBe(2);
+    expect(h.out).toMatch(/revokedKeys\.old: key id old is also in trustedKeys/);
+  }, 60_000);
+});
+
+describe.skipIf(!!socatMissing)(`note: status without the signing key, as the profile decides${skip}`, () => {
+  const h = new Harness();
+  const keyDir = mkdtempSync(join(tmpdir(), "gsu-statuskey-"));
+  const statusKey = writeStatusKey("watch", keyDir);
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+
+  it("default (\"signed\"): a read-only query is refused with the way to read it; a flood of queries is rate-limited, logged a bounded number of times", async () => {
+    const r = await h.statusQuery();
+    expect(r).toMatchObject({ ok: false });
+    expect(r!.text).toMatch(/"status": "signed": read its status with a signed telecommand \(gsu status --key KEY --target target\)/);
+    const lines = h.out.split("\n").length;
+    const before = h.frames.filter((f) => f.type === M.STATUS_R).length;
+    for (let i = 0; i < 200; i++) h.raw(frame(M.STATUS_Q, encodeStatusQuery("target").body));
+    await new Promise((res) => setTimeout(res, 1500));
+    const answered = h.frames.filter((f) => f.type === M.STATUS_R).length - before;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThanOrEqual(4 + 2 * 4); // the bucket plus 2 s of refill at 4/s
+    expect(h.out.split("\n").length - lines).toBeLessThan(15);
+    expect(await h.healthy()).toBe(true);
+  }, 60_000);
+
+  it("\"open\": anyone reads status (versions, and whether telecommands are accepted) with no key at all; a query for another board is ignored", async () => {
+    h.writeProfile({ status: "open" });
+    await h.restart();
+    await new Promise((res) => setTimeout(res, 1100)); // a full bucket
+    const r = await h.statusQuery();
+    expect(r, "no reply").not.toBeNull();
+    expect(r!.ok, r!.text).toBe(true);
+    const st = JSON.parse(r!.text) as { board: string; instances: { comp: string; version: string }[]; telecommands: { accepted: boolean } };
+    expect(st.board).toBe("target");
+    expect(st.telecommands.accepted).toBe(true);
+    expect(st.instances.map((i) => i.comp)).toContain("estimator");
+    expect(await h.statusQuery({ board: "other" }, 1000)).toBeNull();
+  }, 60_000);
+
+  it("\"key:FILE\": answered only with a MAC under the status key (not without, not under another key, not stale); gsu status --status-key reads it with no signing key", async () => {
+    h.writeProfile({ status: `key:${statusKey}` });
+    await h.restart();
+    await new Promise((res) => setTimeout(res, 1100));
+    const none = await h.statusQuery();
+    expect(none).toMatchObject({ ok: false });
+    expect(none!.text).toMatch(/does not carry a valid MAC under this board's status key/);
+    expect(await h.statusQuery({ key: Buffer.alloc(32, 9) })).toMatchObject({ ok: false });
+    const stale = await h.statusQuery({ key: loadStatusKey(statusKey), timeMs: Date.now() - 3600_000 });
+    expect(stale!.text).toMatch(/made 3600 s from this board's clock/);
+    await new Promise((res) => setTimeout(res, 1100));
+    const ok = await h.statusQuery({ key: loadStatusKey(statusKey) });
+    expect(ok, "no reply").not.toBeNull();
+    expect(ok!.ok, ok!.text).toBe(true);
+    // the CLI, over the same PTY: no --key, only the status key
+    await h.disconnect();
+    try {
+      const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../bin/gsu.js"), ...a], { encoding: "utf8", timeout: 60_000 });
+      const link = ["--link", `serial:${h.pair.b}@115200`, "--target", "target", "--timeout", "10"];
+      const cli = gsu("status", ...link, "--status-key", statusKey, "--json");
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(JSON.parse(cli.stdout)).toMatchObject({ board: "target", telecommands: { accepted: true } });
+      const without = gsu("status", ...link);
+      expect(without.status).toBe(1);
+      expect(without.stderr).toMatch(/refused the read-only status query: .*valid MAC/);
+    } finally { await h.connect(); }
+    expect(await h.healthy()).toBe(true);
+  }, 120_000);
+});
+
+describe.skipIf(!!socatMissing)(`note: an upload authorisation admits one staging${skip}`, () => {
+  const h = new Harness();
+  beforeAll(() => h.up(), 30_000);
+  afterAll(() => h.down());
+  const img = (v: string) => signImage({ manifest: loadManifest(manifestPath("estimator", v)), wasm: readFileSync(wasmPath("estimator", v)), key: loadPrivateKey(h.keys.keyFile), keyId: "ground" });
+
+  it("the ground stages 1.0.0 then 2.0.0; a peer re-sending the earlier authorised 1.0.0 within the grant's 10 min cannot displace 2.0.0", async () => {
+    expect(await h.send(img("1.0.0"))).toMatchObject({ ok: true });
+    expect(await h.send(img("2.0.0"))).toMatchObject({ ok: true });
+    const peer = await h.send(img("1.0.0"), 30_000, false);
+    expect(peer.ok).toBe(false);
+    expect(peer.text).toMatch(/already uploaded and staged under its authorisation; each signed upload telecommand admits one transfer/);
+    const st = JSON.parse((await h.tc("status")).text) as { store: string[] };
+    expect(st.store.join("\n")).toMatch(/holds 2\.0\.0 \(staged, not active\)/);
+    // a fresh authorisation admits it again
+    expect(await h.send(img("1.0.0"))).toMatchObject({ ok: true });
+    expect(await h.healthy()).toBe(true);
+  }, 90_000);
+});
+
+describe.skipIf(!!socatMissing)(`attack 7, the way back: a signed resync telecommand with the board's challenge${skip}`, () => {
+  const h = new Harness();
+  beforeAll(() => h.up(), 30_000);
+  beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
+  afterAll(() => h.down());
+  const seqFile = () => join(h.stateDir, "telecommand-seq.json");
+
+  it("corrupt state: refusals quote a challenge; a resync without it, or with an earlier start's, is refused; with it, commands work again and nothing signed before the resync is accepted", async () => {
+    expect(await h.healthy()).toBe(true);
+    // captured on the link before the corruption: a high sequence number, signed a little earlier
+    const s = h.seq + 50;
+    const captured = h.encode("commit", {}, { seq: s, timeMs: Date.now() - 2000 });
+    writeFileSync(seqFile(), "{\"ground\": ");
+    await h.restart();
+    const r1 = await h.tc("status");
+    expect(r1.status).toBe(1);
+    const c1 = /challenge ([0-9a-f]{32})/.exec(r1.text)?.[1];
+    expect(c1, r1.text).toBeDefined();
+    await h.restart();                                     // a new start draws a new challenge
+    const r2 = await h.tc("status");
+    const c2 = /challenge ([0-9a-f]{32})/.exec(r2.text)![1];
+    expect(c2).not.toBe(c1);
+    const old = await h.tc("resync", { challenge: c1 });   // a resync from the earlier start (or captured)
+    expect(old.status).toBe(1);
+    expect(old.text).toMatch(/refused \(bad-challenge\)/);
+    expect((await h.tc("resync", {})).text).toMatch(/refused \(bad-challenge\)/);
+    const wrong = await h.tc("resync", { challenge: c2 }, { board: "other" });
+    expect(wrong.text).toMatch(/refused \(wrong-board\)/);
+    h.events.length = 0;
+    const ok = await h.tc("resync", { challenge: c2 });
+    expect(ok.status, ok.text).toBe(0);
+    expect(ok.text).toMatch(/replay state resynced: key ground at #\d+; telecommands signed before .* are refused/);
+    await h.until(() => h.events.includes("REPLAY_STATE_RESYNCED"), 5000, "the event");
+    expect(await h.healthy()).toBe(true);
+    // the captured command's number is above the resync's, but it was signed before it
+    expect(h.seq).toBeLessThan(s);
+    h.raw(frame(M.TC, captured));
+    await h.until(() => h.replies.has(s), 5000, "the refusal");
+    expect(h.replies.get(s)!.text).toMatch(/refused \(replayed\): .*signed before the replay state was resynced/);
+    // and the state survives a restart (floor included)
+    await h.restart();
+    h.replies.delete(s);
+    h.raw(frame(M.TC, captured));
+    await h.until(() => h.replies.has(s), 5000, "the refusal after a restart");
+    expect(h.replies.get(s)!.text).toMatch(/signed before the replay state was resynced/);
+    expect(JSON.parse(readFileSync(seqFile(), "utf8"))).toHaveProperty("@floorMs");
+    // a resync on a sound state does nothing
+    const again = await h.tc("resync", { challenge: c2 });
+    expect(again.status).toBe(2);
+    expect(again.text).toMatch(/nothing to resync/);
+  }, 120_000);
 });
