@@ -16,6 +16,8 @@ export const M = {
   TM: 9,          // one or more CCSDS space packets
   STATUS_Q: 10,   // read-only status query (host/board/status-query.ts): no signing key needed
   STATUS_R: 11,   // its reply: 16-byte nonce, u8 0 answered / 1 refused, utf8 text (JSON status)
+  EV_Q: 12,       // event log query (host/board/events.ts): u32 ring id, u32 from seq, u16 budget
+  EV_R: 13,       // event log reply: u32 ring id, u32 first, u32 last, u8 n, n x (u32 seq, u16 len, packet)
 } as const;
 
 export class MgmtError extends Error {
