@@ -24,6 +24,8 @@ import { BoardTelemetry } from "../telemetry/sampler.ts";
 import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
 import { isControl, loadLinkKey, SecOc } from "./secoc.ts";
 import { StatusGate, statusReply } from "./status-query.ts";
+import { EventLog } from "./events.ts";
+import { MultiLink, linkSpecOf } from "./multilink.ts";
 
 export interface DaemonOptions {
   profile: BoardProfile;
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   transport?: Transport;          // tests: an already open link
   /** A system file (examples/system.json's format with boards) for a multi-board deployment. */
   systemFile?: string;
+  /** Bytes of the on-board event log (STATE/events, default 256 KiB). */
+  eventLogBytes?: number;
 }
 
 const enc = new TextEncoder();
@@ -74,6 +78,8 @@ export class BoardDaemon {
   private statusGate: StatusGate;
   /** The telecommand being executed arrived while the replay state was corrupt (a resync). */
   private resyncing = false;
+  /** Every event sent to the ground, kept in a bounded ring in STATE/events and sent again on request (EV_Q). */
+  readonly events: EventLog;
 
   private constructor(private o: DaemonOptions, private link: Transport, store: SlotStore, spec: SystemSpec) {
     const p = o.profile;
@@ -82,6 +88,7 @@ export class BoardDaemon {
     this.ground = o.groundNode ?? 100;
     this.store = store;
     this.spec = spec;
+    this.events = new EventLog(p.stateDir, { maxBytes: o.eventLogBytes });
     const keys = loadProfileKeys(p);
     this.guard = new TelecommandGuard(keys, p.stateDir, { board: p.name, windowMs: (p.telecommandWindowSeconds ?? 600) * 1000, revoked: p.revokedKeys });
     try { this.statusGate = new StatusGate(p.status ?? "signed", p.name, (p.telecommandWindowSeconds || 600) * 1000); } catch (e) { throw new PlanError(`${p.source}: status: ${(e as Error).message}`); }
@@ -182,9 +189,19 @@ export class BoardDaemon {
     const spec = BoardDaemon.system(p, store, o.systemFile);
     const here = spec.boards.find((b) => b.node === p.node)!.components;
     for (const n of here) log(`${n}: running ${spec.components[n].version}${boot.running[n] ? " (committed)" : " (built in)"}`);
-    const link = o.transport ?? await openLink(linkSpec(p), p.node, { log });
-    const d = new BoardDaemon(o, link, store, spec);
+    // every link of the profile at once; one that will not open is retried (LINK_DOWN), not fatal
+    let d: BoardDaemon | undefined;
+    const early: Parameters<BoardDaemon["emitEvent"]>[0][] = [];
+    const link = o.transport ?? await MultiLink.open({ node: p.node, specs: p.links.map(linkSpecOf), open: (s, n) => openLink(s, n, { log }), log,
+      onLinkEvent: (e) => { if (d) d.contain("link", p.node, () => d!.emitEvent(e)); else early.push(e); } });
+    d = new BoardDaemon(o, link, store, spec);
     d.emitEvent({ type: "board-start", versions: Object.entries(spec.components).map(([n, v]) => `${n}@${v.version}`).join(",") });
+    for (const e of early) d.emitEvent(e);
+    const ec = d.events.corrupt;
+    if (ec) {
+      log(`EVENT LOG DAMAGED: ${ec.file}: ${ec.lines} lines skipped (${ec.why}); the log goes on`);
+      d.emitEvent({ type: "event-log-corrupt", file: clip(ec.file, 96), lines: ec.lines });
+    }
     for (const r of store.report.revoked) {
       const now = spec.components[r.component]?.version ?? "nothing";
       log(`KEY REVOKED: ${r.component} ${r.version} (${r.role}, slot ${r.slot}) is signed by revoked key ${r.keyId} (${clip(r.why, 80)}); it is no longer run${r.role === "committed" ? `; running ${now}` : ""}`);
@@ -261,6 +278,7 @@ export class BoardDaemon {
     const type = f[1], body = f.subarray(2);
     if (type === M.TC) return this.onTelecommand(src, body);
     if (type === M.STATUS_Q) return this.onStatusQuery(src, body);
+    if (type === M.EV_Q) { this.link.send(src, this.events.answer(body)); return; }
     if (type >= M.QUERY && type <= M.DONE) {
       for (const r of this.uploads.onFrame(type, body)) this.link.send(src, r);
       return;
@@ -293,6 +311,8 @@ export class BoardDaemon {
     return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
       instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
       store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats(),
+      ...(this.link instanceof MultiLink ? { links: this.link.links() } : {}),
+      eventLog: { first: this.events.firstSeq, last: this.events.lastSeq, bytes: this.events.bytes },
       telecommands: bad ? { accepted: false, replayState: `${bad.file} ${bad.why}`, resyncChallenge: bad.challenge } : { accepted: true } });
   }
 
@@ -406,7 +426,7 @@ export class BoardDaemon {
 
   private emitEvent(e: Omit<TraceEvent, "t" | "board"> & { t?: number; board?: string }): void {
     const pkt = this.tlm.event({ t: Date.now() * 1000, board: this.o.profile.name, ...e } as TraceEvent);
-    if (pkt) this.toGround(M.TM, pkt);
+    if (pkt) { this.events.append(pkt); this.toGround(M.TM, pkt); }
   }
 
   private deviceOut(device: string, payload: Uint8Array, from: Instance): void {
@@ -428,14 +448,11 @@ export class BoardDaemon {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.uploads.close();
+    this.events.close();
     await this.link.close();
   }
 }
 
-export function linkSpec(p: BoardProfile): string {
-  const l = p.links[0];
-  if (l.kind === "socketcan") return l.iface;
-  if (l.kind === "slcan") return `slcan:${l.path}@${l.bitrate}`;
-  return `serial:${l.path}@${l.baud}`;
-}
+/** The first link's spec (the board serves every link of its profile: host/board/multilink.ts). */
+export function linkSpec(p: BoardProfile): string { return linkSpecOf(p.links[0]); }
 

@@ -7,7 +7,8 @@ import { PlanError } from "../runtime/system.ts";
 export const help = `Usage: gsu board --profile FILE [--system FILE] [--ground N] [--sim-devices HZ]
 
 Runs this board: its components at their last committed versions (the profile's
-versions until something is committed), over the profile's first link. Serves the
+versions until something is committed), over every link of its profile at once (a
+link that will not open is reported as LINK_DOWN and retried with backoff). Serves the
 ground: signed uploads (gsu upload), authenticated telecommands (gsu upgrade, commit,
 abort, fault, status) and CCSDS telemetry (gsu telemetry).
 
