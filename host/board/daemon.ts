@@ -19,7 +19,7 @@ import { SlotStore, UntrustedImageError } from "./store.ts";
 import { checkDowngrade } from "./policy.ts";
 import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
-import { frame, isMgmt, M, Writer } from "./mgmt.ts";
+import { frame, isMgmt, M, MgmtError, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
 import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
 import { isControl, loadLinkKey, SecOc } from "./secoc.ts";
@@ -183,7 +183,7 @@ export class BoardDaemon {
       if (e instanceof UntrustedImageError) throw new PlanError(`${p.source}: ${e.message}`);
       throw e;
     }
-    for (const r of store.report.rejected) log(`state: ${r}`);
+    for (const r of store.report.rejected) log(`state: ${clip(r, 400)}`);
     const boot = store.boot();
     for (const d of boot.dropped) log(`restart: ${d} was on trial and is dropped; running the last committed version`);
     const spec = BoardDaemon.system(p, store, o.systemFile);
@@ -278,7 +278,17 @@ export class BoardDaemon {
     const type = f[1], body = f.subarray(2);
     if (type === M.TC) return this.onTelecommand(src, body);
     if (type === M.STATUS_Q) return this.onStatusQuery(src, body);
-    if (type === M.EV_Q) { this.link.send(src, this.events.answer(body)); return; }
+    if (type === M.EV_Q) {
+      let r: Uint8Array;
+      // a malformed query is a peer's input, counted like any other, not a handler fault
+      try { r = this.events.answer(body); } catch (e) {
+        if (!(e instanceof MgmtError)) throw e;
+        this.board.stats.dropped["mgmt-malformed"] = (this.board.stats.dropped["mgmt-malformed"] ?? 0) + 1;
+        return;
+      }
+      this.link.send(src, r);
+      return;
+    }
     if (type >= M.QUERY && type <= M.DONE) {
       for (const r of this.uploads.onFrame(type, body)) this.link.send(src, r);
       return;
