@@ -186,7 +186,7 @@ function describe(m: Mutant, text: string): string {
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 3) + "..." : s);
 
 // ---- equivalents ---------------------------------------------------------------------
-interface Equivalent { file: string; fn?: string; op: Op; original: string; mutated?: string; reason: string }
+interface Equivalent { file: string; fn?: string; op: Op; original: string; mutated?: string; id?: string; reason: string }
 function loadEquivalents(): Equivalent[] {
   const p = join(root, EQUIV_FILE);
   if (!existsSync(p)) return [];
@@ -199,7 +199,8 @@ function loadEquivalents(): Equivalent[] {
 }
 const matches = (e: Equivalent, m: Mutant) =>
   e.file === m.file && e.op === m.op && norm(e.original) === m.original &&
-  (e.fn === undefined || e.fn === m.fn) && (e.mutated === undefined || norm(e.mutated) === m.mutated);
+  (e.fn === undefined || e.fn === m.fn) && (e.mutated === undefined || norm(e.mutated) === m.mutated) &&
+  (e.id === undefined || e.id === m.id); // id: one of several identical texts in one function
 
 // ---- the work copies -------------------------------------------------------------------
 const SKIP_TOP = new Set([".git", "node_modules", "build", "coverage", "test-results", "bench-results", ".cache"]);
