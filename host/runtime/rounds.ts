@@ -131,6 +131,8 @@ export class Rounds {
   private unackedApply = new Set<number>();
   private commitN = 0;
   private phase: { n: number; votes: Set<number>; opened: number; manual: boolean } | null = null;
+  /** An automatic commit that was called off is tried again at this time (µs), if still guarded. */
+  private retryCommitAt = -1;
   private unackedCommit = new Set<number>();
   private lastCommitN = -1;
   private upgrade: { n: number; stage: "quiesce" | "start" | "go"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
@@ -186,7 +188,7 @@ export class Rounds {
   private waiting(): boolean {
     return this.requested > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
       || this.unackedCommit.size > 0 || this.upgrade !== null || this.unackedGo.size > 0
-      || (this.preparedN >= 0 && this.h.guarded());
+      || (this.preparedN >= 0 && this.h.guarded()) || (this.retryCommitAt >= 0 && this.h.guarded());
   }
   private tick(): void {
     const now = this.h.now();
@@ -217,6 +219,10 @@ export class Rounds {
     if (this.phase) {
       if (now - this.phase.opened >= this.opts.voteUs) this.callOff(`no vote from node(s) ${this.others().filter((n) => !this.phase!.votes.has(n)).join(", ")} within ${this.opts.voteUs / 1000} ms`);
       else for (const n of this.others()) if (!this.phase.votes.has(n)) this.sendCtl(n, OP.PREPARE, this.phase.n);
+    }
+    if (this.retryCommitAt >= 0 && now >= this.retryCommitAt && !this.phase) {
+      this.retryCommitAt = -1;
+      if (this.h.guarded() && !this.round) { this.h.trace("commit-retry", {}); if (!this.startCommit(false)) this.retryCommitAt = now + this.opts.voteUs; }
     }
     for (const n of this.unackedCommit) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: n }); this.sendCtl(n, OP.COMMIT, this.lastCommitN); }
     if (this.upgrade) {
@@ -342,6 +348,7 @@ export class Rounds {
     if (!this.isCoordinator || this.phase || this.round || !this.h.guarded()) return false;
     const why = this.h.commitBlocker();
     if (why) { this.h.trace("commit-refused", { node: this.h.node, why }); return false; }
+    this.retryCommitAt = -1;
     const n = ++this.commitN;
     this.phase = { n, votes: new Set([this.h.node]), opened: this.h.now(), manual };
     this.h.pause("all", `commit ${n}: waiting for every board`);
@@ -368,8 +375,11 @@ export class Rounds {
     if (!p) return;
     this.phase = null;
     this.h.trace("commit-called-off", { n: p.n, why });
+    // The automatic policy tries again later (a board that was busy or cut off may be ready then).
+    if (!p.manual && why !== "a recovery round began") this.retryCommitAt = this.h.now() + this.opts.voteUs;
     this.h.send(BROADCAST, this.ctl(OP.RESUME, p.n));
     this.h.resume("all", `commit ${p.n} called off`);
+    this.arm();
   }
 
   private resumeFromPrepare(why: string): void {

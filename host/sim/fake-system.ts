@@ -18,7 +18,8 @@ export function fakeSystem(opts: { placement?: "3boards" | "2boards" } = {}): Te
   const ctlV1 = joinComponent("controller", "1.0.0", [p("attitude", 0, "in", "euler@1"), p("wheel", 1, "out", "wheel@1"), p("status", 2, "out", "status@1")],
     (acc, [e]) => ({ acc: acc + 1, out: { 1: [Math.round(-e[0] * 1000)], 2: [e[0] + e[1]] } }), false);
   const ctlV2 = joinComponent("controller", "2.0.0", [p("attitude", 5, "in", "quat@2"), p("wheel", 1, "out", "wheel@1"), p("status", 2, "out", "status@1")],
-    (acc, [q]) => ({ acc: acc + 1, out: { 1: [Math.round(-q[1] * 1000)], 2: [q[1] + q[0]] } }), true);
+    (acc, [q]) => ({ acc: acc + 1, out: { 1: [Math.round(-q[1] * 1000)], 2: [q[1] + q[0]] } }), true,
+    undefined, (port, v) => (port === "attitude" ? [v[1], v[0], 7] : v)); // state transfer: a buffered euler [a, a/2] as quat [a/2, a, 7]
   const fdir = joinComponent("fdir", "1.0.0", [p("status", 0, "in", "status@1"), p("health", 1, "out", "health@1")],
     (acc, [s]) => ({ acc: acc + s[0], out: { 1: [s[0] > 1e6 ? 1 : 0, acc] } }), false);
   const tele = joinComponent("telemetry", "1.0.0", [p("raw", 0, "in", "raw@1"), p("status", 1, "in", "status@1"), p("health", 2, "in", "health@1"), p("downlink", 3, "out", "frame@1")],

@@ -231,7 +231,9 @@ export function genSystem(seedOrShape: number | GenShape): TestbedSystem & { sha
       };
     };
     components[c] = joinComponent(c, "1.0.0", ports(false), behaviour(false), false);
-    if (s.members.includes(c)) upgrades.push(joinComponent(c, "2.0.0", ports(true), behaviour(true), true));
+    // state transfer: a buffered link input in the old layout [x, y] becomes [2y, x, 7]
+    const adopt = (port: string, v: number[]) => (linkIn[inNames.indexOf(port)] ? [2 * v[1], v[0], 7] : v);
+    if (s.members.includes(c)) upgrades.push(joinComponent(c, "2.0.0", ports(true), behaviour(true), true, undefined, adopt));
   }
   const finite = (b: Uint8Array) => read(b).values.every((v) => Number.isFinite(v) && Math.abs(v) < 1e12);
   const spec: SystemSpec = { components, wires, boards: s.boards, ats: Object.fromEntries(s.devices.map((d) => [d, finite])) };

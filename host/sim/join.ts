@@ -37,6 +37,16 @@ export function read(b: Uint8Array): { step: number; values: number[] } {
 
 const hasKey = (o: object): boolean => { for (const _k in o) return true; return false; };
 
+// Re-keys a per-step, per-port map (a port without a counterpart in the other version is dropped:
+// nothing will read it).
+function rekey<T>(m: Record<string, Record<string, T>>, key: Map<string, string>): Record<string, Record<string, T>> {
+  const out: Record<string, Record<string, T>> = {};
+  for (const [step, byPort] of Object.entries(m ?? {})) {
+    for (const [p, v] of Object.entries(byPort)) { const k = key.get(p); if (k !== undefined) (out[step] ??= {})[k] = v; }
+  }
+  return out;
+}
+
 /** Simulation only: NaNs that appeared with no taint behind them (runTestbed empties it and reports them). */
 export const untracked: string[] = [];
 const untrack = (what: string): void => { if (untracked.length < 20) untracked.push(what); };
@@ -47,8 +57,15 @@ export type Compute = (acc: number, inputs: number[][], step: number) => { acc: 
 // a step >= the fault step, every member's state is NaN from then on, so every
 // later cluster message is wrong (the notes' persistent-fault model).
 export interface SharedFault { step: number; on: boolean }
-export function joinComponent(name: string, version: string, ports: PortSpec[], compute: Compute, faultable: boolean, shared?: { f: SharedFault }): ComponentVersion {
+/**
+ * adopt: state transfer into this version from the previous one converts an input the
+ * previous version had buffered (in its interface) into this version's interface, by
+ * port name (an upgrade on running boards can catch a later step's input in the buffer).
+ */
+export function joinComponent(name: string, version: string, ports: PortSpec[], compute: Compute, faultable: boolean, shared?: { f: SharedFault }, adopt?: (port: string, values: number[]) => number[]): ComponentVersion {
   const ins = ports.filter((p) => p.dir === "in").map((p) => p.port);
+  const nameOf = new Map(ports.filter((p) => p.dir === "in").map((p) => [String(p.port), p.name]));
+  const numOf = new Map(ports.filter((p) => p.dir === "in").map((p) => [p.name, String(p.port)]));
   return {
     name, version, ports,
     create(onSend): App {
@@ -97,8 +114,17 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
         snapshotInto(dst) { const b = enc.encode(JSON.stringify(st)); dst.set(b); return b.length; },
         restoreFrom(src) { st = JSON.parse(dec.decode(src), (_k, v) => v === null ? NaN : v); },
         // state transfer to a new version: the application state (and its taint), not the fault hook
-        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: st.pending, ta: st.ta, tp: st.tp })),
-        loadState(b) { const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v); st = { ...st, acc: x.acc, next: x.next, pending: x.pending, ta: x.ta, tp: x.tp }; },
+        // Buffered inputs are keyed by port name across versions: a new version may number
+        // its ports differently (a changed interface), and an upgrade on running boards can
+        // transfer state while inputs of later steps wait in the buffer.
+        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: rekey(st.pending, nameOf), ta: st.ta, tp: rekey(st.tp, nameOf) })),
+        loadState(b) {
+          const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v);
+          const pending = adopt
+            ? Object.fromEntries(Object.entries(x.pending as Record<string, Record<string, number[]>>).map(([k, byPort]) => [k, Object.fromEntries(Object.entries(byPort).map(([n, v]) => [n, adopt(n, v)]))]))
+            : x.pending;
+          st = { ...st, acc: x.acc, next: x.next, pending: rekey(pending, numOf), ta: x.ta, tp: rekey(x.tp, numOf) };
+        },
         injectFault: faultable ? (step) => { if (shared) shared.f.step = step; else st.fault = step; } : undefined,
       };
     },

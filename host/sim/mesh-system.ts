@@ -244,7 +244,8 @@ export function meshSystem(seedOrShape: number | MeshShape, opts: { fault?: "mem
       }
       return r;
     };
-    upgrades.push(joinComponent(c, "2.0.0", ports2, v2, true, shared));
+    // state transfer: a buffered link input in the old layout [x, y] becomes [2y, x, 7]
+    upgrades.push(joinComponent(c, "2.0.0", ports2, v2, true, shared, (port, v) => (port === "link" ? [2 * v[1], v[0], 7] : v)));
   }
   const finite = (b: Uint8Array) => read(b).values.every((v) => Number.isFinite(v) && Math.abs(v) < 1e12);
   const spec: SystemSpec = {

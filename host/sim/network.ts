@@ -18,6 +18,13 @@ export interface NetworkOptions {
    * clock's next timed event (a device input), runs next.
    */
   scheduler?: Scheduler;
+  /**
+   * Link faults (tests of the rounds under loss): called for every frame on every link
+   * with its planned arrival time; returns the arrival time to use (a later one delays
+   * it, as a retransmitting link layer does across an outage) or null to lose it.
+   * Per-link FIFO order is kept: a delayed frame delays the frames behind it.
+   */
+  perturb?: (src: number, dst: number, frame: Uint8Array, arrival: number) => number | null;
 }
 
 /** An event the scheduler may run next: one link's head frame, or (frame null) the clock's next event. */
@@ -39,6 +46,8 @@ export class SimNetwork {
   private lastArrival = new Map<string, number>();
   /** Frames sent and not yet delivered. */
   inFlight = 0;
+  /** Frames lost by the perturb hook. */
+  lost = 0;
   /** Scheduler mode: per-link FIFO queues, keyed "src>dst". */
   private queues = new Map<string, { src: number; dst: number; frames: Uint8Array[] }>();
   constructor(readonly clock: VirtualClock, private rng: Rng, readonly opts: NetworkOptions) {}
@@ -67,7 +76,12 @@ export class SimNetwork {
         continue;
       }
       const lat = src === d ? 0 : this.rng.int(this.opts.minLatency, this.opts.maxLatency);
-      const t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
+      let t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
+      if (this.opts.perturb && src !== d) {
+        const p = this.opts.perturb(src, d, frame, t);
+        if (p === null) { this.lost++; continue; }
+        t = Math.max(t, p);
+      }
       this.lastArrival.set(key, t);
       this.inFlight++;
       this.clock.at(t, () => {

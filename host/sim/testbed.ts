@@ -6,7 +6,7 @@ import type { RoundOptions } from "../runtime/rounds.ts";
 import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
-import { SimNetwork, type Scheduler } from "./network.ts";
+import { SimNetwork, type NetworkOptions, type Scheduler } from "./network.ts";
 import { untracked } from "./join.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
@@ -43,6 +43,10 @@ export interface RunOptions {
   scheduler?: Scheduler;
   /** Resend period and timeouts of the coordinator rounds. */
   rounds?: Partial<RoundOptions>;
+  /** Link faults: see NetworkOptions.perturb. */
+  perturb?: NetworkOptions["perturb"];
+  /** Upgrade at --upgrade-at through the boards' own upgrade round (rounds.ts) instead of the testbed's global view of the links. */
+  upgradeRound?: boolean;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -78,7 +82,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const clock = new VirtualClock();
   const rng = new Rng(o.seed);
   const lat = o.latency ?? { min: 50, max: 2000 };
-  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap, scheduler: o.scheduler });
+  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap, scheduler: o.scheduler, perturb: o.perturb });
   const devices: DeviceRecord[] = [];
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];
@@ -88,6 +92,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   let faultActive = false;
   let failAt: { t: number; wall: number } | null = null;
   let recovery: RunResult["recovery"];
+  let roundUpgrade: (() => void) | undefined;
   const coordinator = sys.spec.boards.find((b) => b.components.some((c) => sys.plan.upgrades.some((u) => u.name === c)))?.node
     ?? sys.spec.boards[0].node;
 
@@ -113,6 +118,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         }
       },
       event(e) {
+        if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
         if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
         trace.push(e);
@@ -130,10 +136,10 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const period = o.periodUs ?? 10_000;
   let upgraded = !!o.reference || !o.upgradeAt;
   const paused: (() => void)[] = [];
-  const upgrade = () => {
-    upgraded = true;
-    for (const b of boards) b.startUpgrade(sys.plan);
-    if (o.fault) {
+  let faultArmed = false;
+  const armFault = () => {
+    if (o.fault && !faultArmed) {
+      faultArmed = true;
       const inst = boards.flatMap((b) => b.instances()).find((i) => i.comp === o.fault!.comp && i.gen === "new");
       if (!inst) throw new Error(`--fault names '${o.fault.comp}', which is not in the upgrade's cluster (${sys.plan.upgrades.map((u) => u.name).join(", ")})`);
       if (!inst.app.injectFault) throw new Error(`${inst.comp}@${inst.version.version} has no fault-injection hook`);
@@ -149,9 +155,26 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       }
       inst.app.injectFault(o.fault.step);
     }
+  };
+  const upgrade = () => {
+    upgraded = true;
+    for (const b of boards) b.startUpgrade(sys.plan);
+    armFault();
     for (const f of paused.splice(0)) f(); // resume the inputs held while quiescing
   };
-  if (!o.reference) {
+  if (o.upgradeRound && o.upgradeAt && !o.reference) {
+    // The boards' own upgrade round: the testbed only tells every board the plan and
+    // the coordinator when to start; the boards hold their inputs and find the
+    // quiescent point themselves. The fault is armed once the round has started
+    // guarded operation everywhere.
+    upgraded = true;
+    clock.at(o.upgradeAt * period + period / 2, () => {
+      for (const b of boards) if (b.node !== coordinator) b.upgradeWhenQuiet(sys.plan);
+      boards.find((b) => b.node === coordinator)!.upgradeWhenQuiet(sys.plan);
+    });
+    roundUpgrade = () => { if (boards.every((b) => b.guarded || b.stats.commits || b.stats.recoveries)) armFault(); };
+  }
+  if (!o.reference && !(o.upgradeRound && o.upgradeAt)) {
     if (!o.upgradeAt) upgrade();
     else {
       // While the system runs, at a quiescent point: the inputs after STEP are held,
