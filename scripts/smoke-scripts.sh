@@ -11,7 +11,7 @@
 #                   `-- --quick`: the same code paths and validity checks with small
 #                   iteration counts / short timing budgets (see each file's header)
 #   soak            `-- --cases N` (and `--system gen --cases N --per-shape K`)
-#   fuzz            `-- INPUTS_PER_DECODER SEED`
+#   fuzz            `-- INPUTS_PER_DECODER SEED --daemon N` (daemon inputs over a PTY)
 #   compare:rules   `-- --cases N --meshes N --max-steps N --no-shrink --out FILE`
 #                   (--out a temp file: by default it rewrites docs/evidence-rules.md)
 #   explore         `-- --smoke`: a small bounded part, well under a minute
@@ -51,7 +51,7 @@ smoke_cmd() {
     bench:telemetry) echo "npm run --silent bench:telemetry -- --quick" ;;
     bench:upload)    echo "npm run --silent bench:upload -- --quick" ;;
     soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3" ;;
-    fuzz)            echo "npm run --silent fuzz -- 300 7" ;;
+    fuzz)            echo "npm run --silent fuzz -- 300 7 --daemon 100" ;;
     compare:rules)   echo "npm run --silent compare:rules -- --cases 2 --meshes 2 --max-steps 12 --no-shrink --out '$tmp/evidence-rules.md'" ;;
     explore)         echo "npm run --silent explore -- --smoke" ;;
     mutate)          echo "npm run --silent mutate -- --smoke" ;;

@@ -12,6 +12,8 @@ import { runInNewContext } from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUG, TARGETS, inputsFor, type Target, type TargetReport } from "../scripts/fuzz-harness.ts";
 import { ensureExamplesBuilt } from "./examples-build.ts";
+import { fuzzDaemon } from "../scripts/fuzz-daemon.ts";
+import { socatMissing } from "./serial/socat.ts";
 
 const N = Number(process.env.GSU_FUZZ_INPUTS ?? 100_000);
 
@@ -89,4 +91,27 @@ describe(`fuzz: ${N} inputs to every decoder`, () => {
       expect(r!.known?.[bug]?.hits ?? 0, `${report}: inputs hitting "${bug}" (e.g. ${r!.known?.[bug]?.example})`).toBe(0);
     }, 120_000);
   }
+});
+
+// The board daemon end to end over a PTY (scripts/fuzz-daemon.ts): random bytes
+// on the line, valid link envelopes with random bodies, mutated valid frames, and
+// validly signed telecommands with random opcodes and arguments; after every
+// batch the process must live and answer a signed status. `npm run fuzz --
+// --daemon N` runs the long version.
+const DAEMON_N = Number(process.env.GSU_FUZZ_DAEMON_INPUTS ?? 400);
+describe.skipIf(!!socatMissing)(`fuzz: the board daemon end to end over a PTY, ${DAEMON_N} inputs${socatMissing ? `: skipped, ${socatMissing}` : ""}`, () => {
+  it("every kind of input reaches it; it stays alive and answers status after every batch; nothing echoes unbounded; no handler fault", async () => {
+    const r = await fuzzDaemon(DAEMON_N, 0x5eed, { batch: 100 });
+    expect(r.problems).toEqual([]);
+    expect(r.inputs).toBe(DAEMON_N);
+    for (const k of ["raw", "frame", "mutant", "signed"]) expect(r.sent[k], k).toBeGreaterThan(0);
+    expect(r.liveness).toBeGreaterThanOrEqual(Math.ceil(DAEMON_N / 100));
+    // the signed ones reached the guard and were judged: some accepted, some refused by reason
+    expect(r.replies.accepted ?? 0).toBeGreaterThan(0);
+    expect(Object.keys(r.replies).filter((k) => k.startsWith("refused")).length).toBeGreaterThan(2);
+    // a peer's bad frame is a counted drop, never an exception in a handler
+    expect(r.handlerFaults).toEqual([]);
+    expect(r.dropped["handler-fault"] ?? 0).toBe(0);
+    expect(r.maxLogLine).toBeLessThan(1000);
+  }, 180_000);
 });
