@@ -3,13 +3,13 @@
 // kills is named above it (file, the change, and its stable mutant id); check with
 //   npm run mutate -- --only ID
 import {
-  E_BAD_CONFIG, EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
+  E_BAD_CONFIG, E_UNKNOWN_PID, EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
   EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
-  Q_SUPPRESS_DEV, query, setRole, setTwin,
+  Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin,
 } from "../index";
 import * as S from "../state";
 import { cvAt } from "../causal";
@@ -510,3 +510,21 @@ describe("a new guarded operation drops the inputs members held apart", () => {
   });
 });
 
+
+// The configuration and inspection exports refuse the first pid past the table (pid ==
+// procs), not only pids far beyond it. Kills index.ts setRole `pid >= S.maxProcs` -> `>`
+// (f87ebef8), setTwin `pid >= S.maxProcs` -> `>` (f7a9c097), `twin >= S.maxProcs` -> `>`
+// (57024e7a), `... || ...` -> `&&` (45ca01a9), query `pid >= S.maxProcs` -> `>` (f443df40).
+describe("pid == procs is unknown to every export", () => {
+  it("setRole, setTwin (either side) and query", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(L, ROLE_LOW); setRole(H, ROLE_HS);
+    expect(setRole(4, ROLE_HA)).toBe(E_UNKNOWN_PID);
+    expect(setTwin(4, L)).toBe(E_UNKNOWN_PID);
+    expect(setTwin(H, 4)).toBe(E_UNKNOWN_PID);
+    expect(query(4, Q_ROLE)).toBe(0xFFFFFFFF);
+    expect(setTwin(H, L)).toBe(OK);               // the same calls in range are accepted
+    expect(query(H, Q_ROLE)).toBe(ROLE_HS);
+  });
+});
