@@ -112,7 +112,7 @@ export class BoardDaemon {
         if (g) g.used = true;
         const text = `upload accepted: ${r.name} ${r.version} staged in slot ${r.slot}`;
         this.emitEvent({ type: "upload-accepted", comp: r.name, version: r.version, bytes: bytes.length, sha256: r.sha256 });
-        this.log(text);
+        this.refusalLog.line("upload-accepted", text); // with "uploads": "open" a peer may repeat them
         return { ok: true, text };
       } catch (e) {
         const text = `upload rejected: ${clip((e as Error).message)}`;
