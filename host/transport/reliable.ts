@@ -1,0 +1,587 @@
+// The link layer between boards (docs/wire.md, "The link layer: reliable, ordered,
+// authenticated"): one implementation over any Transport (serial COBS envelopes,
+// Cyphal/CAN transfers, the simulated network). Per peer board it gives
+//  - reliable, ordered delivery, exactly once: sequence numbers, cumulative
+//    acknowledgements (piggybacked or delayed), retransmission on timeout with
+//    backoff, a fast retransmit on duplicate acknowledgements, duplicate
+//    suppression, a bounded window and a bounded backlog;
+//  - incarnations: each run of a board has a number that rises at every restart;
+//    a session is a pair of incarnations, opened by a hello exchange that also
+//    carries the owner's start-up synchronisation (hello body, checked by the
+//    owner); a restarted peer is recognised by its new incarnation, and frames of
+//    an older one are refused;
+//  - authentication (with a link key): a truncated HMAC over the layer header and
+//    the frame, with the freshness value (sender incarnation, receiver incarnation,
+//    full sequence number) in the manner of AUTOSAR SecOC, no clock needed;
+//  - a role check on every delivered frame (the owner's `admit`).
+// Frame bodies are opaque to the layer except for one bit of knowledge: a GSU
+// header's kind (bits 7..5 of byte 0) says whether a frame is an application
+// frame (kind 0), which a deployment may leave unauthenticated.
+// Management frames (first byte 0xFF, ground <-> board) and frames to or from
+// nodes that are not boards of the system pass through unchanged.
+import { BROADCAST, type Transport, type TransportStats } from "./types.ts";
+import { checkMac, linkMac, MAC_BYTES, type Freshness } from "./auth.ts";
+
+/** Byte 0 of a layer frame: bits 7..4 = 1110 (a GSU header of kind 7 that is not 0xFF), bits 3..0 flags. */
+export const LAYER_MARK = 0xe0;
+export const F_DATA = 0x01;
+export const F_ACK = 0x02;
+export const F_MAC = 0x04;
+export const F_HELLO = 0x08;
+/** Hello flags (byte 8 of a hello body). */
+export const H_WANT = 0x01;   // the sender has not yet seen this receiver echo its incarnation: answer with a hello
+export const H_REFUSE = 0x02; // the sender refuses to run with this receiver (start-up synchronisation mismatch)
+export const HELLO_FIXED = 9; // u32 incarnation, u32 echo, u8 flags
+export const MAX_HELLO_BODY = 1024;
+/** A receiver accepts sequence numbers up to this far ahead (a sender's window is at most this). */
+export const RX_WINDOW = 64;
+
+export const isLayerFrame = (f: Uint8Array): boolean => f.length >= 2 && (f[0] & 0xf0) === LAYER_MARK;
+const isMgmt = (f: Uint8Array): boolean => f.length >= 1 && f[0] === 0xff;
+const isApp = (f: Uint8Array): boolean => f.length >= 1 && f[0] >> 5 === 0;
+
+export interface LayerClock {
+  /** µs, monotonic. */
+  now(): number;
+  /** Runs fn after `us` µs; returns a cancel function. */
+  after(us: number, fn: () => void): () => void;
+}
+
+export const realClock: LayerClock = {
+  now: () => performance.now() * 1000,
+  after: (us, fn) => { const t = setTimeout(fn, Math.max(0, us / 1000)); t.unref?.(); return () => clearTimeout(t); },
+};
+
+/** Which frames carry a MAC, when a key is given. */
+export type AuthMode = "control" | "all";
+
+export interface LinkLayerOptions {
+  /** The other boards of the system (their node ids); this board's own id is ignored. */
+  peers: Iterable<number>;
+  /** This run's incarnation, 1..2^32-1; must rise at every restart (a persisted counter). */
+  incarnation: number;
+  /** The deployment's 32-byte link key; without it no frame is authenticated. */
+  key?: Uint8Array;
+  /** With a key: "control" (default) authenticates every frame but application frames; "all" every frame. */
+  auth?: AuthMode;
+  /** Frames in flight per peer and stream, unacknowledged (default 32, at most 64). */
+  window?: number;
+  /** Retransmission timeout, µs (default 200 ms); doubles without progress up to maxRtoUs (default 3.2 s). */
+  rtoUs?: number;
+  maxRtoUs?: number;
+  /** Delay before a lone acknowledgement is sent, µs (default 2 ms); an out-of-order frame is acknowledged at once. */
+  ackDelayUs?: number;
+  /** Hello period until a session is open, µs (default 300 ms). */
+  helloUs?: number;
+  /** Frames held per peer while its session is closed or its window is full (default 8192); beyond: dropped, counted. */
+  maxBacklog?: number;
+  /** Start-up synchronisation: the body this board puts in its hello. */
+  hello?: () => Uint8Array;
+  /** Checks a peer's hello body: null to run with it, or the mismatch, naming what differs. */
+  checkHello?: (src: number, body: Uint8Array) => string | null;
+  /** Role check on every delivered frame: null to accept, or why the sender may not send it. */
+  admit?: (src: number, frame: Uint8Array) => string | null;
+  onEvent?: (e: LinkLayerEvent) => void;
+  clock?: LayerClock;
+}
+
+export type LinkLayerEvent =
+  | { type: "refused"; src: number; reason: string; detail: string }
+  | { type: "session-open"; node: number; incarnation: number }
+  | { type: "peer-restarted"; node: number; from: number; incarnation: number; lost: number }
+  | { type: "mismatch"; node: number; detail: string }
+  | { type: "peer-refuses"; node: number }
+  | { type: "backlog-full"; node: number };
+
+export interface LayerStats {
+  incarnation: number;
+  dataSent: number;        // new data frames sent (each peer copy of a broadcast counts)
+  delivered: number;       // frames delivered to the owner, in order, once
+  retransmits: number;
+  fastRetransmits: number;
+  acksSent: number;        // lone acknowledgement frames
+  hellosSent: number;
+  duplicates: number;      // received again and suppressed
+  sessionResets: number;   // peer restarts seen
+  lostOnRestart: number;   // frames sent to, or queued for, a peer that restarted before acknowledging them
+  inFlight: number;        // unacknowledged now, all peers
+  backlog: number;         // queued now, all peers
+  peersOpen: number;
+  peers: number;
+}
+
+interface Unacked { body: Uint8Array; after: number; sentAt: number }
+interface Tx { next: number; base: number; unacked: Map<number, Unacked>; dupAcks: number; fastFor: number }
+interface Rx { expected: number; buffer: Map<number, { body: Uint8Array; after: number }> }
+interface Peer {
+  node: number;
+  inc: number;              // 0: not known yet
+  echoed: boolean;          // the peer has echoed our incarnation (it knows this run)
+  wasOpen: boolean;
+  mismatch: string | null;  // our refusal (start-up synchronisation)
+  refuses: boolean;         // the peer's refusal
+  tx: [Tx, Tx];
+  rx: [Rx, Rx];
+  backlog: { stream: 0 | 1; body: Uint8Array }[];
+  ackDue: boolean;
+  cancelAck: (() => void) | null;
+  cancelRto: (() => void) | null;
+  rtoCur: number;
+  cancelHello: (() => void) | null;
+  lastHello: number;
+}
+
+const newTx = (): Tx => ({ next: 1, base: 1, unacked: new Map(), dupAcks: 0, fastFor: 0 });
+const newRx = (): Rx => ({ expected: 1, buffer: new Map() });
+/** The full counter nearest `ref` whose low 8 bits are `low8`. */
+const nearest = (ref: number, low8: number): number => { const d = ((low8 - ref) & 0xff) << 24 >> 24; return ref + d; };
+
+export class LinkLayer implements Transport {
+  readonly node: number;
+  private peers = new Map<number, Peer>();
+  private handler: (src: number, frame: Uint8Array) => void = () => {};
+  private dropped: Record<string, number> = {};
+  private clock: LayerClock;
+  private window: number;
+  private rto: number;
+  private maxRto: number;
+  private ackDelay: number;
+  private helloUs: number;
+  private maxBacklog: number;
+  /** No key: one stream (0), unauthenticated. Key, auth "all": one stream (1), authenticated. Key, "control": both. */
+  private readonly mixed: boolean;
+  private readonly ackStreams: (0 | 1)[];
+  private closed = false;
+  readonly counters = { dataSent: 0, delivered: 0, retransmits: 0, fastRetransmits: 0, acksSent: 0, hellosSent: 0, duplicates: 0, sessionResets: 0, lostOnRestart: 0 };
+
+  constructor(readonly inner: Transport, readonly o: LinkLayerOptions) {
+    this.node = inner.node;
+    const inc = o.incarnation;
+    if (!Number.isInteger(inc) || inc < 1 || inc > 0xffffffff) throw new RangeError(`link layer: incarnation must be 1..2^32-1, not ${inc}`);
+    if (o.key && o.key.length < 16) throw new RangeError("link layer: the link key must be at least 16 bytes");
+    this.clock = o.clock ?? realClock;
+    this.window = Math.min(64, Math.max(1, o.window ?? 32));
+    this.rto = o.rtoUs ?? 200_000;
+    this.maxRto = Math.max(this.rto, o.maxRtoUs ?? 16 * this.rto);
+    this.ackDelay = o.ackDelayUs ?? 2_000;
+    this.helloUs = o.helloUs ?? 300_000;
+    this.maxBacklog = o.maxBacklog ?? 8192;
+    this.mixed = !!o.key && (o.auth ?? "control") === "control";
+    this.ackStreams = !o.key ? [0] : this.mixed ? [1, 0] : [1];
+    for (const n of o.peers) {
+      if (n === this.node || this.peers.has(n)) continue;
+      this.peers.set(n, {
+        node: n, inc: 0, echoed: false, wasOpen: false, mismatch: null, refuses: false,
+        tx: [newTx(), newTx()], rx: [newRx(), newRx()], backlog: [], ackDue: false,
+        cancelAck: null, cancelRto: null, rtoCur: this.rto, cancelHello: null, lastHello: -Infinity,
+      });
+    }
+    inner.onFrame((src, f) => this.receive(src, f));
+    for (const p of this.peers.values()) this.sendHello(p);
+  }
+
+  get incarnation(): number { return this.o.incarnation; }
+
+  /** A session with `node` is open: both incarnations known, no mismatch either way. */
+  isOpen(node: number): boolean {
+    const p = this.peers.get(node);
+    return !!p && this.open(p);
+  }
+  /** Every peer's session is open (start-up synchronisation done). */
+  ready(): boolean { for (const p of this.peers.values()) if (!this.open(p)) return false; return true; }
+  /** Why the layer is not ready, per peer (for messages). */
+  waiting(): string[] {
+    const out: string[] = [];
+    for (const p of this.peers.values()) {
+      if (p.mismatch) out.push(`node ${p.node}: ${p.mismatch}`);
+      else if (p.refuses) out.push(`node ${p.node} refuses to run with this board (see its events)`);
+      else if (!p.inc) out.push(`node ${p.node}: no hello yet`);
+      else if (!p.echoed) out.push(`node ${p.node}: hello not yet answered`);
+    }
+    return out;
+  }
+
+  private open(p: Peer): boolean { return p.inc !== 0 && p.echoed && !p.mismatch && !p.refuses; }
+
+  private streamOf(f: Uint8Array): 0 | 1 {
+    if (!this.o.key) return 0;
+    if (!this.mixed) return 1;
+    return isApp(f) ? 0 : 1;
+  }
+
+  // ---- sending -------------------------------------------------------------------
+  send(dst: number, frame: Uint8Array): void {
+    if (this.closed) return;
+    if (isMgmt(frame) || dst === this.node) return this.inner.send(dst, frame);
+    if (dst === BROADCAST) {
+      for (const p of this.peers.values()) this.enqueue(p, frame);
+      return;
+    }
+    const p = this.peers.get(dst);
+    if (!p) return this.inner.send(dst, frame); // not a board of the system: not the layer's
+    this.enqueue(p, frame);
+  }
+
+  private enqueue(p: Peer, frame: Uint8Array): void {
+    if (p.backlog.length >= this.maxBacklog) {
+      this.drop("backlog-full", p.node, `${p.backlog.length} frames queued for node ${p.node}, whose session is ${this.open(p) ? "open but not acknowledging" : "closed"}`);
+      this.emit({ type: "backlog-full", node: p.node });
+      return;
+    }
+    p.backlog.push({ stream: this.streamOf(frame), body: frame.slice() });
+    this.pump(p);
+  }
+
+  /** Assigns sequence numbers to queued frames in send order while the window allows. */
+  private pump(p: Peer): void {
+    if (!this.open(p)) return;
+    while (p.backlog.length) {
+      const h = p.backlog[0];
+      const tx = p.tx[h.stream];
+      if (tx.next - tx.base >= this.window) break;
+      p.backlog.shift();
+      const seq = tx.next++;
+      const after = this.mixed ? p.tx[1 - h.stream as 0 | 1].next - 1 : 0;
+      const u: Unacked = { body: h.body, after, sentAt: this.clock.now() };
+      tx.unacked.set(seq, u);
+      this.counters.dataSent++;
+      this.transmit(p, h.stream, seq, u);
+    }
+    this.armRto(p);
+  }
+
+  private canAck(stream: 0 | 1): boolean { return !this.o.key || stream === 1; }
+
+  private transmit(p: Peer, stream: 0 | 1, seq: number, u: Unacked): void {
+    const mac = stream === 1;
+    const withAck = this.canAck(stream);
+    const n = 2 + 1 + (this.mixed ? 1 : 0) + (withAck ? this.ackStreams.length : 0);
+    const out = new Uint8Array(n + u.body.length + (mac ? MAC_BYTES : 0));
+    out[0] = LAYER_MARK | F_DATA | (withAck ? F_ACK : 0) | (mac ? F_MAC : 0);
+    out[1] = this.o.incarnation & 0xff;
+    let i = 2;
+    out[i++] = seq & 0xff;
+    const counters = [seq];
+    if (this.mixed) { out[i++] = u.after & 0xff; counters.push(u.after); }
+    if (withAck) for (const s of this.ackStreams) { const a = p.rx[s].expected - 1; out[i++] = a & 0xff; counters.push(a); }
+    out.set(u.body, n);
+    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, counters), out.subarray(0, n + u.body.length)), n + u.body.length);
+    if (withAck) this.ackSent(p);
+    this.inner.send(p.node, out);
+  }
+
+  private fresh(src: number, dst: number, incSrc: number, incDst: number, counters: number[]): Freshness {
+    return { src, dst, incSrc, incDst, counters };
+  }
+
+  private sendAck(p: Peer): void {
+    p.cancelAck?.(); p.cancelAck = null;
+    if (!p.inc || this.closed) return;
+    const mac = !!this.o.key;
+    const n = 2 + this.ackStreams.length;
+    const out = new Uint8Array(n + (mac ? MAC_BYTES : 0));
+    out[0] = LAYER_MARK | F_ACK | (mac ? F_MAC : 0);
+    out[1] = this.o.incarnation & 0xff;
+    const counters: number[] = [];
+    this.ackStreams.forEach((s, k) => { const a = p.rx[s].expected - 1; out[2 + k] = a & 0xff; counters.push(a); });
+    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, counters), out.subarray(0, n)), n);
+    this.ackSent(p);
+    this.counters.acksSent++;
+    this.inner.send(p.node, out);
+  }
+
+  private ackSent(p: Peer): void { p.ackDue = false; p.cancelAck?.(); p.cancelAck = null; }
+
+  private scheduleAck(p: Peer, now: boolean): void {
+    p.ackDue = true;
+    if (now) return this.sendAck(p);
+    if (!p.cancelAck) p.cancelAck = this.clock.after(this.ackDelay, () => { p.cancelAck = null; if (p.ackDue) this.sendAck(p); });
+  }
+
+  private sendHello(p: Peer): void {
+    if (this.closed) return;
+    p.cancelHello?.(); p.cancelHello = null;
+    const body = this.o.hello?.() ?? new Uint8Array(0);
+    if (body.length > MAX_HELLO_BODY) throw new RangeError(`link layer: hello body of ${body.length} bytes exceeds ${MAX_HELLO_BODY}`);
+    const mac = !!this.o.key;
+    const n = 2 + HELLO_FIXED + body.length;
+    const out = new Uint8Array(n + (mac ? MAC_BYTES : 0));
+    const dv = new DataView(out.buffer);
+    out[0] = LAYER_MARK | F_HELLO | (mac ? F_MAC : 0);
+    out[1] = this.o.incarnation & 0xff;
+    dv.setUint32(2, this.o.incarnation, true);
+    dv.setUint32(6, p.inc, true);
+    out[10] = (p.echoed ? 0 : H_WANT) | (p.mismatch ? H_REFUSE : 0);
+    out.set(body, 11);
+    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, []), out.subarray(0, n)), n);
+    p.lastHello = this.clock.now();
+    this.counters.hellosSent++;
+    this.inner.send(p.node, out);
+    // until the session is open (or while refused), say hello again
+    if (!this.open(p)) p.cancelHello = this.clock.after(this.helloUs * (p.mismatch || p.refuses ? 10 : 1), () => { p.cancelHello = null; if (!this.open(p)) this.sendHello(p); });
+  }
+
+  private armRto(p: Peer): void {
+    const pending = p.tx[0].unacked.size + p.tx[1].unacked.size;
+    if (!pending) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto; return; }
+    if (p.cancelRto) return;
+    p.cancelRto = this.clock.after(p.rtoCur, () => { p.cancelRto = null; this.onRto(p); });
+  }
+
+  private onRto(p: Peer): void {
+    if (this.closed || !p.inc) return;
+    const now = this.clock.now();
+    let n = 0;
+    for (const s of [0, 1] as const) {
+      for (const [seq, u] of p.tx[s].unacked) {
+        if (now - u.sentAt < p.rtoCur - 1) continue;
+        u.sentAt = now;
+        this.counters.retransmits++;
+        n++;
+        this.transmit(p, s, seq, u);
+      }
+    }
+    if (n) p.rtoCur = Math.min(this.maxRto, p.rtoCur * 2);
+    this.armRto(p);
+  }
+
+  // ---- receiving -----------------------------------------------------------------
+  onFrame(handler: (src: number, frame: Uint8Array) => void): void { this.handler = handler; }
+
+  private drop(reason: string, src: number, detail: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    this.emit({ type: "refused", src, reason, detail });
+  }
+
+  private emit(e: LinkLayerEvent): void { this.o.onEvent?.(e); }
+
+  private up(src: number, f: Uint8Array): void { this.handler(src, f); }
+
+  private receive(src: number, f: Uint8Array): void {
+    if (this.closed) return;
+    if (isMgmt(f) || src === this.node) return this.up(src, f);
+    const p = this.peers.get(src);
+    if (!p) {
+      // not a board: management frames only (above)
+      return this.drop("auth-unknown-node", src, `frame (byte 0 = 0x${(f[0] ?? 0).toString(16).padStart(2, "0")}) from node ${src}, which is not a board of this system`);
+    }
+    if (!isLayerFrame(f)) {
+      return this.drop(this.o.key ? "auth-missing" : "unlayered", src,
+        `frame from node ${src} without the link layer (byte 0 = 0x${(f[0] ?? 0).toString(16).padStart(2, "0")}, ${f.length} bytes)${this.o.key ? ": no authenticator" : ""}`);
+    }
+    const flags = f[0] & 0x0f;
+    const mac = (flags & F_MAC) !== 0;
+    if (mac && !this.o.key) return this.drop("auth-no-key", src, `authenticated frame from node ${src}, but this board has no link key (profile linkKey)`);
+    if (flags & F_HELLO) return this.onHello(p, f, mac);
+    if (!mac && this.o.key && (!this.mixed || !(flags & F_DATA) || (flags & F_ACK))) {
+      return this.drop("auth-missing", src, `link frame (flags 0x${flags.toString(16)}) from node ${src} without a MAC`);
+    }
+    if (!p.inc) {
+      this.drop("no-session", src, `frame from node ${src} before its hello`);
+      if (this.clock.now() - p.lastHello > this.helloUs / 4) this.sendHello(p);
+      return;
+    }
+    if (f[1] !== (p.inc & 0xff)) return this.drop("stale-incarnation", src, `frame from node ${src} of incarnation tag ${f[1]}, not its current incarnation ${p.inc}`);
+    const data = (flags & F_DATA) !== 0, ack = (flags & F_ACK) !== 0;
+    if (!data && !ack) return this.drop("layer-malformed", src, `link frame from node ${src} with neither data nor acknowledgement`);
+    const stream: 0 | 1 = mac ? 1 : 0;
+    const hdr = 2 + (data ? 1 + (this.mixed ? 1 : 0) : 0) + (ack ? this.ackStreams.length : 0);
+    if (ack && !this.canAck(stream)) return this.drop("layer-malformed", src, `unauthenticated acknowledgement from node ${src}`);
+    if (f.length < hdr + (mac ? MAC_BYTES : 0) + (data ? 1 : 0)) return this.drop("layer-malformed", src, `link frame from node ${src}: ${f.length} bytes, shorter than its header`);
+    const counters: number[] = [];
+    let i = 2, seq = 0, after = 0;
+    const rx = p.rx[stream];
+    if (data) {
+      const d = (f[i++] - rx.expected) & 0xff;
+      if (d >= 128) {
+        // already delivered: the sender missed our acknowledgement
+        this.counters.duplicates++;
+        this.dropped["duplicate-frame"] = (this.dropped["duplicate-frame"] ?? 0) + 1;
+        this.scheduleAck(p, true);
+        return;
+      }
+      if (d >= RX_WINDOW) return this.drop("out-of-window", src, `frame from node ${src}: sequence ${rx.expected + d} beyond the window (expected ${rx.expected}, window ${RX_WINDOW})`);
+      seq = rx.expected + d;
+      counters.push(seq);
+      if (this.mixed) {
+        const other = p.rx[1 - stream as 0 | 1].expected - 1;
+        after = other + ((f[i++] - other) & 0xff);
+        counters.push(after);
+      }
+    }
+    const acks: number[] = [];
+    if (ack) {
+      for (const s of this.ackStreams) {
+        const a = nearest(p.tx[s].base - 1, f[i++]);
+        acks.push(a);
+        counters.push(a);
+      }
+    }
+    if (mac && !checkMac(this.o.key!, this.fresh(src, this.node, p.inc, this.o.incarnation, counters), f)) {
+      return this.drop("auth-mac", src, `link frame from node ${src}: MAC does not match (no key, another key, altered, or replayed from another session)`);
+    }
+    if (ack) this.ackStreams.forEach((s, k) => this.onAck(p, s, acks[k], !data));
+    if (!data) return;
+    const body = f.subarray(hdr, f.length - (mac ? MAC_BYTES : 0));
+    if (this.o.key && !mac && !isApp(body)) {
+      // refused before it takes a sequence number: it cannot displace the sender's frame
+      return this.drop("auth-missing", src, `control frame (kind ${body[0] >> 5}) from node ${src} without a MAC (only application frames may be unauthenticated)`);
+    }
+    if (rx.buffer.has(seq)) {
+      this.counters.duplicates++;
+      this.dropped["duplicate-frame"] = (this.dropped["duplicate-frame"] ?? 0) + 1;
+      return;
+    }
+    rx.buffer.set(seq, { body: body.slice(), after });
+    const inOrder = seq === rx.expected;
+    this.deliver(p);
+    this.scheduleAck(p, !inOrder);
+  }
+
+  private onAck(p: Peer, s: 0 | 1, a: number, pure: boolean): void {
+    const tx = p.tx[s];
+    if (a > tx.next - 1) { this.dropped["bad-ack"] = (this.dropped["bad-ack"] ?? 0) + 1; return; }
+    if (a < tx.base - 1) return; // an older acknowledgement, overtaken (reordered or duplicated)
+    if (a >= tx.base) {
+      for (let q = tx.base; q <= a; q++) tx.unacked.delete(q);
+      tx.base = a + 1;
+      tx.dupAcks = 0;
+      p.rtoCur = this.rto;
+      p.cancelRto?.(); p.cancelRto = null;
+      this.pump(p);
+      return;
+    }
+    // a lone duplicate acknowledgement: the receiver holds later frames and misses tx.base
+    const u = tx.unacked.get(tx.base);
+    if (!u || !pure) return;
+    if (++tx.dupAcks >= 2 && tx.fastFor !== tx.base) {
+      tx.fastFor = tx.base;
+      u.sentAt = this.clock.now();
+      this.counters.fastRetransmits++;
+      this.counters.retransmits++;
+      this.transmit(p, s, tx.base, u);
+    }
+  }
+
+  private deliver(p: Peer): void {
+    for (let progress = true; progress;) {
+      progress = false;
+      for (const s of [1, 0] as const) {
+        const rx = p.rx[s];
+        const h = rx.buffer.get(rx.expected);
+        if (!h) continue;
+        const other = p.rx[1 - s as 0 | 1].expected - 1;
+        if (this.mixed && h.after > other) continue; // an earlier frame of the other stream comes first
+        if (this.mixed && h.after < other) {
+          // cannot come from the sender (its order is total): an unauthenticated forgery; the slot stays open
+          rx.buffer.delete(rx.expected);
+          this.drop("bad-order", p.node, `frame ${rx.expected} from node ${p.node} claims to follow ${h.after} frames of the other stream, ${other} were delivered`);
+          continue;
+        }
+        rx.buffer.delete(rx.expected);
+        rx.expected++;
+        progress = true;
+        if (isMgmt(h.body) || isLayerFrame(h.body) || !h.body.length) {
+          this.drop("layer-malformed", p.node, `link frame from node ${p.node} carries no GSU frame`);
+          continue;
+        }
+        const why = this.o.admit?.(p.node, h.body) ?? null;
+        if (why) { this.drop("role", p.node, why); continue; }
+        this.counters.delivered++;
+        try { this.up(p.node, h.body); } catch (e) { queueMicrotask(() => { throw e; }); }
+      }
+    }
+  }
+
+  private onHello(p: Peer, f: Uint8Array, mac: boolean): void {
+    const src = p.node;
+    if (this.o.key && !mac) return this.drop("auth-missing", src, `hello from node ${src} without a MAC`);
+    if (f.length < 2 + HELLO_FIXED + (mac ? MAC_BYTES : 0)) return this.drop("layer-malformed", src, `hello from node ${src}: ${f.length} bytes`);
+    const dv = new DataView(f.buffer, f.byteOffset, f.length);
+    const inc = dv.getUint32(2, true), echo = dv.getUint32(6, true), hf = f[10];
+    if (!inc || f[1] !== (inc & 0xff)) return this.drop("layer-malformed", src, `hello from node ${src}: incarnation ${inc} and tag ${f[1]} disagree`);
+    if (mac && !checkMac(this.o.key!, this.fresh(src, this.node, inc, echo, []), f)) {
+      return this.drop("auth-mac", src, `hello from node ${src}: MAC does not match (no key, another key, or altered)`);
+    }
+    if (echo !== 0 && echo !== this.o.incarnation) {
+      // addressed to an earlier run of this board: says nothing about this one
+      if (this.clock.now() - p.lastHello > this.helloUs / 10) this.sendHello(p);
+      return this.drop("stale-incarnation", src, `hello from node ${src} addressed to incarnation ${echo} of this board, not ${this.o.incarnation}`);
+    }
+    if (p.inc && inc < p.inc) return this.drop("stale-incarnation", src, `hello from node ${src} of incarnation ${inc}, older than its current ${p.inc} (a replay, or a frame delayed across its restart)`);
+    let fresh = false;
+    if (inc !== p.inc) {
+      fresh = true;
+      if (p.inc) this.restarted(p, inc);
+      p.inc = inc;
+      p.echoed = false;
+      p.refuses = false;
+      const body = f.subarray(2 + HELLO_FIXED, f.length - (mac ? MAC_BYTES : 0));
+      const was = p.mismatch;
+      p.mismatch = this.o.checkHello?.(src, body) ?? null;
+      if (p.mismatch && p.mismatch !== was) this.emit({ type: "mismatch", node: src, detail: p.mismatch });
+    }
+    const wasOpen = this.open(p);
+    if (echo === this.o.incarnation) p.echoed = true;
+    const refuses = (hf & H_REFUSE) !== 0;
+    if (refuses && !p.refuses) this.emit({ type: "peer-refuses", node: src });
+    p.refuses = refuses;
+    if (fresh || echo !== this.o.incarnation || (hf & H_WANT)) {
+      if (fresh || this.clock.now() - p.lastHello > this.helloUs / 10) this.sendHello(p);
+    }
+    if (!wasOpen && this.open(p)) {
+      p.cancelHello?.(); p.cancelHello = null;
+      p.wasOpen = true;
+      this.emit({ type: "session-open", node: src, incarnation: inc });
+      this.pump(p);
+    }
+  }
+
+  /** The peer restarted: what was sent to its old incarnation is gone with it. */
+  private restarted(p: Peer, inc: number): void {
+    let lost = p.tx[0].unacked.size + p.tx[1].unacked.size;
+    // frames queued while the old session was open were meant for the run that is gone
+    if (p.wasOpen) { lost += p.backlog.length; p.backlog = []; }
+    this.counters.sessionResets++;
+    this.counters.lostOnRestart += lost;
+    const from = p.inc;
+    p.tx = [newTx(), newTx()];
+    p.rx = [newRx(), newRx()];
+    p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto;
+    p.cancelAck?.(); p.cancelAck = null; p.ackDue = false;
+    p.wasOpen = false;
+    this.emit({ type: "peer-restarted", node: p.node, from, incarnation: inc, lost });
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------
+  layerStats(): LayerStats {
+    let inFlight = 0, backlog = 0, open = 0;
+    for (const p of this.peers.values()) {
+      inFlight += p.tx[0].unacked.size + p.tx[1].unacked.size;
+      backlog += p.backlog.length;
+      if (this.open(p)) open++;
+    }
+    return { incarnation: this.o.incarnation, ...this.counters, inFlight, backlog, peersOpen: open, peers: this.peers.size };
+  }
+
+  stats(): TransportStats & { layer: LayerStats } {
+    const s = this.inner.stats();
+    const dropped = { ...s.dropped };
+    for (const [k, v] of Object.entries(this.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
+    return { ...s, dropped, layer: this.layerStats() };
+  }
+
+  /** Nothing unacknowledged and nothing queued (tests, drains). */
+  idle(): boolean { const s = this.layerStats(); return s.inFlight === 0 && s.backlog === 0; }
+
+  /** Stops the layer without closing the link under it (tests: a board that crashes). */
+  stop(): void {
+    this.closed = true;
+    for (const p of this.peers.values()) { p.cancelAck?.(); p.cancelRto?.(); p.cancelHello?.(); }
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.inner.close();
+  }
+}
