@@ -528,3 +528,66 @@ describe("pid == procs is unknown to every export", () => {
     expect(query(H, Q_ROLE)).toBe(ROLE_HS);
   });
 });
+
+/** The `inexact` word of the last recovery's FX_RECOVERED effect. */
+function recoveredInexact(): u32 {
+  const i = findFx(FX_RECOVERED);
+  expect(i).toBeGreaterThanOrEqual(0);
+  return fx(<u32>i, 5);
+}
+
+// Several members: a "passed AT" bound that this core cannot map to its members' send
+// counts (above everything the cluster sent, or older than the kept send records) makes
+// the next recovery report `inexact`. Kills causal.ts learnBound: delete `mapLost = 1;`
+// (e7640024); `v > knownV` -> `>=` (f11215c3): a repeated notice of the bound already
+// known must not be taken for an unmappable one once more than HN = 1024 sends followed it.
+describe("several members: bounds the send records cannot map make recovery inexact", () => {
+  it("a bound above every index the cluster sent", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(send(B, KIND_ACT)).toBe(OK);           // int_mSN_G^low = 2
+    expect(passed(A, 5, 0)).toBe(OK);
+    expect(recover(5, 0)).toBe(OK);
+    expect(recoveredInexact()).toBe(1);
+  });
+  it("a bound older than the 1024 kept send records", () => {
+    resetAll();
+    twoMembers();
+    for (let i = 0; i < 1026; i++) expect(send(i % 2 ? B : L, KIND_ACT)).toBe(OK);
+    expect(passed(A, 1, 0)).toBe(OK);             // 1026 - 1 >= 1024: index 1's record is gone
+    expect(recover(1, 0)).toBe(OK);
+    expect(recoveredInexact()).toBe(1);
+  });
+  it("the same bound, known before those sends, notified again maps (exact)", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(passed(A, 1, 0)).toBe(OK);             // knownV = 1, mapped while its record is kept
+    for (let i = 0; i < 1025; i++) expect(send(i % 2 ? B : L, KIND_ACT)).toBe(OK);
+    expect(passed(A, 1, 0)).toBe(OK);             // again: nothing new to map
+    expect(recover(1, 0)).toBe(OK);
+    expect(recoveredInexact()).toBe(0);
+  });
+});
+
+// Takeover resends the outputs of every shadow, pid 0 included. Kills recovery.ts
+// resendAbove: `let pid: u32 = 0` -> `1` (617d755b).
+describe("a shadow at pid 0 resends its outputs above V", () => {
+  it("one member, the shadow first in the table", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    const Hs: u32 = 0, Ln: u32 = 1;
+    setRole(Hs, ROLE_HS); setRole(Ln, ROLE_LOW); setRole(2, ROLE_HA);
+    expect(beginGuarded()).toBe(OK);
+    expect(send(Ln, KIND_ACT)).toBe(OK);         // index 1
+    expect(send(Ln, KIND_DEVICE)).toBe(OK);
+    expect(atResult(Ln, 1)).toBe(OK);             // V = 1, Vext = 1
+    expect(send(Hs, KIND_ACT)).toBe(OK);         // the twins: shadow int 1, ext 1
+    expect(send(Hs, KIND_DEVICE)).toBe(OK);
+    expect(send(Hs, KIND_ACT)).toBe(OK);         // int 2: above V
+    expect(recover(1, 1)).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(1);
+    expect(fx(<u32>findFx(FX_RESEND), 1)).toBe(Hs);
+  });
+});
