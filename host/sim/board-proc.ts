@@ -9,7 +9,7 @@ import type { Rules } from "../core/core.ts";
 import type { Transport } from "../transport/types.ts";
 
 interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null }
-type Msg = Init | { type: "upgrade" } | { type: "input"; device: string; payload: string } | { type: "stop" };
+type Msg = Init | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
 
 const send = (m: unknown) => process.send?.(m);
 let board: Board | undefined;
@@ -17,6 +17,16 @@ let transport: Transport | undefined;
 let init: Init | undefined;
 let sys: Awaited<ReturnType<typeof loadSystemByName>> | undefined;
 const t0 = performance.now();
+let faultArmed = false;
+/** Arms the injected fault in this board's new version once guarded operation has started here. */
+function armFault(): void {
+  const f = init?.fault;
+  if (!f || faultArmed || !board) return;
+  const inst = board.instances().find((i) => i.comp === f.comp && i.gen === "new");
+  if (!inst) return;
+  faultArmed = true;
+  inst.app.injectFault?.(f.step);
+}
 
 process.on("message", async (m: Msg) => {
   try {
@@ -31,8 +41,9 @@ process.on("message", async (m: Msg) => {
         commit: m.commitAfter ? { afterPassed: m.commitAfter } : undefined,
         hooks: {
           now: () => Math.round((performance.now() - t0) * 1000),
+          timer: (us, fn) => { setTimeout(fn, Math.max(1, Math.round(us / 1000))).unref(); },
           device: (device, payload, from) => send({ type: "device", device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen }),
-          event: (e) => send({ type: "event", e }),
+          event: (e) => { send({ type: "event", e }); if (e.type === "upgrade") armFault(); },
           // real links carry no ground truth: only the per-port step oracle runs here
           oracle: { isErroneous: () => false, setErroneous: () => {}, violation: (kind, detail) => send({ type: "violation", kind, detail }) },
         },
@@ -40,12 +51,13 @@ process.on("message", async (m: Msg) => {
       send({ type: "ready" });
     } else if (m.type === "upgrade") {
       board!.startUpgrade(sys!.plan);
-      const f = init!.fault;
-      if (f) {
-        const inst = board!.instances().find((i) => i.comp === f.comp && i.gen === "new");
-        inst?.app.injectFault?.(f.step);
-      }
       send({ type: "upgraded" });
+    } else if (m.type === "plan") {
+      // the upgrade round: every board holds the plan; the coordinator starts it on "start-round"
+      if (!m.coordinator) board!.upgradeWhenQuiet(sys!.plan);
+      send({ type: "planned" });
+    } else if (m.type === "start-round") {
+      if (!board!.upgradeWhenQuiet(sys!.plan)) send({ type: "error", error: "the coordinator could not start the upgrade round (guarded operation already runs)" });
     } else if (m.type === "input") {
       board!.deviceInput(m.device, Buffer.from(m.payload, "hex"));
     } else if (m.type === "stop") {

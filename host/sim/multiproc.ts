@@ -19,6 +19,13 @@ export type LinkKind = "pty" | "slcan-pty" | "vcan";
 export interface MultiOptions {
   system: string; seed: number; steps: number; rules: Rules; links: LinkKind;
   fault: { comp: string; step: number } | null; commitAfter?: number; periodMs?: number;
+  /**
+   * Upgrade while the boards run, after this step's inputs (0 or absent: before the first
+   * step). The parent tells every board the plan and the coordinator when; the boards
+   * find the quiescent point themselves with the upgrade round (host/runtime/rounds.ts):
+   * inputs held on every board, links drained, state transferred, inputs resumed.
+   */
+  upgradeAt?: number;
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
 }
 
@@ -169,15 +176,25 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     await Promise.all(children.map((c) => waitFor(c, "alive")));
     await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault }); return r; }));
     o.progress?.(`${boards.length} board processes up on ${o.links} links`);
-    await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
+    const upgradeAt = o.upgradeAt ?? 0;
+    if (!upgradeAt) await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
     const period = o.periodMs ?? 4;
-    for (const input of sys.inputs) {
-      const bi = boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.components.includes(w.to.comp)));
-      for (let k = 1; k <= o.steps; k++) {
-        children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
-        if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
-        await new Promise((r) => setTimeout(r, period));
+    const feeds = sys.inputs.map((input) => ({
+      input,
+      bi: boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.components.includes(w.to.comp))),
+    }));
+    for (let k = 1; k <= o.steps; k++) {
+      for (const { input, bi } of feeds) children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
+      if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
+      if (k === upgradeAt) {
+        // every board gets the plan first, then the coordinator starts the round; the
+        // inputs keep coming, and the boards hold them until the round resumes them
+        await Promise.all(children.map((c, i) => { const r = waitFor(c, "planned"); c.send({ type: "plan", coordinator: boards[i].node === coordinator }); return r; }));
+        const ci = boards.findIndex((b) => b.node === coordinator);
+        children[ci].send({ type: "start-round" });
+        o.progress?.(`upgrade round started after step ${k} (the boards find the quiescent point)`);
       }
+      await new Promise((r) => setTimeout(r, period));
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => { timer = setTimeout(() => { errors.push(`timed out: devices got ${devices.length} of ${[...expected.values()].reduce((a, b) => a + b, 0)} messages`); r(); }, o.timeoutMs ?? 30_000); });
