@@ -37,6 +37,7 @@ describe.skipIf(!!socatMissing)(`attack 4: remote crash without a key${skip}`, (
   afterAll(() => h.down());
 
   it("an upload whose header carries a 300 KB key id is refused with a bounded reply; the board keeps running", async () => {
+    expect(h.out).toMatch(/uploads are open \(profile "uploads": "open"\): any peer on the link may upload/);
     const r = await h.send(hugeKeyIdImage(300_000), 60_000, false);
     expect(h.alive, h.out.slice(-300)).toBe(true);
     expect(r.ok).toBe(false);
@@ -572,6 +573,13 @@ describe.skipIf(!!socatMissing)(`note: an upload authorisation admits one stagin
     expect(await h.send(img("1.0.0"))).toMatchObject({ ok: true });
     expect(await h.healthy()).toBe(true);
   }, 90_000);
+
+  it("an upload authorisation signed for another board (captured on its link) opens nothing here", async () => {
+    const other = img("2.0.0");
+    const t = await h.tc("upload", { image: Buffer.from(imageId(other)).toString("hex"), size: other.length }, { board: "other" });
+    expect(t.text).toMatch(/refused \(wrong-board\)/);
+    expect((await h.send(other, 30_000, false)).text).toMatch(/not authorised on this board|already uploaded and staged/);
+  }, 60_000);
 });
 
 describe.skipIf(!!socatMissing)(`attack 7, the way back: a signed resync telecommand with the board's challenge${skip}`, () => {
@@ -624,5 +632,22 @@ describe.skipIf(!!socatMissing)(`attack 7, the way back: a signed resync telecom
     const again = await h.tc("resync", { challenge: c2 });
     expect(again.status).toBe(2);
     expect(again.text).toMatch(/nothing to resync/);
+  }, 120_000);
+
+  it("gsu resync (the CLI) reads the challenge from the board's refusal and resyncs it", async () => {
+    writeFileSync(seqFile(), "");
+    await h.restart();
+    expect((await h.tc("status")).text).toMatch(/replay-state-corrupt/);
+    await h.disconnect();
+    try {
+      const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../bin/gsu.js"), ...a], { encoding: "utf8", timeout: 60_000 });
+      const r = gsu("resync", "--link", `serial:${h.pair.b}@115200`, "--target", "target", "--key", h.keys.keyFile, "--timeout", "10");
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/board 1 accepted resync #\d+: replay state resynced: key ground/);
+      const sound = gsu("resync", "--link", `serial:${h.pair.b}@115200`, "--target", "target", "--key", h.keys.keyFile, "--timeout", "10");
+      expect(sound.status, sound.stderr).toBe(0);
+      expect(sound.stdout).toMatch(/replay state is sound, nothing to resync/);
+    } finally { await h.connect(); }
+    expect(await h.healthy()).toBe(true);
   }, 120_000);
 });
