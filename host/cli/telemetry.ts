@@ -9,7 +9,8 @@ import { DictionaryError, loadDictionary, type TelemetryRecord } from "../teleme
 import type { Transport } from "../transport/types.ts";
 import { GroundLink, DEFAULT_GROUND_NODE } from "../ground/link.ts";
 import { openFailure } from "../ground/cli.ts";
-import { LinkSpecError, openLink } from "../transport/open.ts";
+import { LinkSpecError } from "../transport/open.ts";
+import { openGroundLink } from "../ground/relay.ts";
 
 export const help = `Usage: gsu telemetry (--link SPEC | --from-jsonl FILE | --stdin-hex) [options]
 
@@ -187,13 +188,14 @@ export async function run(argv: string[]): Promise<number> {
 async function runLink(spec: string, node: number, durationMs: number | undefined, o: AttachOptions & { tail?: number }): Promise<number> {
   let transport: Transport;
   try {
-    transport = await openLink(spec, node);
+    transport = await openGroundLink(spec, node);
   } catch (e) {
     if (e instanceof LinkSpecError) throw new UsageError(e.message);
     console.error(`gsu telemetry: cannot open the link ${spec}: ${openFailure(e)}`);
     return 1;
   }
-  const g = attachTransport(transport, { ...o, source: `source: ${spec} (ground node ${node})` });
+  const via = (transport as { via?: string }).via === "ground-server" ? ", through gsu ground" : "";
+  const g = attachTransport(transport, { ...o, source: `source: ${spec} (ground node ${transport.node}${via})` });
   await new Promise<void>((resolve) => {
     const done = () => { clearTimeout(timer); process.off("SIGINT", done); process.off("SIGTERM", done); resolve(); };
     const timer = durationMs !== undefined ? setTimeout(done, durationMs) : undefined;

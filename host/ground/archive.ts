@@ -7,7 +7,7 @@
 // A file is rotated when it reaches `maxFileBytes`, so the archive never holds more
 // than (keep + 1) * maxFileBytes. Each line is written whole with one write(2); a
 // crash loses at most the line being written, never an earlier one.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ArchiveOptions {
@@ -100,4 +100,23 @@ export class Archive {
   }
 
   close(): void { try { closeSync(this.fd); } catch { /* already closed */ } }
+}
+
+/** Every record of the archive in `dir`, oldest first, without opening it for writing (readers: tests, export, report). */
+export function readArchive(dir: string): { records: Record<string, unknown>[]; bad: number; files: string[] } {
+  let names: string[] = [];
+  try { names = readdirSync(dir).filter((n) => /^archive(\.\d+)?\.jsonl$/.test(n)); } catch { /* no archive */ }
+  const order = (n: string) => { const m = /^archive\.(\d+)\.jsonl$/.exec(n); return m ? -Number(m[1]) : 0; };
+  const files = names.sort((a, b) => order(a) - order(b)).map((n) => join(dir, n));
+  const records: Record<string, unknown>[] = [];
+  let bad = 0;
+  for (const f of files) {
+    let text: string;
+    try { text = readFileSync(f, "utf8"); } catch { continue; }
+    for (const l of text.split("\n")) {
+      if (!l.trim()) continue;
+      try { records.push(JSON.parse(l)); } catch { bad++; }
+    }
+  }
+  return { records, bad, files };
 }

@@ -10,7 +10,8 @@ import { KeyError, loadPrivateKey } from "../board/keys.ts";
 import type { Opcode } from "../board/telecommand.ts";
 import { GroundStation } from "../telemetry/ground.ts";
 import { DictionaryError, loadDictionary, type EventRecord } from "../telemetry/dictionary.ts";
-import { LinkSpecError, openLink } from "../transport/open.ts";
+import { LinkSpecError } from "../transport/open.ts";
+import { openGroundLink } from "./relay.ts";
 import type { Transport } from "../transport/types.ts";
 import { DEFAULT_BOARD_NODE, DEFAULT_GROUND_NODE, DEFAULT_TIMEOUT_MS, GroundLink, NoReplyError, type TcReply } from "./link.ts";
 import { SeqError, SeqStore, seqFileFor } from "./seq.ts";
@@ -29,7 +30,8 @@ export interface GroundIO {
 
 export function defaultIO(): GroundIO {
   return {
-    open: (spec, node) => openLink(spec, node),
+    // through the ground server for this link when one runs (gsu ground), else the device
+    open: (spec, node) => openGroundLink(spec, node),
     out: (s) => { process.stdout.write(s); },
     err: (s) => { process.stderr.write(s); },
     tty: !!process.stdout.isTTY,
