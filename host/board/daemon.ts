@@ -22,7 +22,9 @@ import { UploadReceiver } from "./upload.ts";
 import { frame, isMgmt, M, MgmtError, Writer } from "./mgmt.ts";
 import { BoardTelemetry } from "../telemetry/sampler.ts";
 import { clip, dirBytes, RateLimitedLog } from "./harden.ts";
-import { isControl, loadLinkKey, SecOc } from "./secoc.ts";
+import { loadLinkKey } from "../transport/auth.ts";
+import type { LinkLayer, LinkLayerEvent } from "../transport/reliable.ts";
+import { boardLinkLayer, coordinatorOf } from "./linklayer.ts";
 import { StatusGate, statusReply } from "./status-query.ts";
 import { EventLog } from "./events.ts";
 import { MultiLink, linkSpecOf } from "./multilink.ts";
@@ -72,8 +74,8 @@ export class BoardDaemon {
   readonly handlerFaults: Record<string, number> = {};
   /** Images the ground authorised with a signed upload telecommand: hex id -> { size, until (ms) }. */
   private grants = new Map<string, { size: number; until: number; used?: boolean }>();
-  /** Authenticates protocol control frames when the profile has a link key. */
-  readonly secoc: SecOc | null = null;
+  /** The link layer between boards (reliable, ordered, authenticated with a link key), when the profile runs it. */
+  readonly layer: LinkLayer | null = null;
   /** Read-only status queries (profile "status"): who may read status without the signing key. */
   private statusGate: StatusGate;
   /** The telecommand being executed arrived while the replay state was corrupt (a resync). */
@@ -127,42 +129,36 @@ export class BoardDaemon {
       if (g?.used) return `image ${id.slice(0, 16)} was already uploaded and staged under its authorisation; each signed upload telecommand admits one transfer (send another to upload it again)`;
       return `image ${id.slice(0, 16)} (${size} bytes) is not authorised on this board: the ground sends a signed upload telecommand for it first (gsu upload --key KEY --target ${p.name}); profile "uploads": "signed"`;
     });
-    // Protocol control frames (begin, bound, apply, commit, passed AT) are accepted
-    // only from the boards the system names and, with a link key, only with a valid
-    // MAC and fresh freshness value (docs/wire.md, "Authenticated control frames").
+    // Frames between boards go through the link layer (docs/wire.md, "The link layer"):
+    // reliable and ordered, accepted only from the system's boards in their roles,
+    // authenticated with the link key. Without it, protocol frames are accepted only
+    // from the system's boards (a spoofable check).
     const boards = new Set(spec.boards.map((b) => b.node));
-    if (p.linkKey) {
-      let key: Buffer;
-      // a missing or bad key is a configuration error (exit 2: systemd does not restart)
-      try { key = loadLinkKey(p.linkKey); } catch (e) { throw new PlanError(`${p.source}: linkKey: ${(e as Error).message}`); }
-      this.secoc = new SecOc({ key, node: p.node, boards, windowUs: p.linkFreshnessSeconds * 1e6 });
-    }
-    const sec = this.secoc;
+    const coordinator = coordinatorOf(spec);
+    this.layer = boardLinkLayer({ profile: p, spec, link, coordinator, onEvent: (e) => this.contain("link", p.node, () => this.onLayerEvent(e)) });
+    const layer = this.layer;
+    const under: Transport = layer ?? link;
     const inbound = (src: number, f: Uint8Array, h: (src: number, f: Uint8Array) => void): void => {
-      if (!isControl(f)) return h(src, f);
-      if (sec) {
-        const v = sec.verify(src, f);
-        if (!v.ok) return this.refuseControl(v.reason, v.detail);
-        return h(src, v.frame);
-      }
-      if (!boards.has(src)) return this.refuseControl("auth-unknown-node", `control frame (kind ${f[0] >> 5}) from node ${src}, which is not a board of this system`);
+      if (!layer && f.length && f[0] >> 5 !== 0 && !boards.has(src)) return this.refuseControl("auth-unknown-node", `control frame (kind ${f[0] >> 5}) from node ${src}, which is not a board of this system`);
       h(src, f);
     };
     // management frames are the daemon's; protocol frames go to the board runtime
     const split: Transport = {
       node: link.node,
-      send: (d, f) => link.send(d, sec ? sec.protect(f) : f),
-      onFrame: (h) => link.onFrame((src, f) => (isMgmt(f)
+      send: (d, f) => under.send(d, f),
+      onFrame: (h) => under.onFrame((src, f) => (isMgmt(f)
         ? this.contain("mgmt", src, () => this.onMgmt(src, f))
         : this.contain("protocol", src, () => inbound(src, f, h)))),
-      stats: () => link.stats(),
-      close: () => link.close(),
+      stats: () => under.stats(),
+      close: () => under.close(),
     };
     const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed, quietUs: p.at.commit.quietSeconds * 1e6 };
     this.board = new Board({
-      name: p.name, node: p.node, transport: split, spec, coordinator: p.node, rules: "safe", commit,
+      name: p.name, node: p.node, transport: split, spec, coordinator, rules: "safe", commit,
       hooks: {
         now: () => Date.now() * 1000,
+        // the coordinator rounds' resends and timeouts (host/runtime/rounds.ts), contained like every handler
+        timer: (us, fn) => { setTimeout(() => this.contain("rounds", p.node, fn), Math.max(1, Math.round(us / 1000))).unref(); },
         device: (device, payload, from) => this.deviceOut(device, payload, from),
         event: (e) => this.onEvent(e),
       },
@@ -219,7 +215,11 @@ export class BoardDaemon {
     }
     d.timers.push(setInterval(() => d.contain("telemetry", p.node, () => d.sendTelemetry()), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
     const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
-    if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.contain("devices", p.node, () => d.board.deviceInput("imu", imuMessage(++d.step))), Math.round(1000 / o.simDevicesHz)));
+    if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.contain("devices", p.node, () => {
+      // start-up synchronisation: the components run once every board of the system is in step
+      if (d.layer && !d.layer.ready()) return;
+      d.board.deviceInput("imu", imuMessage(++d.step));
+    }), Math.round(1000 / o.simDevicesHz)));
     return d;
   }
 
@@ -262,6 +262,21 @@ export class BoardDaemon {
         this.refusalLog.line("handler-fault", `handler fault (${where} frame from node ${src}), frame dropped, board keeps running: ${msg}`);
         this.emitEvent({ type: "handler-fault", where: `${where}<-${src}`, error: clip(msg, 96) });
       } catch { /* reporting must not throw either */ }
+    }
+  }
+
+  private onLayerEvent(e: LinkLayerEvent): void {
+    switch (e.type) {
+      case "refused": return this.refuseControl(e.reason, e.detail);
+      case "session-open": return this.log(`link: session with node ${e.node} open (its incarnation ${e.incarnation})${this.layer?.ready() ? "; every board of the system is in step" : ""}`);
+      case "mismatch":
+        this.log(`START-UP MISMATCH: ${clip(e.detail, 300)}; this board does not run with node ${e.node}`);
+        return this.emitEvent({ type: "startup-mismatch", node: e.node, detail: clip(e.detail, 160) });
+      case "peer-refuses": return this.refusalLog.line("peer-refuses", `node ${e.node} refuses to run with this board (start-up mismatch; its own events name it)`);
+      case "peer-restarted":
+        this.log(`link: node ${e.node} restarted (incarnation ${e.from} -> ${e.incarnation}); ${e.lost} frames sent to its previous run were not acknowledged`);
+        return this.emitEvent({ type: "peer-restarted", node: e.node, incarnation: e.incarnation, lost: e.lost });
+      case "backlog-full": return this.refusalLog.line("backlog-full", `link: frames to node ${e.node} dropped: its backlog is full`);
     }
   }
 
@@ -321,6 +336,7 @@ export class BoardDaemon {
     return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
       instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
       store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats(),
+          ...(this.layer ? { layer: this.layer.layerStats(), waiting: this.layer.waiting() } : {}),
       ...(this.link instanceof MultiLink ? { links: this.link.links() } : {}),
       eventLog: { first: this.events.firstSeq, last: this.events.lastSeq, bytes: this.events.bytes },
       telecommands: bad ? { accepted: false, replayState: `${bad.file} ${bad.why}`, resyncChallenge: bad.challenge } : { accepted: true } });
@@ -459,6 +475,7 @@ export class BoardDaemon {
     for (const t of this.timers) clearInterval(t);
     this.uploads.close();
     this.events.close();
+    this.layer?.stop();
     await this.link.close();
   }
 }

@@ -17,7 +17,11 @@
  *                                         //   board's clock (0 turns the check off; needs a set clock)
  *   "linkKey": "keys/link.key",           // optional: the deployment's 32-byte link key (64 hex digits, gsu keygen
  *                                         //   --link-key); protocol control frames between boards must carry its MAC
- *   "linkFreshnessSeconds": 30,           // optional: how far an authenticated frame's freshness may be from the clock
+ *   "linkFreshnessSeconds": 30,           // optional, ignored: the link layer's freshness is its sequence number (no clock)
+ *   "linkAuth": "control",                // optional: with a linkKey, "control" (default) authenticates every frame between
+ *                                         //   boards but application frames; "all" application frames too (docs/wire.md)
+ *   "linkReliable": false,                // optional: run the link layer (retransmission, incarnations, hello) without a
+ *                                         //   key; a linkKey always runs it
  *   "uploads": "signed",                  // optional: "signed" (default: an upload opens only after a signed
  *                                         //   upload telecommand for that image) or "open" (any peer may upload)
  *   "stateQuotaMB": 256,                  // optional: most the state directory may hold (MiB, 1..1048576);
@@ -86,6 +90,10 @@ export interface BoardProfile {
   /** Absolute path of the deployment's link key (docs/wire.md, "Authenticated control frames"), if any. */
   linkKey?: string;
   linkFreshnessSeconds: number;
+  /** With a link key: which frames between boards carry a MAC (docs/wire.md, "The link layer"). */
+  linkAuth: "control" | "all";
+  /** Run the link layer between boards even without a key (a key always runs it). */
+  linkReliable: boolean;
   /** "signed": uploads need a signed upload telecommand naming the image first; "open": any peer may upload. */
   uploads: "signed" | "open";
   components: ComponentRef[];
@@ -201,7 +209,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "uploads", "components", "trustedKeys", "revokedKeys", "status", "at", "telemetry"] as const;
+const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "linkAuth", "linkReliable", "uploads", "components", "trustedKeys", "revokedKeys", "status", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
   socketcan: ["kind", "iface", "bitrate"],
   slcan: ["kind", "path", "bitrate", "baud"],
@@ -298,6 +306,16 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     const lk = checkPathString(c, o.linkKey, "linkKey", "the path of the deployment's link key (64 hex digits; gsu keygen --link-key), absolute or relative to the profile");
     if (lk !== undefined) linkKey = isAbsolute(lk) ? lk : resolve(baseDir, lk);
   }
+  let linkAuth: "control" | "all" | undefined = "control";
+  if (o.linkAuth !== undefined) {
+    if (o.linkAuth === "control" || o.linkAuth === "all") linkAuth = o.linkAuth;
+    else { c.bad("linkAuth", "\"control\" (frames between boards but application frames carry a MAC) or \"all\"", o.linkAuth); linkAuth = undefined; }
+  }
+  let linkReliable: boolean | undefined = false;
+  if (o.linkReliable !== undefined) {
+    if (typeof o.linkReliable === "boolean") linkReliable = o.linkReliable;
+    else { c.bad("linkReliable", "true or false", o.linkReliable); linkReliable = undefined; }
+  }
   let uploads: "signed" | "open" | undefined = "signed";
   if (o.uploads !== undefined) {
     if (o.uploads === "signed" || o.uploads === "open") uploads = o.uploads;
@@ -390,10 +408,10 @@ export function validateProfile(json: unknown, source = "profile", baseDir = dir
     }
   }
 
-  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined || uploads === undefined || status === undefined) {
+  if (c.problems.length > 0 || name === undefined || node === undefined || !commit || !telemetry || quotaMB === undefined || tcWindow === undefined || freshS === undefined || linkAuth === undefined || linkReliable === undefined || uploads === undefined || status === undefined) {
     throw new ProfileError(source, c.problems.length ? c.problems : ["invalid profile"]);
   }
-  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, uploads, components, trustedKeys, revokedKeys, status, at: { commit }, telemetry, source };
+  const profile: BoardProfile = { name, node, links, stateDir, stateQuotaBytes: Math.round(quotaMB * 1024 * 1024), telecommandWindowSeconds: tcWindow, linkFreshnessSeconds: freshS, linkAuth, linkReliable, uploads, components, trustedKeys, revokedKeys, status, at: { commit }, telemetry, source };
   if (board) profile.board = board;
   if (linkKey) profile.linkKey = linkKey;
   if (description !== undefined) profile.description = description;
