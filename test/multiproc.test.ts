@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCandumpLog } from "../host/transport/can/candump-log.ts";
+import { runMultiProcess } from "../host/sim/multiproc.ts";
 
 const root = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "gsu-mp-"));
@@ -32,6 +33,19 @@ describe("multi-process rehearsal over real links", () => {
       expect(types).toContain("takeover");
     }, 120_000);
   }
+  it("--upgrade-at on real links: the boards' own upgrade round finds the quiescent point while inputs keep coming; the fault is recovered", async () => {
+    const r = await runMultiProcess({ system: "demo", seed: 3, steps: 60, rules: "safe", links: "pty", fault: { comp: "estimator", step: 40 }, upgradeAt: 10 });
+    expect(r.errors).toEqual([]);
+    expect(r.differences).toEqual([]);
+    expect(r.violations).toEqual([]);
+    expect(r.verdict).toBe("pass");
+    const types = r.trace.map((e) => e.type);
+    expect(types.filter((t) => t === "upgrade")).toHaveLength(3);
+    expect(types).toContain("upgrade-quiet");
+    expect(types).toContain("at-failed");
+    expect(types).toContain("takeover");
+    expect(types.filter((t) => t === "resume")).toHaveLength(3); // every board held its inputs, then resumed
+  }, 120_000);
   it("the SLCAN bus recording is a candump -L log", () => {
     const log = readCandumpLog(readFileSync(join(dir, "bus.log"), "utf8"));
     expect(log.length).toBeGreaterThan(500);
