@@ -80,7 +80,7 @@ export class MultiLink implements Transport {
     } catch (e) {
       s.failures++;
       s.lastError = (e instanceof Error ? e.message : String(e)).replace(/\s*Retrying \(backoff[^)]*\) until it appears\.$/, "");
-      const retryS = Math.round(s.delay / 1000);
+      const retryS = Math.max(1, Math.round(s.delay / 1000));
       // the first failure and then every tenth: a missing interface must not flood the log
       if (s.failures === 1 || s.failures % 10 === 0) this.o.log?.(`link ${s.spec} cannot be opened (${s.lastError}); retrying every ${retryS} s or more, the board runs on its other links`);
       this.o.onLinkEvent?.({ type: "link-down", link: s.spec, error: s.lastError, retryS });
