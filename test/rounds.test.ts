@@ -9,6 +9,7 @@ import { Core } from "../host/core/core.ts";
 import type { Header } from "../host/core/types.ts";
 import { controlIndex, decodeCounts, encodeCounts, OP, Rounds, splitControl, type Counts, type RoundHost } from "../host/runtime/rounds.ts";
 import { BROADCAST } from "../host/transport/types.ts";
+import { roleCheck } from "../host/runtime/roles.ts";
 import { loadSystemByName } from "../host/sim/systems.ts";
 import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
 import { judge, type Case } from "../host/sim/property.ts";
@@ -27,6 +28,21 @@ describe("control frames", () => {
     expect(decodeCounts(Uint8Array.of(2, 1, 0))).toMatch(/truncated/);
     expect(decodeCounts(Uint8Array.of(0, 9))).toMatch(/trailing/);
     expect(decodeCounts(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toMatch(/bad peer count/);
+  });
+});
+
+describe("roles of control frames (the link layer's admit check)", () => {
+  it("answers go to the coordinator only, decisions come from it only", () => {
+    const enc = (op: number, arg = 1) => new Core({ procs: 2 }).encodeHeader({ kind: "control", dirty: 0, index: controlIndex(op, arg), epoch: 0 });
+    const atCoord = roleCheck({ self: 1, coordinator: 1 }), atBoard = roleCheck({ self: 2, coordinator: 1 });
+    for (const op of [OP.READY, OP.REFUSE, OP.COMMITTED, OP.APPLIED, OP.IDLE, OP.STARTED]) {
+      expect(atCoord(2, enc(op)), `op ${op} to the coordinator`).toBeNull();
+      expect(atBoard(3, enc(op)), `op ${op} to another board`).toMatch(/answers go to the coordinator/);
+    }
+    for (const op of [OP.COMMIT, OP.PREPARE, OP.RESUME, OP.QUIESCE, OP.START, OP.GO]) {
+      expect(atBoard(1, enc(op, 300)), `op ${op} from the coordinator`).toBeNull();
+      expect(atBoard(3, enc(op, 300)), `op ${op} from another board`).toMatch(/only the coordinator/);
+    }
   });
 });
 

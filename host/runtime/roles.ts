@@ -15,9 +15,14 @@ export const ROLE_TABLE: { kind: number; name: string; sender: string; receiver:
   { kind: 3, name: "bound", sender: "any board", receiver: "the coordinator only" },
   { kind: 4, name: "apply", sender: "the coordinator only", receiver: "any board" },
   { kind: 5, name: "counter", sender: "nobody (never crosses a link)", receiver: "-" },
-  { kind: 6, name: "control (commit)", sender: "the coordinator only", receiver: "any board" },
+  { kind: 6, name: "control: COMMIT, PREPARE, RESUME, QUIESCE, START, GO", sender: "the coordinator only", receiver: "any board" },
+  { kind: 6, name: "control: READY, REFUSE, COMMITTED, APPLIED, IDLE, STARTED", sender: "any board", receiver: "the coordinator only" },
   { kind: 7, name: "-", sender: "nobody (0xFF is a management frame, outside the layer)", receiver: "-" },
 ];
+
+/** Control operations (host/runtime/rounds.ts OP) and which of them a board sends to the coordinator. */
+const CONTROL_OPS: Record<number, string> = { 1: "COMMIT", 2: "PREPARE", 3: "READY", 4: "REFUSE", 5: "COMMITTED", 6: "APPLIED", 7: "RESUME", 8: "QUIESCE", 9: "IDLE", 10: "START", 11: "STARTED", 12: "GO" };
+const ANSWERS = new Set([3, 4, 5, 6, 9, 11]);
 
 export interface RoleContext {
   /** This board's node id. */
@@ -58,8 +63,15 @@ export function roleCheck(ctx: RoleContext): (src: number, frame: Uint8Array) =>
       case 1: return null;
       case 2: return ctx.self === coord || src === coord ? null : `begin from node ${src}: only the coordinator (node ${coord}) announces a recovery round to other boards`;
       case 3: return ctx.self === coord ? null : `bound from node ${src} to node ${ctx.self}: bounds go to the coordinator (node ${coord}) only`;
-      case 4:
-      case 6: return src === coord ? null : `${name} from node ${src}: only the coordinator (node ${coord}) sends it`;
+      case 4: return src === coord ? null : `${name} from node ${src}: only the coordinator (node ${coord}) sends it`;
+      case 6: {
+        // op = the index varint's low 4 bits (host/runtime/rounds.ts): the answers go to
+        // the coordinator, the decisions come from it
+        const op = f.length > 1 ? f[1] & 15 : 0;
+        const name6 = CONTROL_OPS[op] ?? `op ${op}`;
+        if (ANSWERS.has(op)) return ctx.self === coord ? null : `control ${name6} from node ${src} to node ${ctx.self}: answers go to the coordinator (node ${coord}) only`;
+        return src === coord ? null : `control ${name6} from node ${src}: only the coordinator (node ${coord}) sends it`;
+      }
       default: return `${name} frame (kind ${kind}) from node ${src}: no board sends it on a link`;
     }
   };
