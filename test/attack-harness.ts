@@ -46,6 +46,8 @@ export class Harness {
   frames: { type: number; body: Uint8Array }[] = [];
   /** Every protocol (non-management) frame the board sent. */
   protocol: Uint8Array[] = [];
+  /** Also sees every protocol frame (a test's link layer playing a peer board). */
+  onProtocol: ((src: number, f: Uint8Array) => void) | null = null;
   upload: UploadSender | null = null;
   seq = 0;
   private dict = loadDictionary();
@@ -79,7 +81,7 @@ export class Harness {
   async connect(): Promise<void> {
     this.link = await openLink(`serial:${this.pair.b}@115200`, this.o.node ?? GROUND, { log: () => {} });
     this.link.onFrame((_src, f) => {
-      if (!isMgmt(f)) { this.protocol.push(f.slice()); return; }
+      if (!isMgmt(f)) { this.protocol.push(f.slice()); this.onProtocol?.(_src, f); return; }
       const body = f.subarray(2);
       this.frames.push({ type: f[1], body: body.slice() });
       if (f[1] === M.TC_REPLY) {

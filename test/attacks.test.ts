@@ -14,7 +14,11 @@ import { loadManifest } from "../host/component/manifest.ts";
 import { manifestPath, wasmPath } from "../host/component/demo.ts";
 import { M, frame } from "../host/board/mgmt.ts";
 import { SeqStore } from "../host/ground/seq.ts";
-import { loadLinkKey, SecOc } from "../host/board/secoc.ts";
+import { loadLinkKey, linkMac } from "../host/transport/auth.ts";
+import { F_ACK, F_DATA, F_MAC, LAYER_MARK, LinkLayer } from "../host/transport/reliable.ts";
+import type { Transport } from "../host/transport/types.ts";
+import { checkHello, encodeHello, helloInfo } from "../host/runtime/startup.ts";
+import { demoSystem } from "../host/sim/demo-system.ts";
 import { loadPrivateKey, writeKeyPair, writeLinkKey, writeStatusKey } from "../host/board/keys.ts";
 import { encodeStatusQuery, loadStatusKey } from "../host/board/status-query.ts";
 import { signImage } from "../host/board/image.ts";
@@ -264,35 +268,64 @@ describe.skipIf(!!socatMissing)(`attack 3: cross-board replay${skip}`, () => {
 });
 
 describe.skipIf(!!socatMissing)(`attacks 1-2: commit and abort without authentication${skip}`, () => {
-  // this board (node 1) runs estimator and controller; the system names a peer board,
-  // node 2, whose node id the attacker uses on the link (spoofing the peer)
+  // this board (node 1, the coordinator: the system file's first board) runs estimator and
+  // controller; the system names a peer board, node 2, whose node id the attacker uses on
+  // the link. The test plays the real peer with the link layer and the deployment's key.
   const sys = JSON.parse(readFileSync(join(import.meta.dirname, "../examples/system.json"), "utf8"));
   sys.boards = [{ name: "target", node: 1, components: ["estimator", "controller"] }, { name: "peer", node: 2, components: ["sensor", "fdir", "telemetry"] }];
   const keyDir = mkdtempSync(join(tmpdir(), "gsu-linkkey-"));
   const linkKeyFile = writeLinkKey("deploy", keyDir);
+  writeFileSync(join(keyDir, "system.json"), JSON.stringify(sys));
+  const spec = demoSystem(undefined, join(keyDir, "system.json")).spec;
   const h = new Harness({ node: 2, systemFile: sys, profile: { linkKey: linkKeyFile } });
-  const peer = (nowUs = Date.now() * 1000) => new SecOc({ key: loadLinkKey(linkKeyFile), node: 2, boards: [1, 2], windowUs: 30e6, nowUs: () => nowUs });
-  const rogue = new SecOc({ key: Buffer.alloc(32, 7), node: 2, boards: [1, 2], windowUs: 30e6 });
+  /** Every link frame the test's peer layer wrote (what an attacker on the line captures). */
+  const wire: Uint8Array[] = [];
+  const peerLayer = (incarnation: number) => {
+    const adapter: Transport = {
+      node: 2, send: (d, f) => { wire.push(f.slice()); h.link.send(d, f); }, onFrame: (fn) => { h.onProtocol = fn; },
+      stats: () => h.link.stats(), close: async () => {},
+    };
+    const got: string[] = [];
+    const l = new LinkLayer(adapter, { peers: [1, 2], incarnation, key: loadLinkKey(linkKeyFile), hello: () => encodeHello(helloInfo(spec, 2)), checkHello: (src, b) => checkHello(spec, 2, src, b) });
+    l.onFrame((_s, f) => got.push(Buffer.from(f).toString("hex")));
+    return { l, got };
+  };
+  let peer: ReturnType<typeof peerLayer>;
+  /** A control frame as the layer frames it, MACed under `key` (the attacker's guess). */
+  const forged = (key: Uint8Array, seq: number, body: Uint8Array, inc = peer.l.incarnation) => {
+    const head = Uint8Array.of(LAYER_MARK | F_DATA | F_ACK | F_MAC, inc & 0xff, seq & 0xff, 0, 0, 0);
+    const bytes = Buffer.concat([head, body]);
+    return Buffer.concat([bytes, linkMac(key, { src: 2, dst: 1, incSrc: inc, incDst: 1, counters: [seq, 0, 0, 0] }, bytes)]);
+  };
   beforeAll(async () => {
     await h.up();
     for (const c of ["estimator", "controller"]) {
       const up = await h.send(signImage({ manifest: loadManifest(manifestPath(c, "2.0.0")), wasm: readFileSync(wasmPath(c, "2.0.0")), key: loadPrivateKey(h.keys.keyFile), keyId: "ground" }));
       expect(up, up.text).toMatchObject({ ok: true });
     }
+    peer = peerLayer(1000);
+    await h.until(() => peer.l.isOpen(1), 10_000, "the link layer session with the board");
   }, 60_000);
   beforeEach(async () => { if (!h.alive) await h.restart(); }, 30_000);
   afterAll(() => h.down());
-  const status = async () => JSON.parse((await h.tc("status")).text) as { guarded: boolean; stats: { dropped: Record<string, number> } };
+  type Status = { guarded: boolean; stats: { dropped: Record<string, number> }; link: { dropped: Record<string, number> }; layer: { delivered: number; duplicates: number; incarnation: number; sessionResets: number } };
+  const status = async () => JSON.parse((await h.tc("status")).text) as Status;
   const settle = () => new Promise((r) => setTimeout(r, 400));
 
-  it("on trial: the 2-byte commit c0 01, an abort (begin 40 01), and both with a MAC under another key, are all refused; the trial goes on", async () => {
+  it("the session opened only after a matching hello (system hash and versions)", async () => {
+    await h.until(() => h.out.includes("link: session with node 2 open"), 10_000, "the board's session");
+    expect(h.out).not.toMatch(/START-UP MISMATCH/);
+  });
+
+  it("on trial: the bare commit c0 01 and abort 40 01, and both in link frames MACed under another key, are all refused; the trial goes on", async () => {
     const up = await h.tc("upgrade", { components: { estimator: "2.0.0", controller: "2.0.0" } });
     expect(up, up.text).toMatchObject({ status: 0 });
     expect((await status()).guarded).toBe(true);
-    h.raw(Uint8Array.of(0xc0, 0x01));            // commit, no authenticator
-    h.raw(Uint8Array.of(0x40, 0x01));            // begin (recovery round), no authenticator
-    h.raw(rogue.protect(Uint8Array.of(0xc0, 0x01)));
-    h.raw(rogue.protect(Uint8Array.of(0x40, 0x01)));
+    h.raw(Uint8Array.of(0xc0, 0x01));            // commit, no link layer, no authenticator
+    h.raw(Uint8Array.of(0x40, 0x01));            // begin (recovery round), likewise
+    const rogue = Buffer.alloc(32, 7);
+    h.raw(forged(rogue, 1, Uint8Array.of(0xc0, 0x01)));
+    h.raw(forged(rogue, 2, Uint8Array.of(0x40, 0x01)));
     await settle();
     const st = await status();
     expect(h.alive).toBe(true);
@@ -301,59 +334,103 @@ describe.skipIf(!!socatMissing)(`attacks 1-2: commit and abort without authentic
     expect(st.stats.dropped["auth-mac"]).toBe(2);
   }, 60_000);
 
-  it("a stale authenticated commit (freshness outside the window) is refused", async () => {
-    h.raw(peer(Date.now() * 1000 - 120e6).protect(Uint8Array.of(0xc0, 0x01)));
+  it("wrong role: the peer's authenticated commit and apply are refused (only the coordinator sends them)", async () => {
+    peer.l.send(1, Uint8Array.of(0xc0, 0x01));
+    peer.l.send(1, Uint8Array.of(0x80, 0x05, 0x00));
     await settle();
     const st = await status();
     expect(st.guarded).toBe(true);
-    expect(st.stats.dropped["auth-stale"]).toBe(1);
+    expect(st.stats.dropped.role).toBe(2);
+    expect(h.out).toMatch(/refused control( COMMIT)? from node 2: only the coordinator \(node 1\) sends it/);
   }, 30_000);
 
-  it("the peer's authenticated commit is accepted; the same frame replayed is refused", async () => {
-    const commit = peer().protect(Uint8Array.of(0xc0, 0x01));
-    h.raw(commit);
-    await h.until(() => h.out.includes("commit: controller, estimator committed"), 10_000, "the commit");
-    h.raw(commit);
+  it("forged sequence numbers: a captured frame with its sequence number changed fails the MAC, one far ahead is out of the window, the verbatim replay is a duplicate", async () => {
+    const before = await status();
+    const n = wire.length;
+    peer.l.send(1, Uint8Array.of(0x60, 0x05, 0x00)); // bound, to the coordinator: harmless outside a round
+    await h.until(() => wire.slice(n).some((f) => f[0] & F_DATA), 5_000, "the peer's frame");
+    const f = wire.slice(n).find((x) => x[0] & F_DATA)!;
+    await settle();
+    const next = Buffer.from(f); next[2] = (next[2] + 1) & 0xff;
+    const far = Buffer.from(f); far[2] = (far[2] + 100) & 0xff;
+    h.raw(next); h.raw(far); h.raw(f);
     await settle();
     const st = await status();
-    expect(st.guarded).toBe(false);
-    expect(st.stats.dropped["auth-replayed"]).toBe(1);
-    expect(h.alive).toBe(true);
+    expect(st.layer.delivered).toBe(before.layer.delivered + 1);
+    expect(st.stats.dropped["auth-mac"]).toBe(before.stats.dropped["auth-mac"] + 1);
+    expect(st.stats.dropped["out-of-window"]).toBe(1);
+    expect(st.layer.duplicates).toBeGreaterThan(before.layer.duplicates);
   }, 30_000);
+
+  it("the peer's authenticated begin is accepted: the coordinator announces the round to the peer", async () => {
+    peer.l.send(1, Uint8Array.of(0x40, 0x01));
+    await h.until(() => peer.got.includes("4001"), 10_000, "the coordinator's begin");
+    // the peer answers with its bound; the coordinator applies; the old versions take over
+    peer.l.send(1, Uint8Array.of(0x60, 0x00, 0x00));
+    await h.until(() => h.out.includes("recovery: controller, estimator aborted"), 10_000, "the recovery");
+    await h.until(() => peer.got.some((g) => g.startsWith("81")), 5_000, `the coordinator's apply (new epoch 1); the peer got ${peer.got.join(" ")}`);
+    expect((await status()).guarded).toBe(false);
+  }, 30_000);
+
+  it("a frame of the peer's earlier incarnation, replayed after the peer restarted, is refused", async () => {
+    const old = wire.filter((f) => f[0] & F_DATA);
+    expect(old.length).toBeGreaterThan(0);
+    peer.l.stop();
+    peer = peerLayer(1001);
+    await h.until(() => peer.l.isOpen(1), 10_000, "the new session");
+    await h.until(() => /link: node 2 restarted \(incarnation 1000 -> 1001\)/.test(h.out), 10_000, "the board's note of the restart");
+    const before = await status();
+    for (const f of old) h.raw(f);
+    await settle();
+    const st = await status();
+    expect(st.layer.delivered).toBe(before.layer.delivered);
+    expect(st.stats.dropped["stale-incarnation"]).toBe((before.stats.dropped["stale-incarnation"] ?? 0) + old.length);
+  }, 30_000);
+
+  it("after the board restarts (kill -9), a frame captured in the peer's current session is refused: the MAC binds the board's incarnation", async () => {
+    const n = wire.length;
+    peer.l.send(1, Uint8Array.of(0x60, 0x05, 0x00));
+    await h.until(() => wire.slice(n).some((f) => f[0] & F_DATA), 5_000, "the peer's frame");
+    const f = wire.slice(n).find((x) => x[0] & F_DATA)!;
+    const inc0 = (await status()).layer.incarnation;
+    await h.restart();
+    await h.until(() => peer.l.isOpen(1) && h.out.includes("session with node 2 open"), 10_000, "the session with the restarted board");
+    h.raw(f);
+    await settle();
+    const st = await status();
+    expect(st.layer.incarnation).toBeGreaterThan(inc0);
+    expect(st.layer.delivered).toBe(0);
+    expect(st.stats.dropped["auth-mac"]).toBe(1);
+    expect(h.alive).toBe(true);
+  }, 60_000);
 });
 
-describe("authenticated control frames (SecOc), unit", () => {
-  const key = Buffer.alloc(32, 1);
-  it("protects control frames only, verifies, strips, and refuses altered, replayed and unknown-node frames", () => {
-    let t = 1_000_000;
-    const a = new SecOc({ key, node: 1, boards: [1, 2], windowUs: 1e6, nowUs: () => t });
-    const b = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 1e6, nowUs: () => t, floorUs: 0 });
-    const app = Uint8Array.of(0x00, 0x05, 3, 0, 9);
-    expect(a.protect(app)).toBe(app);
-    const f = a.protect(Uint8Array.of(0x21, 0x07, 0x02));
-    expect(f.length).toBe(3 + 16);
-    expect(b.verify(1, f)).toEqual({ ok: true, frame: Uint8Array.of(0x21, 0x07, 0x02) });
-    expect(b.verify(1, f)).toMatchObject({ ok: false, reason: "auth-replayed" });
-    const g = a.protect(Uint8Array.of(0xc0, 0x01));
-    expect(b.verify(3, g)).toMatchObject({ ok: false, reason: "auth-unknown-node" });
-    expect(b.verify(2, g)).toMatchObject({ ok: false, reason: "auth-mac" }); // bound to its sender's node
-    const x = g.slice(); x[1] ^= 1;
-    expect(b.verify(1, x)).toMatchObject({ ok: false, reason: "auth-mac" });
-    t += 5e6;
-    expect(b.verify(1, g)).toMatchObject({ ok: false, reason: "auth-stale" });
-    expect(b.verify(1, Uint8Array.of(0xc0, 0x01))).toMatchObject({ ok: false, reason: "auth-missing" });
-  });
+describe.skipIf(!!socatMissing)(`start-up synchronisation: a board whose system differs is named, and not run with${skip}`, () => {
+  const sys = JSON.parse(readFileSync(join(import.meta.dirname, "../examples/system.json"), "utf8"));
+  sys.boards = [{ name: "target", node: 1, components: ["estimator", "controller"] }, { name: "peer", node: 2, components: ["sensor", "fdir", "telemetry"] }];
+  const h = new Harness({ node: 2, systemFile: sys, profile: { linkReliable: true } });
+  beforeAll(() => h.up(), 30_000);
+  afterAll(() => h.down());
 
-  it("a frame captured before the receiver (re)started is refused by it, even within the window", () => {
-    let t = 1_000_000;
-    const a = new SecOc({ key, node: 1, boards: [1, 2], windowUs: 30e6, nowUs: () => t });
-    const captured = a.protect(Uint8Array.of(0xc0, 0x01));
-    t += 1e6;
-    const restarted = new SecOc({ key, node: 2, boards: [1, 2], windowUs: 30e6, nowUs: () => t });
-    expect(restarted.verify(1, captured)).toMatchObject({ ok: false, reason: "auth-replayed" });
-    t += 1;
-    expect(restarted.verify(1, a.protect(Uint8Array.of(0xc0, 0x01)))).toMatchObject({ ok: true });
-  });
+  it("a peer running fdir 2.0.0 where the system says 1.0.0: the board names it (log, STARTUP_MISMATCH to the ground), opens no session, delivers none of its frames", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gsu-sys-"));
+    writeFileSync(join(dir, "system.json"), JSON.stringify(sys));
+    const spec = demoSystem(undefined, join(dir, "system.json")).spec;
+    const info = helloInfo(spec, 2);
+    info.versions = info.versions.map(([c, v]) => [c, c === "fdir" ? "2.0.0" : v]);
+    const adapter: Transport = { node: 2, send: (d, f) => h.link.send(d, f), onFrame: (fn) => { h.onProtocol = fn; }, stats: () => h.link.stats(), close: async () => {} };
+    const l = new LinkLayer(adapter, { peers: [1, 2], incarnation: 5, hello: () => encodeHello(info) });
+    await h.until(() => h.out.includes("START-UP MISMATCH"), 10_000, "the mismatch");
+    expect(h.out).toMatch(/START-UP MISMATCH: board 'peer' \(node 2\) runs fdir@2\.0\.0 where this board's system has fdir@1\.0\.0/);
+    l.send(1, Uint8Array.of(0x21, 0x07, 0x02));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(l.isOpen(1)).toBe(false);
+    const st = JSON.parse((await h.tc("status")).text) as { layer: { delivered: number; peersOpen: number }; waiting: string[] };
+    expect(st.layer.delivered).toBe(0);
+    expect(st.layer.peersOpen).toBe(0);
+    expect(st.waiting.join("\n")).toMatch(/node 2: board 'peer' \(node 2\) runs fdir@2\.0\.0/);
+    l.stop();
+  }, 30_000);
 });
 
 describe.skipIf(!!socatMissing)(`note: uploads without authorisation cannot displace a staged image${skip}`, () => {

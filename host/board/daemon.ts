@@ -242,7 +242,10 @@ export class BoardDaemon {
         : loadComponentVersion(name, ref.version);
     }
     const boards = file?.boards ?? [{ name: p.name, node: p.node, components: [...hosted] }];
-    const spec = wireSystem(components, file ? file.links : loadSystem().links, boards, { onlyPresent: !file });
+    // wire ids number device wires in component order: every board must use the system file's order
+    // (not hosted-first), or their wire ids differ (the start-up hello's system hash catches it)
+    const order = [...Object.keys(file?.initial ?? {}), ...Object.keys(components)].filter((n, i, a) => components[n] && a.indexOf(n) === i);
+    const spec = wireSystem(Object.fromEntries(order.map((n) => [n, components[n]])), file ? file.links : loadSystem().links, boards, { onlyPresent: !file });
     return spec;
   }
 
