@@ -115,7 +115,7 @@ export function startConsole(g: GroundServer, o: HttpOptions = {}): Promise<Cons
     }
     if (req.method === "GET" && p === "/rehearsal") {
       if (!rehearsalFile || !existsSync(rehearsalFile)) {
-        res.writeHead(404, { "content-type": "text/html; charset=utf-8" });
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
         res.end(`<!doctype html><meta charset="utf-8"><body style="font:14px system-ui,sans-serif"><p>No rehearsal yet: press <b>Run rehearsal</b> above, or start the server with <code>gsu ground --rehearsal gsu-rehearsal.html</code> (written by <code>gsu rehearse</code>).</p></body>`);
         return;
       }
