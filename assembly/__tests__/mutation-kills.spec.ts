@@ -9,11 +9,11 @@ import {
 } from "../constants";
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
-  Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin,
+  Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin, stageCapacity,
 } from "../index";
 import * as S from "../state";
 import { cvAt } from "../causal";
-import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv } from "./helpers";
+import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
 const initStatus = init(RULES_SAFE, 4, 16, 256, 0, 4, 128, 4, 128);
@@ -589,5 +589,25 @@ describe("a shadow at pid 0 resends its outputs above V", () => {
     expect(recover(1, 1)).toBe(OK);
     expect(countFx(FX_RESEND)).toBe(1);
     expect(fx(<u32>findFx(FX_RESEND), 1)).toBe(Hs);
+  });
+});
+
+// A member's causal vector is the core's own memory: the host writing the whole staging
+// area (payload bytes of a batch) leaves it intact. Kills causal.ts cvOf: `cvBase + pid * ...`
+// -> `cvBase - pid * ...` (6531dc5f), which put the vectors of pids 1, 2, ... over the
+// scratch and the end of the staging area.
+describe("the staging area does not alias a member's causal vector", () => {
+  it("filling every stage byte leaves the vectors of members at pids 0 and 2 as they were", () => {
+    resetAll();
+    twoMembers();                                 // members L (pid 0, slot 1) and B (pid 2, slot 2)
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 1
+    expect(send(B, KIND_ACT)).toBe(OK);           // index 2
+    expect(causalAt(L, 0)).toBe(1);
+    expect(causalAt(B, 1)).toBe(2);
+    stageFill(0, stageCapacity(), 0x55);
+    expect(causalAt(L, 0)).toBe(1);
+    expect(causalAt(L, 1)).toBe(0);
+    expect(causalAt(B, 0)).toBe(0);
+    expect(causalAt(B, 1)).toBe(2);
   });
 });
