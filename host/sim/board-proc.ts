@@ -7,6 +7,8 @@ import { openLink } from "../transport/open.ts";
 import { loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
 import type { Transport } from "../transport/types.ts";
+import { LinkLayer } from "../transport/reliable.ts";
+import { roleCheck, wireSenders } from "../runtime/roles.ts";
 
 interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null }
 type Msg = Init | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
@@ -14,6 +16,7 @@ type Msg = Init | { type: "upgrade" } | { type: "plan"; coordinator: boolean } |
 const send = (m: unknown) => process.send?.(m);
 let board: Board | undefined;
 let transport: Transport | undefined;
+let layer: LinkLayer | undefined;
 let init: Init | undefined;
 let sys: Awaited<ReturnType<typeof loadSystemByName>> | undefined;
 const t0 = performance.now();
@@ -34,7 +37,15 @@ process.on("message", async (m: Msg) => {
       init = m;
       sys = await loadSystemByName(m.system);
       const peers = sys.spec.boards.map((b) => b.node).filter((n) => n !== m.node);
-      transport = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
+      const raw = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
+      // The link layer (docs/wire.md): reliable, ordered delivery with retransmission, and
+      // the role table. A bus under load loses frames (vcan in a busy QEMU guest does).
+      layer = new LinkLayer(raw, {
+        peers: sys.spec.boards.map((b) => b.node), incarnation: Math.max(1, Math.floor(Date.now() / 1000)),
+        admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
+        onEvent: (e) => send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }),
+      });
+      transport = layer;
       const me = sys.spec.boards.find((b) => b.node === m.node)!;
       board = new Board({
         name: me.name, node: m.node, transport, spec: sys.spec, coordinator: m.coordinator, rules: m.rules,
