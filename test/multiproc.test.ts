@@ -46,6 +46,16 @@ describe("multi-process rehearsal over real links", () => {
     expect(types).toContain("takeover");
     expect(types.filter((t) => t === "resume")).toHaveLength(3); // every board held its inputs, then resumed
   }, 120_000);
+  it("links that lose 5%, duplicate 3% and reorder 5% of frames: the link layer retransmits, and the fault is still recovered exactly", async () => {
+    const r = await runMultiProcess({ system: "demo", seed: 3, steps: 60, rules: "safe", links: "pty", fault: { comp: "estimator", step: 40 }, linkFaults: { loss: 0.05, dup: 0.03, reorder: 0.05, maxDelayUs: 20_000, seed: 7 } });
+    expect(r.errors).toEqual([]);
+    expect(r.differences).toEqual([]);
+    expect(r.violations).toEqual([]);
+    expect(r.verdict).toBe("pass");
+    const layers = r.linkStats.map((s) => (s as { layer: { retransmits: number; duplicates: number } }).layer);
+    expect(layers.reduce((a, l) => a + l.retransmits, 0)).toBeGreaterThan(0);
+    expect(layers.reduce((a, l) => a + l.duplicates, 0)).toBeGreaterThan(0);
+  }, 120_000);
   it("the SLCAN bus recording is a candump -L log", () => {
     const log = readCandumpLog(readFileSync(join(dir, "bus.log"), "utf8"));
     expect(log.length).toBeGreaterThan(500);

@@ -8,9 +8,10 @@ import { loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
 import type { Transport } from "../transport/types.ts";
 import { LinkLayer } from "../transport/reliable.ts";
+import { FaultyTransport, type FaultOptions } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
 
-interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null }
+interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null; linkFaults?: FaultOptions }
 type Msg = Init | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
 
 const send = (m: unknown) => process.send?.(m);
@@ -40,7 +41,9 @@ process.on("message", async (m: Msg) => {
       const raw = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
       // The link layer (docs/wire.md): reliable, ordered delivery with retransmission, and
       // the role table. A bus under load loses frames (vcan in a busy QEMU guest does).
-      layer = new LinkLayer(raw, {
+      // Injected link faults (tests): frames lost, duplicated, reordered under the layer.
+      const under = m.linkFaults ? new FaultyTransport(raw, { ...m.linkFaults, seed: (m.linkFaults.seed ?? 1) * 1000 + m.node }) : raw;
+      layer = new LinkLayer(under, {
         peers: sys.spec.boards.map((b) => b.node), incarnation: Math.max(1, Math.floor(Date.now() / 1000)),
         admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
         onEvent: (e) => send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }),
@@ -72,7 +75,7 @@ process.on("message", async (m: Msg) => {
     } else if (m.type === "input") {
       board!.deviceInput(m.device, Buffer.from(m.payload, "hex"));
     } else if (m.type === "stop") {
-      send({ type: "stats", stats: board?.stats, link: transport?.stats() });
+      send({ type: "stats", stats: board?.stats, link: transport?.stats(), layer: layer?.layerStats() });
       await transport?.close();
       process.exit(0);
     }

@@ -26,6 +26,8 @@ export interface MultiOptions {
    * inputs held on every board, links drained, state transferred, inputs resumed.
    */
   upgradeAt?: number;
+  /** Faults injected on every board's link under the link layer (lost, duplicated, reordered frames). */
+  linkFaults?: import("../transport/faulty.ts").FaultOptions;
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
 }
 
@@ -155,7 +157,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
 
   try {
     for (const b of boards) {
-      const c = fork(entry, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const c = fork(entry, [], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
       children.push(c);
       waiters.set(c, []);
       c.on("message", (m: { type: string; [k: string]: unknown }) => {
@@ -166,15 +168,19 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         else if (m.type === "violation") violations.push({ kind: m.kind as string, detail: m.detail as string });
         else if (m.type === "error") { errors.push(`${b.name}: ${m.error}`); done(); }
         else if (m.type === "log") o.progress?.(`${b.name}: ${m.line}`);
-        else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats });
+        else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats, layer: m.layer });
         const ws = waiters.get(c)!;
         const i = ws.findIndex((w) => w.type === m.type);
         if (i >= 0) ws.splice(i, 1)[0].resolve();
       });
-      c.on("exit", (code) => { if (code) { errors.push(`${b.name}: board process exited with status ${code}`); done(); } });
+      c.on("exit", (code) => {
+        if (code) { errors.push(`${b.name}: board process exited with status ${code}`); done(); }
+        // nothing more will come from it: release whatever waits for it
+        for (const w of waiters.get(c)!.splice(0)) w.resolve();
+      });
     }
     await Promise.all(children.map((c) => waitFor(c, "alive")));
-    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault }); return r; }));
+    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault, linkFaults: o.linkFaults }); return r; }));
     o.progress?.(`${boards.length} board processes up on ${o.links} links`);
     const upgradeAt = o.upgradeAt ?? 0;
     if (!upgradeAt) await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
