@@ -1,4 +1,6 @@
-// npm run bench:links: what each real link costs on the wire, measured in one run.
+// npm run bench:links: what each real link costs on the wire, measured in one run,
+// and what the link layer between boards adds (bytes, delivery under loss, CPU time as
+// paired interleaved ratios: scripts/bench-links-layer.ts).
 //  - wire efficiency: application payload bytes / bytes on the wire, for the demo's
 //    own traffic (captured from an in-process rehearsal) and for a 64 KiB transfer;
 //  - protocol header bytes per message (GSU core header), and link envelope bytes.
@@ -107,4 +109,11 @@ const w = Math.max(...rows.map((r) => r.case.length));
 console.log(`${"link".padEnd(7)} ${"case".padEnd(w)} ${"msgs".padStart(6)} ${"payload".padStart(9)} ${"wire".padStart(9)}  ${"payload/wire".padStart(12)} ${"transfer/wire".padStart(13)}  wire B/msg`);
 for (const r of rows) {
   console.log(`${r.link.padEnd(7)} ${r.case.padEnd(w)} ${String(r.messages).padStart(6)} ${String(r.payload).padStart(9)} ${String(r.wire).padStart(9)}  ${pct(r.payload / r.wire).padStart(12)} ${pct(r.transfer / r.wire).padStart(13)}  ${((r.wire - r.transfer) / r.messages).toFixed(2).padStart(9)} overhead${r.note ? `  (${r.note})` : ""}`);
+}
+
+// ---- the link layer between boards (scripts/bench-links-layer.ts) ---------------------
+{
+  const { benchLayer } = await import("./bench-links-layer.ts");
+  console.log("");
+  for (const l of benchLayer(traffic, QUICK)) console.log(l);
 }

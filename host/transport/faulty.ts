@@ -40,7 +40,8 @@ export class FaultyTransport implements Transport {
   }
 
   send(dst: number, frame: Uint8Array): void {
-    if (!this.enabled || (frame[0] === 0xff && this.o.spareMgmt !== false)) return this.inner.send(dst, frame);
+    // a frame to this node never crosses a link: no fault applies to it
+    if (!this.enabled || dst === this.node || (frame[0] === 0xff && this.o.spareMgmt !== false)) return this.inner.send(dst, frame);
     this.faults.frames++;
     if (this.rng.next() < (this.o.loss ?? 0)) { this.faults.lost++; return; }
     const copies = this.rng.next() < (this.o.dup ?? 0) ? 2 : 1;

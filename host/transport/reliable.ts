@@ -111,7 +111,7 @@ export interface LayerStats {
 }
 
 interface Unacked { body: Uint8Array; after: number; sentAt: number }
-interface Tx { next: number; base: number; unacked: Map<number, Unacked>; dupAcks: number; fastFor: number }
+interface Tx { next: number; base: number; unacked: Map<number, Unacked>; dupAcks: number; fastFor: number; lastRetx: number }
 interface Rx { expected: number; buffer: Map<number, { body: Uint8Array; after: number }> }
 interface Peer {
   node: number;
@@ -131,7 +131,7 @@ interface Peer {
   lastHello: number;
 }
 
-const newTx = (): Tx => ({ next: 1, base: 1, unacked: new Map(), dupAcks: 0, fastFor: 0 });
+const newTx = (): Tx => ({ next: 1, base: 1, unacked: new Map(), dupAcks: 0, fastFor: 0, lastRetx: -Infinity });
 const newRx = (): Rx => ({ expected: 1, buffer: new Map() });
 /** The full counter nearest `ref` whose low 8 bits are `low8`. */
 const nearest = (ref: number, low8: number): number => { const d = ((low8 - ref) & 0xff) << 24 >> 24; return ref + d; };
@@ -321,27 +321,32 @@ export class LinkLayer implements Transport {
     if (!this.open(p)) p.cancelHello = this.clock.after(this.helloUs * (p.mismatch || p.refuses ? 10 : 1), () => { p.cancelHello = null; if (!this.open(p)) this.sendHello(p); });
   }
 
+  /** The retransmission timer runs while anything is unacknowledged, set for the earliest frame due. */
   private armRto(p: Peer): void {
-    const pending = p.tx[0].unacked.size + p.tx[1].unacked.size;
-    if (!pending) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto; return; }
+    let first = Infinity;
+    for (const s of [0, 1] as const) for (const u of p.tx[s].unacked.values()) first = Math.min(first, u.sentAt);
+    if (first === Infinity) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto; return; }
     if (p.cancelRto) return;
-    p.cancelRto = this.clock.after(p.rtoCur, () => { p.cancelRto = null; this.onRto(p); });
+    p.cancelRto = this.clock.after(Math.max(1000, first + p.rtoCur - this.clock.now()), () => { p.cancelRto = null; this.onRto(p); });
   }
 
   private onRto(p: Peer): void {
     if (this.closed || !p.inc) return;
     const now = this.clock.now();
-    let n = 0;
+    let timedOut = false;
     for (const s of [0, 1] as const) {
-      for (const [seq, u] of p.tx[s].unacked) {
+      const tx = p.tx[s];
+      for (const [seq, u] of tx.unacked) {
         if (now - u.sentAt < p.rtoCur - 1) continue;
+        if (seq === tx.base) timedOut = true;
         u.sentAt = now;
+        tx.lastRetx = now;
         this.counters.retransmits++;
-        n++;
         this.transmit(p, s, seq, u);
       }
     }
-    if (n) p.rtoCur = Math.min(this.maxRto, p.rtoCur * 2);
+    // back off only when the frame everything waits for timed out (not for later ones)
+    if (timedOut) p.rtoCur = Math.min(this.maxRto, p.rtoCur * 2);
     this.armRto(p);
   }
 
@@ -448,6 +453,14 @@ export class LinkLayer implements Transport {
       tx.dupAcks = 0;
       p.rtoCur = this.rto;
       p.cancelRto?.(); p.cancelRto = null;
+      // a partial acknowledgement after a retransmission: the next hole was sent before it, resend it now
+      const nb = tx.unacked.get(tx.base);
+      if (nb && nb.sentAt < tx.lastRetx) {
+        nb.sentAt = this.clock.now();
+        tx.lastRetx = nb.sentAt;
+        this.counters.retransmits++;
+        this.transmit(p, s, tx.base, nb);
+      }
       this.pump(p);
       return;
     }
@@ -457,6 +470,7 @@ export class LinkLayer implements Transport {
     if (++tx.dupAcks >= 2 && tx.fastFor !== tx.base) {
       tx.fastFor = tx.base;
       u.sentAt = this.clock.now();
+      tx.lastRetx = u.sentAt;
       this.counters.fastRetransmits++;
       this.counters.retransmits++;
       this.transmit(p, s, tx.base, u);
