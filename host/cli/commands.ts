@@ -48,6 +48,7 @@ export const commands: Record<string, Command> = {
   sign: lazy('Sign a component (manifest + wasm) into an image a board will accept.', () => import('./sign.ts')),
   verify: lazy('Check a signed image as a board would; print its manifest or why it is refused.', () => import('./verify.ts')),
   ground: lazy('The ground server for a link: archive, event-log sync, local clients, web console.', () => import('./ground.ts')),
+  export: lazy('Export telemetry or a candump log to pcap (Wireshark), the dictionary to XTCE (Yamcs).', () => import('./export.ts')),
   telemetry: lazy('Ground view of board telemetry (CCSDS packets): live table, events, JSON Lines recording.', () => import('./telemetry.ts')),
   report: lazy('HTML report with plots from a telemetry recording or a rehearsal trace (JSON Lines).', () => import('./report.ts')),
   flash: lazy('Deploy the board runtime to a Raspberry Pi or BeagleBone over ssh (or into --root DIR).', () => import('./flash.ts')),
