@@ -105,8 +105,10 @@
       if (!p || p.comp !== r.comp) p = b.procs[r.pid] = { comp: r.comp, values: {} };
       for (var k2 in r.values) p.values[k2] = r.values[k2];
       if ("PROC_HELD_BYTES" in r.values) {
+        // one series per process, named when first seen (an old version's process keeps its line when its generation changes)
+        if (!p.label) p.label = r.pid + " " + r.comp + (GEN[p.values.PROC_GEN] || "");
         var u = {};
-        u[r.pid + " " + r.comp + (GEN[p.values.PROC_GEN] || "")] = r.values.PROC_HELD_BYTES;
+        u[p.label] = r.values.PROC_HELD_BYTES;
         plotPush(b.plots.mem, t, u);
       }
     }
