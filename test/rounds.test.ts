@@ -78,6 +78,7 @@ class Node {
   blocker: string | null = null; paused = new Set<string>(); upgraded = 0; bound = { v: 0, vext: 0 };
   counts: Counts = new Map();
   events: string[] = [];
+  hasPlan = true; startedWith: string[] = [];
   rounds: Rounds;
   constructor(readonly net: Net, readonly node: number, coordinator: number, boards: number[], required: number[]) {
     net.nodes.set(node, this);
@@ -97,7 +98,8 @@ class Node {
       pause: (what) => { this.paused.add(what); },
       resume: (what) => { this.paused.delete(what); },
       counts: () => this.counts,
-      startUpgrade: () => { this.upgraded++; this.guarded = true; },
+      startUpgrade: (cluster) => { if (!this.hasPlan && !cluster?.length) return false; if (!this.hasPlan) this.startedWith = cluster!; this.upgraded++; this.guarded = true; return true; },
+      clusterNames: () => ["m1", "m2"],
       trace: (type) => { this.events.push(type); },
     };
     this.rounds = new Rounds(host, { resendUs: 100, partitionUs: 1_000, voteUs: 1_000, maxResends: 50 });
@@ -235,6 +237,15 @@ describe("the upgrade round", () => {
     expect(nodes.map((x) => x.upgraded)).toEqual([1, 1, 1]);
     expect(nodes.every((x) => !x.paused.has("inputs"))).toBe(true);
     expect(nodes[0].rounds.unfinished()).toEqual([]);
+  });
+  it("a board without the plan starts with the cluster the coordinator names", () => {
+    const { net, nodes } = system(2);
+    for (const x of nodes) x.guarded = false;
+    nodes[1].hasPlan = false;
+    nodes[0].rounds.startUpgradeRound();
+    net.settle();
+    expect(nodes.map((x) => x.upgraded)).toEqual([1, 1]);
+    expect(nodes[1].startedWith).toEqual(["m1", "m2"]);
   });
 });
 

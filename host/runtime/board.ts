@@ -180,10 +180,20 @@ export class Board {
       pause: (what, why) => this.pause(what, why),
       resume: (what, why) => this.resume(what, why),
       counts: () => this.frameCounts,
-      startUpgrade: () => {
-        if (!this.plannedUpgrade) { this.trace("upgrade-refused", { why: "an upgrade round started with no plan given to this board" }); return; }
-        this.startUpgrade(this.plannedUpgrade);
+      startUpgrade: (cluster) => {
+        if (this.plannedUpgrade) { this.startUpgrade(this.plannedUpgrade); return true; }
+        // No plan here: a board that hosts none of the cluster needs only its names (which
+        // messages are the cluster's); one that hosts a member waits for its plan.
+        const names = cluster ?? [];
+        const mine = names.filter((c) => this.byComp.has(c));
+        if (!names.length || mine.length) {
+          this.trace("upgrade-waiting", { why: mine.length ? `this board hosts ${mine.join(", ")} of the cluster and has not been given the upgrade plan` : "the coordinator named no cluster" });
+          return false;
+        }
+        this.startUpgrade({ upgrades: [] }, names);
+        return true;
       },
+      clusterNames: () => [...this.cluster],
       trace: (type, extra) => this.trace(type, extra ?? {}),
     }, opts.rounds);
     opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
@@ -238,8 +248,9 @@ export class Board {
 
   // ---- upgrade, commit -----------------------------------------------------------------
   /** Starts guarded operation. Every board gets the same plan at the same logical instant. */
-  startUpgrade(plan: UpgradePlan): void {
-    const cluster = computeCluster(this.opts.spec, plan);
+  startUpgrade(plan: UpgradePlan, clusterOf?: string[]): void {
+    // clusterOf: a board that hosts none of the cluster starts with the names the upgrade round gives it
+    const cluster = clusterOf ?? computeCluster(this.opts.spec, plan);
     this.cluster = new Set(cluster);
     for (const u of plan.upgrades) {
       const e = this.byComp.get(u.name);

@@ -96,8 +96,14 @@ export interface RoundHost {
   resume(what: "all" | "inputs", why: string): void;
   /** Application frames sent to and received from each other board so far. */
   counts(): Counts;
-  /** Starts guarded operation with the plan this board was given (upgrade round). */
-  startUpgrade(): void;
+  /**
+   * Starts guarded operation (upgrade round): with the plan this board was given, or, on
+   * a board that hosts none of the cluster, with the cluster the coordinator names. False
+   * when it cannot yet (it hosts an upgraded component and has not been given the plan).
+   */
+  startUpgrade(cluster?: string[]): boolean;
+  /** The cluster of the guarded operation this board runs (the coordinator's START names it). */
+  clusterNames(): string[];
   trace(type: string, extra?: Record<string, unknown>): void;
 }
 
@@ -137,6 +143,7 @@ export class Rounds {
   private lastCommitN = -1;
   private upgrade: { n: number; stage: "quiesce" | "start" | "go"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
   private upgradeN = 0;
+  private startBody = new Uint8Array(0);
   private unackedGo = new Set<number>();
   private ticking = false;
   private backoff = 1;
@@ -228,7 +235,7 @@ export class Rounds {
     if (this.upgrade) {
       const u = this.upgrade;
       if (u.stage === "quiesce") for (const n of this.others()) this.sendCtl(n, OP.QUIESCE, u.n); // counts may have changed: ask every board
-      if (u.stage === "start") for (const n of this.others()) if (!u.started.has(n)) this.sendCtl(n, OP.START, u.n);
+      if (u.stage === "start") for (const n of this.others()) if (!u.started.has(n)) this.sendCtl(n, OP.START, u.n, this.startBody);
     }
     for (const n of this.unackedGo) this.sendCtl(n, OP.GO, this.upgradeN);
     // Late boards: back off up to 8x so a partition does not flood the link.
@@ -453,8 +460,12 @@ export class Rounds {
       }
       case OP.START:
         if (c || !fromCoord) return true;
-        if (arg === this.quiesceN && this.startedN !== arg) { this.startedN = arg; this.h.startUpgrade(); }
-        if (this.startedN === arg) this.sendCtl(src, OP.STARTED, arg);
+        if (arg === this.quiesceN && this.startedN !== arg) {
+          const names = new TextDecoder().decode(body).split(",").filter(Boolean);
+          if (this.h.startUpgrade(names)) this.startedN = arg;
+        }
+        if (this.startedN === arg) this.sendCtl(src, OP.STARTED, arg); // else: the coordinator asks again
+        return true;
         return true;
       case OP.STARTED:
         if (!c) return true;
@@ -516,7 +527,8 @@ export class Rounds {
     u.stage = "start";
     this.h.trace("upgrade-quiet", { n: u.n, afterUs: this.h.now() - u.opened });
     this.h.startUpgrade();
-    if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.START, u.n));
+    this.startBody = new TextEncoder().encode(this.h.clusterNames().join(","));
+    if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.START, u.n, this.startBody));
     this.checkStarted();
   }
 

@@ -193,9 +193,12 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       for (const { input, bi } of feeds) children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
       if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
       if (k === upgradeAt) {
-        // every board gets the plan first, then the coordinator starts the round; the
+        // the boards that host upgraded components get the plan first, then the coordinator starts the round; the
         // inputs keep coming, and the boards hold them until the round resumes them
-        await Promise.all(children.map((c, i) => { const r = waitFor(c, "planned"); c.send({ type: "plan", coordinator: boards[i].node === coordinator }); return r; }));
+        // (boards that host none of the upgraded components get no plan: the coordinator's
+        // START names the cluster, as for board daemons that were sent no upgrade)
+        const hosting = children.filter((_c, i) => sys.plan.upgrades.some((u) => boards[i].components.includes(u.name)));
+        await Promise.all(hosting.map((c) => { const r = waitFor(c, "planned"); c.send({ type: "plan", coordinator: boards[children.indexOf(c)].node === coordinator }); return r; }));
         const ci = boards.findIndex((b) => b.node === coordinator);
         children[ci].send({ type: "start-round" });
         o.progress?.(`upgrade round started after step ${k} (the boards find the quiescent point)`);

@@ -169,7 +169,9 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     // guarded operation everywhere.
     upgraded = true;
     clock.at(o.upgradeAt * period + period / 2, () => {
-      for (const b of boards) if (b.node !== coordinator) b.upgradeWhenQuiet(sys.plan);
+      // the plan goes to the boards that host an upgraded component; the others learn the
+      // cluster from the coordinator's START (as board daemons that were sent no plan)
+      for (const b of boards) if (b.node !== coordinator && sys.plan.upgrades.some((u) => b.hosts(u.name))) b.upgradeWhenQuiet(sys.plan);
       boards.find((b) => b.node === coordinator)!.upgradeWhenQuiet(sys.plan);
     });
     roundUpgrade = () => { if (boards.every((b) => b.guarded || b.stats.commits || b.stats.recoveries)) armFault(); };
