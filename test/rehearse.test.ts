@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { untested } from "../host/cli/rehearse.ts";
 
 const root = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "gsu-rehearse-"));
@@ -74,5 +75,42 @@ describe("gsu rehearse", () => {
       expect(r.stderr).toMatch(pat);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it("a rehearsal that would test nothing is refused (exit 2) when the options say so, and fails (exit 1) when the run shows it", () => {
+    for (const [args, pat] of [
+      [["--fault", "estimator@500", "--steps", "100"], /--fault estimator@500 would never fire: the run has 100 steps/],
+      [["--upgrade-at", "250"], /--upgrade-at 250 is not before the last step \(--steps 200\)/],
+      [["--upgrade-at", "150", "--fault", "estimator@120"], /--fault estimator@120 is before the upgrade \(--upgrade-at 150\)/],
+      [["--reference", "--fault", "estimator@50"], /--fault and --reference cannot be used together/],
+    ] as const) {
+      const r = gsu(...args, "--html", "-");
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(pat);
+    }
+    // gen-5's m2 runs out of checkpoint memory before step 120: guarded operation ends by recovery first
+    const r = gsu("--system", "gen-5", "--fault", "m2@120", "--html", "-");
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/Verdict: FAIL\n {2}untested: the fault m2@120 never took effect in 200 steps/);
+  });
+
+  it("the default fault follows --steps and --system and fires", () => {
+    const short = JSON.parse(gsu("--steps", "60", "--json", "--html", "-").stdout);
+    expect(short.fault).toBe("estimator@36");      // 60% of the steps (was estimator@120: never fired)
+    expect(short.ended).toBe("recovery");
+    const gen = gsu("--system", "gen-5", "--json", "--html", "-");
+    expect(gen.status, gen.stderr).toBe(0);
+    const s = JSON.parse(gen.stdout);
+    // gen-5 runs out of checkpoint memory before 60% of the steps: the default fault comes earlier
+    expect(s.fault).toMatch(/^m\d@(\d+)$/);
+    expect(Number(s.fault.split("@")[1])).toBeLessThan(120);
+    expect(s.problems).toEqual([]);
+  });
+
+  it("untested(): no device output, or a fault with no effect, is a reason to fail", () => {
+    expect(untested({ fault: null, steps: 10, devices: 0, detected: false })[0]).toMatch(/no device received a message in 10 steps/);
+    expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, faultActive: false, detected: false })[0]).toMatch(/never took effect/);
+    expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, detected: false })[0]).toMatch(/never detected/);   // real links: no ground truth
+    expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, faultActive: true, detected: true })).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { commands, type Command } from './commands.ts';
-import { UsageError, isParseArgsError } from './args.ts';
+import { UsageError, isParseArgsError, isIoError, parseArgsMessage, EXIT, EXIT_STATUS_HELP } from './args.ts';
 
 const PROG = 'gsu';
 
@@ -31,11 +31,17 @@ export function usage(): string {
     '  -v, --version  Show the gsu version.',
     '',
     `Run '${PROG} <command> --help' for help on one command.`,
+    '',
+    EXIT_STATUS_HELP,
   ].join('\n');
 }
 
 async function commandUsage(name: string, cmd: Command): Promise<string> {
   const extra = await cmd.help();
+  // a command's help that has its own usage line says it once
+  if (extra && /^Usage: /.test(extra.trimStart())) {
+    return /Exit status/.test(extra) ? extra.trimEnd() : [extra.trimEnd(), '', 'Exit status: 0 ok, 1 failed, 2 bad usage, 3 I/O or device error (gsu --help).'].join('\n');
+  }
   const head = [`Usage: ${PROG} ${name} [options]`, '', cmd.summary];
   return (extra ? [...head, '', extra.trimEnd()] : head).join('\n');
 }
@@ -104,7 +110,7 @@ async function dispatch(argv: string[]): Promise<number> {
   return cmd.run(cmdArgs);
 }
 
-/** Runs the CLI and returns its exit status (0 ok, 1 failure, 2 usage error). */
+/** Runs the CLI and returns its exit status (0 ok, 1 the thing checked failed, 2 bad usage, 3 I/O or device error). */
 // A reader that stops early (`gsu rehearse | head`) closes the pipe: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
@@ -115,9 +121,14 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(argv);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
-      console.error(`${PROG}: ${err.message}`);
+      console.error(`${PROG}: ${err instanceof UsageError ? err.message : parseArgsMessage(err, argv)}`);
       console.error(`Run '${PROG} --help' for usage.`);
-      return 2;
+      return EXIT.USAGE;
+    }
+    if (isIoError(err)) {
+      if (process.env.GSU_DEBUG) console.error(err);
+      else console.error(`${PROG}: ${err instanceof Error ? err.message : String(err)}`);
+      return EXIT.IO;
     }
     if (process.env.GSU_DEBUG) {
       console.error(err);

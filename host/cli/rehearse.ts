@@ -1,7 +1,8 @@
 // gsu rehearse: the upgrade rehearsal on the simulated testbed (npm start).
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseCommandArgs, UsageError } from "./args.ts";
+import { IoError, parseCommandArgs, UsageError } from "./args.ts";
+import { glossaryText } from "../report/glossary.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
 import { firstErroneous, htmlReport, summarize, textReport } from "../report/rehearsal.ts";
@@ -21,14 +22,18 @@ Options:
   --seed N              seed for link latencies and interleaving (default 1)
   --steps N             control steps to run (default 200)
   --fault COMP@STEP     inject a persistent fault into COMP's new version from STEP
-                        (default estimator@120; on mesh-N, meshc-N and gen-N the upgrade
-                        plan's first component at 60% of the steps)
+                        (1..--steps, not before --upgrade-at). Default: the demo's
+                        estimator (elsewhere the upgrade plan's first member whose fault
+                        takes effect) at 60% of the steps, after the upgrade: estimator@120
+                        for 200 steps
   --no-fault            run the upgrade with no fault
   --reference           run only the old versions, with no upgrade
   --upgrade-at STEP     upgrade while the system runs, at a quiescent point after STEP:
                         inputs pause, links drain, the new versions start from the old
-                        ones' state (default 30; 0: before the first step). The
-                        multi-process rehearsals (--links) upgrade before the first step.
+                        ones' state (default 30; 0: before the first step). With
+                        --links the boards find the quiescent point themselves (the
+                        upgrade round: hold inputs, drain links, transfer state, go);
+                        without --upgrade-at they upgrade before the first step.
   --rules paper|safe|folded
                         the printed rules of the paper, or the fixed rules (default safe);
                         see docs/protocol.md
@@ -58,7 +63,46 @@ Options:
   --json                print the summary as JSON and nothing else on stdout
   --html FILE           write the HTML report there (default gsu-rehearsal.html; --html - to skip)
 
-Exit status: 0 when the run met its oracle, 1 when it did not, 2 on bad arguments.`;
+A run that tests nothing fails: a fault that never takes effect (or, over real links,
+is never detected), or no device receiving any message.
+
+Terms in the report (also in the HTML report's legend):
+${glossaryText()}
+
+Exit status: 0 when the run met its oracle, 1 when it did not (or tested nothing),
+2 on bad or contradictory arguments, 3 when a link or interface is missing (vcan0).`;
+
+const DETECTED = new Set(["at-failed", "memory-full", "component-trap"]);
+
+/**
+ * Why a finished rehearsal tested nothing, if it did not: its fault never took effect
+ * (faultActive: ground truth of the in-process testbed) or was never detected (multi-process
+ * runs, which have no ground truth), or no device received a message (nothing to compare).
+ * Each reason makes the verdict FAIL.
+ */
+export function untested(o: { fault: { comp: string; step: number } | null; steps: number; devices: number; faultActive?: boolean; detected: boolean; ended?: string }): string[] {
+  const why: string[] = [];
+  if (o.devices === 0) why.push(`untested: no device received a message in ${o.steps} steps, so there was nothing to compare with the reference run; check the system's links to its output devices, or run more --steps`);
+  if (o.fault && o.faultActive === false) {
+    why.push(`untested: the fault ${o.fault.comp}@${o.fault.step} never took effect in ${o.steps} steps (no state derived from it${o.ended === "recovery" || o.ended === "commit" ? `; guarded operation had ended by ${o.ended} before it` : ""}), so the rehearsal did not test it; give an earlier fault step, another --fault component, or --no-fault`);
+  } else if (o.fault && o.faultActive === undefined && !o.detected) {
+    why.push(`untested: the fault ${o.fault.comp}@${o.fault.step} was never detected in ${o.steps} steps (no failed AT, no rollback), so the rehearsal showed no recovery; run more --steps or give an earlier fault step`);
+  }
+  return why;
+}
+
+/**
+ * --links vcan needs the SocketCAN interface vcan0 up: say so at once (exit 3) rather than
+ * start board processes that wait for it.
+ */
+export function checkVcan(iface = "vcan0", sysfs = "/sys/class/net"): void {
+  const how = `create it (Linux, as root): modprobe vcan && ip link add dev ${iface} type vcan && ip link set up ${iface}; or rehearse over --links pty or slcan-pty (no kernel CAN needed), or under QEMU (scripts/qemu/)`;
+  let flags: string;
+  try { flags = readFileSync(`${sysfs}/${iface}/flags`, "utf8"); } catch {
+    throw new IoError(`--links vcan needs the SocketCAN interface ${iface}, and this machine has none (no ${sysfs}/${iface}); ${how}`);
+  }
+  if (!(Number(flags.trim()) & 1)) throw new IoError(`--links vcan: the interface ${iface} is down; bring it up (as root): ip link set up ${iface}`);
+}
 
 function int(name: string, v: string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
@@ -75,16 +119,18 @@ export async function run(argv: string[]): Promise<number> {
   });
   const links = values.links ?? "sim";
   if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
+  if (links === "vcan") checkVcan();
   const seed = int("seed", values.seed, 1);
   const steps = int("steps", values.steps, 200, 1);
   const rules = (values.rules ?? "safe") as Rules;
   if (!["paper", "safe", "folded"].includes(rules)) throw new UsageError(`--rules must be paper, safe or folded, not '${values.rules}'`);
   if (values.fault && values["no-fault"]) throw new UsageError("--fault and --no-fault cannot be used together");
   let fault: RunOptions["fault"] = null;
-  if (!values["no-fault"] && !values.reference && (values.fault || !values.config)) {
-    const f = values.fault ?? "estimator@120";
-    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(f);
-    if (!m) throw new UsageError(`--fault must look like COMPONENT@STEP (e.g. estimator@120), not '${f}'`);
+  const faultGiven = values.fault !== undefined;
+  if (faultGiven && values.reference) throw new UsageError("--fault and --reference cannot be used together (a reference run has no upgrade to fault)");
+  if (faultGiven) {
+    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(values.fault!);
+    if (!m) throw new UsageError(`--fault must look like COMPONENT@STEP (e.g. estimator@120), not '${values.fault}'`);
     fault = { comp: m[1], step: Number(m[2]) };
   }
   let latency = { min: 50, max: 2000 };
@@ -93,8 +139,16 @@ export async function run(argv: string[]): Promise<number> {
     if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--latency must be MIN..MAX in microseconds with MIN <= MAX, not '${values.latency}'`);
     latency = { min: Number(m[1]), max: Number(m[2]) };
   }
-  const upgradeAt = Math.min(int("upgrade-at", values["upgrade-at"], 30), steps - 1);
-  if (values["upgrade-at"] !== undefined && values.links && values.links !== "sim") throw new UsageError("--upgrade-at works with --links sim only");
+  if (values["upgrade-at"] !== undefined && values.reference) throw new UsageError("--upgrade-at and --reference cannot be used together (a reference run has no upgrade)");
+  const upgradeGiven = int("upgrade-at", values["upgrade-at"], 30);
+  if (values["upgrade-at"] !== undefined && upgradeGiven >= steps) {
+    throw new UsageError(`--upgrade-at ${upgradeGiven} is not before the last step (--steps ${steps}): the upgrade happens after step ${upgradeGiven}, so the new versions would never run; give --upgrade-at below ${steps} or more --steps`);
+  }
+  // the multi-process rehearsals upgrade before the first step unless --upgrade-at is given
+  // (then the boards' own upgrade round finds the quiescent point); with the default
+  // --upgrade-at and an earlier --fault step, the upgrade comes just before the fault
+  let upgradeAt = links !== "sim" && values["upgrade-at"] === undefined ? 0 : Math.min(upgradeGiven, steps - 1);
+  if (fault && values["upgrade-at"] === undefined && fault.step <= upgradeAt) upgradeAt = Math.max(0, fault.step - 1);
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
@@ -115,15 +169,25 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof PlanError || e instanceof UsageError) throw new UsageError(e.message);
     throw e;
   }
-  if (values.config && !values.fault && !values["no-fault"] && !values.reference) {
-    // the user's system: a fault in the first upgraded component that can take one
-    const comp = user ? user.faultable[0] : "estimator";
-    if (comp) fault = { comp, step: user ? Math.max(upgradeAt + 1, Math.floor(steps * 0.6)) : 120 };
-    else if (!values.json) process.stderr.write(`gsu: no new version in ${values.config}'s upgrade exports gsu_fault; rehearsing without a fault\n`);
+  // the default fault follows the system and the run: a component the upgrade changes (the
+  // demo's estimator; in your own system the first upgraded component with gsu_fault; else the
+  // plan's first), at 60% of the steps and after the upgrade, so it fires within --steps
+  const defaultStep = Math.min(steps, Math.max(upgradeAt + 1, Math.floor(steps * 0.6)));
+  const defaultCandidates: string[] = [];
+  if (!faultGiven && !values["no-fault"] && !values.reference) {
+    const members = sys.plan.upgrades.map((u) => u.name);
+    if (user) defaultCandidates.push(...user.faultable.filter((c) => members.includes(c)));
+    else defaultCandidates.push(...(members.includes("estimator") ? ["estimator", ...members.filter((c) => c !== "estimator")] : members));
+    if (defaultCandidates.length) fault = { comp: defaultCandidates[0], step: defaultStep };
+    else if (!values.json) process.stderr.write(`gsu: no new version in ${values.config ?? sysName}'s upgrade can take an injected fault (gsu_fault); rehearsing without a fault\n`);
   }
-  if (!values.config && !values.fault && fault && !sys.plan.upgrades.some((u) => u.name === fault!.comp)) {
-    // a generated system (mesh-N, meshc-N, gen-N) has no estimator: the first cluster member, at 60% of the steps
-    fault = { comp: sys.plan.upgrades[0].name, step: Math.max(upgradeAt + 1, Math.floor(steps * 0.6)) };
+  if (fault && faultGiven) {
+    if (fault.step > steps) {
+      throw new UsageError(`--fault ${fault.comp}@${fault.step} would never fire: the run has ${steps} steps (--steps); give a fault step from ${upgradeAt + 1} to ${steps}, or more --steps`);
+    }
+    if (fault.step < upgradeAt) {
+      throw new UsageError(`--fault ${fault.comp}@${fault.step} is before the upgrade (${values["upgrade-at"] !== undefined ? `--upgrade-at ${upgradeAt}` : `after step ${upgradeAt}, the default --upgrade-at`}): the new version does not run before then, so there is no step ${fault.step} to fault; give a fault step from ${upgradeAt + 1} to ${steps}, or an earlier --upgrade-at`);
+    }
   }
   if (user) {
     const where = (c: string) => { const u = sys.plan.upgrades.find((x) => x.name === c)!; return `${c}@${u.version} (${user!.refs.get(`${c}@${u.version}`)!.wasm})`; };
@@ -144,7 +208,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.config) throw new UsageError("--config works with --links sim only");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
     const periodMs = int("period", values.period, 4, 1);
-    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs,
+    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs, upgradeAt,
       timeoutMs: Math.max(30_000, steps * periodMs * 3),
       progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
@@ -153,6 +217,8 @@ export async function run(argv: string[]): Promise<number> {
       devices: Object.fromEntries([...new Set(r.devices.map((d) => d.device))].map((d) => [d, r.devices.filter((x) => x.device === d).length])),
       timeline: r.trace.filter((e) => key.includes(e.type)).map((e) => ({ t_ms: e.t / 1000, board: e.board, type: e.type, comp: e.comp })),
       differences: r.differences, violations: r.violations, errors: r.errors, wall_ms: r.wallMs };
+    const why = untested({ fault, steps, devices: r.devices.length, detected: r.trace.some((e) => DETECTED.has(e.type)) });
+    if (why.length) { r.verdict = "fail"; r.errors.push(...why); }
     if (values.trace) writeFileSync(values.trace, r.devices.map((d) => JSON.stringify({ type: "device", device: d.device, payload: d.payload, comp: d.comp, gen: d.gen })).join("\n") + "\n");
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
     else {
@@ -177,8 +243,24 @@ export async function run(argv: string[]): Promise<number> {
     let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
     if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
     try {
-      result = runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
+      const go = () => runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
         sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+      result = go();
+      // a default fault that took no effect in this system: earlier, if guarded operation
+      // ended before the fault step (memory full, commit); then the next member (its output masked)
+      const tries: { comp: string; step: number }[] = [];
+      for (const comp of defaultCandidates) {
+        tries.push({ comp, step: defaultStep });
+        const end = result.trace.find((e) => ["memory-full", "recovered", "commit"].includes(e.type));
+        const endStep = end ? Math.floor(end.t / 10_000) : steps;
+        if (endStep < defaultStep && endStep > upgradeAt + 1) tries.push({ comp, step: Math.floor((upgradeAt + 1 + endStep) / 2) });
+      }
+      for (const t of tries.slice(1)) {
+        if (!defaultCandidates.length || result.faultActive) break;
+        if (rec) throw new UsageError(`the default fault ${fault!.comp}@${fault!.step} took no effect in ${sysName}; give --fault COMP@STEP with --candump`);
+        fault = t;
+        result = go();
+      }
     } catch (e) {
       // a user's wasm that sends on a port its manifest does not declare: the files disagree
       const m = user && /^(\S+)@(\S+) sent on undeclared output port (\d+)/.exec((e as Error).message);
@@ -189,7 +271,9 @@ export async function run(argv: string[]): Promise<number> {
     rec?.writer.close();
     const refDevs = values.reference ? [] : referenceDevices(refName, sys, steps);
     const diffs = values.reference ? [] : compareDevices(result.devices, refDevs);
-    const summary = summarize(result, diffs, judge(sys, { system: refName, steps, fault }, result), diffs.length ? firstErroneous(result.devices, refDevs) : null);
+    const problems = [...judge(sys, { system: refName, steps, fault }, result),
+      ...untested({ fault, steps, devices: result.devices.length, faultActive: result.faultActive, ended: result.ended, detected: result.trace.some((e) => DETECTED.has(e.type)) })];
+    const summary = summarize(result, diffs, problems, diffs.length ? firstErroneous(result.devices, refDevs) : null);
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
     const text = textReport(summary, boards);

@@ -1,12 +1,16 @@
 // gsu report: an HTML page with plots from telemetry recordings and rehearsal traces.
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseCommandArgs, UsageError } from "./args.ts";
+import { IoError, parseCommandArgs, UsageError } from "./args.ts";
 import { buildReport, parseJsonl } from "../report/telemetry-report.ts";
 
 export const help = `Usage: gsu report FILE.jsonl [FILE.jsonl ...] [--out report.html]
 
-Renders an HTML page with inline SVG plots from JSON Lines:
+Renders a self-contained HTML page with plots (uPlot, inlined: no network needed)
+from JSON Lines. Telemetry is change-only (a board sends a channel when it changes,
+and all of them in a periodic refresh): each value holds until its next sample, and
+times are seconds since the recording's start. A legend explains the protocol's terms.
+Inputs:
   - a telemetry recording (gsu telemetry --jsonl FILE): protocol memory held per
     process over time, checkpoints and log entries held, ATs passed and failed,
     the event log;
@@ -34,7 +38,7 @@ export function run(argv: string[]): number {
   let bad = 0;
   for (const f of positionals) {
     let text: string;
-    try { text = readFileSync(f, "utf8"); } catch (e) { throw new UsageError(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
+    try { text = readFileSync(f, "utf8"); } catch (e) { throw new IoError(`cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
     const p = parseJsonl(text);
     lines.push(...p.lines);
     bad += p.bad;

@@ -2,7 +2,8 @@
 // recording or stdin, shows a live view and records JSON Lines.
 import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseCommandArgs, UsageError } from "./args.ts";
+import { IoError, parseCommandArgs, UsageError } from "./args.ts";
+import { glossaryText } from "../report/glossary.ts";
 import { GroundStation, type GroundRecord } from "../telemetry/ground.ts";
 import { LiveView } from "../telemetry/view.ts";
 import { DictionaryError, loadDictionary, type TelemetryRecord } from "../telemetry/dictionary.ts";
@@ -41,7 +42,11 @@ Options:
   --node N              real links: this ground station's node id (default 100)
   --duration S          real links: stop after S seconds (default: run until Ctrl-C)
 
-Exit status: 0, or 1 if any packet was rejected, 2 on bad arguments.`;
+The view's columns use the protocol's terms:
+${glossaryText()}
+
+Exit status: 0, or 1 if any packet was rejected, 2 on bad arguments, 3 when the
+link or a file cannot be opened.`;
 
 export interface AttachOptions {
   jsonl?: string;
@@ -154,7 +159,7 @@ export async function run(argv: string[]): Promise<number> {
     } else if (values["from-jsonl"]) {
       const file = values["from-jsonl"];
       let text: string;
-      try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`); }
+      try { text = readFileSync(file, "utf8"); } catch (e) { throw new IoError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`); }
       const items: { t: number; feed: () => void }[] = [];
       text.split("\n").forEach((line, i) => {
         if (!line.trim()) return;
@@ -192,7 +197,7 @@ async function runLink(spec: string, node: number, durationMs: number | undefine
   } catch (e) {
     if (e instanceof LinkSpecError) throw new UsageError(e.message);
     console.error(`gsu telemetry: cannot open the link ${spec}: ${openFailure(e)}`);
-    return 1;
+    return 3;
   }
   const via = (transport as { via?: string }).via === "ground-server" ? ", through gsu ground" : "";
   const g = attachTransport(transport, { ...o, source: `source: ${spec} (ground node ${transport.node}${via})` });

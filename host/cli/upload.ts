@@ -39,8 +39,9 @@ Options:
 ${LINK_HELP}
   (--timeout also bounds how long the board may acknowledge nothing mid-upload)
 
-Exit status: 0 accepted, 1 rejected by the board (its reason is printed), no
-reply, or interrupted (run again to resume), 2 bad arguments.`;
+Exit status: 0 accepted, 1 rejected by the board (its reason is printed) or
+interrupted (run again to resume), 2 bad arguments, 3 the link or a file cannot be
+opened, or the board stopped replying (run again to resume).`;
 
 /** name@version from the image header, if it has a readable one (the board judges the rest). */
 export function imageLabel(bytes: Uint8Array): string | undefined {
@@ -85,7 +86,7 @@ export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<n
       try {
         r = await s.link.telecommand("upload", { image: id, size: image.length }, { key: k.key, keyId: k.keyId, target: k.target, seqs: k.seqs, seq: k.seq, timeoutMs: a.timeoutMs });
       } catch (e) {
-        if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu upload: ${e.message}\n`); return 1; }
+        if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu upload: ${e.message}\n`); return 3; }
         throw e;
       }
       if (r.status !== "accepted") { io.err(`gsu upload: board ${a.board} refused to authorise the upload (#${r.sent}): ${r.text || "(no reason given)"}\n`); return 1; }
@@ -103,7 +104,7 @@ export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<n
       });
     } catch (e) {
       display?.end();  // the bar's line ends before the message
-      if (e instanceof NoReplyError || e instanceof UploadStalledError) { io.err(`gsu upload: ${e.message}\n`); return 1; }
+      if (e instanceof NoReplyError || e instanceof UploadStalledError) { io.err(`gsu upload: ${e.message}\n`); return 3; }
       throw e;
     } finally {
       display?.end();

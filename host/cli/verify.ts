@@ -15,7 +15,8 @@ Options:
                  file name without .pub. Repeatable. (required)
   --json         print {"ok":true,"name",...} or {"ok":false,"kind","reason"}
 
-Exit status: 0 the image verifies, 1 it is refused (or unreadable), 2 bad arguments.`;
+Exit status: 0 the image verifies, 1 it is refused, 2 bad arguments, 3 a file
+cannot be read.`;
 
 export function run(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(argv, {

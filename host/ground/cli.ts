@@ -4,7 +4,7 @@
 // status (0 accepted, 1 refused or failed, 2 bad arguments via UsageError).
 import type { KeyObject } from "node:crypto";
 import { basename } from "node:path";
-import { UsageError } from "../cli/args.ts";
+import { IoError, UsageError } from "../cli/args.ts";
 import { KEY_ID } from "../board/image.ts";
 import { KeyError, loadPrivateKey } from "../board/keys.ts";
 import type { Opcode } from "../board/telecommand.ts";
@@ -75,8 +75,8 @@ target board, kept in KEY.seq next to the key (e.g. keys/ground-1.key.seq holds
 {"ground-1@pi-1": 17}). It is written before the
 command is sent, so a number is never used twice.`;
 
-export const EXIT_HELP = `Exit status: 0 accepted, 1 refused or failed by the board (its reason is printed)
-or no reply, 2 bad arguments.`;
+export const EXIT_HELP = `Exit status: 0 accepted, 1 refused or failed by the board (its reason is printed),
+2 bad arguments, 3 the link cannot be opened or the board does not reply.`;
 
 export interface LinkArgs { spec: string; board: number; node: number; timeoutMs: number; watchMs: number; dictionary?: string }
 export interface KeyArgs { keyFile: string; key: KeyObject; keyId: string; target: string; seqs: SeqStore; seq?: number }
@@ -115,7 +115,7 @@ export function keyArgs(cmd: string, v: { key?: string; "key-id"?: string; seq?:
   }
   let key: KeyObject;
   try { key = loadPrivateKey(v.key); } catch (e) {
-    if (e instanceof KeyError) throw new UsageError(`${cmd}: --key: ${e.message}`);
+    if (e instanceof KeyError) throw /^cannot read/.test(e.message) ? new IoError(`${cmd}: --key: ${e.message}`) : new UsageError(`${cmd}: --key: ${e.message}`);
     throw e;
   }
   if (!v.target) throw new UsageError(`${cmd}: --target NAME is required: a telecommand is signed for one board (the name in its profile, e.g. --target pi-1), and the others refuse it`);
@@ -136,7 +136,7 @@ export interface Session {
 /**
  * Opens the link, runs `f`, then keeps printing events for --watch seconds and
  * closes the link. Problems opening the link: bad spec exits 2, a device that
- * cannot be opened exits 1 with the transport's message.
+ * cannot be opened exits 3 with the transport's message.
  */
 export async function withLink(cmd: string, a: LinkArgs, io: GroundIO, f: (s: Session) => Promise<number>): Promise<number> {
   let dict;
@@ -152,7 +152,7 @@ export async function withLink(cmd: string, a: LinkArgs, io: GroundIO, f: (s: Se
     if (!io.signal) process.off("SIGINT", onSig);
     if (e instanceof LinkSpecError) throw new UsageError(`${cmd}: ${e.message}`);
     io.err(`gsu ${cmd}: cannot open the link ${a.spec}: ${openFailure(e)}\n`);
-    return 1;
+    return 3;
   }
   const events: EventRecord[] = [];
   let session: Session;
@@ -215,7 +215,7 @@ export async function telecommand(
     try {
       r = await s.link.telecommand(op, args, { key: k.key, keyId: k.keyId, target: k.target, seqs: k.seqs, seq: k.seq, timeoutMs: a.timeoutMs });
     } catch (e) {
-      if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu ${cmd}: ${e.message}\n`); return 1; }
+      if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu ${cmd}: ${e.message}\n`); return 3; }
       throw e;
     }
     switch (r.status) {

@@ -144,7 +144,9 @@ export function shrink(sys: TestbedSystem, c: Case): Case {
 
 export function reproduce(c: Case): string {
   const parts = [`gsu rehearse --system ${c.system} --seed ${c.seed} --steps ${c.steps}`];
-  parts.push(c.fault ? `--fault ${c.fault.comp}@${c.fault.step}` : "--no-fault");
+  // a fault step before the upgrade acts from the new version's first step, exactly as one at the
+  // upgrade step (same run); gsu rehearse refuses a fault step before --upgrade-at
+  parts.push(c.fault ? `--fault ${c.fault.comp}@${Math.max(c.fault.step, c.upgradeAt ?? 0)}` : "--no-fault");
   parts.push(`--rules ${c.rules} --latency ${c.latency.min}..${c.latency.max}`);
   if (c.commitAfter) parts.push(`--commit-after ${c.commitAfter}`);
   // Always explicit: the CLI's default upgrade step (30) is not the testbed's (0, before the run).
