@@ -37,11 +37,17 @@ export function helloInfo(spec: SystemSpec, node: number): HelloInfo {
 const enc = new TextEncoder(), dec = new TextDecoder("utf-8", { fatal: true });
 
 /** 16-byte hash | u8 n | n x (u8 length, name UTF-8, u8 length, version UTF-8). */
-export function encodeHello(h: HelloInfo): Uint8Array {
-  const parts: number[] = [...h.system, Math.min(255, h.versions.length)];
-  for (const [n, v] of h.versions.slice(0, 255)) {
-    for (const s of [n, v]) { const b = enc.encode(s).subarray(0, 64); parts.push(b.length, ...b); }
+export function encodeHello(h: HelloInfo, max = 1024): Uint8Array {
+  const parts: number[] = [...h.system, 0];
+  let n = 0;
+  for (const [name, v] of h.versions.slice(0, 255)) {
+    const e = [name, v].flatMap((s) => { const b = enc.encode(s).subarray(0, 64); return [b.length, ...b]; });
+    // a hello fits the link layer's limit; a peer then names what is missing
+    if (parts.length + e.length > max) break;
+    parts.push(...e);
+    n++;
   }
+  parts[SYSTEM_HASH_BYTES] = n;
   return Uint8Array.from(parts);
 }
 

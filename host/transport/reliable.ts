@@ -176,7 +176,10 @@ export class LinkLayer implements Transport {
         cancelAck: null, cancelRto: null, rtoCur: this.rto, cancelHello: null, lastHello: -Infinity,
       });
     }
-    inner.onFrame((src, f) => this.receive(src, f));
+    inner.onFrame((src, f) => {
+      // nothing a peer sends may stop the layer: a fault is counted and reported, the frame dropped
+      try { this.receive(src, f); } catch (e) { this.drop("layer-fault", src, `frame from node ${src}: ${(e as Error).message ?? e}`.slice(0, 200)); }
+    });
     for (const p of this.peers.values()) this.sendHello(p);
   }
 

@@ -256,3 +256,33 @@ describe("link layer: authentication and roles", () => {
     expect(b.layer.isOpen(1)).toBe(false);
   });
 });
+
+describe("link layer: bad input", () => {
+  it("random frames and mutated real frames never throw, never deliver anything unauthenticated, and the session goes on", () => {
+    const s = new SimLinks([1, 2]);
+    const key = KEY;
+    const a = s.start(1, { key, incarnation: 7, auth: "all" });
+    const b = s.start(2, { key, incarnation: 8, auth: "all" });
+    const inner = s.boards.get(1)!.link;
+    const captured: Uint8Array[] = [];
+    const send = inner.send.bind(inner);
+    inner.send = (d, f) => { captured.push(f.slice()); send(d, f); };
+    for (let k = 0; k < 20; k++) a.layer.send(2, frameOf(1, 1, 2, k));
+    s.settle();
+    let x = 99;
+    const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 8;
+    for (let i = 0; i < 3000; i++) {
+      let f: Uint8Array;
+      if (i % 2) f = Uint8Array.from({ length: 1 + (rnd() % 60) }, () => rnd() & 0xff);
+      else { f = captured[rnd() % captured.length].slice(); for (let m = 0; m <= rnd() % 3; m++) f[rnd() % f.length] ^= 1 << (rnd() % 8); }
+      if (i % 5 === 0) f[0] = 0xe0 | (rnd() & 0x0f);
+      expect(() => send(2, f)).not.toThrow();
+    }
+    s.settle();
+    expect(b.got.get(1)).toHaveLength(20);
+    expect(b.layer.stats().dropped["layer-fault"]).toBeUndefined();
+    for (let k = 20; k < 30; k++) a.layer.send(2, frameOf(1, 1, 2, k));
+    s.settle();
+    expect(b.got.get(1)).toEqual(Array.from({ length: 30 }, (_, k) => hex(frameOf(1, 1, 2, k))));
+  });
+});
