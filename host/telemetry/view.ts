@@ -19,7 +19,54 @@ const lpad = (s: unknown, n: number) => String(s).padStart(n);
 const num = (v: Value | undefined) => (typeof v === "number" ? v : typeof v === "boolean" ? Number(v) : 0);
 const yes = (v: Value | undefined) => (v === true ? "yes" : v === false ? "no" : "-");
 const bytes = (n: number) => (n >= 10_240 ? `${(n / 1024).toFixed(0)}K` : String(n));
-export const fmtTime = (us: number) => `${(us / 1e6).toFixed(3)} s`;
+/** A real board's packet time is Unix microseconds; a simulated one counts from 0. */
+const isClock = (us: number) => us > 1e14;
+const two = (n: number) => String(n).padStart(2, "0");
+/** Clock time (HH:MM:SS.mmm, local) for a real board's time, seconds for a simulated one. */
+export const fmtTime = (us: number) => {
+  if (!isClock(us)) return `${(us / 1e6).toFixed(3)} s`;
+  const d = new Date(us / 1000);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+};
+
+/** The printed width of a line: ANSI escape sequences take no columns. */
+export const ANSI_RE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+export function visibleWidth(s: string): number { return s.replace(ANSI_RE, "").length; }
+
+/** The first `width` visible characters of a line, escapes kept (and a reset added if colour was cut). */
+export function clipVisible(s: string, width: number): string {
+  if (visibleWidth(s) <= width) return s;
+  let out = "", n = 0, i = 0, coloured = false;
+  while (i < s.length && n < width) {
+    if (s[i] === "\x1b") {
+      ANSI_RE.lastIndex = i;
+      const m = ANSI_RE.exec(s);
+      if (m && m.index === i) { out += m[0]; coloured = m[0] !== `${ESC}0m`; i += m[0].length; continue; }
+    }
+    out += s[i++]; n++;
+  }
+  ANSI_RE.lastIndex = 0;
+  return coloured ? out + `${ESC}0m` : out;
+}
+
+/** Events that end the story an AT_FAILED starts. */
+const RECOVERY_SHOWN = new Set(["ROLLBACK"]);
+
+/**
+ * The last `n` events, except that the latest AT_FAILED stays on screen (pinned first) while its
+ * rollback has not arrived yet or is still in view, so cause and effect are seen together.
+ */
+export function eventTail(events: EventRecord[], n: number): { lines: EventRecord[]; pinned?: EventRecord } {
+  if (n <= 0) return { lines: [] };
+  const tail = events.slice(-n);
+  let fi = -1;
+  for (let i = events.length - 1; i >= 0; i--) if (events[i].event === "AT_FAILED") { fi = i; break; }
+  if (fi < 0 || fi >= events.length - n) return { lines: tail };
+  const rb = events.findIndex((e, i) => i > fi && RECOVERY_SHOWN.has(e.event));
+  const shown = events.slice(-(n - 1));
+  if (rb >= 0 && !shown.includes(events[rb])) return { lines: tail };   // rollback seen and gone: no pin
+  return { pinned: events[fi], lines: shown };
+}
 
 export interface ViewOptions {
   out?: (s: string) => void;
@@ -28,12 +75,15 @@ export interface ViewOptions {
   source?: string;
   /** Lines of the event tail (default 10). */
   tail?: number;
+  /** Terminal width (default: stdout's columns). */
+  columns?: number;
   /** Node id -> board name, if known. */
   names?: Map<number, string>;
 }
 
 export class LiveView {
   private lines = 0;
+  private first?: number;
   private dirty = false;
   private timer?: NodeJS.Timeout;
   private readonly out: (s: string) => void;
@@ -89,7 +139,9 @@ export class LiveView {
     const s = this.station;
     const L: string[] = [];
     const last = Math.max(0, ...[...s.boards.values()].map((b) => b.t_us));
-    L.push(this.c("1", `GSU telemetry`) + `  ${this.o.source ?? ""}  t=${fmtTime(last)}  ${this.summary()}`);
+    if (this.first === undefined && s.packets) this.first = Math.min(...[...s.boards.values()].map((b) => b.t_us), last);
+    const since = this.first !== undefined && isClock(last) ? ` (+${((last - this.first) / 1e6).toFixed(1)} s)` : "";
+    L.push(this.c("1", `GSU telemetry`) + `  ${this.o.source ?? ""}  t=${fmtTime(last)}${since}  ${this.summary()}`);
     L.push("");
     L.push(this.c("4", `${pad("board", 9)}${pad("guarded", 8)}${lpad("epoch", 5)} ${lpad("int_mSN low", 11)} ${lpad("sdw", 6)} ${lpad("held B", 8)} ${lpad("AT ok", 6)} ${lpad("fail", 5)} ${lpad("recov", 5)} ${lpad("takeov", 6)} ${lpad("commit", 6)} ${lpad("frames out/in", 14)} ${lpad("dropped", 8)}  drop reasons`));
     const boards = [...s.boards.values()].sort((a, b) => a.node - b.node);
@@ -119,9 +171,10 @@ export class LiveView {
     L.push("");
     const n = this.o.tail ?? 10;
     L.push(this.c("4", `Events (last ${n})`));
-    const tail = s.events.slice(-n);
+    const { lines: tail, pinned } = eventTail(s.events, n);
+    if (pinned) L.push(this.eventLine(pinned) + this.c("2", "  (kept in view until its rollback shows)"));
     for (const e of tail) L.push(this.eventLine(e));
-    for (let i = tail.length; i < n; i++) L.push("");
+    for (let i = tail.length + (pinned ? 1 : 0); i < n; i++) L.push("");
     return L;
   }
 
@@ -129,8 +182,9 @@ export class LiveView {
   draw(): void {
     this.dirty = false;
     const lines = this.render();
-    const width = process.stdout.columns ?? 200;
-    const clip = (l: string) => (this.colour ? l : l.slice(0, width - 1));
+    const width = this.o.columns ?? process.stdout.columns ?? 200;
+    // every line fits the terminal (colour or not: escapes take no columns), so none wraps and the redraw stays in place
+    const clip = (l: string) => clipVisible(l, width - 1);
     this.out((this.lines ? ansi.up(this.lines) : "") + lines.map((l) => ansi.clearLine + clip(l)).join("\n") + "\n" + ansi.clearDown);
     this.lines = lines.length;
   }
