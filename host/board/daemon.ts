@@ -163,7 +163,10 @@ export class BoardDaemon {
         event: (e) => this.onEvent(e),
       },
     });
-    this.tlm = new BoardTelemetry(p.node, { linkNames: p.links.map((l) => ("iface" in l ? l.iface : l.path)) }).attach(this.board);
+    // several links: LINK_TLM 0 is all of them together, then one per profile link
+    const multi = link instanceof MultiLink && p.links.length > 1 ? link : null;
+    const names = p.links.map((l) => ("iface" in l ? l.iface : l.path));
+    this.tlm = new BoardTelemetry(p.node, multi ? { linkNames: ["all links", ...names], transports: multi.slotStats() } : { linkNames: names }).attach(this.board);
   }
 
   static async start(o: DaemonOptions): Promise<BoardDaemon> {
@@ -297,6 +300,7 @@ export class BoardDaemon {
     if (type === M.TC) return this.onTelecommand(src, body);
     if (type === M.STATUS_Q) return this.onStatusQuery(src, body);
     if (type === M.EV_Q) {
+      if (!this.events.allow(Date.now())) { this.board.stats.dropped["event-query-rate"] = (this.board.stats.dropped["event-query-rate"] ?? 0) + 1; return; }
       let r: Uint8Array;
       // a malformed query is a peer's input, counted like any other, not a handler fault
       try { r = this.events.answer(body); } catch (e) {

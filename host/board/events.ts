@@ -52,7 +52,7 @@ export class EventLog {
   private sync: boolean;
   /** What was skipped when the ring was read at start (null: nothing). */
   readonly corrupt: EventLogCorruption | null = null;
-  readonly counters = { appended: 0, writeErrors: 0, served: 0 };
+  readonly counters = { appended: 0, writeErrors: 0, served: 0, refused: 0 };
   lastError: string | null = null;
 
   constructor(stateDir: string, o: EventLogOptions = {}) {
@@ -165,6 +165,20 @@ export class EventLog {
     this.counters.served += evs.length;
     return encodeEventReply({ ringId: this.ringId, first: this.firstSeq, last: this.last, events: evs });
   }
+
+  /**
+   * Whether to answer one more query now: at most `perSecond` a second, bursts of as many
+   * (any peer may ask, and a reply is far larger than its query). Refusals are counted.
+   */
+  allow(nowMs: number, perSecond = 10): boolean {
+    this.tokens = Math.min(perSecond, this.tokens + ((nowMs - this.tokensAt) * perSecond) / 1000);
+    this.tokensAt = nowMs;
+    if (this.tokens < 1) { this.counters.refused++; return false; }
+    this.tokens--;
+    return true;
+  }
+  private tokens = 10;
+  private tokensAt = 0;
 
   close(): void { if (this.fd !== null) { try { closeSync(this.fd); } catch { /* closed */ } this.fd = null; } }
 }

@@ -59,6 +59,10 @@ export class MultiLink implements Transport {
   links(): { spec: string; up: boolean; failures: number; lastError: string }[] {
     return this.slots.map((s) => ({ spec: s.spec, up: !!s.t, failures: s.failures, lastError: s.lastError }));
   }
+  /** One stats view per profile link, in profile order (zeros while it is down): LINK_TLM per link. */
+  slotStats(): Transport[] {
+    return this.slots.map((s) => ({ node: this.node, send: () => {}, onFrame: () => {}, close: async () => {}, stats: () => s.t?.stats() ?? emptyStats() }));
+  }
   /** The transports of the links that are up (telemetry reports each). */
   transports(): Transport[] { return this.slots.flatMap((s) => (s.t ? [s.t] : [])); }
 
