@@ -155,9 +155,12 @@ export class BoardTelemetry {
 
   linkSamples(t: Transport): Record<string, Value> {
     const s = t.stats();
+    // the link layer between boards (host/transport/reliable.ts), when the transport is one
+    const l = (s as { layer?: { retransmits: number; sessionResets: number; inFlight: number; peersOpen: number } }).layer;
     return {
       LINK_FRAMES_OUT: s.framesOut, LINK_FRAMES_IN: s.framesIn, LINK_BYTES_OUT: s.bytesOut, LINK_BYTES_IN: s.bytesIn,
       LINK_DROPPED: Object.values(s.dropped).reduce((a, n) => a + n, 0),
+      ...(l ? { LINK_RETRANSMITS: l.retransmits, LINK_SESSION_RESETS: l.sessionResets, LINK_IN_FLIGHT: l.inFlight, LINK_PEERS_OPEN: l.peersOpen } : {}),
       ...this.drops("link", s.dropped),
     };
   }

@@ -286,3 +286,22 @@ describe("link layer: bad input", () => {
     expect(b.got.get(1)).toEqual(Array.from({ length: 30 }, (_, k) => hex(frameOf(1, 1, 2, k))));
   });
 });
+
+describe("link layer: telemetry", () => {
+  it("LINK_TLM carries the layer's counters and drop reasons under their own channels", async () => {
+    const { BoardTelemetry } = await import("../../host/telemetry/sampler.ts");
+    const s = new SimLinks([1, 2]);
+    const a = s.start(1, { incarnation: 1 }, { loss: 0.3, seed: 2 });
+    s.start(2, { incarnation: 2 }, { loss: 0.3, seed: 3 });
+    for (let k = 0; k < 50; k++) a.layer.send(2, frameOf(0, 1, 2, k));
+    s.settle();
+    s.boards.get(2)!.link.send(1, Uint8Array.of(0xc0, 0x01)); // a bare frame: "unlayered"
+    s.settle();
+    const v = new BoardTelemetry(1).linkSamples(a.layer);
+    expect(v.LINK_RETRANSMITS).toBe(a.layer.layerStats().retransmits);
+    expect(v.LINK_RETRANSMITS).toBeGreaterThan(0);
+    expect(v.LINK_PEERS_OPEN).toBe(1);
+    expect(v.LINK_IN_FLIGHT).toBe(0);
+    expect(v.LINK_DROP_UNLAYERED).toBe(1);
+  });
+});
