@@ -114,6 +114,17 @@ describe("on-board event log", () => {
     sync.close(); s2.close(); log.close(); small.close();
   });
 
+  it("answers at most 10 queries a second (a burst of 10), counting the refusals", () => {
+    const log = new EventLog(tmp(), { sync: false });
+    const t = 1_000_000;
+    const first = Array.from({ length: 12 }, () => log.allow(t));
+    expect(first.filter(Boolean)).toHaveLength(10);
+    expect(log.counters.refused).toBe(2);
+    expect(log.allow(t + 100)).toBe(true);                        // 100 ms later: one more
+    expect(log.allow(t + 100)).toBe(false);
+    log.close();
+  });
+
   it("EV_Q/EV_R round trip; a query for another ring starts from the oldest held; malformed queries throw for the daemon to contain", () => {
     const log = new EventLog(tmp(), { sync: false });
     for (let i = 0; i < 4; i++) log.append(rollback());

@@ -64,13 +64,13 @@ describe("a board on every link at once", () => {
     await m.close();
   });
 
-  it("the daemon with a serial device that does not exist and a damaged event log starts anyway; LINK_DOWN and EVENT_LOG_CORRUPT are in its event log", async () => {
+  it("the daemon whose two links (serial, SLCAN) do not exist and whose event log is damaged starts anyway; LINK_DOWN for each and EVENT_LOG_CORRUPT are in its event log; LINK_TLM per link", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gsu-multilink-"));
     dirs.push(dir);
     const keys = writeKeyPair("ground", dir);
     const file = join(dir, "profile.json");
     writeFileSync(file, JSON.stringify({
-      name: "lonely", node: 1, links: [{ kind: "serial", path: join(dir, "no-such-tty"), baud: 115200 }], stateDir: join(dir, "state"),
+      name: "lonely", node: 1, links: [{ kind: "serial", path: join(dir, "no-such-tty"), baud: 115200 }, { kind: "slcan", path: join(dir, "no-such-adapter"), bitrate: 500000 }], stateDir: join(dir, "state"),
       components: ["sensor@1.0.0", "estimator@1.0.0", "controller@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"], trustedKeys: { ground: keys.pubFile },
     }));
     // and an event log damaged by a power cut: reported, not fatal
@@ -85,7 +85,17 @@ describe("a board on every link at once", () => {
         return decodeTelemetry(dict, (ev as { packet: Parameters<typeof decodeTelemetry>[1] }).packet) as { event?: string; text?: string };
       });
       expect(names.map((n) => n.event)).toEqual(expect.arrayContaining(["BOARD_STARTED", "LINK_DOWN", "EVENT_LOG_CORRUPT"]));
-      expect(names.find((n) => n.event === "LINK_DOWN")!.text).toMatch(/no-such-tty.*cannot open.*retrying in 1 s/);
+      const downs = names.filter((n) => n.event === "LINK_DOWN").map((n) => n.text);
+      expect(downs).toHaveLength(2);
+      expect(downs.find((t) => /no-such-tty/.test(t!))).toMatch(/no-such-tty.*cannot open.*retrying in 1 s/);
+      expect(downs.find((t) => /no-such-adapter/.test(t!))).toMatch(/slcan.*no-such-adapter.*retrying in 1 s/);
+      // telemetry with two links down: LINK_TLM 0 all links, 1 and 2 each (zeros), no fault
+      const pkts = (d as unknown as { tlm: { sample(t: number): Uint8Array[] } }).tlm.sample(Date.now() * 1000);
+      const linkNames = pkts.flatMap((p) => new PacketDecoder().frame(p)).filter((x) => x.kind === "packet")
+        .map((x) => decodeTelemetry(dict, (x as { packet: Parameters<typeof decodeTelemetry>[1] }).packet) as { packet?: string; linkName?: string })
+        .filter((r) => r.packet === "LINK_TLM").map((r) => r.linkName);
+      expect(linkNames).toEqual(["all links", join(dir, "no-such-tty"), join(dir, "no-such-adapter")].map((n) => n.slice(0, 32)));
+      expect(d.handlerFaults).toEqual({});
       expect(lines.join("\n")).toMatch(/EVENT LOG DAMAGED: .*seg-1\.jsonl: 2 lines skipped/);
       expect(lines.join("\n")).toMatch(/link serial:.*no-such-tty.* cannot be opened .*retrying every 1 s or more/);
     } finally {
