@@ -404,18 +404,33 @@ export class BoardDaemon {
         this.store.activate(names, { system: { current, links } });
         const upgrades = names.map((n) => { const v = this.store.activeImage(n, "active"); return fromImage(v.manifest, v.wasm); });
         this.trial = new Map(upgrades.map((u) => [u.name, u]));
+        const coord = this.board.opts.coordinator;
+        let multi = false;
         try {
-          this.board.startUpgrade({ upgrades });
+          if (this.spec.boards.length > 1) {
+            // Several boards: guarded operation starts on every board at one quiescent point
+            // (the upgrade round, docs/protocol.md "Rounds that survive loss"). Each board that
+            // hosts an upgraded component gets this telecommand; the coordinator's starts the
+            // round, and boards hosting none of the cluster need nothing.
+            multi = true;
+            if (!this.board.upgradeWhenQuiet({ upgrades })) throw new Error("an upgrade round cannot start now: guarded operation already runs");
+          } else this.board.startUpgrade({ upgrades });
         } catch (e) {
           this.store.abort(names, `refused at start: ${(e as Error).message}`);
           throw e;
         }
         this.onTrial = names;
-        return `guarded operation started: ${names.map((n) => `${n} ${comps[n]}`).join(", ")} on trial; old versions run as shadows`;
+        const what = names.map((n) => `${n} ${comps[n]}`).join(", ");
+        if (!multi) return `guarded operation started: ${what} on trial; old versions run as shadows`;
+        return this.board.node === coord
+          ? `upgrade round started: ${what}; guarded operation starts on every board at a quiescent point (UPGRADE events; boards hosting upgraded components need their own upgrade telecommand)`
+          : `plan stored: ${what}; guarded operation starts when the coordinator (node ${coord}) runs the upgrade round (send it its upgrade telecommand)`;
       }
       case "commit":
-        if (!this.board.commitNow()) throw new Error("no guarded operation is running");
-        return "committed";
+        if (!this.board.guarded) throw new Error("no guarded operation is running");
+        if (this.board.node !== this.board.opts.coordinator) throw new Error(`commit goes to the coordinator (node ${this.board.opts.coordinator}), which runs the two-phase commit with every board`);
+        if (!this.board.commitNow()) throw new Error("the commit cannot start now (a round is open, or this board is not ready: see its events)");
+        return this.board.guarded ? "commit vote started: the trial commits when every board is ready (COMMIT event)" : "committed";
       case "abort":
         if (!this.board.abortNow()) throw new Error("no guarded operation is running");
         return "abort started: the old versions take over";
