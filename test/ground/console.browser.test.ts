@@ -63,13 +63,15 @@ describe.skipIf(!!skip)(`web console in headless Chromium${skip ? `: skipped, ${
     board = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", profile, "--sim-devices", "100"], { stdio: ["ignore", "pipe", "pipe"] });
     board.stdout!.on("data", (d) => { boardOut += d; });
     board.stderr!.on("data", (d) => { boardOut += d; });
+    // Chromium starts while the board does
+    const launching = import("playwright-core").then(({ chromium }) => chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }));
+    launching.catch(() => {});
     await until(() => boardOut.includes("up; serving the ground"), 15_000, "board start");
     server = await GroundServer.start({ spec: `serial:${pair.b}@115200`, archiveDir: join(dir, "archive"), runDir: join(dir, "run"), pollMs: 500,
       key: { key: loadPrivateKey(keys.keyFile), keyId: "ground", seqs: new SeqStore(seqFileFor(keys.keyFile)), file: keys.keyFile },
       targets: new Map([[1, "testbed"]]) });
     web = await startConsole(server, { port: 0, timeoutMs: 8000 });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launching;
     page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
     page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
     page.on("pageerror", (e) => errors.push(String(e)));
