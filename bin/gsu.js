@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// GSU command-line entry point. The CLI is written in TypeScript and run
-// through tsx at runtime (tsx is a runtime dependency, not a dev one).
-import { register } from 'tsx/esm/api';
+// GSU command-line entry point. A flashed board runs the compiled JavaScript that
+// gsu flash lays next to this file (host/**/*.js, host/board/compile-js.ts): plain node,
+// no TypeScript transpilation at start. The development tree has only the TypeScript
+// sources and runs them through tsx (a runtime dependency, not a dev one).
+import { existsSync } from 'node:fs';
 
-register();
-
-// Dynamic import: a static one would be hoisted above register().
-const { main } = await import('../host/cli/main.ts');
+const compiled = new URL('../host/cli/main.js', import.meta.url);
+let main;
+if (existsSync(compiled)) {
+  ({ main } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  // Dynamic import: the loader must be registered first.
+  ({ main } = await import('../host/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -7,7 +7,7 @@
 # before anything runs it, so a new script cannot be forgotten: give it a smoke line.
 #
 # Contract for the scripts (each keeps its real default run as it is):
-#   bench:core, bench:rehearsal, bench:links, bench:telemetry, bench:upload
+#   bench:core, bench:rehearsal, bench:links, bench:telemetry, bench:upload, bench:startup
 #                   `-- --quick`: the same code paths and validity checks with small
 #                   iteration counts / short timing budgets (see each file's header)
 #   soak            `-- --cases N` (and `--system gen --cases N --per-shape K`)
@@ -50,6 +50,7 @@ smoke_cmd() {
     bench:links)     echo "npm run --silent bench:links -- --quick" ;;
     bench:telemetry) echo "npm run --silent bench:telemetry -- --quick" ;;
     bench:upload)    echo "npm run --silent bench:upload -- --quick" ;;
+    bench:startup)   echo "npm run --silent bench:startup -- --quick" ;;
     soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3" ;;
     fuzz)            echo "npm run --silent fuzz -- 300 7 --daemon 100" ;;
     compare:rules)   echo "npm run --silent compare:rules -- --cases 2 --meshes 2 --max-steps 12 --no-shrink --out '$tmp/evidence-rules.md'" ;;

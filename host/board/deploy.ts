@@ -11,6 +11,7 @@
 //   etc/systemd/system/gsu-board.service            hardware/common/gsu-board.service
 //   etc/systemd/system/multi-user.target.wants/gsu-board.service -> the unit (what `systemctl enable` makes)
 //   etc/systemd/network/80-can.network              the SocketCAN link's bit rate (generated from the profile)
+import { compileTree } from "./compile-js.ts";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, readlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -169,7 +170,7 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
   // npm ci --omit=dev on the board must give a working runtime.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
   if (!pkg.dependencies?.tsx) {
-    throw new DeployError("package.json: tsx must be in dependencies (bin/gsu.js runs the TypeScript CLI through it), or 'npm ci --omit=dev' leaves the board without it");
+    throw new DeployError("package.json: tsx must be in dependencies (bin/gsu.js runs the TypeScript CLI through it where no compiled host/cli/main.js is laid), or 'npm ci --omit=dev' leaves the board without it");
   }
   if (!existsSync(join(root, "package-lock.json"))) throw new DeployError("package-lock.json is missing: 'npm ci' on the board needs it");
 
@@ -193,7 +194,11 @@ export function planDeploy(opts: { profile: string; board?: string; root?: strin
   };
   const rel = (p: string) => relative(root, p);
   for (const p of listFiles(join(root, "bin"))) add(rel(p));
-  for (const p of listFiles(join(root, "host"), (r) => !r.split(sep).some((s) => s.startsWith("__")) && !r.endsWith(".test.ts"))) add(rel(p));
+  // host/ as compiled JavaScript in the same layout: the board starts with plain node (bin/gsu.js
+  // imports host/cli/main.js when it is there), no TypeScript transpilation at start
+  const hostSrc = listFiles(join(root, "host"), (r) => !r.split(sep).some((s) => s.startsWith("__")) && !r.endsWith(".test.ts"));
+  for (const p of hostSrc.filter((f) => !f.endsWith(".ts"))) add(rel(p));
+  for (const [relJs, content] of compileTree(root, hostSrc.filter((f) => f.endsWith(".ts")))) files.push({ dest: `${INSTALL_DIR}/${relJs}`, content, mode: 0o644 });
   add(join("build", "core.release.wasm"));
   if (existsSync(join(root, "build", "core.debug.wasm"))) add(join("build", "core.debug.wasm"));
   for (const p of listFiles(join(root, "build", "examples"), (r) => r.endsWith(".wasm"))) add(rel(p));

@@ -80,16 +80,18 @@ describe.skipIf(!built)(`gsu flash --root: the board's file tree${BUILD_REASON}`
   it("has the runtime under opt/gsu: bin, host, build, examples' manifests, package files, this board's hardware", () => {
     const opt = tree(join(dir, "opt/gsu"));
     for (const f of [
-      "bin/gsu.js", "host/cli/main.ts", "host/cli/flash.ts", "host/board/profile.ts", "host/core/core.ts",
+      "bin/gsu.js", "host/cli/main.js", "host/cli/flash.js", "host/board/profile.js", "host/core/core.js",
       "build/core.release.wasm", "build/examples/estimator-1.0.0.wasm", "build/examples/controller-2.0.0.wasm",
       "examples/system.json", "examples/estimator/1.0.0/manifest.json", "examples/controller/2.0.0/manifest.json",
       "package.json", "package-lock.json", "scripts/ensure-built.mjs",
       "hardware/README.md", "hardware/common/gsu-board.service", "hardware/common/setup-lib.sh",
       "hardware/raspberry-pi/setup.sh", "hardware/raspberry-pi/profile.json", "hardware/raspberry-pi/80-can.network", "hardware/raspberry-pi/README.md",
     ]) expect(opt, f).toContain(f);
-    // Every host/ source file, and no test, script (but package.json's prepare hook), AssemblyScript source, other board, or node_modules.
-    const hostFiles = tree(join(root, "host")).map((f) => `host/${f}`);
-    expect(opt.filter((f) => f.startsWith("host/"))).toEqual(hostFiles);
+    // Every host/ source file compiled to JavaScript (the board runs plain node), and no TypeScript,
+    // test, script (but package.json's prepare hook), AssemblyScript source, other board, or node_modules.
+    const hostFiles = tree(join(root, "host")).map((f) => `host/${f.replace(/\.ts$/, ".js")}`).sort();
+    expect(opt.filter((f) => f.startsWith("host/")).sort()).toEqual(hostFiles);
+    expect(opt.some((f) => f.endsWith(".ts"))).toBe(false);
     for (const f of opt) {
       expect(f).not.toMatch(/^(test|assembly|node_modules)\//);
       if (f.startsWith("scripts/")) expect(f).toBe("scripts/ensure-built.mjs");
@@ -343,7 +345,10 @@ describe.skipIf(!built)(`the deployed tree is a working runtime after npm ci --o
           // compiler behind gsu build-component) is a lazy load like a dev dependency's:
           // on a board it fails with its own message.
           const lazyDevScript = m[2] !== undefined && relative(opt, target).startsWith(`scripts${sep}`) && existsSync(join(root, relative(opt, target)));
-          if (!existsSync(target) && !lazyDevScript) problems.push(`${f}: ${s} is not in the deployed tree`);
+          // bin/gsu.js imports host/cli/main.js when it is laid (a board) and falls back to
+          // the TypeScript source only in the development tree
+          const devFallback = m[2] !== undefined && f === "bin/gsu.js" && target.endsWith(".ts") && existsSync(target.replace(/\.ts$/, ".js"));
+          if (!existsSync(target) && !lazyDevScript && !devFallback) problems.push(`${f}: ${s} is not in the deployed tree`);
         } else if (!builtins.has(s)) {
           const name = s.startsWith("@") ? s.split("/").slice(0, 2).join("/") : s.split("/")[0]!;
           // A dynamic import() of a dev dependency is a lazy load for simulation and
@@ -356,6 +361,22 @@ describe.skipIf(!built)(`the deployed tree is a working runtime after npm ci --o
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThan(100); // the scan does see the imports
   });
+
+  it("runs as compiled JavaScript with plain node: no tsx in its node_modules, gsu rehearse passes", () => {
+    if (!existsSync(join(dir, "opt/gsu/package.json"))) expect(gsu(["flash", "--root", dir, "--profile", "raspberry-pi"]).status).toBe(0);
+    const opt = join(dir, "opt/gsu");
+    // the development tree's packages, tsx (and esbuild, which it brings) left out
+    const nm = join(opt, "node_modules");
+    mkdirSync(nm, { recursive: true });
+    for (const e of readdirSync(join(root, "node_modules"))) {
+      if (e === "tsx" || e === "esbuild" || e === "@esbuild" || e === ".bin" || existsSync(join(nm, e))) continue;
+      symlinkSync(join(root, "node_modules", e), join(nm, e));
+    }
+    const r = spawnSync(process.execPath, ["bin/gsu.js", "rehearse", "--steps", "40", "--html", "-"], { cwd: opt, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Verdict: PASS");
+  }, 120_000);
 
   const npmCi = process.env.GSU_TEST_NPM_CI === "1";
   it.skipIf(!npmCi)(`npm ci --omit=dev in it, then gsu rehearse runs${npmCi ? "" : " (SKIPPED: set GSU_TEST_NPM_CI=1; needs the npm registry or cache, ~1 min)"}`, () => {
