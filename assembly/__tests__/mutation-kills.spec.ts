@@ -611,3 +611,55 @@ describe("the staging area does not alias a member's causal vector", () => {
     expect(causalAt(B, 1)).toBe(2);
   });
 });
+
+// A member holds at most PN = 8 records of inputs of later steps; a ninth step joins the
+// record of the latest held step (folded later than it could be: validates less, never
+// more). Kills causal.ts learn: `let hi: u32 = 0` -> `1` (d98c7b14), the negated
+// latest-step test (3592d677), delete `hi = i;` (3e3c9dbc): each joins it to an earlier
+// step's record, which then folds at that step's output and validates indexes it must not.
+/** B sends 10 times (its vector's own entry: the index sent, 1..10), linking each to L. */
+function tenSnapshots(): void {
+  resetAll();
+  twoMembers();
+  snapOf.clear();
+  for (let k = 0; k < 10; k++) bSendsAndLinks();
+  expect(S.lowCounter).toBe(10);
+}
+describe("a member's held inputs when all 8 records are taken", () => {
+  it("the latest held step is the first record", () => {
+    tenSnapshots();
+    expect(recvStep(L, 9, 10)).toBe(OK);                       // record 0: step 9, vector [.,9]
+    for (let k: u32 = 1; k <= 7; k++) expect(recvStep(L, k, k + 2)).toBe(OK); // steps 2..8, vectors [.,1..7]
+    expect(recvStep(L, 8, 11)).toBe(OK);                       // step 10: joins step 9's record
+    expect(causalAt(L, 1)).toBe(0);
+    atBoundOfL(10);                                            // L outputs step 9: folds steps 2..8 only
+    expect(causalAt(L, 1)).toBe(7);
+  });
+  it("the latest held step is the last record", () => {
+    tenSnapshots();
+    for (let k: u32 = 1; k <= 8; k++) expect(recvStep(L, k, k + 1)).toBe(OK); // steps 1..8, vectors [.,1..8]
+    expect(recvStep(L, 9, 11)).toBe(OK);                       // step 10: joins step 8's record
+    atBoundOfL(9);                                             // L outputs step 8: folds steps 1..7 only
+    expect(causalAt(L, 1)).toBe(7);
+  });
+});
+
+// A member's pass with a bound equal to the known one still records the members' counts
+// at it: a notice of that bound may have arrived unmappable (its send records gone) while
+// the AT was pending, and takeover numbers the shadow's resends with those counts. Kills
+// causal.ts notePass: `p.atBound >= knownVBefore` -> `>` (db1aea2d).
+describe("a pass at the known bound records the counts the notice could not map", () => {
+  it("the shadow resends only its outputs above its twin's validated count", () => {
+    resetAll();
+    twoMembers();
+    for (let k = 0; k < 3; k++) expect(send(L, KIND_ACT)).toBe(OK); // indexes 1..3, all L's
+    expect(atBoundOfL(0)).toBe(3);                             // L's device message depends on 1..3
+    for (let k = 0; k < 1025; k++) expect(send(B, KIND_ACT)).toBe(OK); // 1028 - 3 >= 1024 records
+    expect(passed(A, 3, 0)).toBe(OK);                          // unmappable here: counts unknown
+    expect(atResult(L, 1)).toBe(OK);                           // L's own pass: L sent 3 of 1..3
+    for (let k = 0; k < 4; k++) expect(send(H, KIND_ACT)).toBe(OK); // L's twin: its outputs 1..4
+    expect(recover(3, 1)).toBe(OK);                            // Vext 1: L's device message
+    expect(recoveredInexact()).toBe(1);                        // the notice was still unmappable
+    expect(countFx(FX_RESEND)).toBe(1);                        // only the 4th: 1..3 were delivered
+  });
+});
