@@ -1,10 +1,27 @@
-// npm run bench:rehearsal: the protocol's cost on the in-process testbed, and
-// recovery latency in wall-clock time. Ratios are measured side by side in one run.
+// npm run bench:rehearsal: the protocol's cost on the in-process testbed, paired.
 //
-//   npm run bench:rehearsal               2000 steps, median of 7 interleaved rounds, 30 faults
-//   npm run bench:rehearsal -- --quick    a smoke run for CI: 200 steps, 1 round, 4 faults
+// Each pair runs the same components on the same seed twice in the same round, one
+// right after the other: unprotected (messages routed with no core, no checkpoints, no
+// ATs) and guarded operation without shadows (the new versions run, checkpointed and
+// checked, the old ones do not). The order inside a pair alternates (ABBA), so a load
+// that drifts over the run hits both sides alike. Simulation-only work (the
+// ground-truth oracles and their taint tracking, frame tags, the detail trace) is off
+// for both (RunOptions.oracles false), as on a real board. The time of a run is the
+// virtual clock's run only, in CPU time of the process (RunResult.runCpuMs; on a shared
+// machine wall time mostly measures the other tenants; the wall-time ratio is printed
+// too): building the testbed (cores, arenas, component instances) is excluded, and
+// printed separately for scale.
+//
+// Printed: min / median / max of the per-pair ratios guarded / unprotected, and the
+// added time per application message (frames an unprotected run sends plus device
+// inputs, counted in an untimed run), min / median / max over the pairs.
+//
+//   npm run bench:rehearsal               9 pairs of 4000-step runs (about 1 minute)
+//   npm run bench:rehearsal -- --quick    a smoke run for CI: 2 pairs of 150 steps
 //                                         (the same code paths; the figures are not measurements)
-// GSU_BENCH_STEPS and GSU_BENCH_ROUNDS override the step and round counts in either mode.
+// GSU_BENCH_STEPS and GSU_BENCH_PAIRS override the step and pair counts in either mode.
+// Figures also go to bench-results/rehearsal.json (rehearsal-quick.json with --quick).
+import { mkdirSync, writeFileSync } from "node:fs";
 import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 
@@ -17,54 +34,84 @@ for (const a of args) {
 }
 const QUICK = args.includes("--quick");
 const sys = demoSystem();
-const steps = Number(process.env.GSU_BENCH_STEPS ?? (QUICK ? 200 : 2000));
-const rounds = Number(process.env.GSU_BENCH_ROUNDS ?? (QUICK ? 1 : 7));
-const FAULTS = QUICK ? 4 : 30;
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const steps = Number(process.env.GSU_BENCH_STEPS ?? (QUICK ? 150 : 4000));
+const pairs = Number(process.env.GSU_BENCH_PAIRS ?? (QUICK ? 2 : 9));
+if (!(steps > 0) || !(pairs > 0)) { console.error("bench-rehearsal: GSU_BENCH_STEPS and GSU_BENCH_PAIRS must be positive"); process.exit(2); }
+const fail = (msg: string): never => { console.error(`bench-rehearsal: FAILED: ${msg}`); process.exit(1); };
 
-// messages handled = every delivery to a component or a device
-function rate(o: Partial<RunOptions>): { msgs: number; ms: number } {
-  const r = runTestbed(sys, { seed: 11, steps, latency: { min: 50, max: 2000 }, ...o });
-  const msgs = r.devices.length + r.procs.length * steps; // a proxy fixed per workload
-  return { msgs, ms: r.wallMs };
+const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+const mmm = (a: number[]) => { const s = sorted(a); return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! }; };
+
+const base: RunOptions = { seed: 11, steps, latency: { min: 50, max: 2000 }, oracles: false };
+const UNPROTECTED: Partial<RunOptions> = { reference: true, protocol: false };
+const GUARDED: Partial<RunOptions> = { fault: null, shadows: false };
+const SHADOWS: Partial<RunOptions> = { fault: null };
+
+function run(o: Partial<RunOptions>) {
+  const r = runTestbed(sys, { ...base, ...o });
+  if (r.violations.length) fail(`${JSON.stringify(o)}: ${r.violations[0]!.kind}: ${r.violations[0]!.detail}`);
+  if (r.unfinished.length) fail(`${JSON.stringify(o)}: unfinished work: ${r.unfinished[0]}`);
+  return r;
 }
 
-const modes: Record<string, Partial<RunOptions>> = {
-  unprotected: { reference: true, protocol: false },
-  "unguarded runtime": { reference: true },
-  guarded: { fault: null },
-  "guarded, no shadows": { fault: null, shadows: false },
+// Application messages: frames an unprotected run sends plus the device inputs. Counted
+// once, untimed; every mode carries the same application traffic (the guarded mode adds
+// protocol frames, which are its cost, not messages).
+let frames = 0;
+const calib = runTestbed(sys, { ...base, ...UNPROTECTED, sendTap: () => { frames++; } });
+const appMsgs = frames + steps * sys.inputs.length;
+const refDevices = calib.devices.map((d) => d.payload).join();
+{
+  // the guarded run must do the same application work: same device outputs
+  const g = run(GUARDED);
+  if (g.ended !== "guarded") fail(`guarded run ended '${g.ended}', expected to stay in guarded operation`);
+  if (g.devices.map((d) => d.payload).join() !== refDevices) fail("guarded run's device outputs differ from the unprotected run's");
+  run(SHADOWS); run(UNPROTECTED); // warm up
+}
+
+const ratio: number[] = [], addedNs: number[] = [], shadowRatio: number[] = [], wallRatio: number[] = [];
+const ms = { unprotected: [] as number[], guarded: [] as number[], shadows: [] as number[] };
+const setup: number[] = [];
+for (let i = 0; i < pairs; i++) {
+  const order = i % 2 === 0 ? [UNPROTECTED, GUARDED, SHADOWS] : [SHADOWS, GUARDED, UNPROTECTED];
+  const t = new Map<Partial<RunOptions>, { cpu: number; wall: number }>();
+  for (const o of order) {
+    const r = run(o);
+    t.set(o, { cpu: r.runCpuMs!, wall: r.runMs! });
+    setup.push(r.wallMs - r.runMs!);
+  }
+  const u = t.get(UNPROTECTED)!, g = t.get(GUARDED)!, s = t.get(SHADOWS)!;
+  ms.unprotected.push(u.cpu); ms.guarded.push(g.cpu); ms.shadows.push(s.cpu);
+  ratio.push(g.cpu / u.cpu);
+  wallRatio.push(g.wall / u.wall);
+  shadowRatio.push(s.cpu / u.cpu);
+  addedNs.push(((g.cpu - u.cpu) * 1e6) / appMsgs);
+}
+
+const R = mmm(ratio), A = mmm(addedNs), S = mmm(shadowRatio), W = mmm(wallRatio);
+const pct = (x: number) => `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(1)}%`;
+console.log(`GSU rehearsal bench: demo system, 3 boards, ${steps} steps, ${appMsgs} application messages per run, ` +
+  `${pairs} interleaved pairs, simulation-only checks off (node ${process.version})${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
+console.log("");
+console.log("CPU time of the run per mode (ms; the virtual clock's run, building a testbed excluded)   min / median / max");
+for (const [k, v] of Object.entries(ms)) {
+  const m = mmm(v);
+  console.log(`  ${(k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k).padEnd(22)} ${m.min.toFixed(1)} / ${m.median.toFixed(1)} / ${m.max.toFixed(1)}   ` +
+    `(${((m.median * 1e6) / appMsgs).toFixed(0)} ns per application message)`);
+}
+const SU = mmm(setup);
+console.log(`  building a testbed (wall): ${SU.min.toFixed(1)} / ${SU.median.toFixed(1)} / ${SU.max.toFixed(1)} ms (excluded above)`);
+console.log("");
+console.log(`protocol cost, guarded without shadows / unprotected, CPU time per pair: min ${pct(R.min)}, median ${pct(R.median)}, max ${pct(R.max)}   (goal <= +10%, then +5%)`);
+console.log(`  the same in wall time per pair: min ${pct(W.min)}, median ${pct(W.median)}, max ${pct(W.max)}   (a shared machine's load shows here)`);
+console.log(`added CPU time per application message, per pair: min ${A.min.toFixed(0)} ns, median ${A.median.toFixed(0)} ns, max ${A.max.toFixed(0)} ns   (goal <= 300 ns)`);
+console.log(`guarded with shadows / unprotected, CPU time per pair: min ${pct(S.min)}, median ${pct(S.median)}, max ${pct(S.max)}`);
+console.log(`checkpoints per run (guarded, no shadows): ${run(GUARDED).checkpoints}`);
+
+const result = {
+  when: new Date().toISOString(), node: process.version, quick: QUICK, steps, pairs, appMsgs,
+  runCpuMs: ms, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
+  ratioShadowsToUnprotected: { ...S, all: shadowRatio }, setupMs: SU,
 };
-const times: Record<string, number[]> = {};
-for (const k of Object.keys(modes)) { times[k] = []; rate(modes[k]); } // warm up
-for (let i = 0; i < rounds; i++) {
-  for (const [k, o] of Object.entries(modes)) times[k].push(rate(o).ms); // interleaved, so load hits all alike
-}
-const base = median(times.unprotected);
-console.log(`GSU rehearsal bench: demo system, ${steps} steps, 3 boards, median of ${rounds} interleaved runs (node ${process.version})${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
-console.log("");
-console.log("mode                      wall ms   steps/s    throughput vs unprotected");
-// unprotected: messages routed with no core at all; unguarded runtime: the same runtime and
-// core, with every process trusted (no cluster): the protocol has nothing to do
-for (const k of Object.keys(modes)) {
-  const m = median(times[k]);
-  console.log(`${k.padEnd(24)} ${m.toFixed(1).padStart(8)} ${Math.round(steps / (m / 1000)).toString().padStart(9)}    ${(base / m).toFixed(3)}`);
-}
-const prot = median(times["guarded, no shadows"]);
-console.log("");
-console.log(`protocol cost (guarded without shadow execution vs unprotected): ${((prot / base - 1) * 100).toFixed(1)}% (goal <= 5%)`);
-console.log(`  the same against the unguarded runtime (core consulted on every message, nothing to checkpoint, log or shadow): ${((prot / median(times["unguarded runtime"]) - 1) * 100).toFixed(1)}%`);
-console.log(`shadow execution doubles the cluster's work: guarded with shadows costs ${((median(times.guarded) / base - 1) * 100).toFixed(1)}%`);
-
-// recovery latency: failed AT -> first old-version output at a device, wall clock
-const lat: number[] = [];
-const virt: number[] = [];
-for (let i = 0; i < FAULTS; i++) {
-  const r = runTestbed(sys, { seed: 100 + i, steps: 200, fault: { comp: i % 2 ? "estimator" : "controller", step: 50 + i }, latency: { min: 50, max: 2000 } });
-  if (!r.recovery) throw new Error(`seed ${100 + i}: no recovery measured`);
-  lat.push(r.recovery.wallMs);
-  virt.push(r.recovery.virtualUs / 1000);
-}
-console.log("");
-console.log(`recovery latency over ${FAULTS} faults: wall median ${median(lat).toFixed(3)} ms, max ${Math.max(...lat).toFixed(3)} ms (goal <= 2 ms); virtual (link latency 50..2000 µs) median ${median(virt).toFixed(3)} ms`);
-console.log("  for scale: a reboot-based A/B rollback takes tens of seconds");
+mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
+writeFileSync(new URL(`../bench-results/${QUICK ? "rehearsal-quick.json" : "rehearsal.json"}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

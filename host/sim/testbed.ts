@@ -47,6 +47,11 @@ export interface RunOptions {
   perturb?: NetworkOptions["perturb"];
   /** Upgrade at --upgrade-at through the boards' own upgrade round (rounds.ts) instead of the testbed's global view of the links. */
   upgradeRound?: boolean;
+  /**
+   * Benchmarks: false turns the simulation-only checks off (the ground-truth oracles and
+   * their taint tracking, frame tags, the detail trace), as on a real board. Default true.
+   */
+  oracles?: boolean;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -72,6 +77,10 @@ export interface RunResult {
   ended: "commit" | "recovery" | "guarded" | "reference";
   virtualUs: number;
   wallMs: number;
+  /** Wall time of the run itself (the virtual clock or the scheduler driving the boards), without building the testbed. */
+  runMs?: number;
+  /** CPU time of the process during the run itself (every thread: GC included); a loaded machine inflates wall time, not this. */
+  runCpuMs?: number;
   recovery?: { virtualUs: number; wallMs: number; atFailedAt: number };
   checkpoints: number;
   dirtyReceipts: number;
@@ -109,8 +118,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       now: () => clock.now,
       // the explorer schedules every delivery itself: no timers (nothing is resent)
       timer: o.scheduler ? undefined : (us, fn) => clock.after(us, fn),
-      detail: o.detail,
-      frameTag: { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
+      detail: o.oracles === false ? false : o.detail,
+      frameTag: o.oracles === false ? undefined : { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {
         devices.push({ t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen });
         if (failAt && !recovery && from.gen === "old") {
@@ -124,7 +133,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         trace.push(e);
         o.onEvent?.(e);
       },
-      oracle: {
+      oracle: o.oracles === false ? undefined : {
         isErroneous: (f) => erroneous.has(f),
         setErroneous: (f, bad) => { if (bad) erroneous.add(f); },
         violation: (kind, detail) => violations.push({ kind, detail }),
@@ -195,7 +204,10 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     }
   }
   untracked.length = 0;
+  const run0 = performance.now(), cpu0 = process.cpuUsage();
   if (o.scheduler) net.drive(boards); else clock.run();
+  const runMs = performance.now() - run0;
+  const cpu1 = process.cpuUsage(cpu0), runCpuMs = (cpu1.user + cpu1.system) / 1000;
   for (const u of untracked.splice(0)) violations.push({ kind: "oracle-inconsistent", detail: `${u} with no taint behind it: the ground-truth taint was lost on the way` });
 
   const procs: ProcReport[] = [];
@@ -218,7 +230,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     options: o, devices, trace, violations, procs, faultActive, drops,
     unfinished: boards.flatMap((b) => b.unfinished().map((u) => `${b.name}: ${u}`)),
     heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
-    ended, virtualUs: clock.now, wallMs: performance.now() - wall0, recovery, checkpoints,
+    ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
   };
 }
