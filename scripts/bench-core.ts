@@ -5,6 +5,9 @@
 //
 //   a) per-event decision cost through the batched ABI (stepRaw(256)) versus one
 //      stepRaw(1) call per event, on a realistic guarded-operation event mix;
+//  a2) the path the runtime takes (Core.submit with event objects, 1-2 events per call,
+//      every effect decoded into an object) next to the raw path with the same calls,
+//      in one interleaved run, with the ratio per sample;
 //   b) checkpoint store / restore copy bandwidth on arena views handed out by
 //      real CHECKPOINT / ROLLBACK effects, versus Buffer.copy of the same bytes;
 //   c) the core's fixed memory, and proof that 10^6 events with periodic passed
@@ -84,7 +87,12 @@ class Recorder {
   haAts = 0;  // active processes' device messages that needed an AT
   constructor() { setup(this.core); }
 
+  /** The events as the board submits them: one call per message, 1 or 2 events (a fan-out to a cluster member and its shadow). */
+  readonly calls: CoreEvent[][] = [];
+  private join = false;
   run(ev: CoreEvent): CoreEffect[] {
+    if (this.join && this.calls.length) this.calls[this.calls.length - 1]!.push(ev); else this.calls.push([ev]);
+    this.join = false;
     const out = this.core.submit([ev]); // throws a CoreError on any refusal
     for (let i = 0; i < EVENT_WORDS; i++) this.words.push(this.core.events[i]!);
     this.events++;
@@ -105,6 +113,7 @@ class Recorder {
   haToLow(a: number): void {
     const h = this.header(this.run({ type: "send", pid: a, to: "low", peer: L, payload: PAYLOAD }));
     this.recv(L, "act", h, a);
+    this.join = true; // the board submits both targets of one message in one call
     this.recv(S, "act", h, a);
   }
   // the cluster sends to an active process; the shadow makes the same (suppressed) output
@@ -189,6 +198,7 @@ const rec = (() => {
   }
 })();
 const N = rec.events;                               // events per pass
+const calls0: CoreEvent[][] = rec.calls.slice();    // pass 0 as the board submits it
 const pass0 = Uint32Array.from(rec.words);
 const fxPerPass = rec.effects;
 const fxMix = Object.fromEntries(rec.fx);
@@ -205,6 +215,7 @@ for (let j = 1; j <= 2; j++) {
   recorded.push(Uint32Array.from(rec.words.slice(j * N * EVENT_WORDS)));
 }
 rec.run({ type: "commit" });
+calls0.push([{ type: "commit" }]);
 const commitWords = Uint32Array.from(rec.words.slice(-EVENT_WORDS));
 
 // Pass j of one long guarded operation is pass 0 with its growing words (the indexes and
@@ -305,6 +316,64 @@ function p50(task: Task | undefined): number {
 }
 const nsBatched = (p50(benchA.getTask("batched")) * 1e6) / NA;
 const nsSingle = (p50(benchA.getTask("one-by-one")) * 1e6) / NA;
+
+// ---- a2) the runtime's path: Core.submit with event objects, effects decoded --------------
+// The board (host/runtime/board.ts) calls submit() once per message with 1 or 2 event
+// objects and gets every effect back as an object. Timed in one interleaved run next to
+// the raw path with the same grouping (stepRaw(1 or 2) on the same events pre-encoded):
+// sample i times one pass of each, the order alternating, and the ratio is taken per sample.
+const callSizes = calls0.map((c) => c.length);
+if (callSizes.reduce((a, b) => a + b, 0) !== NA) fail(`the recorded calls hold ${callSizes.reduce((a, b) => a + b, 0)} events, the pass ${NA}`);
+const groups: Uint32Array[] = [];
+{
+  let at = 0;
+  for (const n of callSizes) { groups.push(passA.subarray(at * EVENT_WORDS, (at + n) * EVENT_WORDS)); at += n; }
+}
+const coreS = mixCore(), coreR = mixCore();
+function runSubmit(core: Core): number {
+  let fx = 0;
+  for (let i = 0; i < calls0.length; i++) fx += core.submit(calls0[i]!).length;
+  return fx;
+}
+function runGrouped(core: Core): number {
+  const ev = core.events;
+  let fx = 0;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!, n = callSizes[i]!;
+    ev.set(g);
+    fx += core.stepRaw(n);
+    if (core.status() !== 0 || core.consumed() !== n) refused(core, n, `grouped raw pass, call ${i}`);
+  }
+  return fx;
+}
+{
+  const a = runSubmit(coreS), b = runGrouped(coreR);
+  if (a !== b) fail(`submit() and the raw path disagree: ${a} vs ${b} effects per pass`);
+}
+const SAMPLES = QUICK ? 5 : 201;
+const nsSubmit: number[] = [], nsGrouped: number[] = [], pairRatio: number[] = [];
+for (let i = 0; i < SAMPLES + (QUICK ? 1 : 20); i++) {   // the first samples warm up
+  const t: [number, number] = [0, 0];
+  for (const which of i % 2 ? [1, 0] : [0, 1]) {
+    const core = which ? coreR : coreS;
+    setup(core);
+    const t0 = performance.now();
+    sink += which ? runGrouped(core) : runSubmit(core);
+    t[which] = performance.now() - t0;
+  }
+  if (i < (QUICK ? 1 : 20)) continue;
+  nsSubmit.push((t[0] * 1e6) / NA);
+  nsGrouped.push((t[1] * 1e6) / NA);
+  pairRatio.push(t[0] / t[1]);
+}
+const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const mn = (a: number[]) => Math.min(...a), mx = (a: number[]) => Math.max(...a);
+const submitPath = {
+  calls: calls0.length, eventsPerCall: NA / calls0.length, samples: SAMPLES,
+  nsPerEventSubmit: { min: mn(nsSubmit), median: med(nsSubmit), max: mx(nsSubmit) },
+  nsPerEventRaw: { min: mn(nsGrouped), median: med(nsGrouped), max: mx(nsGrouped) },
+  ratio: { min: mn(pairRatio), median: med(pairRatio), max: mx(pairRatio) },
+};
 
 // ---- b) checkpoint store / restore bandwidth -----------------------------------------------
 const SIZES = [4 << 10, 64 << 10, 1 << 20];
@@ -407,6 +476,12 @@ console.log(`   effects per event            ${(fxPerPass / N).toFixed(2)}`);
 console.log(`   batched   stepRaw(${BATCH})      ${nsBatched.toFixed(1).padStart(7)} ns/event (median)   goal <= 50 ns: ${(nsBatched / 50).toFixed(2)} x goal`);
 console.log(`   one-by-one stepRaw(1)        ${nsSingle.toFixed(1).padStart(7)} ns/event (median)`);
 console.log(`   one-by-one / batched         ${(nsSingle / nsBatched).toFixed(2).padStart(7)} x`);
+console.log(`\na2) the runtime's ABI path: Core.submit with event objects, ${submitPath.calls} calls of 1-2 events (${submitPath.eventsPerCall.toFixed(2)} per call), effects decoded into objects;`);
+console.log(`    next to the raw path with the same calls (stepRaw(1 or 2) on pre-encoded words); ${SAMPLES} interleaved samples of one pass each, min / median / max`);
+const f3 = (o: { min: number; median: number; max: number }, d = 1) => `${o.min.toFixed(d)} / ${o.median.toFixed(d)} / ${o.max.toFixed(d)}`;
+console.log(`   submit (objects)             ${f3(submitPath.nsPerEventSubmit)} ns/event`);
+console.log(`   raw, same calls              ${f3(submitPath.nsPerEventRaw)} ns/event`);
+console.log(`   submit / raw, per sample     ${f3(submitPath.ratio, 2)} x`);
 console.log(`\nb) checkpoint copies on arena views from real CHECKPOINT/ROLLBACK effects (GB/s, median)`);
 console.log(`   size       store  restore  store+restore  Buffer.copy  ratio (goal >= 0.9)`);
 for (const s of snap) {
@@ -426,6 +501,7 @@ const result = {
     ratioOneByOneToBatched: nsSingle / nsBatched, goalNsPerEvent: 50, effectsPerEvent: fxPerPass / N,
     mixPerPass: fxMix, activeAtsPerPass: haAtsPerPass,
   },
+  submitPath,
   snapshots: snap.map((s) => ({ ...s, goalRatio: 0.9 })),
   memory: {
     config: coreM.config, fixedBytes, memoryBytes: mem0, events: done, memoryMin: memMin, memoryMax: memMax,
