@@ -15,7 +15,7 @@ import { writeLinkKey } from "../../host/board/keys.ts";
 const root = join(import.meta.dirname, "../..");
 
 describe.skipIf(!!socatMissing)(`two board daemons with the link layer over a PTY serial link${socatMissing ? `: skipped, ${socatMissing}` : ""}`, () => {
-  it("io starts first and waits for gnc's hello; then the split demo runs, every device output as in the reference", async () => {
+  it("io starts first and waits for gnc's hello; then the split demo runs, every device output as in the reference; gnc killed and restarted is recognised and rejoins", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gsu-mbl-"));
     const pair = new PtyPair();
     await pair.up();
@@ -51,6 +51,26 @@ describe.skipIf(!!socatMissing)(`two board daemons with the link layer over a PT
       // nothing was lost while io waited: the first step's outputs are there
       expect(wheel).toEqual(ref.filter((d) => d.device === "wheel").slice(0, wheel.length).map((d) => d.payload));
       expect(down).toEqual(ref.filter((d) => d.device === "downlink").slice(0, down.length).map((d) => d.payload));
+
+      // gnc is killed (kill -9) and started again: a higher incarnation from its state
+      // directory; io recognises the restart, both open a new session, and the loop runs on
+      const inc0 = Number(readFileSync(join(dir, "state-gnc", "incarnation"), "utf8"));
+      procs[1].kill("SIGKILL");
+      await new Promise((r) => setTimeout(r, 300));
+      const p2 = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", "--profile", join(dir, "gnc.json"), "--system", join(dir, "system.json")], { stdio: ["ignore", "pipe", "inherit"] });
+      procs.push(p2);
+      outs.gnc2 = "";
+      p2.stdout!.on("data", (d) => { outs.gnc2 += d; });
+      const t2 = Date.now();
+      while (!(outs.gnc2.includes("session with node 1 open") && /link: node 2 restarted/.test(outs.io)) && Date.now() - t2 < 15_000) await new Promise((r) => setTimeout(r, 50));
+      const inc1 = Number(readFileSync(join(dir, "state-gnc", "incarnation"), "utf8"));
+      expect(inc1).toBeGreaterThan(inc0);
+      expect(outs.io).toMatch(new RegExp(`link: node 2 restarted \\(incarnation ${inc0} -> ${inc1}\\)`));
+      expect(outs.gnc2).toMatch(/link: session with node 1 open/);
+      const n = lines("gnc").length;
+      const t3 = Date.now();
+      while (lines("gnc").length < n + 50 && Date.now() - t3 < 10_000) await new Promise((r) => setTimeout(r, 100));
+      expect(lines("gnc").length).toBeGreaterThanOrEqual(n + 50);
     } finally {
       for (const p of procs) p.kill("SIGKILL");
       await pair.dispose();
