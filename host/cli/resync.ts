@@ -49,7 +49,7 @@ export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<n
       io.err(`gsu resync: board ${a.board} ${r.status === "failed" ? "could not carry out" : "refused"} resync #${r.sent}: ${r.text}\n`);
       return 1;
     } catch (e) {
-      if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu resync: ${e.message}\n`); return 1; }
+      if (e instanceof NoReplyError || e instanceof SeqError) { io.err(`gsu resync: ${e.message}\n`); return 3; }
       throw e;
     }
   });

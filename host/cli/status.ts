@@ -92,8 +92,8 @@ export async function run(argv: string[], io: GroundIO = defaultIO()): Promise<n
       done(1);
     });
     const timer = setTimeout(() => {
-      io.err(`gsu status: ${s.link.noReply(a.timeoutMs, "status reply")} (a board whose profile has no "status" answers only a signed query: pass --key; a read-only query for another --target is ignored)\n`);
-      done(1);
+      io.err(`gsu status: ${s.link.noReply(a.timeoutMs, "status reply")} (a read-only query for another --target is ignored, and a board answers at most 4 a second)\n`);
+      done(3);
     }, a.timeoutMs);
     s.link.send(M.STATUS_Q, body);
   }));
