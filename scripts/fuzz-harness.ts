@@ -35,7 +35,7 @@ import { SlcanParser, SLCAN_MAX_LINE, encodeFrame as slcanEncode } from "../host
 import { parseCanFrame, formatCanFrame } from "../host/transport/can/canutils.ts";
 import { parseLogLine, formatLogLine } from "../host/transport/can/candump-log.ts";
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { M, MgmtError, frame as mgmtFrame } from "../host/board/mgmt.ts";
@@ -904,6 +904,78 @@ export function fuzzTelecommandGuard(n: number, seed: number): TargetReport {
   return rep;
 }
 
+/**
+ * TelecommandGuard whose replay state is corrupt (fail closed, issue 10): every
+ * input is refused (no command, no resync with a wrong or mutated challenge, no
+ * revoked or untrusted key) until the one valid resync; after it, nothing signed
+ * before the resync is accepted, and the state written parses with its floor.
+ */
+export function fuzzTelecommandResync(n: number, seed: number): TargetReport {
+  const rng = new Rng(seed);
+  const rep = newReport("telecommand guard, corrupt replay state (resync)");
+  const [k1, old, rogue] = [0, 1, 2].map(() => ed25519(rng));
+  const dir = mkdtempSync(join(tmpdir(), "gsu-fuzz-resync-"));
+  const T = 1_800_000_000_000;
+  const others = (Object.keys(OP) as Array<keyof typeof OP>).filter((o) => o !== "resync");
+  const allowed = ["malformed", "unknown-key", "forged", "replay-state-corrupt", "wrong-board", "stale", "revoked", "bad-challenge"];
+  try {
+    writeFileSync(join(dir, "telecommand-seq.json"), rng.next() < 0.5 ? "" : "{\"ground\": ");
+    const guard = new TelecommandGuard({ ground: k1.publicKey }, dir, { board: "b1", windowMs: 600_000, now: () => T, revoked: { old: "test" } });
+    const challenge = guard.corrupt?.challenge;
+    if (!challenge) { problem(rep, "a corrupt replay state was not noticed"); return rep; }
+    const keys: Record<string, KeyObject> = { ground: k1.privateKey, old: old.privateKey, rogue: rogue.privateKey };
+    const command = (o: Partial<Telecommand> = {}, key = Object.hasOwn(keys, o.keyId ?? "ground") ? keys[o.keyId ?? "ground"] : rogue.privateKey): Uint8Array => encodeTelecommand({
+      op: "resync", seq: rng.int(1, 1000), timeMs: T - rng.int(0, 1000), keyId: "ground", board: "b1", args: { challenge }, ...o,
+    }, key);
+    // one hex digit changed (never to itself: that would be the valid challenge)
+    const near = () => { const c = challenge.split(""); const i = rng.int(0, 31); c[i] = "0123456789abcdef"[("0123456789abcdef".indexOf(c[i]) + rng.int(1, 15)) % 16]; return c.join(""); };
+    const pool: Uint8Array[] = [command()]; // the valid resync: only ever sent mutated, until the end
+    let refusals = 0;
+    for (let i = 0; i < n; i++) {
+      rep.inputs++;
+      const r = rng.next();
+      let input: Uint8Array;
+      if (r < 0.3) input = mutate(rng, pool[0])[1];
+      else if (r < 0.45) input = command({ args: { challenge: rng.next() < 0.5 ? near() : rng.next() < 0.5 ? `${challenge} ` : [challenge] } });
+      else if (r < 0.55) input = command({ op: others[rng.int(0, others.length - 1)] });
+      else if (r < 0.65) input = command({ keyId: ["old", "rogue", "__proto__", "Ground"][rng.int(0, 3)] });
+      else if (r < 0.72) input = command({ board: ["b2", "", "B1"][rng.int(0, 2)] || "x" });
+      else if (r < 0.8) input = command({ timeMs: T + (rng.next() < 0.5 ? -1 : 1) * rng.int(600_001, 1e9) });
+      else if (r < 0.9) input = command({}, rogue.privateKey);              // forged under the trusted id
+      else input = mutate(rng, pool[rng.int(0, pool.length - 1)])[1];
+      if (same(input, pool[0])) input = input.subarray(0, input.length - 1); // a mutation that changed nothing: the valid one is kept for the end
+      if (input.length > 0 && rng.next() < 0.05) pool.push(input);
+      let c: ReturnType<TelecommandGuard["check"]>;
+      try { c = guard.check(input); } catch (e) { problem(rep, `check threw ${errText(e)}`); continue; }
+      if (c.ok) {
+        problem(rep, `accepted ${c.tc.op} #${c.tc.seq} from '${c.tc.keyId}' while the replay state is corrupt (${hex(input).slice(0, 80)})`);
+        break;
+      }
+      refusals++;
+      inc(rep.reasons, c.reason);
+      if (!allowed.includes(c.reason) || typeof c.detail !== "string" || c.detail.length > 600) problem(rep, `bad refusal ${JSON.stringify(c).slice(0, 300)}`);
+    }
+    if (!guard.corrupt) return rep;
+    // the valid resync, then a command signed before it
+    const ok = guard.check(pool[0]);
+    if (!ok.ok) problem(rep, `the valid resync was refused: ${ok.reason}: ${ok.detail}`);
+    else {
+      rep.accepted++;
+      if (guard.corrupt) problem(rep, "still corrupt after an accepted resync");
+      const before = guard.check(command({ op: "commit", seq: 1_000_000, timeMs: T - 5000 }));
+      if (before.ok) problem(rep, "a command signed before the resync was accepted after it");
+      const after = guard.check(command({ op: "commit", seq: 1_000_001, timeMs: T + 1 }));
+      if (!after.ok) problem(rep, `a fresh command after the resync was refused: ${after.reason}`);
+      const st = TelecommandGuard.problem(join(dir, "telecommand-seq.json"));
+      if (typeof st === "string" || typeof st["@floorMs"] !== "number") problem(rep, `the replay state written by the resync does not parse with its floor: ${JSON.stringify(st)}`);
+    }
+    if (refusals === 0) problem(rep, "nothing was refused");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rep;
+}
+
 // ---- CanTransport end to end over MockCanBus --------------------------------------
 
 function mutateCanFrame(rng: Rng, f: CanFrame): CanFrame {
@@ -1104,6 +1176,7 @@ export const TARGETS: Target[] = [
   ["ground-station", (n, s) => [fuzzGround(n, s)]],
   ["signed-image", (n, s) => [fuzzImage(n, s)], { ci: 50_000 }], // ~0.1 ms an input (Ed25519, sha256, WebAssembly.validate)
   ["telecommand-guard", (n, s) => [fuzzTelecommandGuard(n, s)]],
+  ["telecommand-resync", (n, s) => [fuzzTelecommandResync(n, s)], { ci: 5_000, full: 100_000 }], // ~0.75 ms an input (Ed25519 sign and verify)
   ["can-transport", async (n, s) => [await fuzzCanTransport(n, s)]],
 ];
 
