@@ -432,6 +432,10 @@ describe("inspection past the end", () => {
     expect(send(L, KIND_ACT)).toBe(OK);
     expect(causalAt(L, 0)).toBe(1);
     expect(causalAt(4, 0)).toBe(0xFFFFFFFF);
+    // No vector (not a member) and entries past MAXM read 0. Kills causal.ts cvAt
+    // `return 0` -> `return 1` (1b40b312).
+    expect(causalAt(A, 0)).toBe(0);
+    expect(causalAt(L, 16)).toBe(0);
   });
   it("entries of an emptied ring read as absent, not as the stale record", () => {
     setup(RULES_SAFE);
