@@ -1,6 +1,6 @@
 // gsu export: telemetry and CAN traffic to pcap (Wireshark), the dictionary to XTCE (Yamcs).
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { parseCommandArgs, UsageError } from "./args.ts";
+import { IoError, parseCommandArgs, UsageError } from "./args.ts";
 import { canPcap, CCSDS_UDP_PORT, telemetryPcap } from "../telemetry/pcap.ts";
 import { dictionaryToXtce } from "../telemetry/xtce.ts";
 import { DictionaryError, loadDictionary } from "../telemetry/dictionary.ts";
@@ -23,7 +23,8 @@ xtce: the telemetry dictionary as XTCE 1.2 XML, the mission database Yamcs loads
   event (the change-only channel packets' tag-value pairs are beyond XTCE; see the file's
   header). Default output: stdout.
 
-Exit status: 0, 2 on bad arguments or unreadable input.`;
+Exit status: 0, 2 bad arguments or input that is not a recording or log, 3 a file that
+cannot be read or written.`;
 
 export function run(argv: string[]): number {
   const { values, positionals } = parseCommandArgs(argv, { o: { type: "string", short: "o" }, out: { type: "string" }, candump: { type: "string" }, dictionary: { type: "string" } }, { allowPositionals: true });
@@ -42,7 +43,7 @@ export function run(argv: string[]): number {
   if (values.candump !== undefined) {
     if (positionals.length > 1) throw new UsageError("export pcap --candump LOG takes no other input");
     let text: string;
-    try { text = readFileSync(values.candump, "utf8"); } catch (e) { throw new UsageError(`export pcap: cannot read ${values.candump}: ${(e as NodeJS.ErrnoException).code}`); }
+    try { text = readFileSync(values.candump, "utf8"); } catch (e) { throw new IoError(`export pcap: cannot read ${values.candump}: ${(e as NodeJS.ErrnoException).code}`); }
     let entries;
     try { entries = readCandumpLog(text); } catch (e) { throw new UsageError(`export pcap: ${values.candump}: ${(e as Error).message}`); }
     writeFileSync(out, canPcap(entries));
@@ -54,7 +55,7 @@ export function run(argv: string[]): number {
   let records: Record<string, unknown>[] = [];
   let bad = 0;
   let isDir = false;
-  try { isDir = statSync(src).isDirectory(); } catch (e) { throw new UsageError(`export pcap: cannot read ${src}: ${(e as NodeJS.ErrnoException).code}`); }
+  try { isDir = statSync(src).isDirectory(); } catch (e) { throw new IoError(`export pcap: cannot read ${src}: ${(e as NodeJS.ErrnoException).code}`); }
   if (isDir) {
     const a = readArchive(src);
     if (!a.files.length) throw new UsageError(`export pcap: ${src} holds no archive*.jsonl (a gsu ground --archive directory)`);

@@ -1,6 +1,6 @@
 // gsu ground --link SPEC: the ground server for one link (host/ground/server.ts).
 import { basename, resolve } from "node:path";
-import { parseCommandArgs, UsageError } from "./args.ts";
+import { EXIT, IoError, parseCommandArgs, UsageError } from "./args.ts";
 import { KEY_ID } from "../board/image.ts";
 import { KeyError, loadPrivateKey } from "../board/keys.ts";
 import { DictionaryError, loadDictionary } from "../telemetry/dictionary.ts";
@@ -46,8 +46,9 @@ Options:
   --duration S         stop after S seconds (default: run until Ctrl-C)
   --quiet              print no events
 
-Exit status: 0 after Ctrl-C or --duration, 1 when the link cannot be opened or
-another ground server holds it, 2 on bad arguments.`;
+Exit status: 0 after Ctrl-C or --duration, 2 bad arguments, 3 the link cannot be
+opened, another ground server holds it, the console's port is taken or the archive
+directory cannot be written.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -95,17 +96,17 @@ export async function run(argv: string[]): Promise<number> {
     server = await GroundServer.start({ spec: values.link, node, archiveDir, archive: { maxFileBytes: maxMb * 1024 * 1024, keep }, dictionary: values.dictionary, key, targets, log: (l) => console.error(`gsu ground: ${l}`) });
   } catch (e) {
     if (e instanceof LinkSpecError) throw new UsageError(`ground: ${e.message}`);
-    if (e instanceof ArchiveError) throw new UsageError(`ground: ${e.message}`);
-    if (e instanceof GroundServerError) { console.error(`gsu ground: ${e.message}`); return 1; }
+    if (e instanceof ArchiveError) throw new IoError(`ground: ${e.message}`);
+    if (e instanceof GroundServerError) { console.error(`gsu ground: ${e.message}`); return EXIT.IO; }
     console.error(`gsu ground: cannot open the link ${values.link}: ${openFailure(e)}`);
-    return 1;
+    return EXIT.IO;
   }
   let web;
   if (!values["no-console"]) {
     try { web = await startConsole(server, { port, rehearsal: values.rehearsal }); } catch (e) {
       await server.close();
       console.error(`gsu ground: ${(e as Error).message}`);
-      return 1;
+      return EXIT.IO;
     }
   }
   server.writeInfo({ url: web?.url ?? null });

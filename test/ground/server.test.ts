@@ -134,9 +134,9 @@ describe.skipIf(!!socatMissing)(`ground server and a board daemon over a PTY${so
     expect(events().some((e) => e.event === "UPLOAD_ACCEPTED")).toBe(true);
   }, 60_000);
 
-  it("gsu ground refuses to start a second server on a link that has one (exit 1, says which), and bad arguments exit 2", async () => {
+  it("gsu ground refuses to start a second server on a link that has one (exit 3, says which), and bad arguments exit 2", async () => {
     const second = await gsu(["ground", "--link", spec(), "--archive", join(dir, "archive2"), "--port", "0"]);
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(3);
     expect(second.err).toMatch(/a ground server for serial:.* is already running/);
     const bad = await gsu(["ground", "--link", spec(), "--targets", "1:io"]);
     expect(bad.code).toBe(2);
