@@ -16,6 +16,8 @@ pcap: a file Wireshark, tshark and tcpdump open.
     directory: every CCSDS packet as a UDP datagram from 10.0.0.<node> to the ground
     10.0.0.100, port ${CCSDS_UDP_PORT} (Ethernet link type). In Wireshark: Analyze > Decode
     As... > UDP port ${CCSDS_UDP_PORT} > CCSDS; tshark: -d udp.port==${CCSDS_UDP_PORT},ccsds
+    (its primary header fields are right; the dissector assumes the ISS's 10-octet
+    secondary header, so the rest is not GSU's layout: docs/wire.md)
   - --candump LOG: a candump -L log (gsu candump -L, gsu rehearse --candump) as CAN
     frames (LINKTYPE_CAN_SOCKETCAN), which Wireshark dissects as CAN
 xtce: the telemetry dictionary as XTCE 1.2 XML, the mission database Yamcs loads:
