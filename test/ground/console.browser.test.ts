@@ -5,8 +5,9 @@
 // (signed by the server: the page never holds the key), and the rollback the fault causes
 // shows in the event log.
 //
-// Chromium: apt-get install chromium. Without it the suite is skipped with that reason,
-// except in CI (CI set), where it runs and fails: CI must test the console.
+// Chromium: apt-get install chromium; socat for the PTY pair. Without either the suite is
+// skipped with that reason, except in CI (CI set), where it runs and fails: CI must test
+// the console.
 // GSU_CONSOLE_SCREENSHOT=docs/img/console.png also saves a screenshot for the README.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -27,7 +28,7 @@ const root = join(import.meta.dirname, "../..");
 const CHROMIUM = process.env.GSU_CHROMIUM ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const inCI = !!process.env.CI;
-const skip = socatMissing ? socatMissing : !haveChromium && !inCI ? `no ${CHROMIUM} (apt-get install chromium)` : null;
+const skip = inCI ? null : socatMissing ? socatMissing : !haveChromium ? `no ${CHROMIUM} (apt-get install chromium)` : null;
 
 describe.skipIf(!!skip)(`web console in headless Chromium${skip ? `: skipped, ${skip}` : ""}`, () => {
   const dir = mkdtempSync(join(tmpdir(), "gsu-console-"));
@@ -53,6 +54,7 @@ describe.skipIf(!!skip)(`web console in headless Chromium${skip ? `: skipped, ${
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`CI is set but ${CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium); the web console's browser tests must run in CI`);
+    if (socatMissing) throw new Error(`CI is set but ${socatMissing}: .ci/run installs it; the web console's browser tests must run in CI`);
     await pair.up();
     const profile = join(dir, "profile.json");
     writeFileSync(profile, JSON.stringify({
