@@ -22,7 +22,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { crc32 } from "node:zlib";
+// zlib.crc32 only from Node 20.15: this one falls back to a table on older Node (20.11 on armv7l).
+import { crc32 } from "../transport/framing/crc32.ts";
 import { M, Reader, Writer, frame } from "./mgmt.ts";
 
 export interface StoredEvent { seq: number; packet: Uint8Array }
@@ -37,7 +38,7 @@ export interface EventLogOptions {
 export interface EventLogCorruption { file: string; lines: number; why: string }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-const lineCrc = (seq: number, h: string) => crc32(`${seq}:${h}`);
+const lineCrc = (seq: number, h: string) => crc32(Buffer.from(`${seq}:${h}`));
 
 export class EventLog {
   readonly dir: string;

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
+// zlib.crc32 only from Node 20.15: this one falls back to a table on older Node (20.11 on armv7l).
+import { crc32 } from "../transport/framing/crc32.ts";
 import { M, Reader, Writer, frame, MgmtError } from "./mgmt.ts";
 
 export const imageId = (bytes: Uint8Array): Uint8Array => createHash("sha256").update(bytes).digest();
