@@ -14,7 +14,9 @@
 //
 // Printed: min / median / max of the per-pair ratios guarded / unprotected, and the
 // added time per application message (frames an unprotected run sends plus device
-// inputs, counted in an untimed run), min / median / max over the pairs.
+// inputs, counted in an untimed run), min / median / max over the pairs. Then checkpoint
+// bytes per step with snapshots of a component's whole memory (as before live-state
+// checkpoints) and of its live part, in pairs of guarded runs of a quarter of the steps.
 //
 //   npm run bench:rehearsal               9 pairs of 4000-step runs (about 1 minute)
 //   npm run bench:rehearsal -- --quick    a smoke run for CI: 2 pairs of 150 steps
@@ -24,6 +26,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
+import { setLiveSnapshots } from "../host/component/component.ts";
 
 const args = process.argv.slice(2);
 for (const a of args) {
@@ -108,10 +111,34 @@ console.log(`added CPU time per application message, per pair: min ${A.min.toFix
 console.log(`guarded with shadows / unprotected, CPU time per pair: min ${pct(S.min)}, median ${pct(S.median)}, max ${pct(S.max)}`);
 console.log(`checkpoints per run (guarded, no shadows): ${run(GUARDED).checkpoints}`);
 
+// Checkpoints before/after live-state snapshots: the same guarded runs (no shadows), in
+// pairs, with snapshots of all of a component's memory (as before) and of its live part.
+const ckSteps = Math.max(1, Math.round(steps / 4));
+const ck = { whole: [] as number[], live: [] as number[], ratio: [] as number[], wholeBytes: 0, liveBytes: 0, checkpoints: 0 };
+for (let i = 0; i < pairs; i++) {
+  const t: Record<string, number> = {};
+  for (const live of i % 2 === 0 ? [false, true] : [true, false]) {
+    setLiveSnapshots(live);
+    const r = runTestbed(sys, { ...base, ...GUARDED, steps: ckSteps });
+    t[live ? "live" : "whole"] = r.runCpuMs!;
+    if (live) ck.liveBytes = r.checkpointBytes!; else ck.wholeBytes = r.checkpointBytes!;
+    ck.checkpoints = r.checkpoints;
+  }
+  setLiveSnapshots(true);
+  ck.whole.push(t.whole!); ck.live.push(t.live!); ck.ratio.push(t.live! / t.whole!);
+}
+const CR = mmm(ck.ratio);
+console.log("");
+console.log(`checkpoints, guarded without shadows, ${ckSteps} steps, ${pairs} interleaved pairs: ${ck.checkpoints} checkpoints per run (${(ck.checkpoints / ckSteps).toFixed(2)} per step)`);
+console.log(`  bytes per step: whole memory ${Math.round(ck.wholeBytes / ckSteps)} B, live state ${Math.round(ck.liveBytes / ckSteps)} B ` +
+  `(${(ck.wholeBytes / ck.liveBytes).toFixed(1)}x fewer); per checkpoint ${Math.round(ck.wholeBytes / ck.checkpoints)} B -> ${Math.round(ck.liveBytes / ck.checkpoints)} B`);
+console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct(CR.median)}, max ${pct(CR.max)}`);
+
 const result = {
   when: new Date().toISOString(), node: process.version, quick: QUICK, steps, pairs, appMsgs,
   runCpuMs: ms, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
   ratioShadowsToUnprotected: { ...S, all: shadowRatio }, setupMs: SU,
+  checkpoints: { steps: ckSteps, perRun: ck.checkpoints, bytesPerStepWhole: ck.wholeBytes / ckSteps, bytesPerStepLive: ck.liveBytes / ckSteps, cpuRatioLiveToWhole: { ...CR, all: ck.ratio } },
 };
 mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
 writeFileSync(new URL(`../bench-results/${QUICK ? "rehearsal-quick.json" : "rehearsal.json"}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

@@ -29,8 +29,15 @@
  *              i64 → int64
  *              f32 → float32 in the first 4 bytes, 4 zero bytes
  *              f64 → float64
- *   offset 8+8G  M bytes of linear memory
- *   total = 8 + 8G + M  (= snapshotSize())
+ *   offset 8+8G   u32  live length L (L <= M): every byte of memory from L to M is zero
+ *   offset 12+8G  L bytes: linear memory [0, L)
+ *   total = 12 + 8G + L  (at most snapshotSize() = 12 + 8G + M)
+ * Live state only: L is the end of the highest 64-byte block of memory holding a non-zero
+ * byte, found at every snapshot by a 100-byte SIMD scanner (LIVE_TOP_WASM below) that
+ * imports the component's memory. Whatever the component wrote (heap, data, stack,
+ * bytes above its allocator's top after a free) is below L by construction, so the
+ * restore (memory [0, L) copied, [L, M) zeroed) is exact without knowing the allocator.
+ * A demo component of 64 KiB holds about 8 KiB. Without WebAssembly SIMD, L = M.
  * Note: float globals pass through JS numbers, so a NaN keeps being a NaN
  * but its payload bits may be canonicalised by the engine.
  *
@@ -40,6 +47,27 @@
 
 export const INBOX_SIZE = 4096;
 const PAGE = 65536;
+
+/**
+ * The live-top scanner: (import "m" "m" (memory 1)) (func (export "top") (param $end i32)
+ * (result i32)): walks down from $end in 64-byte blocks (four v128 loads OR-ed,
+ * v128.any_true) and returns the end of the highest block holding a non-zero byte, 0 if
+ * none. Built with binaryen (SIMD128) and checked against a byte-wise scan in
+ * test/component.test.ts.
+ */
+export const LIVE_TOP_WASM = "AGFzbQEAAAABBgFgAX8BfwIIAQFtAW0CAAEDAgEABwcBA3RvcAAACj0BOwADQCAARQRAQQAPCyAAQUBqIgD9AAQAIAD9AAQQ/VAgAP0ABCAgAP0ABDD9UP1Q/VNFDQALIABBQGsL";
+let liveTopModule: WebAssembly.Module | null | undefined;
+let liveOnly = true;
+/** Benchmarks only (bench:rehearsal's before/after): false makes every snapshot hold all of memory (L = M), as before live-state checkpoints. */
+export function setLiveSnapshots(on: boolean): void { liveOnly = on; }
+/** A live-top function over `mem`, or null where the engine has no WebAssembly SIMD (then snapshots hold all of memory). */
+export function liveTopOf(mem: WebAssembly.Memory): ((end: number) => number) | null {
+  if (liveTopModule === undefined) {
+    try { liveTopModule = new WebAssembly.Module(Buffer.from(LIVE_TOP_WASM, "base64")); } catch { liveTopModule = null; }
+  }
+  if (!liveTopModule) return null;
+  return (new WebAssembly.Instance(liveTopModule, { m: { m: mem } }).exports as { top: (end: number) => number }).top;
+}
 
 export type GlobalType = "i32" | "i64" | "f32" | "f64";
 const TYPE_BY_CODE: GlobalType[] = ["i32", "i64", "f32", "f64"];
@@ -125,6 +153,8 @@ export class ComponentInstance {
   private dstView: DataView | null = null;
   private readonly imports: WebAssembly.Imports;
   private spare: WebAssembly.Instance | null = null;
+  /** The live-top scanner over this instance's memory (null: no SIMD, whole memory). */
+  private liveTop: ((end: number) => number) | null = null;
   /** counters: restores done in place vs into a fresh instance */
   inPlaceRestores = 0;
   freshRestores = 0;
@@ -148,6 +178,7 @@ export class ComponentInstance {
   private adopt(inst: WebAssembly.Instance): void {
     this.ex = inst.exports as unknown as Exports;
     this.mem = this.ex.memory;
+    this.liveTop = liveTopOf(this.mem);
     this.u8 = new Uint8Array(this.mem.buffer);
     this.globals = this.mod.globalTypes.map((_, i) => this.ex[`gsu_g${i}`] as WebAssembly.Global);
     this.inbox = this.ex.gsu_inbox() >>> 0;
@@ -220,8 +251,33 @@ export class ComponentInstance {
     return this.mem.buffer.byteLength;
   }
 
+  /** The largest snapshot of the current memory (a snapshot holds only the live part: see liveBytes). */
   snapshotSize(): number {
-    return 8 + 8 * this.globals.length + this.mem.buffer.byteLength;
+    return 12 + 8 * this.globals.length + this.mem.buffer.byteLength;
+  }
+
+  /** Bytes of memory a snapshot holds now: up to the highest non-zero 64-byte block. */
+  liveBytes(): number {
+    const n = this.view().length;
+    return this.liveTop ? this.liveTop(n) >>> 0 : n;
+  }
+
+  /** The whole state, for tests: every byte of memory, then the globals as a snapshot stores them. */
+  fullState(): Uint8Array {
+    const u8 = this.view();
+    const out = new Uint8Array(u8.length + 8 * this.globals.length);
+    out.set(u8);
+    const dv = new DataView(out.buffer);
+    this.globals.forEach((g, i) => {
+      const v = g.value, o = u8.length + 8 * i;
+      switch (this.mod.globalTypes[i]) {
+        case "i32": dv.setInt32(o, v as number, true); break;
+        case "i64": dv.setBigInt64(o, v as bigint, true); break;
+        case "f32": dv.setFloat32(o, v as number, true); break;
+        default: dv.setFloat64(o, v as number, true); break;
+      }
+    });
+    return out;
   }
 
   /** Write a snapshot into `dst` (at offset 0); returns the bytes written. Allocates nothing once warm. */
@@ -248,8 +304,10 @@ export class ComponentInstance {
         default: dv.setFloat64(off, v as number, true); break;
       }
     }
-    dst.set(u8, off);
-    return off + u8.length;
+    const live = this.liveTop && liveOnly ? this.liveTop(u8.length) >>> 0 : u8.length;
+    dv.setUint32(off, live, true);
+    dst.set(live === u8.length ? u8 : u8.subarray(0, live), off + 4);
+    return off + 4 + live;
   }
 
   /**
@@ -285,7 +343,10 @@ export class ComponentInstance {
       throw new Error(`${where}: snapshot has ${count} globals but ${this.label} exports ${types.length}; the snapshot is from another module or build, or is garbage`);
     }
     if (memLen === 0 || memLen % PAGE !== 0) throw new Error(`${where}: snapshot memory length ${memLen} is not a positive multiple of 64 KiB; the snapshot is garbage`);
-    const need = 8 + 8 * count + memLen;
+    if (src.length < 12 + 8 * count) throw new Error(`${where}: truncated snapshot (${src.length} bytes; the header with ${count} globals is ${12 + 8 * count}); pass src.subarray(0, n) with n from snapshotInto`);
+    const live = dv.getUint32(8 + 8 * count, true);
+    if (live > memLen) throw new Error(`${where}: snapshot live length ${live} exceeds its memory length ${memLen}; the snapshot is garbage`);
+    const need = 12 + 8 * count + live;
     if (src.length !== need) {
       throw new Error(`${where}: snapshot is ${src.length} bytes but its header says ${need} (${src.length < need ? "truncated" : "trailing bytes"}); pass src.subarray(0, n) with n from snapshotInto`);
     }
@@ -317,7 +378,9 @@ export class ComponentInstance {
         default: g[i]!.value = dv.getFloat64(off, true); break;
       }
     }
-    this.view().set(src.subarray(off, off + memLen));
+    const u8 = this.view();
+    u8.set(src.subarray(off + 4, off + 4 + live));
+    u8.fill(0, live, memLen); // zero at the snapshot: whatever was written there since goes
     this.started = true;
   }
 }

@@ -140,7 +140,7 @@ export class Board {
   private passedSeen = 0;
   private guardStart = 0;
   private commitSent = false;
-  readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, logged: 0, peakHeld: 0 };
+  readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, checkpointBytes: 0, logged: 0, peakHeld: 0 };
 
   constructor(readonly opts: BoardOptions) {
     this.name = opts.name;
@@ -502,6 +502,7 @@ export class Board {
     dv.setUint32(o, n, true); o += 4;
     this.core.setCheckpointLength(t.pid, o);
     this.stats.checkpoints++;
+    this.stats.checkpointBytes += o;
   }
 
   private restore(t: Instance, snap: Uint8Array): void {

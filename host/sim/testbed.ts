@@ -52,6 +52,14 @@ export interface RunOptions {
    * their taint tracking, frame tags, the detail trace), as on a real board. Default true.
    */
   oracles?: boolean;
+  /**
+   * Which trace events the result keeps: called with every event and the result's trace
+   * (default: push every one). onEvent sees every event either way (gsu rehearse streams
+   * its --trace file from it and keeps only what its reports draw: host/cli/trace-stream.ts).
+   */
+  retain?: (e: TraceEvent, trace: TraceEvent[]) => void;
+  /** Sees every delivery to a device as it happens. */
+  onDevice?: (d: DeviceRecord) => void;
 }
 
 export interface DeviceRecord { t: number; device: string; payload: string; comp: string; gen: string }
@@ -83,6 +91,8 @@ export interface RunResult {
   runCpuMs?: number;
   recovery?: { virtualUs: number; wallMs: number; atFailedAt: number };
   checkpoints: number;
+  /** Bytes the boards wrote into checkpoints (component snapshots and their trailers). */
+  checkpointBytes?: number;
   dirtyReceipts: number;
 }
 
@@ -121,7 +131,9 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       detail: o.oracles === false ? false : o.detail,
       frameTag: o.oracles === false ? undefined : { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {
-        devices.push({ t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen });
+        const d: DeviceRecord = { t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen };
+        devices.push(d);
+        o.onDevice?.(d);
         if (failAt && !recovery && from.gen === "old") {
           recovery = { virtualUs: clock.now - failAt.t, wallMs: performance.now() - failAt.wall, atFailedAt: failAt.t };
         }
@@ -130,7 +142,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
         if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
-        trace.push(e);
+        if (o.retain) o.retain(e, trace); else trace.push(e);
         o.onEvent?.(e);
       },
       oracle: o.oracles === false ? undefined : {
@@ -232,6 +244,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
+    checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
   };
 }
 
