@@ -111,12 +111,12 @@ describe("gsu keygen / sign / verify", () => {
     expect(existsSync(join(root, "k.key"))).toBe(false);
   });
 
-  it("a missing key or image file exits 1 with the path", () => {
+  it("a missing key or image file exits 3 (an I/O error) with the path", () => {
     const r = gsu("sign", "--key", join(dir, "nope.key"), "--component", "estimator@1.0.0", "--out", join(dir, "x.gsui"));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot read key .*nope\.key: ENOENT/);
     const v = gsu("verify", "--trust", join(dir, "keys"), join(dir, "nope.gsui"));
-    expect(v.status).toBe(1);
+    expect(v.status).toBe(3);
     expect(v.stderr).toMatch(/cannot read .*nope\.gsui: ENOENT/);
   });
 });

@@ -90,9 +90,9 @@ describe.skipIf(!!socatMissing)(`ground commands over a PTY serial link${socatMi
     expect(replay.stderr).toMatch(/^gsu commit: board 1 refused commit #1: telecommand commit #1 from 'ground-1' is not newer than #1: replayed or reordered/);
   }, 60_000);
 
-  it("no board on that node id: exit 1 after --timeout with what to check", async () => {
+  it("no board on that node id: exit 3 after --timeout with what to check", async () => {
     const r = await gsu(["status", "--link", link, "--board", "9", "--key", join(dir, "ground-1.key"), "--target", "testbed", "--timeout", "0.5"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr).toBe(`gsu status: no reply from board 9 on ${link} within 0.5 s: is \`gsu board\` running with that link and node id?\n`);
   }, 30_000);
 

@@ -10,7 +10,7 @@ import * as abort from "../../host/cli/abort.ts";
 import * as fault from "../../host/cli/fault.ts";
 import * as status from "../../host/cli/status.ts";
 import { main } from "../../host/cli/main.ts";
-import { UsageError } from "../../host/cli/args.ts";
+import { IoError, UsageError } from "../../host/cli/args.ts";
 import { SeqStore } from "../../host/ground/seq.ts";
 import { cleanup, keyFiles, runAgainst, tmp, trust } from "./helpers.ts";
 
@@ -95,17 +95,17 @@ describe("telecommands", () => {
     expect(r.err).toMatch(/^gsu upgrade: board 1 accepted upgrade #\d+ but could not carry it out: estimator 3\.0\.0 is not staged; upload it first \(gsu upload\)\n$/);
   });
 
-  it("no reply: exit 1 with what to check, after --timeout", async () => {
+  it("no reply: exit 3 with what to check, after --timeout", async () => {
     const t0 = Date.now();
     const r = await runAgainst(commit, [...LINK, "--board", "3", "--target", "testbed", "--key", ground1.key, "--timeout", "0.3"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 3, noBoard: true });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.err).toBe("gsu commit: no reply from board 3 on serial:/dev/pts/3@115200 within 0.3 s: is `gsu board` running with that link and node id?\n");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
   it("a board on another node id does not answer for board 1: no reply", async () => {
     const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--timeout", "0.2"], { trusted: trusted(), stateDir: tmp("board"), boardNode: 2 });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.err).toMatch(/no reply from board 1 on serial:\/dev\/pts\/3@115200 within 0\.2 s/);
   });
 });
@@ -148,7 +148,7 @@ describe("sequence numbers", () => {
     const dir = tmp("seq");
     const k = keyFiles(dir, "ground-1");
     const o = { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") };
-    expect((await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key, "--timeout", "0.1"], { ...o, noBoard: true })).status).toBe(1);
+    expect((await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key, "--timeout", "0.1"], { ...o, noBoard: true })).status).toBe(3);
     const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], o);
     expect(r.out).toMatch(/accepted commit #2/);
   });
@@ -158,7 +158,7 @@ describe("sequence numbers", () => {
     const k = keyFiles(dir, "ground-1");
     writeFileSync(`${k.key}.seq`, "{not json");
     const r = await runAgainst(commit, [...LINK, "--target", "testbed", "--key", k.key], { trusted: trust({ name: "ground-1", pub: k.pub }), stateDir: tmp("board") });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);   // a local file that cannot be used: an I/O error
     expect(r.err).toMatch(/ground-1\.key\.seq is not JSON/);
     expect(r.board.commands).toHaveLength(0);
   });
@@ -187,7 +187,9 @@ describe("bad arguments exit 2 (no link opened)", () => {
     await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key], /name the components/);
     await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator"], /must look like estimator@2\.0\.0/);
     await usage(upgrade, [...LINK, "--target", "testbed", "--key", ground1.key, "estimator@2.0.0", "estimator@2.1.0"], /estimator is named twice/);
-    await usage(commit, [...LINK, "--target", "testbed", "--key", join(keys, "missing.key")], /--key: cannot read key .*missing\.key: ENOENT/);
+    // a key file that is not there is an I/O error (exit 3), not bad usage
+    await expect(commit.run([...LINK, "--target", "testbed", "--key", join(keys, "missing.key")], { open: () => { throw new Error("opened a link"); } } as never)).rejects.toThrow(IoError);
+    await expect(commit.run([...LINK, "--target", "testbed", "--key", join(keys, "missing.key")], { open: () => { throw new Error("opened a link"); } } as never)).rejects.toThrow(/--key: cannot read key .*missing\.key: ENOENT/);
     await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--board", "300"], /--board must be a node id/);
     await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--board", "100"], /--board and --node are both 100/);
     await usage(commit, [...LINK, "--target", "testbed", "--key", ground1.key, "--timeout", "0"], /--timeout must be a number of seconds above 0/);
@@ -202,13 +204,13 @@ describe("bad arguments exit 2 (no link opened)", () => {
     expect(await main(["telemetry", "--link", "sim", "--duration", "1"])).toBe(2);   // --duration is for real links
     expect(await main(["telemetry", "--link", "can0", "--speed", "2"])).toBe(2);     // a real link runs in real time
   });
-  it("a device that cannot be opened: exit 1 with the transport's reason and no promise to retry", async () => {
+  it("a device that cannot be opened: exit 3 with the transport's reason and no promise to retry", async () => {
     const { openLink } = await import("../../host/transport/open.ts");
     let err = "";
     const st = await commit.run(["--link", "serial:/nonexistent/ttyUSB9@115200", "--target", "testbed", "--key", ground1.key], {
       open: (spec: string, node: number) => openLink(spec, node), out: () => {}, err: (s) => { err += s; }, tty: false, signal: new AbortController().signal,
     });
-    expect(st).toBe(1);
+    expect(st).toBe(3);
     expect(err).toMatch(/^gsu commit: cannot open the link serial:\/nonexistent\/ttyUSB9@115200: serial \/nonexistent\/ttyUSB9: cannot open \(.*\); check that the cable or USB adapter is plugged in and the path is right \(ls \/dev\/serial\/by-id\/\)\.\n$/);
   });
 

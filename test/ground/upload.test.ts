@@ -78,12 +78,12 @@ describe("gsu upload", () => {
     expect(big.err).toMatch(/rejected estimator-2\.0\.0\.gsui: upload rejected: image of 8192 bytes exceeds this board's limit of 4096/);
   });
 
-  it("interrupted (the board goes quiet at 50%): exit 1, says to run it again; the second run resumes and sends only the rest", async () => {
+  it("interrupted (the board goes quiet at 50%): exit 3 (the device stopped replying), says to run it again; the second run resumes and sends only the rest", async () => {
     const { file, bytes } = payload(64 * 1024, 3);
     const stateDir = tmp("board");
     const accept = (img: Uint8Array) => ({ ok: same(img, bytes), text: same(img, bytes) ? "staged" : "corrupt" });
     const first = await runAgainst(upload, [...LINK, "--timeout", "1", file], { trusted: {}, stateDir, accept, goQuietAt: 32 * 1024 });
-    expect(first.status).toBe(1);
+    expect(first.status).toBe(3);
     expect(first.err).toMatch(/^gsu upload: upload stalled at \d+ of 65536 bytes \(\d+%\): board 1 on serial:\/dev\/pts\/3@115200 acknowledged nothing for 1 s\. The board keeps what it has: run the same command again to resume\n$/);
     const held = Number(/stalled at (\d+) of/.exec(first.err)![1]);
     expect(held).toBeGreaterThanOrEqual(31 * 1024);
@@ -100,10 +100,10 @@ describe("gsu upload", () => {
     expect(same(second.board.uploads[0], bytes)).toBe(true);
   });
 
-  it("no board: exit 1 with what to check", async () => {
+  it("no board: exit 3 (no reply) with what to check", async () => {
     const { file } = payload(4096);
     const r = await runAgainst(upload, [...LINK, "--board", "7", "--timeout", "0.3", file], { trusted: {}, stateDir: tmp("board"), boardNode: 7, noBoard: true });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.err).toBe("gsu upload: no answer to the upload query from board 7 on serial:/dev/pts/3@115200 within 0.3 s: is `gsu board` running with that link and node id?\n");
   });
 
