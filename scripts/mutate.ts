@@ -402,6 +402,22 @@ async function main() {
   }
 
   const outcomes: Outcome[] = [];
+  // The results file is rewritten after every mutant ("complete": false until the end), so
+  // a long run that is stopped still leaves what it measured.
+  const writeJson = (complete: boolean) => {
+    if (!o.json) return;
+    const p = join(root, o.json);
+    mkdirSync(dirname(p), { recursive: true });
+    const count = (s: Status) => outcomes.filter((x) => x.status === s).length;
+    const killed = count("killed"), timeout = count("timeout"), compile = count("compile"), equivalent = count("equivalent");
+    const denom = outcomes.length - equivalent - compile;
+    writeFileSync(p, JSON.stringify({
+      date: new Date().toISOString(), args: process.argv.slice(2), total: all.length, chosen: chosen.length, ran: outcomes.length, complete,
+      killed, timeout, survived: count("survived"), compile, equivalent, score: denom ? (killed + timeout) / denom : 1,
+      outcomes: outcomes.map((x) => ({ id: x.m.id, file: x.m.file, line: x.m.line, fn: x.m.fn, op: x.m.op, original: x.m.original, mutated: x.m.mutated, status: x.status, by: x.by, detail: x.detail, ms: Math.round(x.ms), reason: x.equivalentReason })),
+    }, null, 2) + "\n");
+    return relative(root, p);
+  };
   let next = 0, done = 0;
   const width = String(chosen.length).length;
   const worker = async (dir: string) => {
@@ -412,6 +428,7 @@ async function main() {
         ? { m, status: "equivalent", by: "", detail: "", ms: 0, equivalentReason: eq.reason }
         : await runMutant(dir, m, texts.get(m.file)!, ss, limits);
       outcomes.push(out);
+      writeJson(false);
       done++;
       const what = out.status === "killed" ? `killed by ${out.by}` : out.status === "timeout" ? `timeout in ${out.by}` : out.status === "compile" ? "compile error" : out.status;
       console.log(`[${String(done).padStart(width)}/${chosen.length}] ${m.id} ${m.file}:${m.line} ${OP_LABEL[m.op].padEnd(9)} ${what.padEnd(26)} ${secs(out.ms).padStart(6)}  ${describe(m, texts.get(m.file)!)}`);
@@ -446,16 +463,8 @@ async function main() {
   console.log(`\nmutate: mean ${secs(mean)} per mutant (one worker), wall ${secs(wall)} with ${workers} worker(s); a full run of ${all.length} mutants would take about ${Math.round((all.length * mean) / workers / 60000)} min`);
   console.log(`mutation score: ${(killed + timeout)}/${denom} = ${(score * 100).toFixed(1)}%`);
 
-  if (o.json) {
-    const p = join(root, o.json);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, JSON.stringify({
-      date: new Date().toISOString(), args: process.argv.slice(2), total: all.length, ran: outcomes.length,
-      killed, timeout, survived, compile, equivalent, score,
-      outcomes: outcomes.map((x) => ({ id: x.m.id, file: x.m.file, line: x.m.line, fn: x.m.fn, op: x.m.op, original: x.m.original, mutated: x.m.mutated, status: x.status, by: x.by, detail: x.detail, ms: Math.round(x.ms), reason: x.equivalentReason })),
-    }, null, 2) + "\n");
-    console.log(`mutate: results in ${relative(root, p)}`);
-  }
+  const written = writeJson(true);
+  if (written) console.log(`mutate: results in ${written}`);
   cleanup();
 }
 
