@@ -7,6 +7,7 @@ import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
 import { firstErroneous, htmlReport, summarize, textReport } from "../report/rehearsal.ts";
 import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
+import { reportRetention, TraceWriter } from "./trace-stream.ts";
 import { PlanError } from "../runtime/system.ts";
 import type { Rules } from "../core/core.ts";
 
@@ -243,8 +244,16 @@ export async function run(argv: string[]): Promise<number> {
     let rec: { recorder: import("../transport/can/candump-log.ts").CandumpRecorder; writer: { close(): void } } | undefined;
     if (values.candump) rec = (await import("../transport/can/candump-log.ts")).CandumpRecorder.toFile(values.candump, "vcan0");
     try {
-      const go = () => runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
-        sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+      // the --trace file is streamed as the run goes (each try rewrites it); the run keeps
+      // only what the reports draw (trace-stream.ts), so memory does not grow with --steps
+      const go = () => {
+        const tw = values.trace ? new TraceWriter(values.trace) : undefined;
+        try {
+          return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
+            retain: reportRetention({ steps }), onEvent: tw && ((e) => tw.event(e)), onDevice: tw && ((d) => tw.device(d)),
+            sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
+        } finally { tw?.close(); }
+      };
       result = go();
       // a default fault that took no effect in this system: earlier, if guarded operation
       // ended before the fault step (memory full, commit); then the next member (its output masked)
@@ -277,16 +286,6 @@ export async function run(argv: string[]): Promise<number> {
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
     const text = textReport(summary, boards);
-    if (values.trace) {
-      const lines = [
-        ...result.devices.map((d) => ({ type: "device", device: d.device, payload: d.payload, t_us: d.t, comp: d.comp, gen: d.gen })),
-      ];
-      const events = result.trace.map((e) => ({ ...e, t_us: e.t, t: undefined }));
-      // device lines in delivery order, protocol events interleaved by time
-      const all = [...lines.map((l, i) => ({ k: l.t_us, i, l })), ...events.map((e, i) => ({ k: e.t_us, i: 1e9 + i, l: e }))]
-        .sort((a, b) => a.k - b.k || a.i - b.i).map((x) => JSON.stringify(x.l));
-      writeFileSync(values.trace, all.join("\n") + "\n");
-    }
     const htmlPath = values.html ?? "gsu-rehearsal.html";
     if (htmlPath !== "-") writeFileSync(htmlPath, htmlReport(result, summary, text));
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");

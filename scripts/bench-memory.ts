@@ -1,0 +1,59 @@
+// npm run bench:memory: peak memory (RSS) of `gsu rehearse` with a --trace file, as a
+// separate process per run (each run's own peak: node's resourceUsage().maxRSS, printed at
+// exit by scripts/maxrss-preload.mjs). Runs with the HTML report and without it (--html -).
+// The trace is streamed to its file (host/cli/trace-stream.ts), so memory does not grow
+// with the run; a baseline run of 200 steps shows what any run takes.
+//
+//   npm run bench:memory               200 and 20000 steps, 3 runs each (a few minutes)
+//   npm run bench:memory -- --quick    a smoke run for CI: 200 and 400 steps, 1 run each
+//                                      (the same code paths; the figures are not measurements)
+// Figures also go to bench-results/memory.json (memory-quick.json with --quick).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+for (const a of args) {
+  if (a !== "--quick") { console.error(`bench-memory: unknown argument '${a}'; usage: npm run bench:memory [-- --quick]`); process.exit(2); }
+}
+const QUICK = args.includes("--quick");
+const LONG = QUICK ? 400 : 20000, RUNS = QUICK ? 1 : 3, GOAL_MB = 150;
+const gsu = fileURLToPath(new URL("../bin/gsu.js", import.meta.url));
+const preload = new URL("./maxrss-preload.mjs", import.meta.url).href;
+const dir = mkdtempSync(join(tmpdir(), "gsu-bench-memory-"));
+const fail = (msg: string): never => { console.error(`bench-memory: FAILED: ${msg}`); rmSync(dir, { recursive: true, force: true }); process.exit(1); };
+
+function run(steps: number, html: boolean): { mb: number; traceBytes: number; verdict: string } {
+  const trace = join(dir, "t.jsonl");
+  const r = spawnSync(process.execPath, ["--import", preload, gsu, "rehearse", "--steps", String(steps), "--trace", trace, "--html", html ? join(dir, "r.html") : "-", "--json"],
+    { encoding: "utf8", maxBuffer: 64 << 20 });
+  const m = /GSU_MAXRSS_KB (\d+)\s*$/.exec(r.stderr ?? "");
+  if (r.status !== 0 || !m) fail(`gsu rehearse --steps ${steps} exited ${r.status}: ${(r.stderr ?? "").slice(-400)}`);
+  return { mb: Number(m![1]) / 1024, traceBytes: statSync(trace).size, verdict: JSON.parse(r.stdout).verdict };
+}
+
+const rows: { steps: number; html: boolean; mb: number[]; traceBytes: number }[] = [];
+for (const steps of [200, LONG]) {
+  for (const html of [true, false]) {
+    const mb: number[] = [];
+    let traceBytes = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const r = run(steps, html);
+      if (r.verdict !== "pass") fail(`gsu rehearse --steps ${steps}: verdict ${r.verdict}`);
+      mb.push(r.mb); traceBytes = r.traceBytes;
+    }
+    rows.push({ steps, html, mb, traceBytes });
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`gsu rehearse peak RSS (node ${process.version}), ${RUNS} run(s) each, min / median / max${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
+for (const r of rows) {
+  const s = [...r.mb].sort((a, b) => a - b);
+  const goal = r.steps === 20000 ? `   goal < ${GOAL_MB} MB: ${s[Math.floor(s.length / 2)]! < GOAL_MB ? "met" : "NOT met"}` : "";
+  console.log(`  --steps ${String(r.steps).padEnd(6)} --trace FILE ${r.html ? "--html FILE" : "--html -   "}  ${s[0]!.toFixed(0)} / ${s[Math.floor(s.length / 2)]!.toFixed(0)} / ${s[s.length - 1]!.toFixed(0)} MB` +
+    `   (trace file ${(r.traceBytes / 1048576).toFixed(1)} MiB)${goal}`);
+}
+mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
+writeFileSync(new URL(`../bench-results/${QUICK ? "memory-quick.json" : "memory.json"}`, import.meta.url), `${JSON.stringify({ when: new Date().toISOString(), node: process.version, quick: QUICK, rows }, null, 2)}\n`);
