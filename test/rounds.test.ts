@@ -100,6 +100,7 @@ class Node {
       counts: () => this.counts,
       startUpgrade: (cluster) => { if (!this.hasPlan && !cluster?.length) return false; if (!this.hasPlan) this.startedWith = cluster!; this.upgraded++; this.guarded = true; return true; },
       clusterNames: () => ["m1", "m2"],
+      dropAhead: () => { this.events.push("drop-ahead"); },
       trace: (type) => { this.events.push(type); },
     };
     this.rounds = new Rounds(host, { resendUs: 100, partitionUs: 1_000, voteUs: 1_000, maxResends: 50 });
@@ -158,6 +159,14 @@ describe("the recovery round", () => {
     net.settle(30);
     expect(nodes[0].applied).toEqual([]);
     expect(nodes[0].rounds.unfinished().join()).toMatch(/open recovery round/);
+  });
+  it("a forged frame from a future epoch is no recovery request: the coordinator says where it is, and the held frames are dropped", () => {
+    const { net, nodes } = system(2, [1]);
+    nodes[1].rounds.behind();
+    net.settle();
+    expect(nodes.map((x) => x.applied.length)).toEqual([0, 0]);
+    expect(nodes.map((x) => x.recovering)).toEqual([false, false]);
+    expect(nodes[1].events).toContain("drop-ahead");
   });
   it("a board that missed the whole round asks for it when it sees the newer epoch", () => {
     const { net, nodes } = system(2, [1]);

@@ -136,6 +136,8 @@ export class Board {
   private plannedUpgrade: UpgradePlan | null = null;
   /** Application frames sent to and received from each board (the upgrade round's quiescence check). */
   private frameCounts: Counts = new Map();
+  /** Frames from an epoch this board has not reached, until the round's outcome arrives (or the coordinator says there is none). */
+  private aheadHeld: { src: number; frame: Uint8Array }[] = [];
   // coordinator state
   private passedSeen = 0;
   private guardStart = 0;
@@ -194,6 +196,9 @@ export class Board {
         return true;
       },
       clusterNames: () => [...this.cluster],
+      dropAhead: (why) => {
+        for (const a of this.aheadHeld.splice(0)) this.drop("future-epoch", `from node ${a.src}: ${why}; a frame claiming a newer epoch was forged or corrupted`);
+      },
       trace: (type, extra) => this.trace(type, extra ?? {}),
     }, opts.rounds);
     opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
@@ -303,6 +308,7 @@ export class Board {
   private release(): void {
     const held = this.held;
     this.held = [];
+    for (const a of this.aheadHeld.splice(0)) held.push(() => this.onFrame(a.src, a.frame));
     for (const f of held) f();
     this.checkErroneous();
   }
@@ -370,7 +376,7 @@ export class Board {
     if (this.opts.protocol !== false && ((this.epoch - h.epoch) & 15) > 8) {
       // From an epoch this board has not reached: it missed a recovery round's frames.
       // Hold it and ask the coordinator for the round's outcome.
-      this.held.push(() => this.onFrame(src, frame));
+      this.aheadHeld.push({ src, frame });
       this.rounds.behind();
       return;
     }
@@ -925,6 +931,7 @@ export class Board {
   unfinished(): string[] {
     const u: string[] = [];
     if (this.held.length) u.push(`${this.held.length} held events`);
+    if (this.aheadHeld.length) u.push(`${this.aheadHeld.length} frames from an epoch this board never reached`);
     if (this.outbox.length) u.push(`${this.outbox.length} unsent outputs`);
     if (this.recovering) u.push("a recovery round it never finished");
     if (this.stalled) u.push("a full protocol store waiting for its abort round");

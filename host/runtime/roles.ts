@@ -15,14 +15,14 @@ export const ROLE_TABLE: { kind: number; name: string; sender: string; receiver:
   { kind: 3, name: "bound", sender: "any board", receiver: "the coordinator only" },
   { kind: 4, name: "apply", sender: "the coordinator only", receiver: "any board" },
   { kind: 5, name: "counter", sender: "nobody (never crosses a link)", receiver: "-" },
-  { kind: 6, name: "control: COMMIT, PREPARE, RESUME, QUIESCE, START, GO", sender: "the coordinator only", receiver: "any board" },
-  { kind: 6, name: "control: READY, REFUSE, COMMITTED, APPLIED, IDLE, STARTED", sender: "any board", receiver: "the coordinator only" },
+  { kind: 6, name: "control: COMMIT, PREPARE, RESUME, QUIESCE, START, GO, CURRENT", sender: "the coordinator only", receiver: "any board" },
+  { kind: 6, name: "control: READY, REFUSE, COMMITTED, APPLIED, IDLE, STARTED, CATCHUP", sender: "any board", receiver: "the coordinator only" },
   { kind: 7, name: "-", sender: "nobody (0xFF is a management frame, outside the layer)", receiver: "-" },
 ];
 
 /** Control operations (host/runtime/rounds.ts OP) and which of them a board sends to the coordinator. */
-const CONTROL_OPS: Record<number, string> = { 1: "COMMIT", 2: "PREPARE", 3: "READY", 4: "REFUSE", 5: "COMMITTED", 6: "APPLIED", 7: "RESUME", 8: "QUIESCE", 9: "IDLE", 10: "START", 11: "STARTED", 12: "GO" };
-const ANSWERS = new Set([3, 4, 5, 6, 9, 11]);
+const CONTROL_OPS: Record<number, string> = { 1: "COMMIT", 2: "PREPARE", 3: "READY", 4: "REFUSE", 5: "COMMITTED", 6: "APPLIED", 7: "RESUME", 8: "QUIESCE", 9: "IDLE", 10: "START", 11: "STARTED", 12: "GO", 13: "CATCHUP", 14: "CURRENT" };
+const ANSWERS = new Set([3, 4, 5, 6, 9, 11, 13]);
 
 export interface RoleContext {
   /** This board's node id. */

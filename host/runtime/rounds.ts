@@ -18,7 +18,7 @@ import { BROADCAST } from "../transport/types.ts";
 /** Control frame operations: header kind 6 (control), index = op | arg << 4. */
 export const OP = {
   COMMIT: 1, PREPARE: 2, READY: 3, REFUSE: 4, COMMITTED: 5, APPLIED: 6, RESUME: 7,
-  QUIESCE: 8, IDLE: 9, START: 10, STARTED: 11, GO: 12,
+  QUIESCE: 8, IDLE: 9, START: 10, STARTED: 11, GO: 12, CATCHUP: 13, CURRENT: 14,
 } as const;
 export type OpName = keyof typeof OP;
 const OP_NAME = new Map<number, OpName>(Object.entries(OP).map(([k, v]) => [v, k as OpName]));
@@ -104,6 +104,8 @@ export interface RoundHost {
   startUpgrade(cluster?: string[]): boolean;
   /** The cluster of the guarded operation this board runs (the coordinator's START names it). */
   clusterNames(): string[];
+  /** Frames held because they claimed an epoch this board had not reached, and none was: drop them. */
+  dropAhead(why: string): void;
   trace(type: string, extra?: Record<string, unknown>): void;
 }
 
@@ -124,6 +126,8 @@ export class Rounds {
   // ---- participant state ----
   /** Recovery requested from the coordinator for this epoch and not yet begun. */
   private requested = 0;
+  /** Asked the coordinator for the outcome of this epoch's round (a frame from it arrived first). */
+  private catchUp = 0;
   private myBound: { next: number; v: number; vext: number } | null = null;
   private preparedN = -1;
   private committedN = -1;
@@ -193,7 +197,7 @@ export class Rounds {
     this.h.timer(this.opts.resendUs * this.backoff, () => { this.ticking = false; this.tick(); });
   }
   private waiting(): boolean {
-    return this.requested > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
+    return this.requested > this.h.epoch() || this.catchUp > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
       || this.unackedCommit.size > 0 || this.upgrade !== null || this.unackedGo.size > 0
       || (this.preparedN >= 0 && this.h.guarded()) || (this.retryCommitAt >= 0 && this.h.guarded());
   }
@@ -211,6 +215,7 @@ export class Rounds {
       this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
     }
     if (this.preparedN >= 0 && this.h.guarded() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.READY, this.preparedN);
+    if (this.catchUp > this.h.epoch() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.CATCHUP, this.catchUp);
     // coordinator
     if (this.round) {
       for (const n of this.h.boards) if (!this.round.bounds.has(n)) {
@@ -256,10 +261,13 @@ export class Rounds {
 
   /** A frame from an epoch this board has not reached: it missed a round; ask the coordinator for it. */
   behind(): void {
-    if (this.isCoordinator || this.requested > this.h.epoch()) return;
-    this.requested = this.h.epoch() + 1;
-    this.h.trace("round-catch-up", { epoch: this.requested });
-    this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
+    if (this.isCoordinator || this.catchUp > this.h.epoch()) return;
+    this.catchUp = this.h.epoch() + 1;
+    this.h.trace("round-catch-up", { epoch: this.catchUp });
+    // Not a recovery request: the coordinator only sends the outcome of a round that is
+    // over (apply), or its current epoch (CURRENT) when there is none, and then the frame
+    // that claimed a newer epoch was forged or corrupt: the board drops what it held for it.
+    this.sendCtl(this.h.coordinator, OP.CATCHUP, this.catchUp);
     this.arm();
   }
 
@@ -437,6 +445,15 @@ export class Rounds {
         return true;
       case OP.COMMITTED:
         if (c && arg === this.lastCommitN) this.unackedCommit.delete(src);
+        return true;
+      case OP.CATCHUP:
+        if (!c) return true;
+        if (this.lastApply && this.lastApply.epoch >= arg) { this.unackedApply.add(src); this.h.send(src, this.applyFrame(this.lastApply)); this.arm(); }
+        else this.sendCtl(src, OP.CURRENT, this.h.epoch());
+        return true;
+      case OP.CURRENT:
+        if (c || !fromCoord) return true;
+        if (arg <= this.h.epoch() && this.catchUp > this.h.epoch()) { this.catchUp = 0; this.h.dropAhead(`the coordinator is at epoch ${arg}`); }
         return true;
       case OP.APPLIED:
         if (c && this.lastApply && arg === this.lastApply.epoch) this.unackedApply.delete(src);
