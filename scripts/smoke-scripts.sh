@@ -51,6 +51,7 @@ smoke_cmd() {
     bench:telemetry) echo "npm run --silent bench:telemetry -- --quick" ;;
     bench:upload)    echo "npm run --silent bench:upload -- --quick" ;;
     bench:memory)    echo "npm run --silent bench:memory -- --quick" ;;
+    bench:recovery)  echo "npm run --silent bench:recovery -- --quick" ;;
     bench:startup)   echo "npm run --silent bench:startup -- --quick" ;;
     soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3" ;;
     fuzz)            echo "npm run --silent fuzz -- 300 7 --daemon 100" ;;
