@@ -31,7 +31,8 @@ function run(steps: number, html: boolean): { mb: number; traceBytes: number; ve
     { encoding: "utf8", maxBuffer: 64 << 20 });
   const m = /GSU_MAXRSS_KB (\d+)\s*$/.exec(r.stderr ?? "");
   if (r.status !== 0 || !m) fail(`gsu rehearse --steps ${steps} exited ${r.status}: ${(r.stderr ?? "").slice(-400)}`);
-  return { mb: Number(m![1]) / 1024, traceBytes: statSync(trace).size, verdict: JSON.parse(r.stdout).verdict };
+  return { mb: (Number(m![1]) * 1024) / 1e6, // maxRSS is in KiB; MB = 10^6 bytes
+    traceBytes: statSync(trace).size, verdict: JSON.parse(r.stdout).verdict };
 }
 
 const rows: { steps: number; html: boolean; mb: number[]; traceBytes: number }[] = [];
@@ -48,7 +49,7 @@ for (const steps of [200, LONG]) {
   }
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(`gsu rehearse peak RSS (node ${process.version}), ${RUNS} run(s) each, min / median / max${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
+console.log(`gsu rehearse peak RSS in MB (10^6 bytes; node ${process.version}), ${RUNS} run(s) each, min / median / max${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
 for (const r of rows) {
   const s = [...r.mb].sort((a, b) => a - b);
   const goal = r.steps === 20000 ? `   goal < ${GOAL_MB} MB: ${s[Math.floor(s.length / 2)]! < GOAL_MB ? "met" : "NOT met"}` : "";
