@@ -2,7 +2,7 @@
 // and an HTML page with a space-time diagram (processes as lines; messages,
 // checkpoints, ATs, rollback and takeover as marks).
 import type { RunResult } from "../sim/testbed.ts";
-import type { DeviceRecord } from "../sim/testbed.ts";
+import { groupByFeeder, type DeviceRecord } from "../sim/testbed.ts";
 import type { TraceEvent } from "../runtime/board.ts";
 import { plotBlock, uplotHead } from "./uplot.ts";
 import { rehearsalSeries } from "./series.ts";
@@ -55,15 +55,7 @@ export interface FirstError { t: number; device: string; index: number; got: Dev
  * lacks counts at the time of the run's last output to that device before it (or 0).
  */
 export function firstErroneous(run: DeviceRecord[], ref: DeviceRecord[]): FirstError | null {
-  const feeders = new Map<string, Set<string>>();
-  for (const r of ref) (feeders.get(r.device) ?? feeders.set(r.device, new Set()).get(r.device)!).add(r.comp);
-  const key = (r: DeviceRecord) => ((feeders.get(r.device)?.size ?? 1) > 1 ? `${r.device}/${r.comp}` : r.device);
-  const group = (rs: DeviceRecord[]) => {
-    const m = new Map<string, DeviceRecord[]>();
-    for (const r of rs) { const k = key(r); (m.get(k) ?? m.set(k, []).get(k)!).push(r); }
-    return m;
-  };
-  const a = group(run), b = group(ref);
+  const { a, b } = groupByFeeder(run, ref);
   let best: FirstError | null = null;
   for (const dev of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(dev) ?? [], y = b.get(dev) ?? [];

@@ -249,12 +249,10 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
 }
 
 /**
- * Device equivalence: each device's sequence equals the reference's exactly. A device fed
- * by several components is compared per feeder: the order between feeders depends on
- * the schedule even in the reference run.
+ * Device outputs of a run and of its reference grouped per device, or per device and
+ * feeder where the reference has several feeders (their order depends on the schedule).
  */
-export function compareDevices(run: DeviceRecord[], ref: DeviceRecord[]): string[] {
-  const diffs: string[] = [];
+export function groupByFeeder(run: DeviceRecord[], ref: DeviceRecord[]): { a: Map<string, DeviceRecord[]>; b: Map<string, DeviceRecord[]> } {
   const feeders = new Map<string, Set<string>>();
   for (const r of ref) (feeders.get(r.device) ?? feeders.set(r.device, new Set()).get(r.device)!).add(r.comp);
   const key = (r: DeviceRecord) => ((feeders.get(r.device)?.size ?? 1) > 1 ? `${r.device}/${r.comp}` : r.device);
@@ -263,7 +261,17 @@ export function compareDevices(run: DeviceRecord[], ref: DeviceRecord[]): string
     for (const r of rs) { const k = key(r); (m.get(k) ?? m.set(k, []).get(k)!).push(r); }
     return m;
   };
-  const a = group(run), b = group(ref);
+  return { a: group(run), b: group(ref) };
+}
+
+/**
+ * Device equivalence: each device's sequence equals the reference's exactly. A device fed
+ * by several components is compared per feeder: the order between feeders depends on
+ * the schedule even in the reference run.
+ */
+export function compareDevices(run: DeviceRecord[], ref: DeviceRecord[]): string[] {
+  const diffs: string[] = [];
+  const { a, b } = groupByFeeder(run, ref);
   for (const dev of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(dev) ?? [], y = b.get(dev) ?? [];
     const n = Math.max(x.length, y.length);
