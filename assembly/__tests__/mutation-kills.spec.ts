@@ -4,7 +4,7 @@
 //   npm run mutate -- --only ID
 import {
   E_BAD_CONFIG, E_UNKNOWN_PID, EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
-  EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, FX_VOIDED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
@@ -665,5 +665,42 @@ describe("a pass at the known bound records the counts the notice could not map"
     expect(recover(3, 1)).toBe(OK);                            // Vext 1: L's device message
     expect(recoveredInexact()).toBe(1);                        // the notice was still unmappable
     expect(countFx(FX_RESEND)).toBe(1);                        // only the 4th: 1..3 were delivered
+  });
+});
+
+// A shadow's rollback that voids a single logged output reports it. Kills recovery.ts
+// onRecoverApply: `vi + ve > 0` -> `> 1` (80a81cb0); gap3-shadow-rollback.txt voids two.
+describe("a shadow rolling back over one output reports it voided", () => {
+  it("one G_act output after its checkpoint", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 1 to A
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // A dirty
+    expect(recv(H, KIND_ACT, 1, 1)).toBe(OK);     // the shadow takes a dirty input: checkpoint
+    expect(query(H, Q_CKPTS)).toBe(1);
+    expect(send(H, KIND_ACT)).toBe(OK);           // one output after it, logged
+    expect(recover(0, 0)).toBe(OK);
+    const i = findFx(FX_VOIDED);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 1)).toBe(H);
+    expect(fx(<u32>i, 2) + fx(<u32>i, 3)).toBe(1);
+  });
+});
+
+// One member: after takeover the shadow suppresses Vext minus its own device outputs so far
+// (it did not roll back). Kills recovery.ts onRecoverApply: `Vext - newSdwExt` -> `+` (809b9a0d);
+// recovery-suppress-next.txt has a shadow with no device output yet.
+describe("one member: the device suppression after takeover counts the shadow's own outputs", () => {
+  it("Vext 2, one shadow device output: suppress one more", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // ext_mSN_G^low 1
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // 2
+    expect(send(H, KIND_DEVICE)).toBe(OK);        // the twin of the first: ext_mSN_G^high_sdw 1
+    expect(recover(0, 2)).toBe(OK);
+    const i = findFx(FX_SUPPRESS_NEXT);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 1)).toBe(0);
+    expect(fx(<u32>i, 2)).toBe(1);
   });
 });
