@@ -18,6 +18,8 @@
 #   mutate          `-- --smoke`: a few mutants, for CI (it writes test-results/mutation.json,
 #                   which git ignores; its "args" field says it was a smoke run)
 #   typecheck       as it is (tsc --noEmit)
+#   test:arm        `-- --check` (the emulated ARM boards are set up; .ci/run's ARM step
+#                   boots and checks them)
 # A new script: accept a small-count form (for explore and mutate, `--smoke`) that
 # finishes in well under a minute, and add it to smoke_cmd.
 #
@@ -58,6 +60,9 @@ smoke_cmd() {
     compare:rules)   echo "npm run --silent compare:rules -- --cases 2 --meshes 2 --max-steps 12 --no-shrink --out '$tmp/evidence-rules.md'" ;;
     explore)         echo "npm run --silent explore -- --smoke" ;;
     mutate)          echo "npm run --silent mutate -- --smoke" ;;
+    # .ci/run's ARM step runs the whole lane; here: the set-up is in place and the
+    # runner answers (no boot). Exits 77 with the reason where it is not set up.
+    test:arm)        echo "npm run --silent test:arm -- --check" ;;
     *) return 1 ;;
   esac
 }

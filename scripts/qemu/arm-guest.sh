@@ -1,0 +1,77 @@
+#!/bin/sh
+# The checks scripts/qemu/arm.sh runs inside the emulated ARM board (busybox sh,
+# in the work tree, the ARM node_modules in place). Each prints a line
+# "ARM-CHECK <name> PASS|FAIL|SKIP <seconds>s <detail>"; the exit status is 1
+# if any failed. The serial check meets the host side (arm.sh --host-side)
+# through files in /run/gsu (the run directory, a 9p share).
+# GSU_ARM_CHECKS: which checks (default "rehearse can serial").
+checks=${GSU_ARM_CHECKS:-rehearse can serial}
+d=/run/gsu
+failed=0
+now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; } # ms since boot
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+result() { echo "ARM-CHECK $1 $2 $(secs "$3" "$(now)")s $4"; [ "$2" = FAIL ] && failed=1; return 0; }
+
+echo "arm-guest: $(uname -m), kernel $(uname -r), Node $(node --version), $(grep -c ^processor /proc/cpuinfo) CPU, uptime $(cut -d' ' -f1 /proc/uptime) s at start"
+
+for c in $checks; do
+  t=$(now)
+  echo "arm-guest: $c, at uptime $(secs 0 "$t") s"
+  case $c in
+  rehearse)
+    # The in-process rehearsal (simulated links), as on the host: must PASS.
+    node bin/gsu.js rehearse --steps 200 --html - > /tmp/rehearse.log 2>&1
+    rc=$?
+    tail -15 /tmp/rehearse.log
+    if [ $rc = 0 ] && grep -q '^Verdict: PASS' /tmp/rehearse.log; then result rehearse PASS "$t" "gsu rehearse --steps 200: Verdict: PASS"
+    else result rehearse FAIL "$t" "gsu rehearse --steps 200 exited $rc without 'Verdict: PASS'"; fi
+    ;;
+  can)
+    # Real CAN controllers: can0 and can1 are two kvaser_pci (SJA1000) on one
+    # emulated bus, set to $GSU_ARM_BITRATE by iproute2's ip at boot.
+    /usr/bin/ip -details link show can0 | sed -n '1p;/bitrate/p'
+    if ! node -e 'require("socketcan")' 2>/tmp/sc.err; then
+      result can SKIP "$t" "socketcan does not load for $(uname -m): $(head -1 /tmp/sc.err) (${GSU_ARM_SOCKETCAN_SKIPPED:-see arm-setup.sh output})"
+      continue
+    fi
+    node scripts/qemu/can-throughput.cjs can0 can1 ${GSU_ARM_CAN_FRAMES:-300} > /tmp/tp.log 2>&1; rc1=$?
+    cat /tmp/tp.log
+    # The SocketCAN suite on a real controller's interface.
+    GSU_TEST_CAN_IFACE=can0 node node_modules/vitest/vitest.mjs run test/can/socketcan.test.ts --no-cache --reporter=verbose > /tmp/vt.log 2>&1; rc2=$?
+    sed 's/\x1b\[[0-9;]*m//g' /tmp/vt.log | grep -E '✓|×|✗|Test Files|Tests |FAIL|Error' | head -20
+    passed=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/vt.log | sed -n 's/^ *Tests  *\([0-9]*\) passed.*/\1/p')
+    if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "${passed:-0}" -gt 0 ] && ! grep -q skipped /tmp/vt.log; then
+      result can PASS "$t" "$(sed -n 's/^CAN-THROUGHPUT //p' /tmp/tp.log); test/can/socketcan.test.ts on can0: $passed passed"
+    else
+      result can FAIL "$t" "throughput exit $rc1, SocketCAN suite exit $rc2 (${passed:-0} passed)"
+    fi
+    ;;
+  serial)
+    # A board daemon on /dev/ttyS0 (the PCI UART wired to a host pty); the host
+    # writes its profile and key, then asks it for its status with gsu status.
+    i=0
+    while [ ! -f "$d/profile-ready" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+    if [ ! -f "$d/profile-ready" ]; then result serial FAIL "$t" "the host side never wrote the board profile"; continue; fi
+    node bin/gsu.js board --profile "$d/profile.json" --sim-devices 10 > /tmp/board.log 2>&1 &
+    bpid=$!
+    i=0
+    while ! grep -q 'up; serving the ground' /tmp/board.log && kill -0 $bpid 2>/dev/null && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
+    up=$(secs "$t" "$(now)")
+    if grep -q 'up; serving the ground' /tmp/board.log; then
+      echo "arm-guest: board daemon serving on /dev/ttyS0 after ${up}s"
+      echo "$up" > "$d/board-ready"
+      i=0
+      while [ ! -f "$d/host-done" ] && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
+    else
+      echo "board-failed" > "$d/board-ready"
+    fi
+    kill $bpid 2>/dev/null; wait $bpid 2>/dev/null
+    tail -8 /tmp/board.log
+    hs=$(cat "$d/host-done" 2>/dev/null)
+    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon on /dev/ttyS0 serving after ${up}s; gsu status from the host over the pty answered"
+    else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
+    ;;
+  *) result "$c" FAIL "$t" "unknown check" ;;
+  esac
+done
+exit $failed

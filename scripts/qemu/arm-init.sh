@@ -1,0 +1,85 @@
+#!/bin/busybox sh
+# PID 1 of the emulated ARM board booted by scripts/qemu/arm-run.sh
+# (arm-setup.sh copies this file into the initramfs as /init).
+#
+# Loads the virtio/9p and CAN modules (kvaser_pci: the SJA1000 driver for the
+# two emulated CAN controllers), mounts the sysroot (ARM libc, Node, the
+# project's node_modules for this architecture) read-only over 9p as the root
+# of a chroot, the work tree read-write at its own path with the ARM
+# node_modules bound over its node_modules, sets can0 and can1 to the bit rate
+# in env.sh (iproute2's ip) and brings them up, runs the command, writes its
+# exit status to the run directory and powers off (-M virt has no
+# isa-debug-exit).
+#
+# 9p shares (tags): sysroot, repo (the work tree), gsurun (arm-run.sh's run
+# directory: repo, env.sh, cmd.sh; `status` is written back there).
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+stty -onlcr 2>/dev/null
+
+finish() {
+  sync
+  poweroff -f
+}
+die() {
+  echo "arm-init: $*"
+  [ -d /gsu/ok ] 2>/dev/null && echo 125 > /gsu/status
+  finish
+}
+
+for m in $(cat /lib/modules/modules.list); do
+  insmod "/lib/modules/$m" || die "insmod $m failed"
+done
+
+o9p=trans=virtio,version=9p2000.L,msize=262144
+mount -t 9p -o "$o9p" gsurun /gsu || die "cannot mount the run directory (9p tag gsurun)"
+mkdir -p /gsu/ok
+repo=$(cat /gsu/repo)
+bitrate=$(cat /gsu/bitrate 2>/dev/null || echo 500000)
+mount -t 9p -o "$o9p,ro,cache=loose" sysroot /newroot || die "cannot mount the sysroot (9p tag sysroot)"
+r=/newroot
+mount -t proc proc $r/proc &&
+  mount -t sysfs sys $r/sys &&
+  mount -t devtmpfs dev $r/dev &&
+  mkdir -p $r/dev/pts $r/dev/shm &&
+  mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts &&
+  mount -t tmpfs -o mode=1777 shm $r/dev/shm &&
+  mount -t tmpfs -o mode=1777 tmp $r/tmp &&
+  mount -t tmpfs -o mode=755 run $r/run &&
+  mount -t tmpfs -o mode=700 root $r/root &&
+  mkdir -p $r/run/gsu && mount --bind /gsu $r/run/gsu ||
+  die "cannot mount /proc, /sys, /dev, /tmp, /run or /root in the chroot"
+mount -t 9p -o "$o9p,cache=loose" repo "$r$repo" || die "cannot mount the work tree $repo (9p tag repo)"
+# The host's node_modules are x86 (esbuild, rolldown, serialport's bindings):
+# the ARM ones from the sysroot take their place in the guest.
+[ -d "$r$repo/node_modules" ] || die "$repo has no node_modules (run npm ci on the host first)"
+mount --bind $r/opt/gsu/node_modules "$r$repo/node_modules" || die "cannot bind the ARM node_modules over $repo/node_modules"
+# vitest writes its bundled config to node_modules/.vite-temp: tmpfs there.
+mount -t tmpfs -o mode=755 vite "$r$repo/node_modules/.vite-temp" || die "cannot mount a tmpfs on node_modules/.vite-temp"
+
+ip link set lo up
+for i in can0 can1; do
+  [ -e /sys/class/net/$i ] || die "no $i: the kvaser_pci CAN controller did not probe (dmesg: $(dmesg | grep -i -E 'kvaser|sja1000' | tail -3))"
+  # /usr/bin/ip by path: busybox's chroot would run its own ip applet for "ip".
+  chroot $r /usr/bin/ip link set $i type can bitrate "$bitrate" restart-ms 100 &&
+    chroot $r /usr/bin/ip link set $i txqueuelen 1000 &&
+    chroot $r /usr/bin/ip link set $i up || die "cannot set $i to $bitrate bit/s and up it with iproute2's ip"
+done
+hostname gsu-arm
+
+mkfifo /out
+cat /out &
+cat_pid=$!
+chroot $r /bin/sh -c '. /run/gsu/env.sh && cd "$GSU_REPO" && exec /bin/sh /run/gsu/cmd.sh' </dev/null >/out 2>&1
+status=$?
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  kill -0 $cat_pid 2>/dev/null || break
+  sleep 0.1
+done
+kill $cat_pid 2>/dev/null
+echo "$status" > /gsu/status
+finish

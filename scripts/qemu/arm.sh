@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The ARM lane (npm run test:arm): GSU's runtime on an emulated Raspberry Pi
+# (aarch64) and, with --arch armhf or all, an emulated BeagleBone (armhf).
+#
+#   bash scripts/qemu/arm.sh [--arch arm64|armhf|all] [--no-setup] [--check]
+#
+# For each architecture: scripts/qemu/arm-setup.sh (cached; the first run
+# downloads ~120 MB), then one boot of scripts/qemu/arm-run.sh running
+# scripts/qemu/arm-guest.sh, which checks, on the emulated board:
+#   rehearse  `gsu rehearse --steps 200` PASSes;
+#   can       300 frames (GSU_ARM_CAN_FRAMES) can0 -> can1 over two kvaser_pci (SJA1000) controllers
+#             at 500 kbit/s (set by iproute2's ip), in order and intact, and the
+#             SocketCAN suite (test/can/socketcan.test.ts) passes on can0;
+#   serial    a board daemon (gsu board) on /dev/ttyS0 answers `gsu status`
+#             (a signed status telecommand) sent by the host over the pty.
+# Prints "ARM-CHECK name PASS|FAIL|SKIP seconds detail" per check and a summary.
+# Exit: 0 all passed (a SKIP names its reason and fails unless GSU_ARM_ALLOW_SKIP=1);
+# 1 a check failed; 77 the lane cannot run here (QEMU or set-up missing), with
+# the reason; set-up failures exit 1 with arm-setup.sh's message.
+# --check: only say whether the set-up is in place (no boot, no network).
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+cd "$repo" || exit 1
+
+# --- host side of the serial check (run by arm-run.sh --host) -------------------
+if [ "${1:-}" = --host-side ]; then
+  d=$GSU_ARM_RUN
+  k=$d/host
+  mkdir -p "$k"
+  node bin/gsu.js keygen --name ground --out "$k" >/dev/null || { echo "keygen failed"; echo keygen-failed > "$d/host-done"; exit 1; }
+  cp "$k/ground.pub" "$d/ground.pub"
+  cat > "$d/profile.json.tmp" <<EOF
+{"name": "arm-pi", "node": 1, "board": "raspberry-pi",
+ "links": [{"kind": "serial", "path": "/dev/ttyS0", "baud": 115200}],
+ "stateDir": "/tmp/gsu-state",
+ "components": ["sensor@1.0.0", "estimator@1.0.0", "controller@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"],
+ "trustedKeys": {"ground": "ground.pub"}, "at": {"commit": "manual"}}
+EOF
+  mv "$d/profile.json.tmp" "$d/profile.json" && touch "$d/profile-ready"
+  i=0
+  while [ ! -f "$d/board-ready" ] && [ ! -f "$d/status" ] && [ $i -lt 4500 ]; do sleep 0.2; i=$((i + 1)); done
+  [ -f "$d/board-ready" ] || { echo "the board daemon never came up"; echo no-board > "$d/host-done"; exit 1; }
+  [ "$(cat "$d/board-ready")" = board-failed ] && { echo "the board daemon failed to start"; echo no-board > "$d/host-done"; exit 1; }
+  t=$(date +%s%N)
+  node bin/gsu.js status --link "serial:$GSU_ARM_PTY@115200" --target arm-pi --key "$k/ground.key" --timeout 30 --json > "$k/status.json" 2> "$k/status.err"
+  rc=$?
+  ms=$(( ($(date +%s%N) - t) / 1000000 ))
+  if [ $rc = 0 ] && node -e '
+      const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const comps = (s.instances ?? []).map((i) => i.comp).sort().join(",");
+      console.log("gsu status over " + process.argv[2] + ": board " + (s.board ?? s.name ?? "?") + ", components " + comps);
+      process.exit(comps === "controller,estimator,fdir,sensor,telemetry" ? 0 : 1);' "$k/status.json" "$GSU_ARM_PTY"; then
+    echo "gsu status answered in $ms ms"
+    echo ok > "$d/host-done"
+    exit 0
+  fi
+  echo "gsu status failed (exit $rc, $ms ms):"; head -c 2000 "$k/status.err"; head -c 2000 "$k/status.json"
+  echo "status-failed" > "$d/host-done"
+  exit 1
+fi
+
+arches=arm64 setup=1 check_only=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --arch) arches=$2; shift 2 ;;
+    --no-setup) setup=; shift ;;
+    --check) check_only=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "arm.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$arches" = all ] && arches="arm64 armhf"
+
+overall=0
+summary=()
+for arch in $arches; do
+  if [ -n "$check_only" ]; then
+    bash "$here/arm-run.sh" --arch "$arch" --check || overall=$?
+    continue
+  fi
+  if [ "$arch" = armhf ]; then
+    # npm's newest Node for armv7l is 20.11.0; the runtime supports it (a
+    # CRC-32 fallback where node:zlib has no crc32), the suite needs vitest,
+    # which needs util.styleText (Node >= 20.12): no CAN suite there.
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARMHF:-rehearse serial}
+  else
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can serial}
+  fi
+  t0=$(date +%s)
+  if [ -n "$setup" ]; then
+    echo "=== arm.sh: set-up for $arch (cached after the first run)"
+    nice bash "$here/arm-setup.sh" "$arch" || { echo "arm.sh: FAILED: set-up for $arch: $(cat "${GSU_QEMU_ARM_CACHE:-$repo/.cache/qemu-arm}/$arch/setup-failed" 2>/dev/null)"; overall=1; continue; }
+  fi
+  t1=$(date +%s)
+  skipped_file=${GSU_QEMU_ARM_CACHE:-$repo/.cache/qemu-arm}/$arch/socketcan-skipped
+  [ -f "$skipped_file" ] && export GSU_ARM_SOCKETCAN_SKIPPED="$(cat "$skipped_file")" || unset GSU_ARM_SOCKETCAN_SKIPPED
+  echo "=== arm.sh: boot the emulated $arch board and run: $GSU_ARM_CHECKS"
+  log=$(mktemp)
+  host=
+  [[ " $GSU_ARM_CHECKS " == *" serial "* ]] && host="bash $(printf %q "$here/arm.sh") --host-side"
+  GSU_QEMU_TIMEOUT=${GSU_QEMU_TIMEOUT:-900} bash "$here/arm-run.sh" --arch "$arch" ${host:+--host "$host"} 'sh scripts/qemu/arm-guest.sh' 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  t2=$(date +%s)
+  boot=$(sed -n 's/^arm-guest: .*uptime \([0-9.]*\) s at start/\1/p' "$log")
+  echo "=== arm.sh: $arch: set-up $((t1 - t0)) s, boot + checks $((t2 - t1)) s (kernel to the checks' start: ${boot:-?} s guest uptime), exit $rc"
+  while IFS= read -r l; do summary+=("$arch: ${l#ARM-CHECK }"); done < <(grep '^ARM-CHECK ' "$log")
+  if [ "$rc" = 77 ]; then overall=77
+  elif [ "$rc" != 0 ]; then overall=1
+  elif grep -q '^ARM-CHECK [^ ]* SKIP' "$log" && [ -z "${GSU_ARM_ALLOW_SKIP:-}" ]; then
+    echo "arm.sh: a check was skipped (GSU_ARM_ALLOW_SKIP=1 accepts that)"; overall=1
+  fi
+  n_checks=$(grep -c '^ARM-CHECK ' "$log")
+  [ "$rc" = 0 ] && [ "$n_checks" -lt "$(echo $GSU_ARM_CHECKS | wc -w)" ] && { echo "arm.sh: only $n_checks checks reported"; overall=1; }
+  rm -f "$log"
+done
+[ -n "$check_only" ] && exit $overall
+echo "=== arm.sh summary"
+for l in "${summary[@]}"; do echo "  $l"; done
+[ $overall = 0 ] && echo "arm.sh: PASS" || echo "arm.sh: FAILED (status $overall)"
+exit $overall
