@@ -704,3 +704,29 @@ describe("one member: the device suppression after takeover counts the shadow's 
     expect(fx(<u32>i, 2)).toBe(1);
   });
 });
+
+// Several members: a shadow that rolls back restores its own output count to the
+// checkpoint's, so after takeover it suppresses the regenerated twins of its member's
+// validated outputs. Kills recovery.ts onRecoverApply: delete `p.sInt = si;` (2741510c).
+describe("several members: a rolled-back shadow suppresses its regenerated validated outputs", () => {
+  it("two outputs after its checkpoint, both twins of validated ones", () => {
+    resetAll();
+    twoMembers();                                 // L, B members; H the shadow of L
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 1
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 2
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // V = 2: L's two sends validated
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 3
+    expect(recv(H, KIND_ACT, 1, 3)).toBe(OK);     // H checkpoints (its own count 0)
+    expect(send(H, KIND_ACT)).toBe(OK);           // its outputs 1, 2: twins of L's 1, 2
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(recover(2, 1)).toBe(OK);               // H rolls back to the checkpoint
+    expect(query(H, Q_ROLE)).toBe(ROLE_HA);
+    expect(send(H, KIND_ACT)).toBe(OK);           // regenerated twin of 1: suppressed
+    expect(findFx(FX_SUPPRESSED)).toBeGreaterThanOrEqual(0);
+    expect(send(H, KIND_ACT)).toBe(OK);           // twin of 2: suppressed
+    expect(findFx(FX_SUPPRESSED)).toBeGreaterThanOrEqual(0);
+    expect(send(H, KIND_ACT)).toBe(OK);           // new: goes out
+    expect(findFx(FX_SUPPRESSED)).toBe(-1);
+  });
+});
