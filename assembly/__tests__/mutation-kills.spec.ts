@@ -730,3 +730,35 @@ describe("several members: a rolled-back shadow suppresses its regenerated valid
     expect(findFx(FX_SUPPRESSED)).toBe(-1);
   });
 });
+
+// Several members: a notice of a bound whose send records are kept maps exactly, however
+// large the indexes. Kills causal.ts learnBound: `lowCounter - v >= HN` -> `lowCounter + v`
+// (24572e6d). And the members' counts at v subtract each later send from its own member's
+// count: kills `knownCnt + slot * 4` -> `knownCnt - slot * 4` (84c4c8e7), seen through the
+// takeover of member B's shadow (it resends only its outputs above B's count at V).
+describe("several members: a notice maps to each member's count at its bound", () => {
+  it("a bound 500 below 600 sends is exact", () => {
+    resetAll();
+    twoMembers();
+    for (let k = 0; k < 600; k++) expect(send(k % 2 ? B : L, KIND_ACT)).toBe(OK);
+    expect(passed(A, 500, 0)).toBe(OK);
+    expect(recover(500, 0)).toBe(OK);
+    expect(recoveredInexact()).toBe(0);
+  });
+  it("B's count at the bound, for B's shadow", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(L, ROLE_LOW); setRole(B, ROLE_LOW); setRole(A, ROLE_HA); setRole(H, ROLE_HS);
+    expect(setTwin(H, B)).toBe(OK);
+    expect(beginGuarded()).toBe(OK);
+    expect(send(B, KIND_ACT)).toBe(OK);           // index 1 (B's 1st)
+    expect(send(L, KIND_ACT)).toBe(OK);           // index 2
+    expect(send(B, KIND_ACT)).toBe(OK);           // index 3 (B's 2nd)
+    expect(passed(A, 1, 0)).toBe(OK);             // B sent 1 of 1..1
+    expect(send(H, KIND_ACT)).toBe(OK);           // B's twin: its outputs 1, 2
+    expect(send(H, KIND_ACT)).toBe(OK);
+    expect(recover(1, 0)).toBe(OK);
+    expect(recoveredInexact()).toBe(0);
+    expect(countFx(FX_RESEND)).toBe(1);           // its 2nd (twin of index 3): not delivered
+  });
+});
