@@ -29,6 +29,7 @@ for c in $checks; do
   can)
     # Real CAN controllers: can0 and can1 are two kvaser_pci (SJA1000) on one
     # emulated bus, set to $GSU_ARM_BITRATE by iproute2's ip at boot.
+    if [ -f "$d/can-missing" ]; then result can FAIL "$t" "$(cat "$d/can-missing")"; continue; fi
     /usr/bin/ip -details link show can0 | sed -n '1p;/bitrate/p'
     if ! node -e 'require("socketcan")' 2>/tmp/sc.err; then
       result can SKIP "$t" "socketcan does not load for $(uname -m): $(head -1 /tmp/sc.err) (${GSU_ARM_SOCKETCAN_SKIPPED:-see arm-setup.sh output})"

