@@ -762,3 +762,24 @@ describe("several members: a notice maps to each member's count at its bound", (
     expect(countFx(FX_RESEND)).toBe(1);           // its 2nd (twin of index 3): not delivered
   });
 });
+
+// Several members: after takeover the shadow suppresses the twin of its member's delivered
+// device message (its own count), reported like every post-takeover suppression: log
+// LOG_EXT, index 0 (nothing logged). Kills rules.ts onSend: the supExt branch's
+// `emit(FX_SUPPRESSED, pid, evi, LOG_EXT, 0)` -> `..., 1)` (4de5ac22).
+describe("several members: the shadow suppresses its twin's delivered device message after takeover", () => {
+  it("one device message passed before the fault", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // Vext = 1 (L's)
+    expect(recover(0, 1)).toBe(OK);
+    expect(send(H, KIND_DEVICE)).toBe(OK);        // its regenerated twin
+    const i = findFx(FX_SUPPRESSED);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>i, 3)).toBe(LOG_EXT);
+    expect(fx(<u32>i, 4)).toBe(0);
+    expect(send(H, KIND_DEVICE)).toBe(OK);        // the next one is new
+    expect(findFx(FX_DELIVER_DEVICE)).toBeGreaterThanOrEqual(0);
+  });
+});
