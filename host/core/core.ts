@@ -3,11 +3,12 @@
 // carries many events (see submit()).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  EFFECT_WORDS, EV, EVENT_WORDS, FX, G, HK, HK_NAME, KIND, KIND_NAME, LOG_NAME, Q,
-  RULES, ROLE, ROLE_NAME, STATUS, DROP_REASON, COUNTER_NAME,
-  type HeaderKind, type Kind, type Role, type Rules,
-} from "./abi.ts";
+import * as abi from "./abi.ts";
+import type { HeaderKind, Kind, Role, Rules } from "./abi.ts";
+// Module-local copies of the ABI tables: read on every event, effect and header, where a
+// loader that compiles modules to CommonJS (tsx) would otherwise call a getter per read.
+const { EFFECT_WORDS, EV, EVENT_WORDS, FX, G, HK, HK_NAME, KIND, KIND_NAME, LOG_NAME, Q,
+  RULES, ROLE, ROLE_NAME, STATUS, DROP_REASON, COUNTER_NAME } = abi;
 import type { CoreEffect, CoreEvent, Header } from "./types.ts";
 export type * from "./types.ts";
 export type { Rules, Role, Kind } from "./abi.ts";
