@@ -4,7 +4,7 @@
 //   npm run mutate -- --only ID
 import {
   E_BAD_CONFIG, E_UNKNOWN_PID, EV_AT_RESULT, EV_COMMIT, EV_PASSED_AT, EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_DELIVER_DEVICE,
-  EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, FX_VOIDED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
+  EW_STEP, FX_AT_REQUIRED, FX_RECOVERED, FX_REPLAY, FX_RESEND, FX_RETIRE, FX_ROLE, FX_SEND, FX_SUPPRESS_NEXT, FX_SUPPRESSED, FX_VOIDED, KIND_ACT, KIND_DEVICE, KIND_LOW, LOG_EXT, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_PAPER,
   RULES_SAFE,
 } from "../constants";
 import {
@@ -781,5 +781,22 @@ describe("several members: the shadow suppresses its twin's delivered device mes
     expect(fx(<u32>i, 4)).toBe(0);
     expect(send(H, KIND_DEVICE)).toBe(OK);        // the next one is new
     expect(findFx(FX_DELIVER_DEVICE)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+// Effects with fewer arguments than words leave the rest 0 (the buffer is deterministic:
+// traces and replays compare it). Kills state.ts emit's defaults `d: u32 = 0` -> `1`
+// (3cc23d90), `e` (e6eef573), `f` (d8ffdee4) and the others'.
+describe("an effect's unused words are 0", () => {
+  it("retire (one argument) and role (two)", () => {
+    setup(RULES_SAFE);
+    expect(recover(0, 0)).toBe(OK);               // L retires, H takes over
+    const r = findFx(FX_RETIRE);
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(fx(<u32>r, 1)).toBe(L);
+    for (let w: u32 = 2; w <= 8; w++) expect(fx(<u32>r, w)).toBe(0);
+    const o = findFx(FX_ROLE);
+    expect(o).toBeGreaterThanOrEqual(0);
+    for (let w: u32 = 3; w <= 8; w++) expect(fx(<u32>o, w)).toBe(0);
   });
 });
