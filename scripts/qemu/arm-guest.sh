@@ -66,10 +66,17 @@ for c in $checks; do
     else
       echo "board-failed" > "$d/board-ready"
     fi
-    kill $bpid 2>/dev/null; wait $bpid 2>/dev/null
+    # Stopped as systemd would: SIGTERM, then SIGKILL after 30 s.
+    kill $bpid 2>/dev/null
+    ts=$(now) i=0 stop="stopped on SIGTERM"
+    while kill -0 $bpid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+    if kill -0 $bpid 2>/dev/null; then kill -9 $bpid; stop="WARNING: did not stop within 30 s of SIGTERM, killed"; fi
+    wait $bpid 2>/dev/null
+    stop="$stop after $(secs "$ts" "$(now)")s"
+    echo "arm-guest: board daemon $stop"
     tail -8 /tmp/board.log
     hs=$(cat "$d/host-done" 2>/dev/null)
-    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon on /dev/ttyS0 serving after ${up}s; gsu status from the host over the pty answered"
+    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon on /dev/ttyS0 serving after ${up}s; gsu status from the host over the pty answered; daemon $stop"
     else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
     ;;
   *) result "$c" FAIL "$t" "unknown check" ;;
