@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # PID 1 of the emulated ARM board booted by scripts/qemu/arm-run.sh
 # (arm-setup.sh copies this file into the initramfs as /init).
 #

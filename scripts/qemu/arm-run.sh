@@ -41,8 +41,8 @@ timeout_s=${GSU_QEMU_TIMEOUT:-900}
 
 skip() { echo "arm-run: SKIP: $*" >&2; exit 77; }
 case $ARCH in
-  arm64) qemu_bin=qemu-system-aarch64; machine=virt; cpu=${GSU_QEMU_CPU:-cortex-a53}; mem=${GSU_QEMU_MEM:-2048} ;;
-  armhf) qemu_bin=qemu-system-arm; machine=virt,highmem=off; cpu=${GSU_QEMU_CPU:-cortex-a15}; mem=${GSU_QEMU_MEM:-1024} ;;
+  arm64) qemu_bin="qemu-system-aarch64"; machine=virt; cpu=${GSU_QEMU_CPU:-cortex-a53}; mem=${GSU_QEMU_MEM:-2048} ;;
+  armhf) qemu_bin="qemu-system-arm"; machine="virt,highmem=off"; cpu=${GSU_QEMU_CPU:-cortex-a15}; mem=${GSU_QEMU_MEM:-1024} ;;
   *) echo "arm-run: unknown --arch '$ARCH' (arm64 or armhf)" >&2; exit 2 ;;
 esac
 
@@ -70,7 +70,7 @@ fi
 
 mkdir -p "$cache/runs" && run=$(mktemp -d "$cache/runs/run.XXXXXX") || exit 125
 chmod 755 "$run"
-qemu_pid= host_pid=
+qemu_pid='' host_pid=''
 cleanup() {
   [ -n "$host_pid" ] && kill -- "-$host_pid" 2>/dev/null
   rm -rf "$run"
@@ -94,7 +94,7 @@ printf '%s' "${GSU_ARM_BITRATE:-500000}" > "$run/bitrate"
 append="console=ttyAMA0 panic=-1"
 if [ -n "${GSU_QEMU_VERBOSE:-}" ]; then append+=" loglevel=7"; else append+=" quiet loglevel=3"; fi
 share() { echo "-fsdev local,id=$1,path=$2,security_model=none${3:+,$3} -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
-# shellcheck disable=SC2207
+# shellcheck disable=SC2207,SC2054
 args=(
   -M "$machine" -cpu "$cpu" -smp "${GSU_QEMU_SMP:-1}" -m "$mem"
   -nodefaults -no-user-config -display none -nic none -no-reboot

@@ -67,6 +67,7 @@ fail() {
   echo "$*" > "$cache/setup-failed"
   exit 1
 }
+# shellcheck disable=SC2154
 trap 'rc=$?; [ $rc -eq 0 ] || [ -f "$cache/setup-failed" ] || echo "arm-setup.sh exited with status $rc (see its output)" > "$cache/setup-failed"' EXIT
 # A network step: at most $net_timeout seconds, then a clear failure.
 net() { timeout -k 10 "$net_timeout" "$@"; }

@@ -94,7 +94,8 @@ for arch in $arches; do
   fi
   t1=$(date +%s)
   skipped_file=${GSU_QEMU_ARM_CACHE:-$repo/.cache/qemu-arm}/$arch/socketcan-skipped
-  [ -f "$skipped_file" ] && export GSU_ARM_SOCKETCAN_SKIPPED="$(cat "$skipped_file")" || unset GSU_ARM_SOCKETCAN_SKIPPED
+  unset GSU_ARM_SOCKETCAN_SKIPPED
+  if [ -f "$skipped_file" ]; then GSU_ARM_SOCKETCAN_SKIPPED=$(cat "$skipped_file"); export GSU_ARM_SOCKETCAN_SKIPPED; fi
   echo "=== arm.sh: boot the emulated $arch board and run: $GSU_ARM_CHECKS"
   log=$(mktemp)
   host=
