@@ -143,7 +143,13 @@ export async function fuzzDaemon(n: number, seed: number, o: { batch?: number; l
       }
     }
     // the end: read-only status, components running, counters
-    const q = await h.statusQuery({}, 5000);
+    // Read-only queries share a rate limit (4 a second) that the fuzz's own random STATUS_Q
+    // frames may have used up just now: a ground retries after the window, so do we.
+    let q = await h.statusQuery({}, 5000);
+    for (let tries = 0; !q?.ok && tries < 3; tries++) {
+      await new Promise((res) => setTimeout(res, 1200));
+      q = await h.statusQuery({}, 5000);
+    }
     if (!q?.ok) problem(`the read-only status query was not answered at the end (${q ? q.text : "no reply"})`);
     const devices = join(h.stateDir, "devices.jsonl");
     const count = () => (existsSync(devices) ? readFileSync(devices, "utf8").split("\n").length : 0);
