@@ -35,6 +35,11 @@
 # stalled mirror fails the set-up with a message instead of hanging it. On
 # failure the reason is kept in the cache as setup-failed; arm-run.sh repeats it.
 set -euo pipefail
+# Under `npm run`, PATH starts with node_modules/.bin, which holds an old npm that some
+# dependency brings along; it fails `npm ci --cpu=...` ("reading 'serialport'"). Use the
+# npm installed with Node.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)
+export PATH
 
 ARCH=${1:-${GSU_ARM_ARCH:-arm64}}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
