@@ -54,6 +54,9 @@ mount -t proc proc $r/proc &&
   mount -t tmpfs -o mode=700 root $r/root &&
   mkdir -p $r/run/gsu && mount --bind /gsu $r/run/gsu ||
   die "cannot mount /proc, /sys, /dev, /tmp, /run or /root in the chroot"
+# A work tree under /tmp, /run or /root (a CI clone in /tmp) is hidden by the tmpfs just
+# mounted there: make its mount point in the tmpfs.
+[ -d "$r$repo" ] || mkdir -p "$r$repo" || die "cannot make the mount point $repo for the work tree"
 mount -t 9p -o "$o9p,cache=loose" repo "$r$repo" || die "cannot mount the work tree $repo (9p tag repo)"
 # The host's node_modules are x86 (esbuild, rolldown, serialport's bindings):
 # the ARM ones from the sysroot take their place in the guest.
