@@ -4,6 +4,7 @@
 // (bits 7..5 of byte 0) and, for application frames, the route's wire id; every
 // other byte is the protocol's.
 import { isDevice, type SystemSpec } from "./system.ts";
+import { ANSWER_OPS, opName } from "./rounds.ts";
 
 export const KIND_NAMES = ["app", "passedAt", "begin", "bound", "apply", "counter", "control", "-"] as const;
 
@@ -19,10 +20,6 @@ export const ROLE_TABLE: { kind: number; name: string; sender: string; receiver:
   { kind: 6, name: "control: READY, REFUSE, COMMITTED, APPLIED, IDLE, STARTED, CATCHUP", sender: "any board", receiver: "the coordinator only" },
   { kind: 7, name: "-", sender: "nobody (0xFF is a management frame, outside the layer)", receiver: "-" },
 ];
-
-/** Control operations (host/runtime/rounds.ts OP) and which of them a board sends to the coordinator. */
-const CONTROL_OPS: Record<number, string> = { 1: "COMMIT", 2: "PREPARE", 3: "READY", 4: "REFUSE", 5: "COMMITTED", 6: "APPLIED", 7: "RESUME", 8: "QUIESCE", 9: "IDLE", 10: "START", 11: "STARTED", 12: "GO", 13: "CATCHUP", 14: "CURRENT" };
-const ANSWERS = new Set([3, 4, 5, 6, 9, 11, 13]);
 
 export interface RoleContext {
   /** This board's node id. */
@@ -68,8 +65,8 @@ export function roleCheck(ctx: RoleContext): (src: number, frame: Uint8Array) =>
         // op = the index varint's low 4 bits (host/runtime/rounds.ts): the answers go to
         // the coordinator, the decisions come from it
         const op = f.length > 1 ? f[1] & 15 : 0;
-        const name6 = CONTROL_OPS[op] ?? `op ${op}`;
-        if (ANSWERS.has(op)) return ctx.self === coord ? null : `control ${name6} from node ${src} to node ${ctx.self}: answers go to the coordinator (node ${coord}) only`;
+        const name6 = opName(op);
+        if (ANSWER_OPS.has(op)) return ctx.self === coord ? null : `control ${name6} from node ${src} to node ${ctx.self}: answers go to the coordinator (node ${coord}) only`;
         return src === coord ? null : `control ${name6} from node ${src}: only the coordinator (node ${coord}) sends it`;
       }
       default: return `${name} frame (kind ${kind}) from node ${src}: no board sends it on a link`;

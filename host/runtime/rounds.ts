@@ -23,6 +23,8 @@ export const OP = {
 export type OpName = keyof typeof OP;
 const OP_NAME = new Map<number, OpName>(Object.entries(OP).map(([k, v]) => [v, k as OpName]));
 export const opName = (op: number): string => OP_NAME.get(op) ?? `op${op}`;
+/** The operations a board sends to the coordinator (its answers); the others come from the coordinator. */
+export const ANSWER_OPS: ReadonlySet<number> = new Set([OP.READY, OP.REFUSE, OP.COMMITTED, OP.APPLIED, OP.IDLE, OP.STARTED, OP.CATCHUP]);
 /** The largest argument a control frame carries (the index is a 32-bit varint). */
 export const ARG_MAX = 0x0fff_ffff;
 
@@ -145,7 +147,7 @@ export class Rounds {
   private retryCommitAt = -1;
   private unackedCommit = new Set<number>();
   private lastCommitN = -1;
-  private upgrade: { n: number; stage: "quiesce" | "start" | "go"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
+  private upgrade: { n: number; stage: "quiesce" | "start"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
   private upgradeN = 0;
   private startBody = new Uint8Array(0);
   private unackedGo = new Set<number>();
@@ -174,7 +176,6 @@ export class Rounds {
     if (this.unackedCommit.size) u.push(`commit ${this.lastCommitN} not acknowledged by node(s) ${[...this.unackedCommit].join(", ")}`);
     return u;
   }
-  get commitOpen(): boolean { return this.phase !== null; }
   get roundOpen(): boolean { return this.round !== null; }
 
   private ctl(op: number, arg: number, body?: Uint8Array): Uint8Array {
