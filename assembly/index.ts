@@ -2,7 +2,7 @@
 // buffer and payload bytes into the staging area, calls step(n) once, and
 // reads effects back. host/core/ is the only code that knows this layout.
 import {
-  E_BAD_CONFIG, E_BAD_ROLE, E_GUARDED, E_NOT_GUARDED, E_RECOVERING, E_RETIRED, E_UNKNOWN_EVENT,
+  E_BAD_CONFIG, E_BAD_EPOCH, E_BAD_ROLE, E_GUARDED, E_NOT_GUARDED, E_RECOVERING, E_RETIRED, E_UNKNOWN_EVENT,
   E_UNKNOWN_PID, EV_ABORT, EV_AT_RESULT, EV_COMMIT, EV_COMPENSATED, EV_PASSED_AT, EV_RECOVER_APPLY,
   EV_RECOVER_BEGIN, EV_RECV, EV_SEND, EVENT_WORDS, EW_PID, EW_SNAP, OK, REASON_ABORT, REASON_FAULT,
   ROLE_FREE, ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED, RULES_PAPER,
@@ -153,6 +153,17 @@ export function beginGuarded(): i32 {
     }
   }
   S.setGuarded(1);
+  return OK;
+}
+
+// A board that restarts resumes the system's recovery epoch (persisted by its host), so
+// that its frames are not taken for stale ones: only on a fresh core (epoch 0, neither
+// guarded nor recovering).
+export function resumeEpoch(e: u32): i32 {
+  if (S.guarded) return E_GUARDED;
+  if (S.recovering) return E_RECOVERING;
+  if (S.epoch != 0) return E_BAD_EPOCH;
+  S.setEpoch(e);
   return OK;
 }
 

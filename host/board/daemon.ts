@@ -155,6 +155,7 @@ export class BoardDaemon {
     const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed, quietUs: p.at.commit.quietSeconds * 1e6 };
     this.board = new Board({
       name: p.name, node: p.node, transport: split, spec, coordinator, rules: "safe", commit,
+      epoch: store.recoveryEpoch(),
       hooks: {
         now: () => Date.now() * 1000,
         // the coordinator rounds' resends and timeouts (host/runtime/rounds.ts), contained like every handler
@@ -237,7 +238,9 @@ export class BoardDaemon {
     }
     const hosted = file?.boards ? new Set(file.boards.find((b) => b.node === p.node)!.components) : mine;
     // other boards' components: their manifests wire the system (their code runs elsewhere)
-    for (const [name, version] of Object.entries(file?.initial ?? {})) if (!hosted.has(name)) components[name] = loadComponentVersion(name, version);
+    // (at the versions a guarded operation committed, if this board took part in one: remoteVersions)
+    const remote = store.remoteVersions();
+    for (const [name, version] of Object.entries(file?.initial ?? {})) if (!hosted.has(name)) components[name] = remoteComponent(name, version, remote[name]);
     for (const name of hosted) {
       const ref = p.components.find((c) => c.name === name) ?? { name, version: file?.initial[name] ?? "" };
       if (!ref.version) throw new PlanError(`component '${name}' has no version: list it in the profile's components`);
@@ -461,6 +464,17 @@ export class BoardDaemon {
       this.log(`commit: ${this.onTrial.join(", ")} committed`);
       this.onTrial = [];
     }
+    if (e.type === "commit") {
+      // upgraded components other boards host: their new versions are the system's now,
+      // remembered so that this board's start-up check accepts those boards after a restart
+      const remote = Object.fromEntries([...this.board.upgradedVersions()].filter(([n]) => !this.board.hosts(n)));
+      if (Object.keys(remote).length) {
+        for (const [n, v] of Object.entries(remote)) if (this.spec.components[n]) this.spec.components[n] = { ...this.spec.components[n], version: v };
+        this.store.recordRemoteVersions(remote);
+        this.log(`commit: other boards' ${Object.entries(remote).map(([n, v]) => `${n}@${v}`).join(", ")} recorded as the system's versions`);
+      }
+    }
+    if (e.type === "recovered") this.store.recordRecoveryEpoch(this.board.epoch);
     if (e.type === "recovered" && this.onTrial.length) {
       this.store.abort(this.onTrial, "recovered: the old version took over");
       this.log(`recovery: ${this.onTrial.join(", ")} aborted; the old versions run`);
@@ -503,5 +517,20 @@ export class BoardDaemon {
 }
 
 /** The first link's spec (the board serves every link of its profile: host/board/multilink.ts). */
+/**
+ * A component another board hosts, for wiring: at its system-file version, or at the
+ * version a guarded operation committed. Without that version's manifest here, the
+ * initial one stands in under the new version's name: its ports at this board's
+ * boundary are unchanged (a changed interface would have put this board's component in
+ * the cluster, and this board would hold its new image).
+ */
+function remoteComponent(name: string, initial: string, committed?: string): ReturnType<typeof loadComponentVersion> {
+  if (!committed || committed === initial) return loadComponentVersion(name, initial);
+  try { return loadComponentVersion(name, committed); } catch {
+    const v = loadComponentVersion(name, initial);
+    return { ...v, version: committed };
+  }
+}
+
 export function linkSpec(p: BoardProfile): string { return linkSpecOf(p.links[0]); }
 

@@ -433,6 +433,56 @@ export class SlotStore {
   }
 
   /** The last committed version of every component. */
+  /**
+   * Versions of components hosted on other boards, as committed by a guarded operation
+   * this board took part in (the upgrade round names them): a board that hosts none of
+   * an upgraded component still checks its peers' versions at start-up (hello), so it
+   * must remember what they committed. remote-versions.json, written atomically.
+   */
+  remoteVersions(): Record<string, string> {
+    const file = join(this.dir, "remote-versions.json");
+    let text: string;
+    try { text = readFileSync(file, "utf8"); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
+      throw e;
+    }
+    let j: unknown;
+    try { j = JSON.parse(text); } catch (e) {
+      throw new StoreError(`${file} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename: restore it, or delete it and give this board the system file's versions (it then refuses peers that committed newer ones, naming them)`);
+    }
+    if (!j || typeof j !== "object" || Array.isArray(j) || !Object.values(j).every((v) => typeof v === "string")) {
+      throw new StoreError(`${file} must map component names to versions`);
+    }
+    return j as Record<string, string>;
+  }
+
+  /**
+   * The recovery epoch this board had reached (epoch, one number; 0 when absent): a
+   * restarted board resumes it, or its frames would be taken for ones sent before the
+   * system's last recovery and dropped, and it would drop the others' as forged.
+   */
+  recoveryEpoch(): number {
+    const file = join(this.dir, "epoch");
+    let text: string;
+    try { text = readFileSync(file, "utf8"); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+      throw e;
+    }
+    const n = Number(text.trim());
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new StoreError(`${file} holds '${text.trim().slice(0, 20)}', not a recovery epoch; it is only ever replaced by an atomic rename: restore it, or write the epoch the other boards report in their status`);
+    return n;
+  }
+
+  recordRecoveryEpoch(e: number): void {
+    this.writeAtomic(join(this.dir, "epoch"), Buffer.from(`${e}\n`), "epoch");
+  }
+
+  /** Records the committed versions of components other boards host (see remoteVersions). */
+  recordRemoteVersions(versions: Record<string, string>): void {
+    const all = { ...this.remoteVersions(), ...versions };
+    this.writeAtomic(join(this.dir, "remote-versions.json"), Buffer.from(JSON.stringify(all, null, 1)), "remote");
+  }
+
   committedVersions(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [n, c] of Object.entries(this.state.components)) if (c.committed) out[n] = c.committed.version;

@@ -57,6 +57,7 @@ interface Exports {
   setRole(pid: number, role: number): number;
   setTwin(pid: number, twin: number): number;
   beginGuarded(): number;
+  resumeEpoch(e: number): number;
   ckptSetLen(pid: number, len: number): number;
   query(pid: number, what: number): number;
   global(what: number): number;
@@ -170,6 +171,10 @@ export class Core {
     this.checkPid(pid, "setTwin");
     this.checkPid(twin, "setTwin");
     this.check(this.x.setTwin(pid, twin), `setTwin(${pid}, ${twin}): pid must be a shadow (hs) and twin a cluster member (low)`);
+  }
+  /** A restarted board resumes the system's recovery epoch (a fresh core only: epoch 0, not guarded). */
+  resumeEpoch(e: number): void {
+    this.check(this.x.resumeEpoch(e >>> 0), `resumeEpoch(${e}): only a fresh core (epoch 0, not guarded, not recovering) resumes an epoch`);
   }
   beginGuarded(): void {
     const st = this.x.beginGuarded();

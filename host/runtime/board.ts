@@ -104,6 +104,8 @@ export interface BoardOptions {
   shadows?: boolean;
   /** Resend period and timeouts of the coordinator rounds (host/runtime/rounds.ts). */
   rounds?: Partial<RoundOptions>;
+  /** The recovery epoch to resume (a restarted board: the epoch it had reached, persisted by its host). */
+  epoch?: number;
   /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
 }
@@ -132,6 +134,8 @@ export class Board {
   /** Held by a commit vote (everything) or an upgrade round (device inputs) until it ends. */
   private pausedAll = false;
   private pausedInputs = false;
+  /** The upgraded components of the guarded operation and their new versions, hosted here or not. */
+  private upgraded = new Map<string, string>();
   /** The plan the upgrade round starts (upgradeWhenQuiet). */
   private plannedUpgrade: UpgradePlan | null = null;
   /** Application frames sent to and received from each board (the upgrade round's quiescence check). */
@@ -151,6 +155,7 @@ export class Board {
     const mine = opts.spec.boards.find((b) => b.node === opts.node);
     if (!mine) throw new Error(`board '${opts.name}': node ${opts.node} is not in the system's board list`);
     this.core = new Core({ procs: Math.max(2, mine.components.length * 2), ...opts.core, rules: opts.rules });
+    if (opts.epoch) { this.core.resumeEpoch(opts.epoch); this.epoch = opts.epoch; }
     for (const c of mine.components) {
       const i = this.spawn(c, opts.spec.components[c], "base");
       this.core.setRole(i.pid, "ha");
@@ -183,19 +188,22 @@ export class Board {
       resume: (what, why) => this.resume(what, why),
       counts: () => this.frameCounts,
       startUpgrade: (cluster) => {
-        if (this.plannedUpgrade) { this.startUpgrade(this.plannedUpgrade); return true; }
+        // The coordinator's START names the cluster, an upgraded member as name@version.
+        const entries = (cluster ?? []).map((e) => e.split("@"));
+        const versions = new Map(entries.filter((e) => e.length === 2).map(([n, v]) => [n, v]));
+        if (this.plannedUpgrade) { const plan = this.plannedUpgrade; this.plannedUpgrade = null; this.startUpgrade(plan, undefined, versions); return true; }
         // No plan here: a board that hosts none of the cluster needs only its names (which
         // messages are the cluster's); one that hosts a member waits for its plan.
-        const names = cluster ?? [];
+        const names = entries.map((e) => e[0]);
         const mine = names.filter((c) => this.byComp.has(c));
         if (!names.length || mine.length) {
           this.trace("upgrade-waiting", { why: mine.length ? `this board hosts ${mine.join(", ")} of the cluster and has not been given the upgrade plan` : "the coordinator named no cluster" });
           return false;
         }
-        this.startUpgrade({ upgrades: [] }, names);
+        this.startUpgrade({ upgrades: [] }, names, versions);
         return true;
       },
-      clusterNames: () => [...this.cluster],
+      clusterNames: () => [...this.cluster].map((n) => (this.upgraded.has(n) ? `${n}@${this.upgraded.get(n)}` : n)),
       dropAhead: (why) => {
         for (const a of this.aheadHeld.splice(0)) this.drop("future-epoch", `from node ${a.src}: ${why}; a frame claiming a newer epoch was forged or corrupted`);
       },
@@ -250,13 +258,16 @@ export class Board {
     to.erroneous = from.erroneous;
   }
   hosts(comp: string): boolean { return this.byComp.has(comp); }
+  /** The upgraded components of the current (or last) guarded operation and their new versions, on any board. */
+  upgradedVersions(): ReadonlyMap<string, string> { return this.upgraded; }
 
   // ---- upgrade, commit -----------------------------------------------------------------
   /** Starts guarded operation. Every board gets the same plan at the same logical instant. */
-  startUpgrade(plan: UpgradePlan, clusterOf?: string[]): void {
+  startUpgrade(plan: UpgradePlan, clusterOf?: string[], versions?: ReadonlyMap<string, string>): void {
     // clusterOf: a board that hosts none of the cluster starts with the names the upgrade round gives it
     const cluster = clusterOf ?? computeCluster(this.opts.spec, plan);
     this.cluster = new Set(cluster);
+    this.upgraded = new Map([...(versions ?? []), ...plan.upgrades.map((u) => [u.name, u.version] as [string, string])]);
     for (const u of plan.upgrades) {
       const e = this.byComp.get(u.name);
       if (!e) continue;
