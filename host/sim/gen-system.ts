@@ -4,7 +4,8 @@
 // snapshots, ground-truth taint, a NaN state fault in the new versions):
 //  - a cluster of 1-4 members, co-located on one board (the core keeps the cluster's
 //    counters on one board: docs/protocol.md point 4); 2-4 boards in all, every other
-//    component placed anywhere, the cluster's board included;
+//    component placed anywhere, the cluster's board included; genx-N: the same
+//    topologies with the members on several boards (designed, not built: refused today);
 //  - 1-2 sources fed by input devices, 2-6 G_act workers; sometimes a member is fed
 //    by an input device directly;
 //  - members at different pipeline depths: chains inside the cluster (member ->
@@ -36,6 +37,7 @@ export interface GenShape {
   devices: string[];            // output devices
   boards: { name: string; node: number; components: string[] }[];
   features: string[];           // what this shape exercises (for reports and coverage counts)
+  placement?: Placement;        // genx-N: "several" (gen-N leaves it unset)
 }
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(0, xs.length - 1)];
@@ -44,8 +46,17 @@ function shuffle<T>(rng: Rng, xs: T[]): T[] {
   return xs;
 }
 
-/** Derives a shape from a seed (deterministic). */
-export function genShape(seed: number): GenShape {
+/**
+ * Where the members go. `one-board` (gen-N): the whole cluster on one board, as the core
+ * requires today (docs/protocol.md point 4). `several` (genx-N): the same topology, each
+ * member on a board of its own choosing, at least two boards hosting members when there
+ * are two or more (members on several boards: designed, not built, so computeCluster
+ * refuses these plans until the core carries vectors).
+ */
+export type Placement = "one-board" | "several";
+
+/** Derives a shape from a seed (deterministic); gen-N is `one-board`, genx-N `several`. */
+export function genShape(seed: number, placement: Placement = "one-board"): GenShape {
   const rng = new Rng(seed * 6151 + 29);
   const nMembers = rng.int(1, 4);
   const nWorkers = rng.int(2, 6);
@@ -144,6 +155,7 @@ export function genShape(seed: number): GenShape {
   const rest = shuffle(rng, [...sources, ...workers]);
   const others = slots.map((_, i) => i).filter((i) => i !== home);
   rest.forEach((c, i) => slots[i < others.length ? others[i] : rng.int(0, nBoards - 1)].push(c));
+  if (placement === "several" && nMembers >= 2) spreadMembers(new Rng(seed * 7919 + 3), slots, members, home);
   const boards = slots.map((components, i) => ({ name: `b${i + 1}`, node: i + 1, components }));
 
   // What the shape exercises.
@@ -159,11 +171,39 @@ export function genShape(seed: number): GenShape {
   if (e2.some((e) => e2.some((f) => f !== e && f.from === e.from && f.fromPort === e.fromPort))) features.add("fan-out");
   if (devices.some((d) => edges.filter((e) => e.device === d).length >= 2)) features.add("shared-device");
   if (members.some((m) => edges.some((e) => e.from === m && e.device))) features.add("member-device");
-  if (boards.find((b, i) => i === home)!.components.length > nMembers) features.add("gact-on-cluster-board");
+  const memberBoards = boards.filter((b) => b.components.some(isMember));
+  if (memberBoards.length >= 2) features.add(`member-boards=${memberBoards.length}`);
+  if (memberBoards.some((b) => b.components.some((x) => !isMember(x)))) features.add("gact-on-cluster-board");
   const depth = new Map<string, number>();
   for (const c of order) depth.set(c, Math.max(0, ...e2.filter((e) => e.to === c).map((e) => depth.get(e.from)! + 1)));
   if (new Set(members.map((m) => depth.get(m))).size >= 2) features.add("member-depths");
-  return { seed, sources, members, workers, order, edges, inputs, devices, boards, features: [...features] };
+  const shape: GenShape = { seed, sources, members, workers, order, edges, inputs, devices, boards, features: [...features] };
+  if (placement === "several") shape.placement = placement;
+  return shape;
+}
+
+// genx-N: moves members off the cluster's home board (the topology and the rest of the
+// placement stay gen-N's; a separate stream so gen-N is untouched). Each member after the
+// first goes to a board drawn uniformly; if they all landed home, one moves to another
+// board. A board left empty gets nothing back: every board of gen-N's placement already
+// holds a G_act component or the home board's members, and a member leaves home only when
+// home keeps one, so no board empties.
+function spreadMembers(rng: Rng, slots: string[][], members: string[], home: number): void {
+  const n = slots.length;
+  const moved: string[] = [];
+  for (const m of members.slice(1)) {
+    const to = rng.int(0, n - 1);
+    if (to === home) continue;
+    slots[home].splice(slots[home].indexOf(m), 1);
+    slots[to].push(m);
+    moved.push(m);
+  }
+  if (moved.length === 0) {
+    const m = members[rng.int(1, members.length - 1)];
+    const to = (home + rng.int(1, n - 1)) % n;
+    slots[home].splice(slots[home].indexOf(m), 1);
+    slots[to].push(m);
+  }
 }
 
 /** A one-line description of a shape, for reports. */
@@ -182,8 +222,9 @@ const INPUT: Record<string, (k: number) => number[]> = {
 };
 
 /** Builds the system of a shape: old versions of everything, new versions of the members. */
-export function genSystem(seedOrShape: number | GenShape): TestbedSystem & { shape: GenShape; name: string } {
-  const s = typeof seedOrShape === "number" ? genShape(seedOrShape) : seedOrShape;
+export function genSystem(seedOrShape: number | GenShape, placement: Placement = "one-board"): TestbedSystem & { shape: GenShape; name: string } {
+  const s = typeof seedOrShape === "number" ? genShape(seedOrShape, placement) : seedOrShape;
+  const name = `${s.placement === "several" ? "genx" : "gen"}-${s.seed}`;
   const crng = new Rng(s.seed * 104723 + 11);
   const components: Record<string, ComponentVersion> = {};
   const upgrades: ComponentVersion[] = [];
@@ -239,7 +280,7 @@ export function genSystem(seedOrShape: number | GenShape): TestbedSystem & { sha
   const spec: SystemSpec = { components, wires, boards: s.boards, ats: Object.fromEntries(s.devices.map((d) => [d, finite])) };
   const plan: UpgradePlan = { upgrades };
   return {
-    spec, plan, shape: s, name: `gen-${s.seed}`,
+    spec, plan, shape: s, name,
     inputs: s.inputs.map((x) => ({ device: x.device, gen: (k: number) => msg(k, INPUT[x.device](k)) })),
   };
 }

@@ -12,15 +12,19 @@ export const SYSTEMS: Record<string, () => Promise<TestbedSystem>> = {
 export const MESH = /^(meshc?)-(\d+)$/;
 /** Generated systems at scale (host/sim/gen-system.ts): 1-4 members, per-member faults. */
 export const GEN = /^gen-(\d+)$/;
+/** gen-N's topologies with the members on several boards (docs/protocol.md point 4: designed, not built; refused today). */
+export const GENX = /^genx-(\d+)$/;
 
-export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name) || GEN.test(name); }
+export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name) || GEN.test(name) || GENX.test(name); }
 
 export async function loadSystemByName(name: string): Promise<TestbedSystem> {
   const m = MESH.exec(name);
   if (m) return (await import("./mesh-system.ts")).meshSystem(Number(m[2]), { fault: m[1] === "meshc" ? "cluster" : "member" });
   const g = GEN.exec(name);
   if (g) return (await import("./gen-system.ts")).genSystem(Number(g[1]));
+  const gx = GENX.exec(name);
+  if (gx) return (await import("./gen-system.ts")).genSystem(Number(gx[1]), "several");
   const f = SYSTEMS[name];
-  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
+  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N, genx-N`);
   return f();
 }
