@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { IoError, parseCommandArgs, UsageError } from "./args.ts";
 import { glossaryText } from "../report/glossary.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
+import type { SimLinkFaults } from "../sim/sim-links.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
 import { firstErroneous, htmlReport, summarize, textReport } from "../report/rehearsal.ts";
 import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
@@ -56,6 +57,16 @@ Options:
                         pseudo-terminals; slcan-pty: the same over SLCAN (CAN through
                         USB-CAN adapters, emulated on pseudo-terminals); vcan: SocketCAN
                         vcan0 (Linux with CAN; see scripts/qemu/)
+  --link-loss P         lose each frame between boards with probability P (e.g. 0.2)
+  --link-dup P          duplicate each frame with probability P
+  --link-corrupt P      damage each frame's bits with probability P: the link's frame
+                        check drops it (serial: CRC-32 of the framing; CAN: CRC-15)
+  --partition BOARD@FROM..TO
+                        cut BOARD off from every other board from step FROM to step TO
+                        (repeatable). With any link fault every board runs the link layer
+                        (sequence numbers, acks, retransmission: docs/wire.md), the rounds
+                        resend (docs/protocol.md "Rounds that survive loss"), and the
+                        devices must still get exactly the reference run's messages
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
   --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
@@ -105,6 +116,24 @@ export function checkVcan(iface = "vcan0", sysfs = "/sys/class/net"): void {
   if (!(Number(flags.trim()) & 1)) throw new IoError(`--links vcan: the interface ${iface} is down; bring it up (as root): ip link set up ${iface}`);
 }
 
+function prob(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^(0(\.\d+)?|\.\d+)$/.test(v) || !(Number(v) < 1)) throw new UsageError(`--${name} must be a per-frame probability from 0 to below 1 (e.g. 0.05), not '${v}'`);
+  return Number(v);
+}
+
+/** --link-loss, --link-dup, --link-corrupt, --partition BOARD@FROM..TO (repeatable): faults on every link between boards; null without any. */
+function parseLinkFaults(v: { "link-loss"?: string; "link-dup"?: string; "link-corrupt"?: string; partition?: string[] }): SimLinkFaults | null {
+  const loss = prob("link-loss", v["link-loss"]), dup = prob("link-dup", v["link-dup"]), corrupt = prob("link-corrupt", v["link-corrupt"]);
+  const partitions = (v.partition ?? []).flatMap((s) => s.split(",")).filter(Boolean).map((s) => {
+    const m = /^([A-Za-z_][\w-]*)@(\d+)\.\.(\d+)$/.exec(s);
+    if (!m || Number(m[2]) >= Number(m[3])) throw new UsageError(`--partition must look like BOARD@FROM..TO with FROM < TO, in steps (e.g. gnc@100..140), not '${s}'`);
+    return { board: m[1], fromStep: Number(m[2]), toStep: Number(m[3]) };
+  });
+  if (loss === undefined && dup === undefined && corrupt === undefined && !partitions.length) return null;
+  return { loss, dup, corrupt, partitions };
+}
+
 function int(name: string, v: string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, not '${v}'`);
@@ -117,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
     reference: { type: "boolean" }, rules: { type: "string" }, "upgrade-at": { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
     html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" },
+    "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true },
   });
   const links = values.links ?? "sim";
   if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
@@ -150,6 +180,7 @@ export async function run(argv: string[]): Promise<number> {
   // --upgrade-at and an earlier --fault step, the upgrade comes just before the fault
   let upgradeAt = links !== "sim" && values["upgrade-at"] === undefined ? 0 : Math.min(upgradeGiven, steps - 1);
   if (fault && values["upgrade-at"] === undefined && fault.step <= upgradeAt) upgradeAt = Math.max(0, fault.step - 1);
+  const linkFaults = parseLinkFaults(values);
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
@@ -204,6 +235,11 @@ export async function run(argv: string[]): Promise<number> {
   if (fault && !sys.plan.upgrades.some((u) => u.name === fault!.comp)) {
     throw new UsageError(`--fault names '${fault.comp}', which the upgrade does not change; choose one of: ${sys.plan.upgrades.map((u) => u.name).join(", ")}`);
   }
+  for (const pt of linkFaults?.partitions ?? []) {
+    if (!sys.spec.boards.some((b) => b.name === pt.board)) throw new UsageError(`--partition ${pt.board}@${pt.fromStep}..${pt.toStep}: the system has no board '${pt.board}' (boards: ${sys.spec.boards.map((b) => b.name).join(", ")})`);
+    if (pt.fromStep >= steps) throw new UsageError(`--partition ${pt.board}@${pt.fromStep}..${pt.toStep} starts after the last step (--steps ${steps}): it would cut nothing`);
+  }
+  if (linkFaults && values.reference) throw new UsageError("link faults (--link-loss, --link-dup, --link-corrupt, --partition) need an upgrade to test; a --reference run has none");
   const quiet = !!values.json;
   if (links !== "sim") {
     if (values.config) throw new UsageError("--config works with --links sim only");
@@ -249,7 +285,7 @@ export async function run(argv: string[]): Promise<number> {
       const go = () => {
         const tw = values.trace ? new TraceWriter(values.trace) : undefined;
         try {
-          return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true,
+          return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true, links: linkFaults ?? undefined,
             retain: reportRetention({ steps }), onEvent: tw && ((e) => tw.event(e)), onDevice: tw && ((d) => tw.device(d)),
             sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
         } finally { tw?.close(); }

@@ -24,6 +24,8 @@ export interface Summary {
   wall_ms: number;
   /** The earliest device output that differs from the reference run (by time), or null. */
   firstError: string | null;
+  /** With faulty links: what was injected and what the link layer did (RunResult.links), and the coordinator rounds' resends and timeouts. */
+  links?: RunResult["links"] & { roundResends: number; roundTimeouts: number; rejoins: number };
 }
 
 const KEY = new Set(["memory-full", "component-trap", "upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
@@ -89,6 +91,14 @@ export function summarize(r: RunResult, differences: string[], problems?: string
     recovery: r.recovery ? { virtual_ms: r.recovery.virtualUs / 1000, wall_ms: r.recovery.wallMs } : null,
     devices, checkpoints: r.checkpoints, dirtyReceipts: r.dirtyReceipts, heldAfter: r.heldAfter, wall_ms: r.wallMs,
     firstError: firstError ? describeFirstError(firstError) : null,
+    links: r.links ? {
+      ...r.links,
+      roundResends: r.trace.filter((e) => e.type === "round-resend").length,
+      // a round that went on without a silent board, or gave up on it
+      roundTimeouts: r.trace.filter((e) => e.type === "recovery-partial" || e.type === "round-gave-up" || e.type === "commit-called-off").length,
+      // a board that missed a round and was brought up to date
+      rejoins: r.trace.filter((e) => e.type === "round-catch-up" || e.type === "recovery-late").length,
+    } : undefined,
   };
 }
 
@@ -115,6 +125,11 @@ export function textReport(s: Summary, boards: string): string {
   if (s.recovery) L.push(`Recovery latency (failed AT -> first old-version output at a device): ${s.recovery.virtual_ms.toFixed(3)} ms virtual, ${s.recovery.wall_ms.toFixed(3)} ms wall`);
   L.push(`Guarded operation ended by: ${s.ended}; protocol memory still held: ${s.heldAfter} bytes`);
   L.push(`Devices: ${Object.entries(s.devices).map(([d, n]) => `${d} ${n} messages`).join(", ") || "none"}`);
+  if (s.links) {
+    const k = s.links;
+    L.push(`Links: injected ${k.lost} lost, ${k.duplicated} duplicated, ${k.corrupted} corrupted (dropped by the frame check), ${k.cut} cut by partitions; ` +
+      `the link layer retransmitted ${k.retransmits} and dropped ${k.duplicatesDropped} duplicates; rounds: ${k.roundResends} resends, ${k.roundTimeouts} timeouts, ${k.rejoins} boards caught up`);
+  }
   L.push("");
   if (s.verdict === "pass") {
     L.push(s.reference ? "Verdict: PASS (reference run; the oracles on protocol state held)"

@@ -8,6 +8,7 @@ import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
 import { SimNetwork, type NetworkOptions, type Scheduler } from "./network.ts";
 import { untracked } from "./join.ts";
+import { simLinkStack, type LinkStack, type SimLinkFaults } from "./sim-links.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
 
@@ -47,6 +48,12 @@ export interface RunOptions {
   perturb?: NetworkOptions["perturb"];
   /** Upgrade at --upgrade-at through the boards' own upgrade round (rounds.ts) instead of the testbed's global view of the links. */
   upgradeRound?: boolean;
+  /**
+   * Faulty links (host/sim/sim-links.ts): every board runs the link layer over a fault
+   * injector (loss, duplication, corruption, reordering, partitions). Implies the
+   * boards' own upgrade round for --upgrade-at (the testbed cannot see the layer's queues).
+   */
+  links?: SimLinkFaults;
   /**
    * Benchmarks: false turns the simulation-only checks off (the ground-truth oracles and
    * their taint tracking, frame tags, the detail trace), as on a real board. Default true.
@@ -93,6 +100,8 @@ export interface RunResult {
   checkpoints: number;
   /** Bytes the boards wrote into checkpoints (component snapshots and their trailers). */
   checkpointBytes?: number;
+  /** With faulty links: what the injectors did and what the link layers did about it, summed over the boards. */
+  links?: { lost: number; duplicated: number; delayed: number; corrupted: number; cut: number; retransmits: number; duplicatesDropped: number; delivered: number };
   dirtyReceipts: number;
 }
 
@@ -115,8 +124,22 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const coordinator = sys.spec.boards.find((b) => b.components.some((c) => sys.plan.upgrades.some((u) => u.name === c)))?.node
     ?? sys.spec.boards[0].node;
 
+  const period = o.periodUs ?? 10_000;
+  const stacks: LinkStack[] = [];
+  const fifo = new Map<string, Uint8Array[]>();
+  const transportOf = (node: number) => {
+    if (!o.links) return net.attach(node);
+    const st = simLinkStack({
+      spec: sys.spec, node, coordinator, port: net.attach(node), clock, faults: o.links, seed: o.seed, periodUs: period, fifo,
+      carry: (sent, got) => { if (erroneous.has(sent)) erroneous.add(got); const t = tags.get(sent); if (t !== undefined) tags.set(got, t); },
+    });
+    stacks.push(st);
+    return st.transport;
+  };
+  const viaRound = !!(o.upgradeRound || o.links);
+
   const boards: Board[] = sys.spec.boards.map((b) => new Board({
-    name: b.name, node: b.node, transport: net.attach(b.node), spec: sys.spec, coordinator,
+    name: b.name, node: b.node, transport: transportOf(b.node), spec: sys.spec, coordinator,
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
@@ -154,7 +177,6 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     },
   }));
 
-  const period = o.periodUs ?? 10_000;
   let upgraded = !!o.reference || !o.upgradeAt;
   const paused: (() => void)[] = [];
   let faultArmed = false;
@@ -183,7 +205,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     armFault();
     for (const f of paused.splice(0)) f(); // resume the inputs held while quiescing
   };
-  if (o.upgradeRound && o.upgradeAt && !o.reference) {
+  if (viaRound && o.upgradeAt && !o.reference) {
     // The boards' own upgrade round: the testbed only tells every board the plan and
     // the coordinator when to start; the boards hold their inputs and find the
     // quiescent point themselves. The fault is armed once the round has started
@@ -197,7 +219,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     });
     roundUpgrade = () => { if (boards.every((b) => b.guarded || b.stats.commits || b.stats.recoveries)) armFault(); };
   }
-  if (!o.reference && !(o.upgradeRound && o.upgradeAt)) {
+  if (!o.reference && !(viaRound && o.upgradeAt)) {
     if (!o.upgradeAt) upgrade();
     else {
       // While the system runs, at a quiescent point: the inputs after STEP are held,
@@ -245,6 +267,11 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
     checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
+    links: o.links ? stacks.reduce((a, st) => {
+      const f = st.faults(), l = st.layerStats();
+      return { lost: a.lost + f.lost, duplicated: a.duplicated + f.duplicated, delayed: a.delayed + f.delayed, corrupted: a.corrupted + f.corrupted, cut: a.cut + f.cut,
+        retransmits: a.retransmits + l.retransmits + l.fastRetransmits, duplicatesDropped: a.duplicatesDropped + l.duplicates, delivered: a.delivered + l.delivered };
+    }, { lost: 0, duplicated: 0, delayed: 0, corrupted: 0, cut: 0, retransmits: 0, duplicatesDropped: 0, delivered: 0 }) : undefined,
   };
 }
 
