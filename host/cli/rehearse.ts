@@ -246,6 +246,8 @@ export async function run(argv: string[]): Promise<number> {
     const { runMultiProcess } = await import("../sim/multiproc.ts");
     const periodMs = int("period", values.period, 4, 1);
     const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs, upgradeAt,
+      linkFaults: linkFaults && (linkFaults.loss || linkFaults.dup) ? { loss: linkFaults.loss, dup: linkFaults.dup, seed } : undefined,
+      corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions,
       timeoutMs: Math.max(30_000, steps * periodMs * 3),
       progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
@@ -261,7 +263,14 @@ export async function run(argv: string[]): Promise<number> {
     else {
       const L = [`GSU rehearsal over real links (${links}): ${sys.spec.boards.length} boards as OS processes, seed ${seed}, ${steps} steps, rules ${rules}, ${fault ? `fault ${fault.comp}@${fault.step}` : "no fault"}`, "", "Timeline (wall clock of each board)"];
       for (const e of summary.timeline) L.push(`  ${e.t_ms.toFixed(3).padStart(10)} ms  ${e.board.padEnd(7)} ${e.type}${e.comp ? ` ${e.comp}` : ""}`);
-      L.push("", `Devices: ${Object.entries(summary.devices).map(([d, n]) => `${d} ${n} messages`).join(", ")}`, "");
+      L.push("", `Devices: ${Object.entries(summary.devices).map(([d, n]) => `${d} ${n} messages`).join(", ")}`);
+      if (linkFaults) {
+        type LS = { layer?: { retransmits: number; fastRetransmits: number; duplicates: number } };
+        const ls = r.linkStats as LS[];
+        const sum = (f: (l: NonNullable<LS["layer"]>) => number) => ls.reduce((n, x) => n + (x.layer ? f(x.layer) : 0), 0);
+        L.push(`Links: ${r.corrupted} frames damaged by the relay; the link layer retransmitted ${sum((l) => l.retransmits + l.fastRetransmits)} and dropped ${sum((l) => l.duplicates)} duplicates`);
+      }
+      L.push("");
       if (r.verdict === "pass") L.push("Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
       else {
         L.push("Verdict: FAIL");

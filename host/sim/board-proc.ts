@@ -10,15 +10,22 @@ import type { Transport } from "../transport/types.ts";
 import { LinkLayer } from "../transport/reliable.ts";
 import { FaultyTransport, type FaultOptions } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
+import { CutAndCorrupt, xorshift } from "./sim-links.ts";
 
-interface Init { type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null; linkFaults?: FaultOptions }
-type Msg = Init | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
+interface Init {
+  type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null; linkFaults?: FaultOptions;
+  /** Frames damaged on the wire, dropped by the frame check (where the relay does not flip real bits: SLCAN, vcan). */
+  dropCorrupt?: number;
+}
+type Msg = Init | { type: "cut"; on: boolean } | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
 
 const send = (m: unknown) => process.send?.(m);
 let board: Board | undefined;
 let transport: Transport | undefined;
 let layer: LinkLayer | undefined;
 let init: Init | undefined;
+/** A partition (the parent cuts this board off between two steps): every frame to or from another board is lost. */
+let cutOff = false;
 let sys: Awaited<ReturnType<typeof loadSystemByName>> | undefined;
 const t0 = performance.now();
 let faultArmed = false;
@@ -42,7 +49,9 @@ process.on("message", async (m: Msg) => {
       // The link layer (docs/wire.md): reliable, ordered delivery with retransmission, and
       // the role table. A bus under load loses frames (vcan in a busy QEMU guest does).
       // Injected link faults (tests): frames lost, duplicated, reordered under the layer.
-      const under = m.linkFaults ? new FaultyTransport(raw, { ...m.linkFaults, seed: (m.linkFaults.seed ?? 1) * 1000 + m.node }) : raw;
+      const faulty = m.linkFaults ? new FaultyTransport(raw, { ...m.linkFaults, seed: (m.linkFaults.seed ?? 1) * 1000 + m.node }) : raw;
+      const rnd = xorshift((m.linkFaults?.seed ?? 1) * 7919 + m.node);
+      const under = new CutAndCorrupt(faulty, () => cutOff, () => (m.dropCorrupt ?? 0) > 0 && rnd() < m.dropCorrupt!);
       layer = new LinkLayer(under, {
         peers: sys.spec.boards.map((b) => b.node), incarnation: Math.max(1, Math.floor(Date.now() / 1000)),
         admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
@@ -63,6 +72,9 @@ process.on("message", async (m: Msg) => {
         },
       });
       send({ type: "ready" });
+    } else if (m.type === "cut") {
+      cutOff = m.on;
+      send({ type: "log", line: m.on ? "cut off from every other board (partition)" : "partition healed" });
     } else if (m.type === "upgrade") {
       board!.startUpgrade(sys!.plan);
       send({ type: "upgraded" });

@@ -9,6 +9,7 @@
 // fault-free reference run of the old versions.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { xorshift } from "./sim-links.ts";
 import { compareDevices, runTestbed, type DeviceRecord } from "./testbed.ts";
 import { loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
@@ -28,12 +29,18 @@ export interface MultiOptions {
   upgradeAt?: number;
   /** Faults injected on every board's link under the link layer (lost, duplicated, reordered frames). */
   linkFaults?: import("../transport/faulty.ts").FaultOptions;
+  /** Frames damaged on the wire: on pty the relay flips a real bit (the framing's CRC-32 drops the frame); elsewhere the board drops it as its frame check would. */
+  corrupt?: number;
+  /** Boards cut off from every other between two steps. */
+  partitions?: { board: string; fromStep: number; toStep: number }[];
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
 }
 
 export interface MultiResult {
   devices: DeviceRecord[]; trace: TraceEvent[]; violations: { kind: string; detail: string }[];
   differences: string[]; verdict: "pass" | "fail"; wallMs: number; linkStats: unknown[]; errors: string[];
+  /** Frames the serial relay damaged (pty with corrupt). */
+  corrupted: number;
 }
 
 interface PtyEnd { path: string; write(b: Buffer | string): void; onData(f: (b: Buffer) => void): void; kill(): void }
@@ -69,7 +76,9 @@ async function openPty(): Promise<PtyEnd> {
  * arbiter, it forwards whole COBS frames (up to each 0x00 delimiter), so two boards
  * writing at once do not interleave inside a frame.
  */
-function serialBus(ends: PtyEnd[]): void {
+function serialBus(ends: PtyEnd[], corrupt = 0, seed = 1): { corrupted: number } {
+  const rnd = xorshift(seed * 31337);
+  const counts = { corrupted: 0 };
   ends.forEach((e, i) => {
     let pending: Buffer[] = [];
     e.onData((b) => {
@@ -79,11 +88,22 @@ function serialBus(ends: PtyEnd[]): void {
         const frame = Buffer.concat(pending);
         pending = [];
         start = k + 1;
-        ends.forEach((o, j) => { if (j !== i) o.write(frame); });
+        ends.forEach((o, j) => {
+          if (j === i) return;
+          if (corrupt > 0 && frame.length > 1 && rnd() < corrupt) {
+            // a damaged copy: one bit flipped somewhere before the delimiter
+            const bad = Buffer.from(frame);
+            const at = Math.floor(rnd() * (bad.length - 1));
+            bad[at] ^= 1 << Math.floor(rnd() * 8);
+            counts.corrupted++;
+            o.write(bad);
+          } else o.write(frame);
+        });
       }
       if (start < b.length) pending.push(Buffer.from(b.subarray(start)));
     });
   });
+  return counts;
 }
 
 /** SLCAN adapters on a shared CAN bus. */
@@ -125,12 +145,13 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
 
   const ends: PtyEnd[] = [];
   let links: string[];
+  let busFaults = { corrupted: 0 };
   let candump: import("../transport/can/candump-log.ts").CandumpLogWriter | undefined;
   if (o.links === "vcan") links = boards.map(() => "vcan0");
   else {
     for (const _ of boards) ends.push(await openPty());
     if (o.links === "pty") {
-      serialBus(ends);
+      busFaults = serialBus(ends, o.corrupt ?? 0, o.seed);
       links = ends.map((e) => `serial:${e.path}@115200`);
     } else {
       if (o.candump) candump = new (await import("../transport/can/candump-log.ts")).CandumpLogWriter(o.candump);
@@ -180,7 +201,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       });
     }
     await Promise.all(children.map((c) => waitFor(c, "alive")));
-    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault, linkFaults: o.linkFaults }); return r; }));
+    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault, linkFaults: o.linkFaults, dropCorrupt: o.links === "pty" ? 0 : o.corrupt }); return r; }));
     o.progress?.(`${boards.length} board processes up on ${o.links} links`);
     const upgradeAt = o.upgradeAt ?? 0;
     if (!upgradeAt) await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
@@ -190,6 +211,11 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       bi: boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.components.includes(w.to.comp))),
     }));
     for (let k = 1; k <= o.steps; k++) {
+      for (const p of o.partitions ?? []) {
+        const bi = boards.findIndex((b) => b.name === p.board);
+        const heal = Math.min(p.toStep, o.steps);
+        if (bi >= 0 && (k === p.fromStep || k === heal)) children[bi].send({ type: "cut", on: k === p.fromStep && k !== heal });
+      }
       for (const { input, bi } of feeds) children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
       if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
       if (k === upgradeAt) {
@@ -219,7 +245,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   }
   const differences = compareDevices(devices, reference);
   return {
-    devices, trace, violations, differences, errors, linkStats, wallMs: performance.now() - wall0,
+    devices, trace, violations, differences, errors, linkStats, wallMs: performance.now() - wall0, corrupted: busFaults.corrupted,
     verdict: differences.length === 0 && violations.length === 0 && errors.length === 0 ? "pass" : "fail",
   };
 }

@@ -62,7 +62,7 @@ export class TaintCarrier implements Transport {
 }
 
 /** Loses every frame to or from a board while it is cut off; damaged frames are dropped as the link's frame check would. */
-class CutAndCorrupt implements Transport {
+export class CutAndCorrupt implements Transport {
   readonly node: number;
   readonly counts = { cut: 0, corrupted: 0 };
   constructor(private inner: Transport, private cut: (src: number, dst: number) => boolean, private corrupt: () => boolean) { this.node = inner.node; }
@@ -98,6 +98,12 @@ export interface LinkStackOptions {
   incarnation?: number;
 }
 
+/** A small seeded generator in [0, 1) (independent of the network's, so faults do not shift latencies). */
+export function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 2 ** 32; };
+}
+
 export function layerClock(c: VirtualClock): LayerClock {
   return { now: () => c.now, after: (us, fn) => { let live = true; c.after(us, () => { if (live) fn(); }); return () => { live = false; }; } };
 }
@@ -114,8 +120,7 @@ export function simLinkStack(o: LinkStackOptions): LinkStack {
     return { node: n, from: p.fromStep * o.periodUs, to: p.toStep * o.periodUs };
   });
   const cut = (a: number, b: number) => cuts.some((c) => (c.node === a || c.node === b) && o.clock.now >= c.from && o.clock.now < c.to);
-  let state = (o.seed * 7919 + o.node * 104729) >>> 0 || 1;
-  const rnd = () => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state / 2 ** 32; };
+  const rnd = xorshift(o.seed * 7919 + o.node * 104729);
   const faulty = new FaultyTransport(o.port, { loss: f.loss, dup: f.dup, reorder: f.reorder, maxDelayUs: f.maxDelayUs ?? 20_000, seed: o.seed * 1000 + o.node, clock: vc });
   const cc = new CutAndCorrupt(faulty, cut, () => (f.corrupt ?? 0) > 0 && rnd() < f.corrupt!);
   const layer = new LinkLayer(cc, {
