@@ -5,6 +5,7 @@ import type { Rules } from "../core/core.ts";
 import { Rng } from "./rng.ts";
 import { compareDevices, runTestbed, type DeviceRecord, type RunResult, type TestbedSystem } from "./testbed.ts";
 import { genSystem } from "./gen-system.ts";
+import type { SimLinkFaults } from "./sim-links.ts";
 
 export interface Case {
   system: string;
@@ -15,6 +16,7 @@ export interface Case {
   rules: Rules;
   commitAfter?: number;
   upgradeAt?: number;     // upgrade while the system runs, after this step
+  links?: SimLinkFaults;  // faulty links: every board runs the link layer (host/sim/sim-links.ts)
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
@@ -44,7 +46,7 @@ export function reference(sysName: string, sys: TestbedSystem, steps: number): D
 /** Runs one case and checks every oracle. */
 export function check(sys: TestbedSystem, c: Case): Verdict {
   const result = runTestbed(sys, {
-    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt,
+    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt, links: c.links,
   });
   const problems = judge(sys, c, result);
   return { ok: problems.length === 0, problems, result };
@@ -119,10 +121,29 @@ export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fa
   return problems;
 }
 
-export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80, minSteps = 10): Case {
+/**
+ * A random case. With `links` (the system's board names) it also draws link faults:
+ * loss up to 30%, duplication up to 10%, corruption up to 5%, and in a third of the
+ * cases one board cut off for a stretch of steps (a partition); without it the draws,
+ * and so every case of a seed, are the same as before link faults existed.
+ */
+export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80, minSteps = 10, links?: { boards: string[] }): Case {
   const steps = rng.int(Math.min(minSteps, maxSteps), maxSteps);
   const withFault = rng.next() < 0.85;
   const lo = rng.int(10, 500);
+  const c = randomCaseRest(rng, system, faultComps, rules, steps, withFault, lo);
+  if (links && links.boards.length > 1) {
+    const pct = (max: number) => Math.round(rng.next() * max * 100) / 100;
+    c.links = { loss: pct(0.3), dup: pct(0.1), corrupt: pct(0.05), partitions: [] };
+    if (rng.next() < 1 / 3) {
+      const from = rng.int(1, Math.max(1, steps - 1));
+      c.links.partitions!.push({ board: links.boards[rng.int(0, links.boards.length - 1)], fromStep: from, toStep: from + rng.int(1, 20) });
+    }
+  }
+  return c;
+}
+
+function randomCaseRest(rng: Rng, system: string, faultComps: string[], rules: Rules, steps: number, withFault: boolean, lo: number): Case {
   return {
     system, seed: rng.int(1, 2 ** 31 - 1), steps, rules,
     fault: withFault ? { comp: faultComps[rng.int(0, faultComps.length - 1)], step: rng.int(1, steps) } : null,
@@ -151,6 +172,13 @@ export function reproduce(c: Case): string {
   if (c.commitAfter) parts.push(`--commit-after ${c.commitAfter}`);
   // Always explicit: the CLI's default upgrade step (30) is not the testbed's (0, before the run).
   parts.push(`--upgrade-at ${c.upgradeAt ?? 0}`);
+  const l = c.links;
+  if (l) {
+    if (l.loss) parts.push(`--link-loss ${l.loss}`);
+    if (l.dup) parts.push(`--link-dup ${l.dup}`);
+    if (l.corrupt) parts.push(`--link-corrupt ${l.corrupt}`);
+    for (const p of l.partitions ?? []) parts.push(`--partition ${p.board}@${p.fromStep}..${p.toStep}`);
+  }
   return parts.join(" ");
 }
 
@@ -161,24 +189,32 @@ export interface SuiteReport {
   checkpoints: number;
   dirtyReceipts: number;
   maxRollback: number;
+  /** With faulty links: frames the injectors lost, duplicated, damaged or cut, and the link layers' retransmissions, over every case. */
+  linkFaults?: { injected: number; retransmits: number };
 }
 
 /** Runs n random cases; returns the tally (used by the test suite, soak and the rule comparison). */
 /** Adds one case's figures to a suite's tally (cases, checkpoints, rollbacks, problems by kind). */
-function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number; maxRollback: number; byProblem: Record<string, number> }, v: Verdict): void {
+function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number; maxRollback: number; byProblem: Record<string, number>; linkFaults?: SuiteReport["linkFaults"] }, v: Verdict): void {
   rep.cases++;
   rep.checkpoints += v.result.checkpoints;
   rep.dirtyReceipts += v.result.dirtyReceipts;
   for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);
+  const l = v.result.links;
+  if (l) {
+    rep.linkFaults ??= { injected: 0, retransmits: 0 };
+    rep.linkFaults.injected += l.lost + l.duplicated + l.corrupted + l.cut;
+    rep.linkFaults.retransmits += l.retransmits;
+  }
   if (!v.ok) for (const k of new Set(v.problems.map((p) => p.split(":")[0]))) rep.byProblem[k] = (rep.byProblem[k] ?? 0) + 1;
 }
 
 export function runSuite(sys: TestbedSystem, system: string, faultComps: string[], rules: Rules, n: number, seed: number,
-  opts: { shrink?: boolean; maxSteps?: number; progress?: (done: number) => void } = {}): SuiteReport {
+  opts: { shrink?: boolean; maxSteps?: number; progress?: (done: number) => void; links?: boolean } = {}): SuiteReport {
   const rng = new Rng(seed);
   const rep: SuiteReport = { cases: 0, failures: [], byProblem: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0 };
   for (let i = 0; i < n; i++) {
-    const c = randomCase(rng, system, faultComps, rules, opts.maxSteps);
+    const c = randomCase(rng, system, faultComps, rules, opts.maxSteps, undefined, opts.links ? { boards: sys.spec.boards.map((b) => b.name) } : undefined);
     const v = check(sys, c);
     tally(rep, v);
     if (!v.ok) {
@@ -206,6 +242,8 @@ export interface GenSuiteOptions {
   onFailure?: (f: SuiteReport["failures"][number]) => void;
   /** Keep at most this many failures in the report (the tallies count all). */
   keep?: number;
+  /** Faulty links in every case (loss, duplication, corruption, partitions: randomCase). */
+  links?: boolean;
 }
 
 /** Random cases over many generated systems (host/sim/gen-system.ts): the property suite at scale. */
@@ -217,7 +255,7 @@ export function runGenSuite(o: GenSuiteOptions): SuiteReport & { shapes: number;
     rep.shapes++;
     const rng = new Rng(o.seed * 1_000_003 + n);
     for (let i = 0; i < o.perShape; i++) {
-      const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4);
+      const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4, o.links ? { boards: sys.spec.boards.map((b) => b.name) } : undefined);
       const v = check(sys, c);
       tally(rep, v);
       if (!v.ok) {
