@@ -2,6 +2,7 @@
 //   serial:/dev/ttyUSB0@115200     COBS-framed serial (multi-drop capable)
 //   slcan:/dev/ttyACM0@500000      CAN through a USB-CAN (Lawicel/SLCAN) adapter
 //   can0, vcan0                    SocketCAN
+//   ...+fd[=2M] ...+compact        CAN FD / compact transfers (host/transport/can/bundle.ts)
 import type { Transport } from "./types.ts";
 
 export class LinkSpecError extends Error {
@@ -20,5 +21,5 @@ export async function openLink(spec: string, node: number, opts: { peers?: numbe
   let parsed;
   try { parsed = parseCanIface(spec); } catch (e) { throw new LinkSpecError(`link '${spec}': ${(e as Error).message}`); }
   const bus = await openCanBus(parsed);
-  return new CanTransport(bus, node, { knownNodes: opts.peers });
+  return new CanTransport(bus, node, { knownNodes: opts.peers, fd: parsed.fd, compact: parsed.compact, log: opts.log });
 }

@@ -229,9 +229,13 @@ describe("Cyphal/CAN drop reasons", () => {
     expect(d.ignored).toBe(1);
     expect(d.dropped).toEqual({});
   });
+  it("fd-mismatch: an FD frame on a classic link (more tests in fd.test.ts)", () => {
+    const d = new CyphalDecoder();
+    expect(drop(d.push(encodeTransfer(bytes(20), { subject: 4096, source: 1, transferId: 0, mtu: 64 })[0], T0))).toBe("fd-mismatch");
+  });
   it("every reason is covered by a test above", () => {
     expect([...DROP_REASONS].sort()).toEqual([
-      "anonymous", "bad-frame-length", "bad-toggle", "crc", "duplicate", "interrupted", "missing-start",
+      "anonymous", "bad-frame-length", "bad-toggle", "crc", "duplicate", "fd-mismatch", "interrupted", "missing-start",
       "not-cyphal", "oversized", "own-node-id", "timeout", "unknown-node", "wrong-transfer-id",
     ]);
   });

@@ -4,10 +4,10 @@
 //   SlcanBus      a Lawicel/SLCAN USB-CAN adapter over `serialport` (CANable, ...)
 //   MockCanBus    an in-memory bus for tests (like @serialport/binding-mock)
 // and the interface spec parser: `can0` or `slcan:/dev/ttyACM0@500000`.
-import { existsSync } from "node:fs";
-import type { CanFrame } from "./cyphal.ts";
+import { existsSync, existsSync as exists, readFileSync } from "node:fs";
+import { FD_LENGTHS, type CanFrame } from "./cyphal.ts";
 import {
-  bitrateCommand, closeCommand, encodeFrame, openCommand, SLCAN_BITRATES, SlcanParser, type SlcanEvent,
+  bitrateCommand, closeCommand, dataBitrateCommand, encodeFrame, openCommand, SLCAN_BITRATES, SLCAN_DATA_BITRATES, SLCAN_FD_MAX_LINE, SLCAN_MAX_LINE, SlcanParser, type SlcanEvent,
 } from "./slcan.ts";
 
 export type { CanFrame };
@@ -17,6 +17,8 @@ export interface CanBus {
   readonly name: string;
   /** Queues one frame for transmission. Throws if the bus is closed or the frame is invalid. */
   send(frame: CanFrame): void;
+  /** The bus carries CAN FD frames (set up for FD: SocketCAN MTU 72, an SLCAN adapter given a data bitrate). */
+  readonly fd?: boolean;
   /** Registers the receiver of every frame seen on the bus from other nodes; `timestampUs` (wall clock, µs since the epoch) when the hardware gives one. */
   onFrame(cb: (frame: CanFrame, timestampUs?: number) => void): void;
   /** Reports asynchronous failures (device vanished, adapter error replies). */
@@ -34,23 +36,53 @@ export function wallUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
-function checkFrame(f: CanFrame): void {
+function checkFrame(f: CanFrame, fdCapable = false, name = "this bus"): void {
   const max = f.ext ? 0x1fffffff : 0x7ff;
   if (!Number.isInteger(f.id) || f.id < 0 || f.id > max) throw new RangeError(`CAN ID 0x${Number(f.id).toString(16)} does not fit a ${f.ext ? 29 : 11}-bit identifier`);
+  if (f.fd) {
+    if (!fdCapable) throw new RangeError(`CAN interface '${name}' is not set up for CAN FD: it cannot send an FD frame`);
+    if (f.rtr) throw new RangeError("CAN FD has no remote frames");
+    if (!FD_LENGTHS.includes(f.data.length)) throw new RangeError(`CAN FD frame with ${f.data.length} data bytes; valid lengths are ${FD_LENGTHS.join(", ")}`);
+    return;
+  }
   if (f.data.length > 8) throw new RangeError(`CAN frame with ${f.data.length} data bytes; classic CAN carries at most 8`);
   if (f.rtr && f.data.length > 0) throw new RangeError("an RTR frame carries no data");
 }
 
 // ---------------------------------------------------------------- interface specs
 
+/** Link modes a spec may add: `+fd` (CAN FD; SLCAN: `+fd=2M` or `+fd=5M`, the data bitrate), `+compact`. */
+export interface CanModes { fd?: boolean; dataBitrate?: number; compact?: boolean }
 export type CanIfaceSpec =
-  | { kind: "socketcan"; iface: string }
-  | { kind: "slcan"; path: string; bitrate: number };
+  | ({ kind: "socketcan"; iface: string } & CanModes)
+  | ({ kind: "slcan"; path: string; bitrate: number } & CanModes);
+
+function rate(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text);
+  return m ? Math.round(Number(m[1]) * (m[2] === "" ? 1 : m[2].toLowerCase() === "k" ? 1e3 : 1e6)) : undefined;
+}
+
+/** Splits `+fd`, `+fd=2M`, `+compact` off the end of a spec. */
+function parseModes(spec: string): { base: string; modes: CanModes } {
+  const parts = spec.split("+");
+  const modes: CanModes = {};
+  for (const m of parts.slice(1)) {
+    if (m === "fd") modes.fd = true;
+    else if (m.startsWith("fd=")) {
+      const r = rate(m.slice(3));
+      if (r === undefined) throw new Error(`bad CAN interface '${spec}': data bitrate '${m.slice(3)}' is not a number (e.g. +fd=2M)`);
+      modes.fd = true; modes.dataBitrate = r;
+    } else if (m === "compact") modes.compact = true;
+    else throw new Error(`bad CAN interface '${spec}': unknown mode '+${m}' (modes: +fd, +fd=2M, +compact)`);
+  }
+  return { base: parts[0], modes };
+}
 
 const SPEC_HELP = "expected a SocketCAN interface such as can0 or vcan0, or an SLCAN adapter such as slcan:/dev/ttyACM0@500000";
 
-/** Parses `can0` / `vcan0` (SocketCAN) or `slcan:/dev/ttyACM0[@bitrate]` (default 500000; k and M suffixes allowed). */
-export function parseCanIface(spec: string): CanIfaceSpec {
+/** Parses `can0` / `vcan0` (SocketCAN) or `slcan:/dev/ttyACM0[@bitrate]` (default 500000; k and M suffixes allowed), each optionally followed by `+fd[=RATE]` and `+compact`. */
+export function parseCanIface(full: string): CanIfaceSpec {
+  const { base: spec, modes } = parseModes(full);
   if (spec.startsWith("slcan:")) {
     const body = spec.slice("slcan:".length);
     const at = body.lastIndexOf("@");
@@ -65,16 +97,21 @@ export function parseCanIface(spec: string): CanIfaceSpec {
     if (!SLCAN_BITRATES.includes(bitrate)) {
       throw new Error(`bad CAN interface '${spec}': SLCAN bitrate ${bitrate} is not one of ${SLCAN_BITRATES.join(", ")}`);
     }
-    return { kind: "slcan", path, bitrate };
+    if (modes.fd) {
+      modes.dataBitrate ??= 2_000_000;
+      if (!SLCAN_DATA_BITRATES.includes(modes.dataBitrate)) throw new Error(`bad CAN interface '${full}': SLCAN FD data bitrate ${modes.dataBitrate} is not one of ${SLCAN_DATA_BITRATES.join(", ")} (the Y2/Y5 commands of CANable 2.0 firmware)`);
+    }
+    return { kind: "slcan", path, bitrate, ...modes };
   }
-  if (/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/.test(spec)) return { kind: "socketcan", iface: spec };
+  if (modes.dataBitrate !== undefined) throw new Error(`bad CAN interface '${full}': a SocketCAN interface's data bitrate is set with ip link (dbitrate), not in the spec: write ${spec}+fd`);
+  if (/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/.test(spec)) return { kind: "socketcan", iface: spec, ...modes };
   throw new Error(`bad CAN interface '${spec}': ${SPEC_HELP}`);
 }
 
 /** Opens the bus an interface spec names. */
 export async function openCanBus(spec: string | CanIfaceSpec, opts: { serialBaudRate?: number } = {}): Promise<CanBus> {
   const s = typeof spec === "string" ? parseCanIface(spec) : spec;
-  return s.kind === "socketcan" ? SocketCanBus.open(s.iface) : SlcanBus.open(s.path, s.bitrate, opts);
+  return s.kind === "socketcan" ? SocketCanBus.open(s.iface, { fd: s.fd }) : SlcanBus.open(s.path, s.bitrate, { ...opts, dataBitrate: s.fd ? s.dataBitrate ?? 2_000_000 : undefined });
 }
 
 /** Candump's interface column for a spec: the SocketCAN name, or the serial device's basename. */
@@ -89,6 +126,24 @@ interface RawChannel {
   start(): void;
   stop(): void;
   send(msg: { id: number; ext: boolean; rtr: boolean; data: Buffer }): void;
+  sendFD?(msg: { id: number; ext: boolean; fd_brs: boolean; data: Buffer }): number;
+}
+
+/**
+ * Can a SocketCAN interface carry CAN FD frames? Its MTU says: 72 (CANFD_MTU) yes, 16 (CAN_MTU) no.
+ * Returns undefined when sysfs does not say (no such interface). `sys` is for tests.
+ */
+export function socketCanMtu(iface: string, sys = "/sys/class/net"): number | undefined {
+  const f = `${sys}/${iface}/mtu`;
+  if (!exists(f)) return undefined;
+  const n = Number(readFileSync(f, "utf8").trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function noFdMessage(iface: string, mtu: number | undefined): string {
+  return `CAN interface '${iface}' cannot carry CAN FD frames (MTU ${mtu ?? "unknown"}, not 72): set it up for FD — ` +
+    `ip link set ${iface} down; ip link set ${iface} up type can bitrate 500000 dbitrate 2000000 fd on ` +
+    `(a virtual bus: ip link set ${iface} mtu 72) — or drop '+fd' from the link ('${iface}' alone is classic CAN)`;
 }
 
 export function noSocketCanMessage(iface: string): string {
@@ -101,11 +156,14 @@ export function noSocketCanMessage(iface: string): string {
 export class SocketCanBus implements CanBus {
   private frameCbs: ((f: CanFrame, t?: number) => void)[] = [];
   private closed = false;
-  private constructor(readonly name: string, private ch: RawChannel) {
+  private constructor(readonly name: string, private ch: RawChannel, readonly fd = false) {
     ch.addListener("onMessage", (m) => {
       if (m.err) return; // error frames are not data
+      // socketcan 4.0.7 opens every socket with CAN_RAW_FD_FRAMES and reads canfd_frame, but does
+      // not say whether a frame was FD: more than 8 bytes is FD for sure, 8 or fewer unknown.
       const f: CanFrame = m.rtr
         ? { id: m.id, ext: !!m.ext, rtr: true, data: new Uint8Array(0), dlc: m.data?.length ?? 0 }
+        : m.data.length > 8 ? { id: m.id, ext: !!m.ext, rtr: false, data: new Uint8Array(m.data), fd: true }
         : { id: m.id, ext: !!m.ext, rtr: false, data: new Uint8Array(m.data) };
       const t = m.ts_sec !== undefined ? m.ts_sec * 1e6 + (m.ts_usec ?? 0) : undefined;
       for (const cb of this.frameCbs) cb(f, t);
@@ -113,7 +171,11 @@ export class SocketCanBus implements CanBus {
     ch.start();
   }
 
-  static async open(iface: string): Promise<SocketCanBus> {
+  static async open(iface: string, o: { fd?: boolean; sys?: string } = {}): Promise<SocketCanBus> {
+    if (o.fd) {
+      const mtu = socketCanMtu(iface, o.sys);
+      if (mtu !== undefined && mtu !== 72) throw new Error(noFdMessage(iface, mtu));
+    }
     let mod: { createRawChannel(iface: string, timestamps?: boolean): RawChannel };
     try {
       const m = await import("socketcan");
@@ -127,7 +189,8 @@ export class SocketCanBus implements CanBus {
     } catch {
       throw new Error(noSocketCanMessage(iface));
     }
-    return new SocketCanBus(iface, ch);
+    if (o.fd && typeof ch.sendFD !== "function") throw new Error(`CAN interface '${iface}': the installed 'socketcan' package has no sendFD (CAN FD needs socketcan 4.0.7 or later); or drop '+fd' from the link`);
+    return new SocketCanBus(iface, ch, !!o.fd);
   }
 
   // Frames leave at the bus's pace. A real controller cannot put them on the wire
@@ -142,7 +205,7 @@ export class SocketCanBus implements CanBus {
 
   send(f: CanFrame): void {
     if (this.closed) throw new Error(`CAN interface '${this.name}' is closed`);
-    checkFrame(f);
+    checkFrame(f, this.fd, this.name);
     this.queue.push(f);
     this.drain();
   }
@@ -154,10 +217,16 @@ export class SocketCanBus implements CanBus {
     this.last = now;
     while (this.queue.length && !this.closed) {
       const f = this.queue[0];
-      const cost = (47 + 8 * f.data.length) * 1.2;
+      // an FD frame's data phase runs faster; costing it at the nominal rate only paces it more gently
+      const cost = f.fd ? (47 + 8 * f.data.length) * 1.2 / 4 + 40 : (47 + 8 * f.data.length) * 1.2;
       if (this.tokens < cost) break;
       this.tokens -= cost;
       this.queue.shift();
+      if (f.fd) {
+        const r = this.ch.sendFD!({ id: f.id, ext: f.ext, fd_brs: f.brs ?? true, data: Buffer.from(f.data) });
+        if (typeof r === "number" && r < 0) { const e = new Error(noFdMessage(this.name, socketCanMtu(this.name))); for (const cb of this.errorCbs) cb(e); }
+        continue;
+      }
       // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
       this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
     }
@@ -166,6 +235,8 @@ export class SocketCanBus implements CanBus {
     }
   }
   onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
+  private errorCbs: ((e: Error) => void)[] = [];
+  onError(cb: (e: Error) => void): void { this.errorCbs.push(cb); }
   async close(): Promise<void> {
     if (this.closed) return;
     // let queued frames out first (bounded: at the bus rate they need little time)
@@ -185,13 +256,16 @@ export interface SlcanStats { txAcks: number; txErrors: number; garbage: number;
 export class SlcanBus implements CanBus {
   readonly name: string;
   readonly stats: SlcanStats = { txAcks: 0, txErrors: 0, garbage: 0, replies: [] };
-  private parser = new SlcanParser();
+  private parser: SlcanParser;
   private frameCbs: ((f: CanFrame, t?: number) => void)[] = [];
   private errorCbs: ((e: Error) => void)[] = [];
   private waiter: ((ev: SlcanEvent) => boolean) | undefined;
   private closed = false;
 
-  private constructor(readonly path: string, readonly bitrate: number, private port: import("serialport").SerialPort) {
+  readonly fd: boolean;
+  private constructor(readonly path: string, readonly bitrate: number, private port: import("serialport").SerialPort, readonly dataBitrate?: number) {
+    this.fd = dataBitrate !== undefined;
+    this.parser = new SlcanParser(this.fd ? SLCAN_FD_MAX_LINE : SLCAN_MAX_LINE);
     this.name = path.split("/").pop() || path;
     port.on("data", (chunk: Buffer) => this.onBytes(chunk));
     port.on("close", (err?: Error & { disconnected?: boolean }) => {
@@ -201,8 +275,9 @@ export class SlcanBus implements CanBus {
   }
 
   /** Opens the serial device, then sends C (in case it was open), S<n> and O, each acknowledged. */
-  static async open(path: string, bitrate: number, opts: { serialBaudRate?: number; ackTimeoutMs?: number } = {}): Promise<SlcanBus> {
+  static async open(path: string, bitrate: number, opts: { serialBaudRate?: number; ackTimeoutMs?: number; dataBitrate?: number } = {}): Promise<SlcanBus> {
     const cmdS = bitrateCommand(bitrate); // validates before touching the device
+    const cmdY = opts.dataBitrate !== undefined ? dataBitrateCommand(opts.dataBitrate) : undefined;
     const { SerialPort } = await import("serialport");
     const port = await new Promise<import("serialport").SerialPort>((resolve, reject) => {
       const p: import("serialport").SerialPort = new SerialPort({ path, baudRate: opts.serialBaudRate ?? 115200, autoOpen: true }, (err) => {
@@ -210,11 +285,16 @@ export class SlcanBus implements CanBus {
         else resolve(p);
       });
     });
-    const bus = new SlcanBus(path, bitrate, port);
+    const bus = new SlcanBus(path, bitrate, port, opts.dataBitrate);
     const timeout = opts.ackTimeoutMs ?? 1000;
     try {
       await bus.command(closeCommand(), timeout, true); // an adapter that was closed may answer BEL
       await bus.command(cmdS, timeout);
+      if (cmdY) {
+        try { await bus.command(cmdY, timeout); } catch (e) {
+          throw new Error(`slcan ${path}: the adapter does not take a CAN FD data bitrate ('${cmdY.trim()}': ${(e as Error).message.replace(/^slcan [^:]*: /, "")}): it speaks classic SLCAN only (a CANable 2.0 with FD firmware does); drop '+fd' from the link`);
+        }
+      }
       await bus.command(openCommand(), timeout);
     } catch (e) {
       bus.closed = true;
@@ -267,7 +347,7 @@ export class SlcanBus implements CanBus {
 
   send(f: CanFrame): void {
     if (this.closed) throw new Error(`slcan ${this.path} is closed`);
-    checkFrame(f);
+    checkFrame(f, this.fd, `slcan:${this.path}`);
     this.port.write(Buffer.from(encodeFrame(f), "latin1"));
   }
   onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
@@ -300,8 +380,9 @@ export class MockCanNetwork {
   private seq = 0;
   tamper?: (frame: CanFrame, from: string) => CanFrame[];
 
-  attach(name = `mock${this.buses.length}`): MockCanBus {
-    const b = new MockCanBus(name, this);
+  /** `fd`: this node's controller is set up for CAN FD (it may send FD frames). */
+  attach(name = `mock${this.buses.length}`, o: { fd?: boolean } = {}): MockCanBus {
+    const b = new MockCanBus(name, this, !!o.fd);
     this.buses.push(b);
     return b;
   }
@@ -334,10 +415,10 @@ export class MockCanNetwork {
 export class MockCanBus implements CanBus {
   private cbs: ((f: CanFrame, t?: number) => void)[] = [];
   private closed = false;
-  constructor(readonly name: string, private net: MockCanNetwork) {}
+  constructor(readonly name: string, private net: MockCanNetwork, readonly fd = false) {}
   send(f: CanFrame): void {
     if (this.closed) throw new Error(`mock CAN bus '${this.name}' is closed`);
-    checkFrame(f);
+    checkFrame(f, this.fd, this.name);
     this.net.transmit(this, f);
   }
   onFrame(cb: (f: CanFrame, t?: number) => void): void { this.cbs.push(cb); }

@@ -24,8 +24,13 @@
 // A transfer of at most 7 bytes is one frame: payload then tail, DLC = n + 1.
 // A longer one is split in 7-byte pieces of (payload ++ CRC-16/CCITT-FALSE
 // big-endian); every frame except the last carries exactly 7 + tail = 8 bytes.
-// Classic CAN accepts every length 0..8, so no padding is ever inserted (the
-// Cyphal padding rule only applies to CAN FD's quantised DLCs).
+// Classic CAN accepts every length 0..8, so no padding is ever inserted.
+// CAN FD (mtu 64, Cyphal/CAN FD rules): 63 payload bytes + tail per frame; a frame
+// length that no FD DLC represents (9..11, 13..15, ...) is rounded up to the next
+// valid length (12, 16, 20, 24, 32, 48, 64) with zero padding bytes placed before
+// the tail (single frame) or before the CRC (last frame of a multi-frame transfer,
+// the padding inside the CRC), as libcanard does. The receiver keeps the padding:
+// GSU's FD payloads say their own length (bundle.ts).
 //
 // Destination addressing (why message transfers, not service transfers):
 // GSU frames go to one node or to all. We publish each frame as a Cyphal
@@ -41,6 +46,20 @@
 
 export const CAN_EXT_MASK = 0x1fffffff;
 export const MTU_CLASSIC = 8;
+export const MTU_FD = 64;
+/** The data lengths a CAN FD DLC can express (DLC 0..15). */
+export const FD_LENGTHS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
+/** Smallest valid CAN FD data length >= n (n <= 64). */
+export function fdLength(n: number): number {
+  for (const l of FD_LENGTHS) if (l >= n) return l;
+  throw new RangeError(`CAN FD: ${n} data bytes; an FD frame carries at most 64`);
+}
+/** DLC code (0..15) of a valid CAN FD data length. */
+export function fdDlc(len: number): number {
+  const i = FD_LENGTHS.indexOf(len);
+  if (i < 0) throw new RangeError(`CAN FD: ${len} is not a valid FD data length (${FD_LENGTHS.join(", ")})`);
+  return i;
+}
 /** Payload bytes per frame on classic CAN: 8 data bytes minus the tail byte. */
 export const BYTES_PER_FRAME = MTU_CLASSIC - 1;
 export const TRANSFER_ID_MODULO = 32;
@@ -78,6 +97,10 @@ export interface CanFrame {
   data: Uint8Array;
   /** RTR frames only: the DLC requested (0..8; default 0). */
   dlc?: number;
+  /** A CAN FD frame (FDF bit): data 0..8, 12, 16, 20, 24, 32, 48 or 64 bytes. Absent: classic, or unknown (SocketCAN's binding does not say for frames of <= 8 bytes). */
+  fd?: boolean;
+  /** CAN FD only: the data phase at the data bitrate (BRS bit). */
+  brs?: boolean;
 }
 
 // ---------------------------------------------------------------- CRC
@@ -172,38 +195,61 @@ export interface EncodeOptions {
   transferId: number;
   /** Refuse transfers longer than this (default DEFAULT_MAX_TRANSFER). */
   maxTransfer?: number;
+  /** 8: classic CAN (default); 64: CAN FD frames (Cyphal/CAN FD rules, padding to valid FD lengths). */
+  mtu?: 8 | 64;
+  /** CAN FD only: set the BRS bit (data phase at the data bitrate; default true). */
+  brs?: boolean;
 }
 
-/** Number of classic CAN frames a transfer of `size` payload bytes takes. */
-export function frameCount(size: number): number {
-  return size <= BYTES_PER_FRAME ? 1 : Math.ceil((size + 2) / BYTES_PER_FRAME);
+/** Number of CAN frames a transfer of `size` payload bytes takes (mtu 8: classic, 64: FD). */
+export function frameCount(size: number, mtu: 8 | 64 = 8): number {
+  const per = mtu - 1;
+  return size <= per ? 1 : Math.ceil((size + 2) / per);
 }
 
-/** Splits one transfer into classic CAN frames (29-bit IDs, tail bytes, CRC on multi-frame). */
+/** Splits one transfer into CAN frames (29-bit IDs, tail bytes, CRC on multi-frame; FD: padding to valid lengths). */
 export function encodeTransfer(payload: Uint8Array, o: EncodeOptions): CanFrame[] {
   const max = o.maxTransfer ?? DEFAULT_MAX_TRANSFER;
   if (payload.length > max) throw new RangeError(`cyphal: transfer of ${payload.length} bytes exceeds the maximum of ${max}`);
   const id = makeMessageId({ priority: o.priority ?? PRIORITY_NOMINAL, subject: o.subject, source: o.source });
   const tid = o.transferId & TAIL_TID_MASK;
-  if (payload.length <= BYTES_PER_FRAME) {
-    const data = new Uint8Array(payload.length + 1);
+  const mtu = o.mtu ?? MTU_CLASSIC;
+  if (mtu !== MTU_CLASSIC && mtu !== MTU_FD) throw new RangeError(`cyphal: mtu ${mtu} is neither 8 (classic CAN) nor 64 (CAN FD)`);
+  const fd = mtu === MTU_FD;
+  const per = mtu - 1;
+  const mk = (data: Uint8Array): CanFrame => fd ? { id, ext: true, rtr: false, data, fd: true, brs: o.brs ?? true } : { id, ext: true, rtr: false, data };
+  if (payload.length <= per) {
+    const len = fd ? fdLength(payload.length + 1) : payload.length + 1;
+    const data = new Uint8Array(len); // padding (FD) stays 0, between the payload and the tail
     data.set(payload);
-    data[payload.length] = makeTail(true, true, true, tid);
-    return [{ id, ext: true, rtr: false, data }];
+    data[len - 1] = makeTail(true, true, true, tid);
+    return [mk(data)];
   }
-  const crc = crc16(payload);
-  const whole = new Uint8Array(payload.length + 2);
-  whole.set(payload);
-  whole[payload.length] = crc >> 8; // CRC big-endian, after the payload
-  whole[payload.length + 1] = crc & 0xff;
+  // FD: the last frame is padded before the CRC (the padding inside the CRC) when the bytes
+  // left plus CRC plus tail do not make a valid length; if the CRC straddles two frames,
+  // the last frame holds 1 CRC byte + tail (length 2, valid): no padding.
+  let body = payload;
+  if (fd) {
+    const rest = (payload.length + 2) % per; // bytes in the last frame before its tail (0: a full frame)
+    if (rest >= 2) {
+      const pad = fdLength(rest + 1) - (rest + 1);
+      if (pad > 0) { body = new Uint8Array(payload.length + pad); body.set(payload); }
+    }
+  }
+  const crc = crc16(body);
+  const whole = new Uint8Array(body.length + 2);
+  whole.set(body);
+  whole[body.length] = crc >> 8; // CRC big-endian, after the payload (and padding)
+  whole[body.length + 1] = crc & 0xff;
   const frames: CanFrame[] = [];
   let toggle = true;
-  for (let off = 0; off < whole.length; off += BYTES_PER_FRAME) {
-    const piece = whole.subarray(off, Math.min(off + BYTES_PER_FRAME, whole.length));
+  for (let off = 0; off < whole.length; off += per) {
+    const piece = whole.subarray(off, Math.min(off + per, whole.length));
     const data = new Uint8Array(piece.length + 1);
     data.set(piece);
-    data[piece.length] = makeTail(off === 0, off + BYTES_PER_FRAME >= whole.length, toggle, tid);
-    frames.push({ id, ext: true, rtr: false, data });
+    data[piece.length] = makeTail(off === 0, off + per >= whole.length, toggle, tid);
+    if (fd && data.length !== fdLength(data.length)) throw new Error(`cyphal: internal error: FD frame of ${data.length} bytes`);
+    frames.push(mk(data));
     toggle = !toggle;
   }
   return frames;
@@ -225,6 +271,7 @@ export const DROP_REASONS = [
   "oversized",         // transfer longer than the configured maximum
   "timeout",           // a continuation frame arriving after the transfer-ID timeout; partial discarded
   "interrupted",       // a new transfer started before the one in progress ended; partial discarded
+  "fd-mismatch",       // a CAN FD frame on a classic link, or a classic frame on an FD link (every node of a bus must use the same mode)
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -258,6 +305,8 @@ export interface DecoderOptions {
   maxTransfer?: number;
   /** Transfer-ID timeout, same units as the `now` passed to push(). Default 2 s in µs. */
   transferIdTimeout?: number;
+  /** 8: classic CAN frames only (default); 64: CAN FD (non-last frames of 64 bytes, lengths valid FD lengths). */
+  mtu?: 8 | 64;
 }
 
 interface Partial {
@@ -289,8 +338,10 @@ export class CyphalDecoder {
   private readonly known?: Set<number>;
   private readonly max: number;
   private readonly timeout: number;
+  private readonly mtu: number;
 
   constructor(private readonly o: DecoderOptions = {}) {
+    this.mtu = o.mtu ?? MTU_CLASSIC;
     this.known = o.knownNodes ? new Set(o.knownNodes) : undefined;
     this.max = o.maxTransfer ?? DEFAULT_MAX_TRANSFER;
     this.timeout = o.transferIdTimeout ?? DEFAULT_TRANSFER_ID_TIMEOUT_US;
@@ -324,7 +375,10 @@ export class CyphalDecoder {
   /** Feeds one received CAN frame; `now` is the reception time (µs by convention). */
   push(f: CanFrame, now: number): DecodeResult {
     if (!f.ext || f.rtr) return this.drop("not-cyphal", f.rtr ? "RTR frame" : "11-bit identifier");
-    if (f.data.length < 1 || f.data.length > MTU_CLASSIC) return this.drop("not-cyphal", `data length ${f.data.length}`);
+    const fdLink = this.mtu === MTU_FD;
+    if (!fdLink && (f.fd === true || f.data.length > MTU_CLASSIC)) return this.drop("fd-mismatch", `a CAN FD frame (${f.data.length} bytes) on a classic CAN link`);
+    if (fdLink && f.fd === false) return this.drop("fd-mismatch", `a classic CAN frame on a CAN FD link`);
+    if (f.data.length < 1 || f.data.length > this.mtu || (fdLink && fdLength(f.data.length) !== f.data.length)) return this.drop("not-cyphal", `data length ${f.data.length}`);
     const id = parseMessageId(f.id);
     if (!id.ok) return this.drop("not-cyphal", id.reason === "service" ? "service transfer" : "reserved ID bits set");
     if (this.o.accept && !this.o.accept(id.subject)) {
@@ -361,7 +415,7 @@ export class CyphalDecoder {
           transfer: { source: id.source, subject: id.subject, priority: id.priority, transferId: tail.transferId, payload: body.slice(), timestamp: now, frames: 1 },
         };
       }
-      if (f.data.length !== MTU_CLASSIC) return this.drop("bad-frame-length", `first frame of ${f.data.length} bytes`);
+      if (f.data.length !== this.mtu) return this.drop(fdLink && f.data.length === MTU_CLASSIC ? "fd-mismatch" : "bad-frame-length", `first frame of ${f.data.length} bytes${fdLink && f.data.length === MTU_CLASSIC ? " (a classic CAN transfer on a CAN FD link)" : ""}`);
       s.lastTransferId = tail.transferId;
       s.lastStart = now;
       s.partial = { transferId: tail.transferId, priority: id.priority, toggle: false, chunks: [body.slice()], size: body.length, start: now, frames: 1 };
@@ -376,7 +430,7 @@ export class CyphalDecoder {
     }
     if (tail.transferId !== p.transferId) return this.drop("wrong-transfer-id", `${tail.transferId}, expected ${p.transferId}`);
     if (tail.toggle !== p.toggle) return this.drop("bad-toggle", `expected toggle ${p.toggle ? 1 : 0}`);
-    if (!tail.eot && f.data.length !== MTU_CLASSIC) { s.partial = undefined; return this.drop("bad-frame-length", `middle frame of ${f.data.length} bytes`); }
+    if (!tail.eot && f.data.length !== this.mtu) { s.partial = undefined; return this.drop("bad-frame-length", `middle frame of ${f.data.length} bytes`); }
     if (body.length === 0) { s.partial = undefined; return this.drop("bad-frame-length", "empty continuation frame"); }
     if (p.size + body.length > this.max + 2) { s.partial = undefined; return this.drop("oversized", `more than ${this.max} bytes`); }
     p.chunks.push(body.slice());
