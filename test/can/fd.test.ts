@@ -101,14 +101,14 @@ describe("bundles and compact transfers", () => {
   it("plain bundle: lengths, frames, zero padding; malformed ones refused", () => {
     const fs = [bytes(3), bytes(130, 2), bytes(1, 3)];
     const b = encodePlain(fs);
-    expect([...b.subarray(0, 5)]).toEqual([0xf1, 3, ...fs[0]]);
+    expect([...b.subarray(0, 5)]).toEqual([0xfe, 3, ...fs[0]]);
     expect(b[5]).toBe(0x82); expect(b[6]).toBe(0x01); // 130 as a varint
     const padded = Uint8Array.from([...b, 0, 0, 0]);
     const r = decodePlain(padded);
     expect("frames" in r && r.frames.map((f) => [...f])).toEqual(fs.map((f) => [...f]));
     expect(decodePlain(Uint8Array.from([...b, 0, 7]))).toMatchObject({ reason: "bundle-malformed" });
-    expect(decodePlain(Uint8Array.of(0xf1, 5, 1, 2))).toMatchObject({ reason: "bundle-malformed" });
-    expect(decodePlain(Uint8Array.of(0xf1, 0x80, 0x00, 1))).toMatchObject({ reason: "bundle-malformed" }); // non-canonical length
+    expect(decodePlain(Uint8Array.of(0xfe, 5, 1, 2))).toMatchObject({ reason: "bundle-malformed" });
+    expect(decodePlain(Uint8Array.of(0xfe, 0x80, 0x00, 1))).toMatchObject({ reason: "bundle-malformed" }); // non-canonical length
     expect(decodePlain(Uint8Array.of(0x00, 0x05, 1))).toMatchObject({ reason: "mode-mismatch" });
   });
   it("compact: exact bytes of a raw and a delta record", () => {
@@ -159,7 +159,7 @@ describe("bundles and compact transfers", () => {
   });
   it("compact: malformed transfers are refused, not thrown", () => {
     const d = new CompactDecoder();
-    for (const p of [[0xf0, 0x01], [0xf0, 0x01, 5, 1], [0xf0, 0x00, 1], [0xf0, 0x02, 1, 9, 0, 3], [0xf0, 0x91, 0xff], [0xf1, 3, 1, 2, 3], [0x10, 0x05]]) {
+    for (const p of [[0xf0, 0x01], [0xf0, 0x01, 5, 1], [0xf0, 0x00, 1], [0xf0, 0x02, 1, 9, 0, 3], [0xf0, 0x91, 0xff], [0xfe, 3, 1, 2, 3], [0x10, 0x05]]) {
       const r = d.decode(Uint8Array.from(p), 0);
       expect(r.error, JSON.stringify(p)).toBeDefined();
     }

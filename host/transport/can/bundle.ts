@@ -4,8 +4,8 @@
 // apart from the frames; on a compact link, each frame as a delta against a frame the
 // receiver already holds. docs/wire.md, "Bundles and compact transfers", gives every byte.
 //
-//   plain bundle (FD):  F1 | (varint n >= 1, n bytes)+ | 00* (padding)
-//   compact (FD or classic):  F0+s (s = transfer count mod 15) | record+ | 00* (padding)
+//   plain bundle (FD):  FE | (varint n >= 1, n bytes)+ | 00* (padding)
+//   compact (FD or classic):  F0+s (s = transfer count mod 14: F0..FD) | record+ | 00* (padding)
 //     record tag: bit 7 D (delta), bits 6..4 g (slot generation mod 8), bits 3..0 slot 1..15
 //       D = 0 raw:    tag | varint n >= 1 | n bytes                 -> slot, generation g
 //       D = 1 delta:  tag | mask, ceil(m/8) bytes | changed bytes    -> slot, generation g
@@ -19,9 +19,9 @@
 // least every `keyEvery` records, so a lost transfer costs at most that many frames per
 // slot after it (counted, `compact-ref`), never a wrong one.
 
-export const BUNDLE_PLAIN = 0xf1;
+export const BUNDLE_PLAIN = 0xfe;
 export const COMPACT_BASE = 0xf0;
-export const COMPACT_MOD = 15;
+export const COMPACT_MOD = 14;
 export const SLOTS = 15;
 export const GEN_MOD = 8;
 export const DEFAULT_KEY_EVERY = 16;
@@ -53,7 +53,7 @@ function getVarint(b: Uint8Array, off: number): [number, number] | undefined {
 
 export type BundleError = { reason: "bundle-malformed" | "mode-mismatch" | "compact-ref"; detail: string };
 
-/** Is this transfer payload in the plain-bundle or compact form (first byte F0..FE)? */
+/** Is this transfer payload in the plain-bundle or compact form (first byte F0..FE)? A GSU frame never starts so. */
 export function isBundled(p: Uint8Array): boolean {
   return p.length > 0 && p[0] >= COMPACT_BASE && p[0] <= 0xfe;
 }

@@ -154,7 +154,7 @@ export class CanTransport implements Transport {
     if (r.kind !== "transfer") return;
     const { source, subject, payload, transferId } = r.transfer;
     if (!this.bundled) {
-      if (isBundled(payload)) { this.refuse(`a ${payload[0] === 0xf1 ? "CAN FD bundle" : "compact transfer"}`, source); return; }
+      if (isBundled(payload)) { this.refuse(`a ${payload[0] === 0xfe ? "CAN FD bundle" : "compact transfer"}`, source); return; }
       this.deliver(source, payload);
       return;
     }
