@@ -1,32 +1,189 @@
-// CAN rows for npm run bench:links: the demo's traffic and a 64 KiB transfer in
-// Cyphal/CAN framing, costed in bus bits (worst-case bit stuffing, 29-bit IDs,
-// interframe space), and the bus load the demo puts on a 500 kbit/s bus.
-import { encodeTransfer } from "../host/transport/can/cyphal.ts";
+// CAN figures for npm run bench:links: the demo's traffic through the real CanTransport
+// (host/transport/can/transport.ts) on the mock bus, in each CAN mode, measured in one run:
+//   classic   today's encoding: one Cyphal/CAN transfer per GSU frame, 8-byte frames
+//   compact   classic CAN, compact transfers (bundle.ts): coalesced frames, deltas
+//   fd        CAN FD, one bundle of coalesced frames per transfer, 64-byte frames
+//   fd+compact
+// Every CAN frame that goes on the bus is costed bit by bit (host/transport/can/bits.ts:
+// 29-bit identifier, control, data, CRC, exact bit stuffing, delimiters, ACK, EOF,
+// intermission; CAN FD's data phase at the data bit rate). Payload = the components'
+// bytes of the application messages that cross a link (GSU header, route, link bytes and
+// protocol messages are overhead). Every receiver must get exactly the frames the
+// reference run delivered, in order, or the bench fails.
+// The traffic: the demo rehearsal's frames as the boards send them (the simulated
+// network's send tap; a board's frames to itself never reach a bus), grouped by sender
+// and instant: the frames one board sends in one turn may share a transfer.
+import { runTestbed } from "../host/sim/testbed.ts";
+import { demoSystem } from "../host/sim/demo-system.ts";
+import { Core } from "../host/core/core.ts";
+import { MockCanNetwork } from "../host/transport/can/bus.ts";
+import { CanTransport } from "../host/transport/can/transport.ts";
+import { classicFrameBits, fdFrameBits, type BusRates } from "../host/transport/can/bits.ts";
+import { encodeTransfer, type CanFrame } from "../host/transport/can/cyphal.ts";
+import { SimNetwork } from "../host/sim/network.ts";
+import { VirtualClock } from "../host/sim/clock.ts";
+import { Rng } from "../host/sim/rng.ts";
+import { LinkLayer, type LayerClock } from "../host/transport/reliable.ts";
+import { BROADCAST, type Transport } from "../host/transport/types.ts";
 import type { LinkRow, TrafficFrame } from "./bench-links.ts";
 
-const canBits = (n: number) => 67 + 8 * n + Math.floor((54 + 8 * n - 1) / 4);
-const BITRATE = 500_000;
+interface Sent { t: number; src: number; dst: number; frame: Uint8Array }
+const NODES = [1, 2, 3];
+const CLASSIC: BusRates = { nominal: 500_000, data: 500_000 };
+const FD_RATES: { name: string; r: BusRates }[] = [
+  { name: "500 kbit/s / 2 Mbit/s", r: { nominal: 500_000, data: 2_000_000 } },
+  { name: "1 Mbit/s / 5 Mbit/s", r: { nominal: 1_000_000, data: 5_000_000 } },
+];
+/** The old bench's estimate: worst-case stuffing (67 + 8n + (54 + 8n - 1) / 4 bits). */
+const worstBits = (n: number) => 67 + 8 * n + Math.floor((54 + 8 * n - 1) / 4);
 
-function bits(frame: Uint8Array, src: number, dst: number): { bits: number; frames: number } {
-  const fs = encodeTransfer(frame, { subject: 4096 + (dst === 0xff ? 128 : dst), source: src, transferId: 0, maxTransfer: 1 << 17 });
-  return { bits: fs.reduce((s, f) => s + canBits(f.data.length), 0), frames: fs.length };
+/** The demo's frames as sent, with the app payload bytes of each (0 for protocol frames). */
+function capture(steps: number): { sent: Sent[]; payload: Map<Uint8Array, number> } {
+  const core = new Core({ procs: 2 });
+  const sent: Sent[] = [];
+  const payload = new Map<Uint8Array, number>();
+  runTestbed(demoSystem(), {
+    seed: 11, steps, latency: { min: 50, max: 2000 }, fault: null,
+    sendTap: (t, src, dst, frame) => {
+      const h = core.decodeHeader(frame);
+      payload.set(frame, h.kind === "app" ? frame.length - h.length - 2 : 0);
+      sent.push({ t, src, dst, frame });
+    },
+  });
+  return { sent, payload };
 }
 
-/** traffic: the frames of a demo rehearsal of `steps` control steps (default: GSU_BENCH_STEPS, else 300). */
-export function benchCan(traffic: TrafficFrame[], steps = Number(process.env.GSU_BENCH_STEPS ?? 300)): LinkRow[] {
-  const rows: LinkRow[] = [];
-  // "wire" is reported in bytes: bus bits / 8, so payload/wire is payload bits over bus bits
-  const sum = (ts: TrafficFrame[]) => ts.reduce((a, t) => { const b = bits(t.frame, t.src, t.dst); return { bits: a.bits + b.bits, frames: a.frames + b.frames }; }, { bits: 0, frames: 0 });
-  const all = sum(traffic), app = traffic.filter((t) => t.kind === "app"), sa = sum(app);
-  rows.push({ link: "CAN", case: `demo traffic, all ${traffic.length} messages (${all.frames} CAN frames)`, messages: traffic.length, payload: traffic.reduce((n, t) => n + t.payload, 0), transfer: traffic.reduce((n, t) => n + t.frame.length, 0), wire: all.bits / 8 });
-  rows.push({ link: "CAN", case: `demo app messages (${sa.frames} CAN frames)`, messages: app.length, payload: app.reduce((n, t) => n + t.payload, 0), transfer: app.reduce((n, t) => n + t.frame.length, 0), wire: sa.bits / 8 });
-  const big = new Uint8Array(65536).map((_, i) => (i * 2654435761) >>> 24);
-  const b = bits(big, 1, 2);
-  rows.push({ link: "CAN", case: `64 KiB transfer (${b.frames} CAN frames)`, messages: 1, payload: 65536, transfer: 65536, wire: b.bits / 8 });
-  // bus load of the demo's traffic at a 10 Hz and a 50 Hz control rate
-  const perStep = all.bits / steps;
-  for (const hz of [10, 50]) {
-    rows.push({ link: "CAN", case: `bus load at ${hz} steps/s: ${(perStep * hz / BITRATE * 100).toFixed(1)}% of 500 kbit/s`, messages: traffic.length, payload: 0, transfer: 0, wire: all.bits / 8, note: `${Math.round(perStep)} bus bits per control step` });
+/** The same frames after the link layer (reliable.ts) of every board, as the layers send them (virtual time). */
+function throughLayer(sent: Sent[], opts: { key?: Buffer; auth?: "control" | "all" }): Sent[] {
+  const clock = new VirtualClock();
+  const out: Sent[] = [];
+  const net = new SimNetwork(clock, new Rng(3), { minLatency: 50, maxLatency: 2000, sendTap: (t, src, dst, frame) => out.push({ t, src, dst, frame }) });
+  const vclock: LayerClock = { now: () => clock.now, after: (us, fn) => { let live = true; clock.after(us, () => { if (live) fn(); }); return () => { live = false; }; } };
+  const layers = new Map<number, Transport>(NODES.map((n) => [n, new LinkLayer(net.attach(n), { peers: NODES, incarnation: n, clock: vclock, ...opts })]));
+  for (const l of layers.values()) l.onFrame(() => {});
+  clock.run(1_000_000); // hellos
+  out.length = 0;
+  const t0 = clock.now;
+  for (const s of sent) clock.at(t0 + s.t, () => layers.get(s.src)!.send(s.dst, s.frame));
+  clock.run(t0 + (sent.at(-1)?.t ?? 0) + 10e6);
+  return out;
+}
+
+interface ModeResult { frames: CanFrame[]; transfers: number; delivered: number }
+
+/** Replays the frames through CanTransports in one mode; checks every receiver got exactly the reference. */
+async function replay(sent: Sent[], mode: { fd?: boolean; compact?: boolean }): Promise<ModeResult> {
+  const net = new MockCanNetwork();
+  const ts = NODES.map((n) => new CanTransport(net.attach(`node${n}`, { fd: mode.fd }), n, { ...mode, knownNodes: NODES }));
+  const got = new Map<string, string[]>();
+  ts.forEach((t, i) => t.onFrame((src, f) => {
+    const k = `${src}>${NODES[i]}`;
+    (got.get(k) ?? got.set(k, []).get(k)!).push(Buffer.from(f).toString("hex"));
+  }));
+  const want = new Map<string, string[]>();
+  for (const s of sent) for (const d of s.dst === BROADCAST ? NODES.filter((n) => n !== s.src) : [s.dst]) {
+    const k = `${s.src}>${d}`;
+    (want.get(k) ?? want.set(k, []).get(k)!).push(Buffer.from(s.frame).toString("hex"));
   }
-  return rows;
+  let transfers = 0;
+  for (let i = 0; i < sent.length;) {
+    let j = i;
+    while (j < sent.length && sent[j].t === sent[i].t && sent[j].src === sent[i].src) j++;
+    for (let k = i; k < j; k++) ts[sent[k].src - 1].send(sent[k].dst, sent[k].frame);
+    await net.settle();
+    i = j;
+  }
+  await net.settle();
+  // transfers: CAN frames whose tail byte has start-of-transfer set
+  for (const r of net.frames) if (r.frame.data[r.frame.data.length - 1] & 0x80) transfers++;
+  for (const [k, w] of want) {
+    const g = got.get(k) ?? [];
+    if (g.length !== w.length || g.some((x, i) => x !== w[i])) throw new Error(`bench-can: ${JSON.stringify(mode)}: link ${k} delivered ${g.length} frames, ${w.length} sent, or not the same bytes in the same order`);
+  }
+  for (const t of ts) { const d = t.stats().dropped; if (Object.keys(d).length) throw new Error(`bench-can: ${JSON.stringify(mode)}: drops ${JSON.stringify(d)}`); }
+  const delivered = [...got.values()].reduce((n, g) => n + g.length, 0);
+  await Promise.all(ts.map((t) => t.close()));
+  return { frames: net.frames.map((r) => r.frame), transfers, delivered };
 }
+
+function cost(frames: CanFrame[], r: BusRates): { seconds: number; bits: number; stuff: number } {
+  let seconds = 0, bits = 0, stuff = 0;
+  for (const f of frames) {
+    const b = f.fd ? fdFrameBits(f) : classicFrameBits(f);
+    seconds += b.nominal / r.nominal + b.data / r.data;
+    bits += b.nominal + b.data;
+    stuff += b.stuff;
+  }
+  return { seconds, bits, stuff };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The report's lines; also the table rows bench-links prints. */
+export async function canReport(steps: number): Promise<{ lines: string[]; rows: LinkRow[] }> {
+  const { sent, payload } = capture(steps);
+  const app = sent.filter((s) => (payload.get(s.frame) ?? 0) > 0);
+  const payloadBytes = app.reduce((n, s) => n + payload.get(s.frame)!, 0) ;
+  // a broadcast's payload reaches every peer but crosses the bus once: counted once
+  const lines: string[] = [];
+  const rows: LinkRow[] = [];
+  const gsuBytes = sent.reduce((n, s) => n + s.frame.length, 0);
+  lines.push(`CAN (host/transport/can/, exact bit stuffing, 29-bit IDs): the demo's ${sent.length} frames that cross a link in ${steps} steps (${app.length} application messages, ${sent.length - app.length} protocol), ${payloadBytes} payload bytes, ${gsuBytes} GSU frame bytes (${((gsuBytes - payloadBytes) / sent.length).toFixed(2)} header/route/protocol bytes per frame);`);
+  lines.push(`  every receiver got exactly the reference frames, in order, in every mode. Payload share = the application payload bits delivered / bus bits (CAN FD: / bus time,`);
+  lines.push(`  the data phase at the data rate); compact modes deliver the same payload in fewer bits. Classic CAN at 500 kbit/s; FD rates as named (nominal / data).`);
+  lines.push(`  ${"mode".padEnd(48)} ${"transfers".padStart(9)} ${"CAN frames".padStart(10)} ${"frames/msg".padStart(10)} ${"bus bits".padStart(9)} ${"stuff".padStart(6)}  ${"payload share".padStart(13)}  bus load at 50 steps/s`);
+  const layerCases: { name: string; frames: Sent[] }[] = [
+    { name: "", frames: sent },
+    { name: "layer, no key: ", frames: throughLayer(sent, {}) },
+    { name: "layer, key (control): ", frames: throughLayer(sent, { key: Buffer.alloc(32, 0x42), auth: "control" }) },
+  ];
+  for (const lc of layerCases) {
+    const before = await replay(lc.frames, {});
+    const cb = cost(before.frames, CLASSIC);
+    const worst = before.frames.reduce((n, f) => n + worstBits(f.data.length), 0);
+    const line = (name: string, r: ModeResult, seconds: number, bits: number, stuff: number, rate: BusRates) =>
+      `  ${(lc.name + name).padEnd(48)} ${String(r.transfers).padStart(9)} ${String(r.frames.length).padStart(10)} ${(r.frames.length / lc.frames.length).toFixed(2).padStart(10)} ${String(bits).padStart(9)} ${String(stuff).padStart(6)}  ${pct(payloadBytes * 8 / rate.data / seconds).padStart(13)}  ${pct(seconds / steps * 50)}`;
+    lines.push(line("classic, today (before)", before, cb.seconds, cb.bits, cb.stuff, CLASSIC));
+    if (!lc.name) lines.push(`  ${"  same, worst-case stuffing".padEnd(48)} ${"".padStart(9)} ${"".padStart(10)} ${"".padStart(10)} ${String(worst).padStart(9)} ${"".padStart(6)}  ${pct(payloadBytes * 8 / worst).padStart(13)}  ${pct(worst / CLASSIC.nominal / steps * 50)}  (the old estimate)`);
+    const compact = await replay(lc.frames, { compact: true });
+    const cc = cost(compact.frames, CLASSIC);
+    lines.push(line("classic, compact (after)", compact, cc.seconds, cc.bits, cc.stuff, CLASSIC));
+    for (const m of [{ fd: true }, { fd: true, compact: true }]) {
+      const r = await replay(lc.frames, m);
+      for (const fr of FD_RATES) {
+        const c = cost(r.frames, fr.r);
+        lines.push(line(`${m.compact ? "FD+compact" : "FD"} ${fr.name}`, r, c.seconds, c.bits, c.stuff, fr.r));
+      }
+      if (!lc.name && !m.compact) {
+        const c = cost(r.frames.map((f) => ({ ...f, brs: false })), { nominal: 500_000, data: 500_000 });
+        lines.push(line("FD 500 kbit/s, no bit rate switch", r, c.seconds, c.bits, c.stuff, { nominal: 500_000, data: 500_000 }));
+      }
+    }
+    if (!lc.name) {
+      rows.push({ link: "CAN", case: `demo, ${sent.length} frames crossing links, classic today (${before.frames.length} CAN frames)`, messages: sent.length, payload: payloadBytes, transfer: gsuBytes, wire: cb.bits / 8 });
+      rows.push({ link: "CAN", case: `same, classic compact (${compact.frames.length} CAN frames)`, messages: sent.length, payload: payloadBytes, transfer: gsuBytes, wire: cc.bits / 8 });
+    }
+  }
+  // what bounds the share: one full frame of payload, no other byte
+  const full8 = classicFrameBits({ id: 0x10700201, ext: true, rtr: false, data: new Uint8Array(8).fill(0x5a) });
+  const full64 = fdFrameBits({ id: 0x10700201, ext: true, rtr: false, fd: true, brs: true, data: new Uint8Array(64).fill(0x5a) });
+  const fr0 = FD_RATES[0].r;
+  lines.push(`  bounds: a classic frame of 8 bytes is ${full8.nominal} bits with this data, so 7 payload bytes + tail reach at most ${pct(56 / full8.nominal)};`);
+  lines.push(`  a 64-byte FD frame at ${FD_RATES[0].name}: 63 payload bytes reach at most ${pct((63 * 8 / fr0.data) / (full64.nominal / fr0.nominal + full64.data / fr0.data))}; ${FD_RATES[1].name}: ${pct((63 * 8 / 5e6) / (full64.nominal / 1e6 + full64.data / 5e6))}.`);
+  const big = new Uint8Array(65536).map((_, i) => (i * 2654435761) >>> 24);
+  const bigFrames = encodeTransfer(big, { subject: 4098, source: 1, transferId: 0, maxTransfer: 1 << 17 });
+  const bb = cost(bigFrames, CLASSIC);
+  rows.push({ link: "CAN", case: `64 KiB transfer, classic (${bigFrames.length} CAN frames, exact stuffing)`, messages: 1, payload: 65536, transfer: 65536, wire: bb.bits / 8 });
+  const bigFd = encodeTransfer(big, { subject: 4098, source: 1, transferId: 0, maxTransfer: 1 << 17, mtu: 64 });
+  const bf = cost(bigFd, FD_RATES[0].r);
+  lines.push(`  64 KiB transfer: classic ${bigFrames.length} frames, ${pct(65536 * 8 / bb.bits)} of the bus; FD ${bigFd.length} frames, ${pct(65536 * 8 / FD_RATES[0].r.data / bf.seconds)} of bus time at ${FD_RATES[0].name}.`);
+  return { lines, rows };
+}
+
+/** bench-links' hook: the table rows (the report lines are printed by bench-links after the table). */
+export async function benchCan(_traffic: TrafficFrame[], steps = Number(process.env.GSU_BENCH_STEPS ?? 300)): Promise<LinkRow[]> {
+  const r = await canReport(steps);
+  lastLines = r.lines;
+  return r.rows;
+}
+export let lastLines: string[] = [];

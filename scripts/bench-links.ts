@@ -91,9 +91,11 @@ for (const mf of [256, 1024, 4096]) {
 
 // ---- CAN hook -----------------------------------------------------------------------
 const canBench = fileURLToPath(new URL("./bench-links-can.ts", import.meta.url));
+let canLines: string[] = [];
 if (existsSync(canBench)) {
-  const m = (await import(canBench)) as { benchCan?: (t: TrafficFrame[], steps: number) => Promise<LinkRow[]> | LinkRow[] };
+  const m = (await import(canBench)) as { benchCan?: (t: TrafficFrame[], steps: number) => Promise<LinkRow[]> | LinkRow[]; lastLines?: string[] };
   if (m.benchCan) rows.push(...(await m.benchCan(traffic, steps)));
+  canLines = (await import(canBench) as { lastLines?: string[] }).lastLines ?? [];
 }
 
 // ---- report -------------------------------------------------------------------------
@@ -110,6 +112,8 @@ console.log(`${"link".padEnd(7)} ${"case".padEnd(w)} ${"msgs".padStart(6)} ${"pa
 for (const r of rows) {
   console.log(`${r.link.padEnd(7)} ${r.case.padEnd(w)} ${String(r.messages).padStart(6)} ${String(r.payload).padStart(9)} ${String(r.wire).padStart(9)}  ${pct(r.payload / r.wire).padStart(12)} ${pct(r.transfer / r.wire).padStart(13)}  ${((r.wire - r.transfer) / r.messages).toFixed(2).padStart(9)} overhead${r.note ? `  (${r.note})` : ""}`);
 }
+
+if (canLines.length) { console.log(""); for (const l of canLines) console.log(l); }
 
 // ---- the link layer between boards (scripts/bench-links-layer.ts) ---------------------
 {

@@ -13,8 +13,9 @@ import { emptyStats, type Transport, type TransportStats } from "../transport/ty
 import type { ProfileLink } from "./profile.ts";
 
 export function linkSpecOf(l: ProfileLink): string {
-  if (l.kind === "socketcan") return l.iface;
-  if (l.kind === "slcan") return `slcan:${l.path}@${l.bitrate}`;
+  const modes = (m: { fd?: boolean; compact?: boolean; dataBitrate?: number }) => `${m.fd ? (m.dataBitrate ? `+fd=${m.dataBitrate}` : "+fd") : ""}${m.compact ? "+compact" : ""}`;
+  if (l.kind === "socketcan") return l.iface + modes(l);
+  if (l.kind === "slcan") return `slcan:${l.path}@${l.bitrate}${modes(l)}`;
   return `serial:${l.path}@${l.baud}`;
 }
 

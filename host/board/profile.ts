@@ -56,13 +56,15 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { SLCAN_BITRATES } from "../transport/can/slcan.ts";
+import { SLCAN_BITRATES, SLCAN_DATA_BITRATES } from "../transport/can/slcan.ts";
 
 export const BOARDS = ["raspberry-pi", "beaglebone"] as const;
 export type BoardKind = (typeof BOARDS)[number];
 
-export interface SocketCanLink { kind: "socketcan"; iface: string; bitrate: number }
-export interface SlcanLink { kind: "slcan"; path: string; bitrate: number; baud: number }
+/** CAN modes (docs/wire.md, "CAN modes per link"): every node on a bus must use the same. */
+export interface CanLinkModes { fd?: boolean; compact?: boolean }
+export interface SocketCanLink extends CanLinkModes { kind: "socketcan"; iface: string; bitrate: number }
+export interface SlcanLink extends CanLinkModes { kind: "slcan"; path: string; bitrate: number; baud: number; dataBitrate?: number }
 export interface SerialLink { kind: "serial"; path: string; baud: number }
 export type ProfileLink = SocketCanLink | SlcanLink | SerialLink;
 
@@ -211,8 +213,8 @@ function editDistance(a: string, b: string): number {
 
 const TOP_FIELDS = ["name", "node", "board", "description", "links", "stateDir", "stateQuotaMB", "telecommandWindowSeconds", "linkKey", "linkFreshnessSeconds", "linkAuth", "linkReliable", "uploads", "components", "trustedKeys", "revokedKeys", "status", "at", "telemetry"] as const;
 const LINK_FIELDS: Record<ProfileLink["kind"], readonly string[]> = {
-  socketcan: ["kind", "iface", "bitrate"],
-  slcan: ["kind", "path", "bitrate", "baud"],
+  socketcan: ["kind", "iface", "bitrate", "fd", "compact"],
+  slcan: ["kind", "path", "bitrate", "baud", "fd", "dataBitrate", "compact"],
   serial: ["kind", "path", "baud"],
 };
 
@@ -230,16 +232,32 @@ function checkLink(c: Checker, l: unknown, field: string): ProfileLink | undefin
   if (kind === "socketcan") {
     const iface = c.str(l, `${field}.iface`, "iface", IFACE, "a network interface name such as \"can0\" (at most 15 characters, no '/')");
     const bitrate = c.int(l, `${field}.bitrate`, "bitrate", SOCKETCAN_BITRATE.min, SOCKETCAN_BITRATE.max, "bit/s");
-    return iface !== undefined && bitrate !== undefined ? { kind, iface, bitrate } : undefined;
+    return iface !== undefined && bitrate !== undefined ? { kind, iface, bitrate, ...canModes(c, l, field) } : undefined;
   }
   const path = devicePath(c, l, `${field}.path`);
   if (kind === "slcan") {
     const bitrate = c.oneOf(l, `${field}.bitrate`, "bitrate", SLCAN_BITRATES, "bit/s, the SLCAN S0..S8 rates");
     const baud = c.oneOf(l, `${field}.baud`, "baud", SERIAL_BAUDS, "the UART speed to the adapter; USB adapters ignore it", 115200);
-    return path !== undefined && bitrate !== undefined && baud !== undefined ? { kind, path, bitrate, baud } : undefined;
+    const modes = canModes(c, l, field);
+    let dataBitrate: number | undefined;
+    if (l.dataBitrate !== undefined) {
+      if (!modes.fd) c.bad(`${field}.dataBitrate`, `only with "fd": true (a CAN FD data bit rate)`, l.dataBitrate);
+      else dataBitrate = c.oneOf(l, `${field}.dataBitrate`, "dataBitrate", SLCAN_DATA_BITRATES, "bit/s, the SLCAN FD Y2/Y5 rates");
+    }
+    return path !== undefined && bitrate !== undefined && baud !== undefined ? { kind, path, bitrate, baud, ...modes, ...(dataBitrate !== undefined ? { dataBitrate } : {}) } : undefined;
   }
   const baud = c.oneOf(l, `${field}.baud`, "baud", SERIAL_BAUDS, "");
   return path !== undefined && baud !== undefined ? { kind, path, baud } : undefined;
+}
+
+function canModes(c: Checker, l: Record<string, unknown>, field: string): CanLinkModes {
+  const m: CanLinkModes = {};
+  for (const k of ["fd", "compact"] as const) {
+    if (l[k] === undefined) continue;
+    if (typeof l[k] !== "boolean") c.bad(`${field}.${k}`, "true or false (every node on the bus must use the same CAN mode)", l[k]);
+    else if (l[k]) m[k] = true;
+  }
+  return m;
 }
 
 function devicePath(c: Checker, o: Record<string, unknown>, field: string): string | undefined {

@@ -13,6 +13,8 @@ import { CompactDecoder, CompactEncoder, decodePlain, encodePlain } from "../../
 import { classicFrameBits, crc15Bits, fdFrameBits } from "../../host/transport/can/bits.ts";
 import { dataBitrateCommand, encodeFrame, parseLine } from "../../host/transport/can/slcan.ts";
 import { BROADCAST } from "../../host/transport/types.ts";
+import { ProfileError, validateProfile } from "../../host/board/profile.ts";
+import { linkSpecOf } from "../../host/board/multilink.ts";
 
 const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => ((i * 31 + seed * 7 + (i >> 3)) & 0xff) || 1);
 const T0 = 1_000_000;
@@ -284,6 +286,32 @@ describe("link specs and SocketCAN / SLCAN FD set-up", () => {
       expect(parseLine(line.slice(0, -1))).toEqual({ type: "frame", frame: { ...f, data: f.data.slice() } });
     }
     expect(parseLine("D107002019000102")).toMatchObject({ type: "garbage" }); // DLC 9 = 12 bytes, 3 given
+  });
+});
+
+describe("board profiles: CAN modes per link", () => {
+  const prof = (links: unknown[]) => validateProfile({ name: "pi-1", node: 1, links, stateDir: "/var/lib/gsu" }, "test.json", "/etc/gsu");
+  it("fd, compact and an SLCAN data bitrate become the link spec", () => {
+    const p = prof([
+      { kind: "socketcan", iface: "can0", bitrate: 500000, fd: true },
+      { kind: "slcan", path: "/dev/ttyACM0", bitrate: 500000, fd: true, dataBitrate: 5000000, compact: true },
+      { kind: "socketcan", iface: "can1", bitrate: 500000, compact: true },
+      { kind: "socketcan", iface: "can2", bitrate: 500000 },
+    ]);
+    expect(p.links.map(linkSpecOf)).toEqual(["can0+fd", "slcan:/dev/ttyACM0@500000+fd=5000000+compact", "can1+compact", "can2"]);
+    for (const s of p.links.map(linkSpecOf)) expect(() => parseCanIface(s)).not.toThrow();
+  });
+  it("refuses fd on a serial link, a data bitrate without fd or not Y2/Y5, a non-boolean mode, naming the field", () => {
+    const bad = (links: unknown[], re: RegExp) => {
+      let e: unknown;
+      try { prof(links); } catch (x) { e = x; }
+      expect(e).toBeInstanceOf(ProfileError);
+      expect((e as Error).message).toMatch(re);
+    };
+    bad([{ kind: "serial", path: "/dev/ttyS0", baud: 115200, fd: true }], /links\[0\].*fd/);
+    bad([{ kind: "slcan", path: "/dev/ttyACM0", bitrate: 500000, dataBitrate: 2000000 }], /links\[0\]\.dataBitrate.*only with "fd": true/);
+    bad([{ kind: "slcan", path: "/dev/ttyACM0", bitrate: 500000, fd: true, dataBitrate: 4000000 }], /links\[0\]\.dataBitrate/);
+    bad([{ kind: "socketcan", iface: "can0", bitrate: 500000, fd: "yes" }], /links\[0\]\.fd.*true or false/);
   });
 });
 
