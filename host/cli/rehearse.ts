@@ -57,6 +57,9 @@ Options:
                         pseudo-terminals; slcan-pty: the same over SLCAN (CAN through
                         USB-CAN adapters, emulated on pseudo-terminals); vcan: SocketCAN
                         vcan0 (Linux with CAN; see scripts/qemu/)
+  --can-mode compact|fd|fd+compact
+                        with --links slcan-pty or vcan: every board's CAN link in that
+                        mode (compact transfers, CAN FD; docs/wire.md "CAN modes per link")
   --link-loss P         lose each frame between boards with probability P (e.g. 0.2)
   --link-dup P          duplicate each frame with probability P
   --link-corrupt P      damage each frame's bits with probability P: the link's frame
@@ -145,12 +148,15 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
     reference: { type: "boolean" }, rules: { type: "string" }, "upgrade-at": { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
-    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" },
+    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" }, "can-mode": { type: "string" },
     "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true },
   });
   const links = values.links ?? "sim";
   if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
   if (links === "vcan") checkVcan();
+  const canMode = values["can-mode"] as "compact" | "fd" | "fd+compact" | undefined;
+  if (canMode !== undefined && !["classic", "compact", "fd", "fd+compact"].includes(canMode)) throw new UsageError(`--can-mode must be classic, compact, fd or fd+compact, not '${canMode}'`);
+  if (canMode !== undefined && links !== "slcan-pty" && links !== "vcan") throw new UsageError(`--can-mode needs CAN links between board processes: --links slcan-pty or vcan, not ${links}`);
   const seed = int("seed", values.seed, 1);
   const steps = int("steps", values.steps, 200, 1);
   const rules = (values.rules ?? "safe") as Rules;
@@ -245,7 +251,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.config) throw new UsageError("--config works with --links sim only");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
     const periodMs = int("period", values.period, 4, 1);
-    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs, upgradeAt,
+    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
       linkFaults: linkFaults && (linkFaults.loss || linkFaults.dup) ? { loss: linkFaults.loss, dup: linkFaults.dup, seed } : undefined,
       corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions,
       timeoutMs: Math.max(30_000, steps * periodMs * 3),

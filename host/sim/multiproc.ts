@@ -34,6 +34,8 @@ export interface MultiOptions {
   /** Boards cut off from every other between two steps. */
   partitions?: { board: string; fromStep: number; toStep: number }[];
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
+  /** CAN links (slcan-pty, vcan): the CAN mode of every board's link (docs/wire.md, "CAN modes per link"); the emulated SLCAN adapters take CAN FD (Y2). */
+  canMode?: "classic" | "compact" | "fd" | "fd+compact";
 }
 
 export interface MultiResult {
@@ -106,7 +108,7 @@ function serialBus(ends: PtyEnd[], corrupt = 0, seed = 1): { corrupted: number }
   return counts;
 }
 
-/** SLCAN adapters on a shared CAN bus. */
+/** SLCAN adapters on a shared CAN bus (with the CAN FD extension: Y2/Y5, d/D/b/B frames, as a CANable 2.0). */
 async function slcanBus(ends: PtyEnd[], record?: (tUs: number, frame: import("../transport/can/cyphal.ts").CanFrame) => void): Promise<void> {
   const { parseLine, encodeFrame } = await import("../transport/can/slcan.ts");
   const open = ends.map(() => false);
@@ -122,7 +124,7 @@ async function slcanBus(ends: PtyEnd[], record?: (tUs: number, frame: import("..
         if (cmd === "") continue;
         if (cmd === "O") { open[i] = true; e.write("\r"); continue; }
         if (cmd === "C") { open[i] = false; e.write("\r"); continue; }
-        if (/^S[0-8]$/.test(cmd) || cmd === "L") { e.write("\r"); continue; }
+        if (/^S[0-8]$/.test(cmd) || /^Y[25]$/.test(cmd) || cmd === "L") { e.write("\r"); continue; }
         const ev = parseLine(cmd);
         if (ev.type !== "frame" || !open[i]) { e.write("\x07"); continue; }
         e.write(cmd[0] === "t" || cmd[0] === "r" ? "z\r" : "Z\r");
@@ -147,7 +149,9 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   let links: string[];
   let busFaults = { corrupted: 0 };
   let candump: import("../transport/can/candump-log.ts").CandumpLogWriter | undefined;
-  if (o.links === "vcan") links = boards.map(() => "vcan0");
+  const mode = !o.canMode || o.canMode === "classic" ? "" : o.canMode === "compact" ? "+compact" : o.canMode === "fd" ? "+fd" : "+fd+compact";
+  if (mode && o.links === "pty") throw new Error(`CAN mode '${o.canMode}' needs CAN links (slcan-pty or vcan), not pty`);
+  if (o.links === "vcan") links = boards.map(() => `vcan0${mode}`);
   else {
     for (const _ of boards) ends.push(await openPty());
     if (o.links === "pty") {
@@ -156,7 +160,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     } else {
       if (o.candump) candump = new (await import("../transport/can/candump-log.ts")).CandumpLogWriter(o.candump);
       await slcanBus(ends, candump ? (t, f) => candump!.write(1_700_000_000_000_000 + t, "slcan0", f) : undefined);
-      links = ends.map((e) => `slcan:${e.path}@500000`);
+      links = ends.map((e) => `slcan:${e.path}@500000${mode.replace("+fd", "+fd=2M")}`);
     }
   }
 

@@ -27,7 +27,12 @@ describe("cansend frame syntax (can-utils parse_canframe)", () => {
     expect(() => parseCanFrame("123#GG")).toThrow(/pairs of hex/);
     expect(() => parseCanFrame("800#11")).toThrow(/at most 7FF/);
     expect(() => parseCanFrame("123#112233445566778899")).toThrow(/at most 8/);
-    expect(() => parseCanFrame("123##1AA")).toThrow(/CAN FD/);
+    expect(parseCanFrame("123##1AA")).toEqual({ id: 0x123, ext: false, rtr: false, data: Uint8Array.of(0xaa), fd: true, brs: true });
+    expect(() => parseCanFrame("123##GAA")).toThrow(/flags digit/);
+    expect(() => parseCanFrame("10700201##1" + "00".repeat(9))).toThrow(/not a CAN FD length/);
+    const fd = { id: 0x10700201, ext: true, rtr: false, data: Uint8Array.from({ length: 12 }, (_, i) => i), fd: true, brs: true };
+    expect(formatCanFrame(fd)).toBe("10700201##1000102030405060708090A0B");
+    expect(parseCanFrame(formatCanFrame(fd))).toEqual(fd);
     expect(() => parseCanFrame("20000080#0000")).toThrow(/error frames/);
     expect(() => parseCanFrame("123#R9")).toThrow(/RTR length/);
   });

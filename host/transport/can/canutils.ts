@@ -2,8 +2,9 @@
 //   parse_canframe        -> parseCanFrame   (cansend's FRAME argument)
 //   sprint_canframe       -> formatCanFrame  (compact: "123#DEADBEEF", used by candump -L)
 //   sprint_long_canframe  -> CandumpFormatter (candump's default columns)
-// CAN FD ("##") and error frames are rejected: GSU's buses are classic CAN.
-import type { CanFrame } from "./cyphal.ts";
+// CAN FD: `<can_id>##<flags>{data}` (flags one hex digit: 1 BRS, 2 ESI), lengths 0..8, 12,
+// 16, 20, 24, 32, 48, 64, as can-utils writes and reads them. Error frames are rejected.
+import { FD_LENGTHS, type CanFrame } from "./cyphal.ts";
 
 const hex = (n: number, w: number): string => n.toString(16).toUpperCase().padStart(w, "0");
 const CAN_ERR_FLAG = 0x20000000;
@@ -29,15 +30,24 @@ export function parseCanFrame(s: string): CanFrame {
     if (!/^[0-8]$/.test(d)) return bad(`RTR length '${d}' is not one digit 0..8`);
     return { id, ext, rtr: true, data: new Uint8Array(0), dlc: Number(d) };
   }
-  if (rest[0] === "#") return bad("CAN FD frames (##) are not supported on classic CAN");
-  const bytes: number[] = [];
+  let fdFlags = -1;
   let i = 0;
+  if (rest[0] === "#") {
+    if (!/^[0-9A-Fa-f]$/.test(rest[1] ?? "")) return bad("a CAN FD frame needs one hex flags digit after '##' (e.g. 1ABCDE01##1DEADBEEF: BRS)");
+    fdFlags = parseInt(rest[1], 16);
+    i = 2;
+  }
+  const bytes: number[] = [];
   while (i < rest.length) {
     if (rest[i] === ".") { i++; continue; }
     const pair = rest.slice(i, i + 2);
     if (!/^[0-9A-Fa-f]{2}$/.test(pair)) return bad(`data must be pairs of hex digits, got '${rest.slice(i)}'`);
     bytes.push(parseInt(pair, 16));
     i += 2;
+  }
+  if (fdFlags >= 0) {
+    if (!FD_LENGTHS.includes(bytes.length)) return bad(`${bytes.length} data bytes is not a CAN FD length (${FD_LENGTHS.join(", ")})`);
+    return { id, ext, rtr: false, data: Uint8Array.from(bytes), fd: true, brs: (fdFlags & 1) !== 0 };
   }
   if (bytes.length > 8) return bad(`${bytes.length} data bytes; classic CAN carries at most 8`);
   return { id, ext, rtr: false, data: Uint8Array.from(bytes) };
@@ -50,6 +60,7 @@ export function formatCanFrame(f: CanFrame, sep = false): string {
     const dlc = f.dlc ?? 0;
     return s + (dlc > 0 && dlc <= 8 ? `R${dlc}` : "R");
   }
+  if (f.fd) s += `#${f.brs ? 1 : 0}`;
   s += Array.from(f.data, (b) => hex(b, 2)).join(sep ? "." : "");
   return s;
 }
@@ -70,11 +81,11 @@ export class CandumpFormatter {
   }
 }
 
-/** sprint_long_canframe for classic CAN without ASCII/binary views. */
+/** sprint_long_canframe without ASCII/binary views. */
 export function longFrame(f: CanFrame, indentSff = false): string {
   let s = f.ext ? `${hex(f.id, 8)}  ` : indentSff ? `     ${hex(f.id & 0x7ff, 3)}  ` : `${hex(f.id & 0x7ff, 3)}  `;
   const len = f.rtr ? (f.dlc ?? 0) : f.data.length;
-  s += ` [${len}] `;
+  s += f.fd ? `[${String(len).padStart(2, "0")}] ` : ` [${len}] `; // can-utils: "[%02d] " for FD
   if (f.rtr) return s + " remote request";
   for (const b of f.data) s += ` ${hex(b, 2)}`;
   return s;
