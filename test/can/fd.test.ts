@@ -159,6 +159,20 @@ describe("bundles and compact transfers", () => {
     const lostOrRefused = new Set([30, ...Array.from({ length: refused }, (_, i) => 31 + i)]);
     expect(got).toEqual(sent.filter((_, i) => !lostOrRefused.has(i)));
   });
+  it("random bytes: the FD reassembler, plain bundles and compact decoding never throw", () => {
+    let seed = 7;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return Math.floor((seed / 2 ** 32) * n); };
+    const cd = new CyphalDecoder({ mtu: 64, maxTransfer: 300 }), comp = new CompactDecoder();
+    for (let i = 0; i < 5000; i++) {
+      const len = rnd(3) === 0 ? rnd(80) : FD_LENGTHS[rnd(16)];
+      const data = Uint8Array.from({ length: len }, () => rnd(256));
+      if (rnd(2)) data[0] = 0xf0 + rnd(16);
+      const f: CanFrame = { id: (rnd(2) ? 0x10700201 : rnd(0x20000000)) >>> 0, ext: rnd(10) > 0, rtr: rnd(20) === 0, data, fd: rnd(4) ? true : undefined };
+      expect(() => cd.push(f, T0 + i)).not.toThrow();
+      expect(() => decodePlain(data)).not.toThrow();
+      expect(() => comp.decode(data, rnd(32))).not.toThrow();
+    }
+  });
   it("compact: malformed transfers are refused, not thrown", () => {
     const d = new CompactDecoder();
     for (const p of [[0xf0, 0x01], [0xf0, 0x01, 5, 1], [0xf0, 0x00, 1], [0xf0, 0x02, 1, 9, 0, 3], [0xf0, 0x91, 0xff], [0xfe, 3, 1, 2, 3], [0x10, 0x05]]) {
