@@ -51,3 +51,46 @@ describe.skipIf(!iface)(`SocketCAN on ${iface ?? "$GSU_TEST_CAN_IFACE"} (set GSU
     await Promise.all(ts.map((t) => t.close()));
   });
 });
+
+// CAN FD on SocketCAN: an interface with MTU 72 (a vcan has it by default; `ip link set vcan0
+// mtu 16`, while down, makes one classic). In the emulated Linux (scripts/qemu/run.sh, as root):
+//   scripts/qemu/run.sh 'ip link set vcan0 down && ip link set vcan0 mtu 16 && ip link set vcan0 up &&
+//     GSU_TEST_CAN_IFACE=vcan0 GSU_TEST_CAN_FD_IFACE=vcan1 node node_modules/vitest/vitest.mjs run test/can/socketcan.test.ts'
+const fdIface = process.env.GSU_TEST_CAN_FD_IFACE;
+describe.skipIf(!fdIface || !iface)(`SocketCAN FD on ${fdIface ?? "$GSU_TEST_CAN_FD_IFACE"} (set GSU_TEST_CAN_FD_IFACE=vcan1 with MTU 72, and GSU_TEST_CAN_IFACE=vcan0 with MTU 16, to run)`, () => {
+  it("FD frames of every length pass between two sockets; a classic interface is refused for +fd", async () => {
+    const a = await SocketCanBus.open(fdIface!, { fd: true }), b = await SocketCanBus.open(fdIface!, { fd: true });
+    const rx: CanFrame[] = [];
+    b.onFrame((f) => rx.push(f));
+    const lengths = [0, 1, 8, 12, 16, 20, 24, 32, 48, 64];
+    for (const n of lengths) a.send({ id: 0x10700201, ext: true, rtr: false, fd: true, brs: true, data: Uint8Array.from({ length: n }, (_, i) => i + n) });
+    await until(() => rx.length === lengths.length);
+    expect(rx.map((f) => f.data.length)).toEqual(lengths);
+    expect(rx.map((f) => [...f.data])).toEqual(lengths.map((n) => Array.from({ length: n }, (_, i) => i + n)));
+    await a.close(); await b.close();
+    await expect(SocketCanBus.open(iface!, { fd: true })).rejects.toThrow(new RegExp(`'${iface}' cannot carry CAN FD frames \\(MTU 16`));
+  });
+
+  it("three CanTransports in every CAN mode exchange transfers of every size exactly", { timeout: 60_000 }, async () => {
+    for (const mode of [{ fd: true }, { fd: true, compact: true }, { compact: true }]) {
+      const name = mode.fd ? fdIface! : iface!;
+      const buses: CanBus[] = [];
+      for (let i = 0; i < 3; i++) buses.push(await SocketCanBus.open(name, { fd: mode.fd }));
+      const ts = buses.map((bb, i) => new CanTransport(bb, 11 + i, mode));
+      const got = ts.map(() => [] as { src: number; f: number[] }[]);
+      ts.forEach((t, i) => t.onFrame((src, f) => got[i].push({ src, f: [...f] })));
+      const sent: number[][] = [];
+      for (let k = 0; k < 30; k++) {
+        const p = Uint8Array.from({ length: 1 + ((k * 37) % 200) }, (_, i) => (i * 7 + k) & 0xff);
+        ts[0].send(12, p); sent.push([...p]);
+        ts[2].send(BROADCAST, p);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await until(() => got[1].length === 60 && got[0].length === 30, 10_000);
+      expect(got[1].filter((x) => x.src === 11).map((x) => x.f), JSON.stringify(mode)).toEqual(sent);
+      expect(got[0].map((x) => x.f)).toEqual(sent);
+      for (const t of ts) expect(t.stats().dropped).toEqual({});
+      await Promise.all(ts.map((t) => t.close()));
+    }
+  });
+});
