@@ -5,23 +5,37 @@
 // receiver already holds. docs/wire.md, "Bundles and compact transfers", gives every byte.
 //
 //   plain bundle (FD):  FE | (varint n >= 1, n bytes)+ | 00* (padding)
-//   compact (FD or classic):  F0+s (s = transfer count mod 14: F0..FD) | record+ | 00* (padding)
+//   compact (FD or classic):  FD (a stream's first two transfers: forget every slot), else
+//                             F0+s (s = transfer count mod 13: F0..FC) | record+ | 00* (padding)
 //     record tag: bit 7 D (delta), bits 6..4 g (slot generation mod 8), bits 3..0 slot 1..15
 //       D = 0 raw:    tag | varint n >= 1 | n bytes                 -> slot, generation g
+//                     (tag 70, slot 0 generation 7: a raw frame no slot keeps)
+//       tag 80:       delta against the previous record's frame in this transfer; no slot keeps it
 //       D = 1 delta:  tag | mask, ceil(m/8) bytes | changed bytes    -> slot, generation g
 //         m = length of the frame the slot holds, which must have generation g - 1 (mod 8);
 //         mask bit i (byte i >> 3, bit i & 7, LSB first) set: byte i differs, its new value follows.
 //
 // A plain GSU frame never starts with F0..FE (kind 7, not the link layer's E0..EF, not a
 // management frame's FF), so a transfer of another mode is recognised and refused.
-// Loss: a receiver drops every slot when a transfer is missing (the Cyphal transfer-ID
-// or the compact count s skips), and a sender refreshes each slot with a raw record at
-// least every `keyEvery` records, so a lost transfer costs at most that many frames per
-// slot after it (counted, `compact-ref`), never a wrong one.
+// Loss: a sender updates a slot at most once per transfer, so fewer than 7 lost transfers
+// (counted from the Cyphal transfer-ID mod 32 and s mod 13) change a slot's generation
+// fewer than 8 times, and the generation check sees it: a delta against a slot a lost
+// transfer changed is refused (`compact-ref`), the others still decode. After 7 or more
+// lost transfers the receiver forgets every slot. A sender refreshes each slot with a raw
+// record at least every `keyEvery` records, so a loss costs at most that many frames per
+// slot after it, never a wrong one.
 
 export const BUNDLE_PLAIN = 0xfe;
 export const COMPACT_BASE = 0xf0;
-export const COMPACT_MOD = 14;
+export const COMPACT_MOD = 13;
+/** Marker of a compact stream's first transfers: the receiver forgets every slot. */
+export const COMPACT_RESET = 0xfd;
+/** How many first transfers carry COMPACT_RESET (one may be lost). */
+export const RESET_TRANSFERS = 2;
+/** A gap of this many lost transfers or more: the receiver forgets every slot. */
+export const MAX_GAP = 7;
+const UNSTORED = 0x70;
+const PREV = 0x80;
 export const SLOTS = 15;
 export const GEN_MOD = 8;
 export const DEFAULT_KEY_EVERY = 16;
@@ -85,6 +99,29 @@ function parsePlain(p: Uint8Array, off: number): { frames: Uint8Array[] } | Bund
   return frames.length ? { frames } : { reason: "bundle-malformed", detail: "no frame in the transfer" };
 }
 
+function pushDelta(out: number[], ref: Uint8Array, f: Uint8Array): void {
+  const mask = new Array(Math.ceil(f.length / 8)).fill(0);
+  const vals: number[] = [];
+  for (let j = 0; j < f.length; j++) if (ref[j] !== f[j]) { mask[j >> 3] |= 1 << (j & 7); vals.push(f[j]); }
+  out.push(...mask, ...vals);
+}
+
+/** Applies a delta record's mask and bytes at `off` (just after the tag) to a copy of `ref`; undefined if it runs past the end or sets mask bits beyond the frame. */
+function applyDelta(p: Uint8Array, off: number, ref: Uint8Array): { frame: Uint8Array; next: number } | undefined {
+  const m = ref.length, ml = Math.ceil(m / 8);
+  if (off + ml > p.length) return undefined;
+  if (m % 8 && p[off + ml - 1] >> (m % 8)) return undefined;
+  const f = ref.slice();
+  let at = off + ml;
+  for (let j = 0; j < m; j++) {
+    if (p[off + (j >> 3)] & (1 << (j & 7))) {
+      if (at >= p.length) return undefined;
+      f[j] = p[at++];
+    }
+  }
+  return { frame: f, next: at };
+}
+
 function padding(p: Uint8Array, off: number, frames: Uint8Array[]): { frames: Uint8Array[] } | BundleError {
   for (let i = off; i < p.length; i++) if (p[i] !== 0) return { reason: "bundle-malformed", detail: `non-zero byte ${i} after the padding began at ${off}` };
   return frames.length ? { frames } : { reason: "bundle-malformed", detail: "no frame in the transfer" };
@@ -106,9 +143,17 @@ export class CompactEncoder {
   /** Forgets every slot (the receiver cannot hold them any more): the next records are raw. */
   reset(): void { this.slots.fill(undefined); }
 
+  private usedNow = new Set<number>();
+
+  private prev: Uint8Array | undefined;
+
   encode(frames: readonly Uint8Array[]): Uint8Array {
-    const out: number[] = [COMPACT_BASE + (this.count % COMPACT_MOD)];
+    this.prev = undefined;
+    // a reset transfer makes the receiver forget every slot: the sender forgets them too (raw records only)
+    if (this.count < RESET_TRANSFERS) this.reset();
+    const out: number[] = [this.count < RESET_TRANSFERS ? COMPACT_RESET : COMPACT_BASE + (this.count % COMPACT_MOD)];
     this.count++;
+    this.usedNow.clear();
     for (const f of frames) this.record(out, f);
     return Uint8Array.from(out);
   }
@@ -116,31 +161,50 @@ export class CompactEncoder {
   private record(out: number[], f: Uint8Array): void {
     if (f.length === 0) throw new RangeError("compact: an empty GSU frame cannot be sent");
     this.tick++;
+    const prev = this.prev;
+    this.prev = f;
     let best = -1, bestCost = 1 + varintLen(f.length) + f.length;
+    if (prev && prev.length === f.length) {
+      let changed = 0;
+      for (let j = 0; j < f.length; j++) if (prev[j] !== f[j]) changed++;
+      const cost = 1 + Math.ceil(f.length / 8) + changed;
+      if (cost < bestCost) { best = 0; bestCost = cost; }
+    }
     for (let i = 1; i <= SLOTS; i++) {
       const s = this.slots[i];
-      if (!s || s.frame.length !== f.length || s.deltas + 1 >= this.keyEvery) continue;
+      if (!s || this.usedNow.has(i) || s.frame.length !== f.length || s.deltas + 1 >= this.keyEvery) continue;
       let changed = 0;
       for (let j = 0; j < f.length; j++) if (s.frame[j] !== f[j]) changed++;
       const cost = 1 + Math.ceil(f.length / 8) + changed;
       if (cost < bestCost) { best = i; bestCost = cost; }
     }
+    if (best === 0) { // against the previous frame of this transfer: nothing kept
+      out.push(PREV);
+      pushDelta(out, prev!, f);
+      return;
+    }
     if (best > 0) {
       const s = this.slots[best]!;
       s.gen = (s.gen + 1) % GEN_MOD;
       out.push(0x80 | (s.gen << 4) | best);
-      const mask = new Array(Math.ceil(f.length / 8)).fill(0);
-      const vals: number[] = [];
-      for (let j = 0; j < f.length; j++) if (s.frame[j] !== f[j]) { mask[j >> 3] |= 1 << (j & 7); vals.push(f[j]); }
-      out.push(...mask, ...vals);
+      pushDelta(out, s.frame, f);
       s.frame = f.slice(); s.deltas++; s.used = this.tick;
+      this.usedNow.add(best);
       return;
     }
-    // raw: into a slot due for a refresh with this length, else a free one, else the least recently used
+    // raw: into a slot due for a refresh with this length, else a free one, else the least
+    // recently used; none of them one this transfer already changed (else: a raw frame no slot keeps)
     let k = -1;
-    for (let i = 1; i <= SLOTS; i++) { const s = this.slots[i]; if (s && s.frame.length === f.length && s.deltas + 1 >= this.keyEvery) { k = i; break; } }
-    if (k < 0) for (let i = 1; i <= SLOTS; i++) if (!this.slots[i]) { k = i; break; }
-    if (k < 0) { k = 1; for (let i = 2; i <= SLOTS; i++) if (this.slots[i]!.used < this.slots[k]!.used) k = i; }
+    for (let i = 1; i <= SLOTS; i++) { const s = this.slots[i]; if (s && !this.usedNow.has(i) && s.frame.length === f.length && s.deltas + 1 >= this.keyEvery) { k = i; break; } }
+    if (k < 0) for (let i = 1; i <= SLOTS; i++) if (!this.slots[i] && !this.usedNow.has(i)) { k = i; break; }
+    if (k < 0) for (let i = 1; i <= SLOTS; i++) if (!this.usedNow.has(i) && (k < 0 || this.slots[i]!.used < this.slots[k]!.used)) k = i;
+    if (k < 0) {
+      out.push(UNSTORED);
+      putVarint(out, f.length);
+      for (const x of f) out.push(x);
+      return;
+    }
+    this.usedNow.add(k);
     const gen = this.slots[k] ? (this.slots[k]!.gen + 1) % GEN_MOD : 0;
     out.push((gen << 4) | k);
     putVarint(out, f.length);
@@ -158,32 +222,61 @@ export class CompactDecoder {
   /** Forgets every slot (a transfer was lost). */
   reset(): void { this.slots.fill(undefined); }
 
-  /** Decodes one transfer; `transferId` is its Cyphal transfer-ID (mod 32), used to see a lost transfer. */
+  /** Decodes one transfer; `transferId` is its Cyphal transfer-ID (mod 32), used to see lost transfers. */
   decode(p: Uint8Array, transferId: number): { frames: Uint8Array[]; lost: number; error?: BundleError } {
     const frames: Uint8Array[] = [];
-    if (p.length === 0 || p[0] < COMPACT_BASE || p[0] >= COMPACT_BASE + COMPACT_MOD) {
+    if (p.length === 0 || p[0] < COMPACT_BASE || (p[0] >= COMPACT_BASE + COMPACT_MOD && p[0] !== COMPACT_RESET)) {
       return { frames, lost: 0, error: { reason: "mode-mismatch", detail: p.length && p[0] === BUNDLE_PLAIN ? "a plain bundle (the sender's link is not compact)" : "a plain GSU transfer (the sender's link is not compact)" } };
     }
-    const count = p[0] - COMPACT_BASE;
-    const gap = this.lastCount >= 0 && (count !== (this.lastCount + 1) % COMPACT_MOD || transferId !== ((this.lastTid + 1) & 31));
-    this.lastCount = count; this.lastTid = transferId & 31;
-    if (gap) this.reset();
+    const tid = transferId & 31;
+    if (p[0] === COMPACT_RESET) { this.reset(); this.lastCount = -1; }
+    else {
+      const count = p[0] - COMPACT_BASE;
+      if (this.lastTid < 0) this.reset(); // the stream's start was not seen: hold nothing from before
+      else {
+        // lost transfers d: the smallest d >= 0 with count = last + 1 + d (mod 13) and tid = lastTid + 1 + d (mod 32)
+        // (after a reset transfer only the transfer-ID says it)
+        let d = -1;
+        for (let x = 0; x < MAX_GAP; x++) {
+          if (((this.lastTid + 1 + x) & 31) === tid && (this.lastCount < 0 || (this.lastCount + 1 + x) % COMPACT_MOD === count)) { d = x; break; }
+        }
+        if (d < 0) this.reset();
+      }
+      this.lastCount = count;
+    }
+    this.lastTid = tid;
     let lost = 0;
     let off = 1;
+    let prev: Uint8Array | undefined;
     while (off < p.length) {
       const tag = p[off];
+      if (tag === PREV) {
+        const r = prev && applyDelta(p, off + 1, prev);
+        if (!r) return { frames, lost, error: { reason: "bundle-malformed", detail: `delta record at byte ${off} against the previous frame of the transfer: ${prev ? "runs past the transfer" : "there is none"}` } };
+        frames.push(r.frame); prev = r.frame; off = r.next;
+        continue;
+      }
       if (tag === 0) {
         const r = padding(p, off, frames);
         return "frames" in r ? { frames, lost } : { frames, lost, error: r };
       }
       const slot = tag & 0x0f, gen = (tag >> 4) & 7;
+      if (tag === UNSTORED) {
+        const v = getVarint(p, off + 1);
+        if (!v || v[0] === 0 || v[1] + v[0] > p.length) return { frames, lost, error: { reason: "bundle-malformed", detail: `raw record at byte ${off}: bad length` } };
+        prev = p.slice(v[1], v[1] + v[0]);
+        frames.push(prev);
+        off = v[1] + v[0];
+        continue;
+      }
       if (slot === 0) return { frames, lost, error: { reason: "bundle-malformed", detail: `record tag 0x${tag.toString(16)} names slot 0` } };
       if (!(tag & 0x80)) {
         const v = getVarint(p, off + 1);
         if (!v || v[0] === 0 || v[1] + v[0] > p.length) return { frames, lost, error: { reason: "bundle-malformed", detail: `raw record at byte ${off}: bad length` } };
         const f = p.slice(v[1], v[1] + v[0]);
         this.slots[slot] = { frame: f, gen };
-        frames.push(f.slice());
+        prev = f.slice();
+        frames.push(prev);
         off = v[1] + v[0];
         continue;
       }
@@ -197,20 +290,12 @@ export class CompactDecoder {
         this.slots[slot] = undefined;
         return { frames, lost: lost + 1, error: { reason: "compact-ref", detail: `delta against slot ${slot} generation ${(gen + GEN_MOD - 1) % GEN_MOD}, this receiver holds generation ${s.gen} (a transfer was lost)` } };
       }
-      const m = s.frame.length, ml = Math.ceil(m / 8);
-      if (off + 1 + ml > p.length) return { frames, lost, error: { reason: "bundle-malformed", detail: `delta record at byte ${off}: mask runs past the transfer` } };
-      const f = s.frame.slice();
-      let at = off + 1 + ml;
-      for (let j = 0; j < m; j++) {
-        if (p[off + 1 + (j >> 3)] & (1 << (j & 7))) {
-          if (at >= p.length) return { frames, lost, error: { reason: "bundle-malformed", detail: `delta record at byte ${off}: changed bytes run past the transfer` } };
-          f[j] = p[at++];
-        }
-      }
-      if (m % 8 && p[off + ml] >> (m % 8)) return { frames, lost, error: { reason: "bundle-malformed", detail: `delta record at byte ${off}: mask bits beyond the frame's ${m} bytes` } };
-      this.slots[slot] = { frame: f, gen };
-      frames.push(f.slice());
-      off = at;
+      const r = applyDelta(p, off + 1, s.frame);
+      if (!r) return { frames, lost, error: { reason: "bundle-malformed", detail: `delta record at byte ${off}: runs past the transfer or sets mask bits beyond the frame's ${s.frame.length} bytes` } };
+      this.slots[slot] = { frame: r.frame, gen };
+      prev = r.frame.slice();
+      frames.push(prev);
+      off = r.next;
     }
     return frames.length ? { frames, lost } : { frames, lost, error: { reason: "bundle-malformed", detail: "no record in the transfer" } };
   }
