@@ -157,12 +157,13 @@ export function beginGuarded(): i32 {
 }
 
 // A board that restarts resumes the system's recovery epoch (persisted by its host), so
-// that its frames are not taken for stale ones: only on a fresh core (epoch 0, neither
-// guarded nor recovering).
+// that its frames are not taken for stale ones; a restarted board that takes part in a
+// recovery round with nothing to recover moves to the round's epoch. Only outside
+// guarded operation (no protocol state depends on the epoch then), never backwards.
 export function resumeEpoch(e: u32): i32 {
   if (S.guarded) return E_GUARDED;
   if (S.recovering) return E_RECOVERING;
-  if (S.epoch != 0) return E_BAD_EPOCH;
+  if (e < S.epoch) return E_BAD_EPOCH;
   S.setEpoch(e);
   return OK;
 }

@@ -7,7 +7,7 @@
 // no loss, no duplicate, nothing held. Every failure prints the gsu rehearse command
 // (with its --link-* and --partition options) that reproduces it.
 import { describe, expect, it } from "vitest";
-import { runGenSuite, runSuite, type SuiteReport } from "../host/sim/property.ts";
+import { check, runGenSuite, runSuite, type SuiteReport } from "../host/sim/property.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { runTestbed } from "../host/sim/testbed.ts";
 
@@ -32,6 +32,28 @@ describe("faulty links: every oracle holds", () => {
     expect(rep.failed, tell(rep)).toBe(0);
     expect(rep.linkFaults!.injected).toBeGreaterThan(SHAPES);
   }, 600_000);
+
+  it(`the demo: ${DEMO} random cases with link faults, a quarter with a board that crashes and restarts`, () => {
+    // the crash verdict (judge): exact before the crash, nothing from the fault, no duplicate,
+    // only the crash's steps lost, devices served again (docs/protocol.md "A board that crashes")
+    const rep = runSuite(demoSystem(), "demo", ["estimator", "controller"], "safe", DEMO, 17, { links: true, crashes: true, maxSteps: 150 });
+    expect(rep.failures.length, tell(rep)).toBe(0);
+  }, 600_000);
+
+  it("crashes of each demo board, in and after guarded operation, with and without a fault", () => {
+    const sys = demoSystem();
+    const cases = [];
+    for (const board of ["io", "gnc", "comms"]) for (const step of [20, 100]) for (const fault of [null, { comp: "estimator", step: 60 }]) {
+      cases.push({ system: "demo", seed: step + board.length, steps: 160, fault, rules: "safe" as const, latency: { min: 50, max: 2000 }, links: { loss: 0.1, dup: 0.02 }, crashes: [{ board, step }] });
+    }
+    for (const c of cases) {
+      const v = check(sys, c);
+      expect(v.problems, `${c.crashes[0].board}@${c.crashes[0].step} fault ${JSON.stringify(c.fault)}`).toEqual([]);
+      // the crash really lost something and the board came back
+      expect(v.result.trace.some((e) => e.type === "restart")).toBe(true);
+      expect(v.result.devices.length).toBeLessThan(2 * 160);
+    }
+  }, 120_000);
 
   it("the control: the same faults without the link layer lose and duplicate what the devices get", () => {
     // a SimNetwork perturbation that loses 10% of frames, with no layer to retransmit them

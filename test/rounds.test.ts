@@ -90,6 +90,7 @@ class Node {
       send: (dst, f) => { for (const d of dst === BROADCAST ? boards.filter((n) => n !== node) : [dst]) net.queue.push({ src: node, dst: d, f }); },
       epoch: () => this.epoch,
       guarded: () => this.guarded,
+      restarted: () => false,
       recovering: () => this.recovering,
       beginLocal: () => { this.recovering = true; return this.bound; },
       applyLocal: (V, Vext, next) => { this.applied.push({ V, Vext }); this.recovering = false; this.guarded = false; this.epoch = next; },

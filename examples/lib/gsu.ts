@@ -29,12 +29,15 @@ export const SENTINEL: i32 = 0x7fffffff;
 /**
  * Enforces the per-port delivery contract of a single-input component:
  * the first message sets the expected step, after that every message must
- * carry exactly the next step. Anything else is a delivery bug in the host,
- * so it aborts loudly rather than silently corrupting the state.
+ * carry a later step. A step again, or an earlier one, is a delivery bug in
+ * the host, so it aborts loudly rather than silently corrupting the state.
+ * A later step than the next is a gap: the steps between were lost with a
+ * board that crashed or restarted (docs/protocol.md, "A board that crashes");
+ * the component goes on from the step it has.
  */
 export function expectStep(next: u32, k: u32, who: string): u32 {
-  if (next != NO_STEP && k != next) {
-    abort(who + ": step " + k.toString() + " arrived, expected " + next.toString() + " (each port must deliver every step once, in order)");
+  if (next != NO_STEP && k < next) {
+    abort(who + ": step " + k.toString() + " arrived, expected " + next.toString() + " or later (each port delivers every step at most once, in order)");
   }
   return k + 1;
 }

@@ -70,6 +70,12 @@ Options:
                         (sequence numbers, acks, retransmission: docs/wire.md), the rounds
                         resend (docs/protocol.md "Rounds that survive loss"), and the
                         devices must still get exactly the reference run's messages
+  --crash BOARD@STEP    BOARD crashes after step STEP (everything in its memory lost) and
+                        restarts 5 steps later with its committed versions (repeatable);
+                        guarded operation ends by recovery on every board. The verdict:
+                        exact before the crash, nothing derived from the fault, no
+                        duplicate, only the steps while it was down lost, devices served
+                        again after (docs/protocol.md "A board that crashes")
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
   --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
@@ -149,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
     reference: { type: "boolean" }, rules: { type: "string" }, "upgrade-at": { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
     html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" }, "can-mode": { type: "string" },
-    "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true },
+    "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true }, crash: { type: "string", multiple: true },
   });
   const links = values.links ?? "sim";
   if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
@@ -187,6 +193,11 @@ export async function run(argv: string[]): Promise<number> {
   let upgradeAt = links !== "sim" && values["upgrade-at"] === undefined ? 0 : Math.min(upgradeGiven, steps - 1);
   if (fault && values["upgrade-at"] === undefined && fault.step <= upgradeAt) upgradeAt = Math.max(0, fault.step - 1);
   const linkFaults = parseLinkFaults(values);
+  const crashes = (values.crash ?? []).flatMap((x) => x.split(",")).filter(Boolean).map((x) => {
+    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(x);
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later), not '${x}'`);
+    return { board: m[1], step: Number(m[2]) };
+  });
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
@@ -245,6 +256,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!sys.spec.boards.some((b) => b.name === pt.board)) throw new UsageError(`--partition ${pt.board}@${pt.fromStep}..${pt.toStep}: the system has no board '${pt.board}' (boards: ${sys.spec.boards.map((b) => b.name).join(", ")})`);
     if (pt.fromStep >= steps) throw new UsageError(`--partition ${pt.board}@${pt.fromStep}..${pt.toStep} starts after the last step (--steps ${steps}): it would cut nothing`);
   }
+  for (const x of crashes) {
+    if (!sys.spec.boards.some((b) => b.name === x.board)) throw new UsageError(`--crash ${x.board}@${x.step}: the system has no board '${x.board}' (boards: ${sys.spec.boards.map((b) => b.name).join(", ")})`);
+    if (x.step >= steps) throw new UsageError(`--crash ${x.board}@${x.step} is not before the last step (--steps ${steps}): nothing would run after it`);
+  }
+  if (crashes.length && values.reference) throw new UsageError("--crash needs an upgrade to test; a --reference run has none");
+  if (crashes.length && links !== "sim") throw new UsageError("--crash works with --links sim (in process) for now; over real links kill a board daemon instead (test/e2e/multiboard-upgrade.test.ts does)");
   if (linkFaults && values.reference) throw new UsageError("link faults (--link-loss, --link-dup, --link-corrupt, --partition) need an upgrade to test; a --reference run has none");
   const quiet = !!values.json;
   if (links !== "sim") {
@@ -300,7 +317,7 @@ export async function run(argv: string[]): Promise<number> {
       const go = () => {
         const tw = values.trace ? new TraceWriter(values.trace) : undefined;
         try {
-          return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true, links: linkFaults ?? undefined,
+          return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true, links: linkFaults ?? undefined, crashes: crashes.length ? crashes : undefined,
             retain: reportRetention({ steps }), onEvent: tw && ((e) => tw.event(e)), onDevice: tw && ((d) => tw.device(d)),
             sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
         } finally { tw?.close(); }
@@ -330,7 +347,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     rec?.writer.close();
     const refDevs = values.reference ? [] : referenceDevices(refName, sys, steps);
-    const diffs = values.reference ? [] : compareDevices(result.devices, refDevs);
+    // with crashes the verdict is judge()'s crash verdict: the devices differ from the reference after the crash by design
+    const diffs = values.reference || crashes.length ? [] : compareDevices(result.devices, refDevs);
     const problems = [...judge(sys, { system: refName, steps, fault }, result),
       ...untested({ fault, steps, devices: result.devices.length, faultActive: result.faultActive, ended: result.ended, detected: result.trace.some((e) => DETECTED.has(e.type)) })];
     const summary = summarize(result, diffs, problems, diffs.length ? firstErroneous(result.devices, refDevs) : null);

@@ -172,9 +172,9 @@ export class Core {
     this.checkPid(twin, "setTwin");
     this.check(this.x.setTwin(pid, twin), `setTwin(${pid}, ${twin}): pid must be a shadow (hs) and twin a cluster member (low)`);
   }
-  /** A restarted board resumes the system's recovery epoch (a fresh core only: epoch 0, not guarded). */
+  /** A restarted board resumes (or moves on to) the system's recovery epoch: outside guarded operation, never backwards. */
   resumeEpoch(e: number): void {
-    this.check(this.x.resumeEpoch(e >>> 0), `resumeEpoch(${e}): only a fresh core (epoch 0, not guarded, not recovering) resumes an epoch`);
+    this.check(this.x.resumeEpoch(e >>> 0), `resumeEpoch(${e}): only outside guarded operation and recovery, and never to an earlier epoch`);
   }
   beginGuarded(): void {
     const st = this.x.beginGuarded();

@@ -26,6 +26,8 @@ export interface Summary {
   firstError: string | null;
   /** With faulty links: what was injected and what the link layer did (RunResult.links), and the coordinator rounds' resends and timeouts. */
   links?: RunResult["links"] & { roundResends: number; roundTimeouts: number; rejoins: number };
+  /** Boards that crashed (BOARD@STEP): the verdict is judge()'s crash verdict, not device equivalence. */
+  crashes?: string[];
 }
 
 const KEY = new Set(["memory-full", "component-trap", "upgrade", "at-failed", "recovery-request", "recovery-begin", "rollback", "retire", "takeover", "recovered", "commit", "drop"]);
@@ -91,6 +93,7 @@ export function summarize(r: RunResult, differences: string[], problems?: string
     recovery: r.recovery ? { virtual_ms: r.recovery.virtualUs / 1000, wall_ms: r.recovery.wallMs } : null,
     devices, checkpoints: r.checkpoints, dirtyReceipts: r.dirtyReceipts, heldAfter: r.heldAfter, wall_ms: r.wallMs,
     firstError: firstError ? describeFirstError(firstError) : null,
+    crashes: o.crashes?.length ? o.crashes.map((x) => `${x.board}@${x.step}`) : undefined,
     links: r.links ? {
       ...r.links,
       roundResends: r.trace.filter((e) => e.type === "round-resend").length,
@@ -109,6 +112,7 @@ export function textReport(s: Summary, boards: string): string {
   const L: string[] = [];
   L.push(`GSU rehearsal: seed ${s.seed}, ${s.steps} steps, rules ${s.rules}, ${s.reference ? "reference run (old versions only)" : s.fault ? `fault ${s.fault}` : "no fault"}`);
   L.push(`Boards: ${boards}`);
+  if (s.crashes) L.push(`Crashes: ${s.crashes.map((c) => `${c.replace("@", " after step ")}, restarted 5 steps later`).join("; ")}`);
   L.push("");
   L.push("Timeline (virtual time)");
   for (const e of s.timeline.slice(0, 60)) L.push(`  ${lpad(e.t_ms.toFixed(3), 10)} ms  ${pad(e.board, 7)} ${e.event}`);
@@ -133,6 +137,7 @@ export function textReport(s: Summary, boards: string): string {
   L.push("");
   if (s.verdict === "pass") {
     L.push(s.reference ? "Verdict: PASS (reference run; the oracles on protocol state held)"
+      : s.crashes ? `Verdict: PASS: before the crash (${s.crashes.join(", ")}) devices saw exactly the fault-free reference run's messages; after it nothing derived from the fault, no duplicate, only the steps while the board was down lost, and every device served again (the restarted components start from their initial state).`
       : "Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
   } else {
     L.push("Verdict: FAIL");

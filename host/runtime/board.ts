@@ -106,6 +106,12 @@ export interface BoardOptions {
   rounds?: Partial<RoundOptions>;
   /** The recovery epoch to resume (a restarted board: the epoch it had reached, persisted by its host). */
   epoch?: number;
+  /**
+   * This board restarted (a crash, a reboot) and may find the others in guarded
+   * operation: until it is guarded itself it answers their recovery round with nothing
+   * to recover and moves to the round's epoch (docs/protocol.md "A board that crashes").
+   */
+  restarted?: boolean;
   /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
 }
@@ -179,6 +185,7 @@ export class Board {
       send: (dst, f) => opts.transport.send(dst, f),
       epoch: () => this.epoch,
       guarded: () => this.guarded,
+      restarted: () => !!opts.restarted && !this.guarded && !this.recovering,
       recovering: () => this.recovering,
       beginLocal: (next) => this.beginLocal(next),
       applyLocal: (V, Vext, next) => this.applyLocal(V, Vext, next),
@@ -405,6 +412,13 @@ export class Board {
     const e = this.byComp.get(w.to.comp);
     if (!e) { this.drop("not-hosted", `${w.to.comp}`); return; }
     const fromComp = isDevice(w.from) ? null : w.from.comp;
+    if (this.opts.restarted && !this.guarded && h.dirty) {
+      // A restarted board outside guarded operation has no checkpoint to roll back to: it
+      // cannot take a message that may derive from an unvalidated one. The others' recovery
+      // (peerRestarted) re-sends what the old versions make of it.
+      this.drop("unvalidated-after-restart", `from ${fromComp ?? "a device"} to ${w.to.comp}: dirty, and this board restarted outside guarded operation`);
+      return;
+    }
     let targets: Instance[];
     let kind: Kind;
     if (flags & FLAG_OLD) {
@@ -810,6 +824,18 @@ export class Board {
     return this.rounds.startCommit(true);
   }
 
+  /**
+   * A peer board restarted (its link layer saw a new incarnation): whatever it held for
+   * the guarded operation (checkpoints, logs, counters, its processes) is gone, so
+   * guarded operation ends by recovery on every board (docs/protocol.md "A board that
+   * crashes"). Outside guarded operation nothing is to be done.
+   */
+  peerRestarted(node: number): void {
+    this.trace("peer-restarted", { node, guarded: this.guarded });
+    if (this.guarded && !this.recovering) this.requestRecovery();
+    else if (this.recovering && node === this.opts.coordinator) this.rounds.coordinatorRestarted();
+  }
+
   /** Abort by hand: a recovery round hands over to the old versions. */
   abortNow(): boolean {
     if (!this.guarded || this.recovering) return false;
@@ -832,6 +858,14 @@ export class Board {
   }
 
   private applyLocal(V: number, Vext: number, next: number): void {
+    if (!this.guarded && !this.recovering) {
+      // a restarted board in a round it has nothing to recover in: it moves to the round's epoch
+      this.core.resumeEpoch(next);
+      this.epoch = next;
+      this.trace("recovered", { V, Vext, epoch: next, bystander: true });
+      this.release(); // frames of the new epoch it held
+      return;
+    }
     const fx = this.core.submit([{ type: "recover-apply", V, Vext, epoch: next }]);
     this.recovering = false;
     this.stalled = false;

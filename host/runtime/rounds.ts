@@ -86,6 +86,8 @@ export interface RoundHost {
   send(dst: number, frame: Uint8Array): void;
   epoch(): number;
   guarded(): boolean;
+  /** A board that restarted and is not guarded: it answers a recovery round with nothing to recover (bound 0, 0). */
+  restarted(): boolean;
   recovering(): boolean;
   /** The core's recover-begin: this board's bound; the board stops application work. */
   beginLocal(next: number): { v: number; vext: number };
@@ -260,6 +262,20 @@ export class Rounds {
     this.arm();
   }
 
+  /**
+   * The coordinator restarted while this board was in a recovery round it ran: the round
+   * died with it. Ask the restarted coordinator again; it runs the round (with nothing of
+   * its own to recover), this board answers with the bound it already has.
+   */
+  coordinatorRestarted(): void {
+    if (this.isCoordinator || !(this.h.recovering() || this.requested > this.h.epoch())) return;
+    const next = this.h.epoch() + 1;
+    this.requested = next;
+    this.h.trace("recovery-request", { epoch: next, why: "the coordinator restarted during the round" });
+    this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
+    this.arm();
+  }
+
   /** A frame from an epoch this board has not reached: it missed a round; ask the coordinator for it. */
   behind(): void {
     if (this.isCoordinator || this.catchUp > this.h.epoch()) return;
@@ -275,9 +291,13 @@ export class Rounds {
   onBegin(src: number, next: number): void {
     if (this.isCoordinator) { this.openRound(next, src); return; }
     if (src !== this.h.coordinator) return; // only the coordinator opens rounds; a request goes to it
-    if (next !== this.h.epoch() + 1 || !this.h.guarded()) return;
-    if (this.phase === null && this.preparedN >= 0) this.resumeFromPrepare("a recovery round began");
-    if (!this.h.recovering()) {
+    if (next !== this.h.epoch() + 1) return;
+    if (!this.h.guarded()) {
+      // restarted: nothing of the guarded operation survived here; answer so the round need not wait
+      if (!this.h.restarted()) return;
+      this.myBound = { next, v: 0, vext: 0 };
+    } else if (this.phase === null && this.preparedN >= 0) this.resumeFromPrepare("a recovery round began");
+    if (this.h.guarded() && !this.h.recovering()) {
       const b = this.h.beginLocal(next);
       this.myBound = { next, ...b };
     }
@@ -297,11 +317,13 @@ export class Rounds {
       if (src >= 0 && !this.round.bounds.has(src)) this.h.send(src, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
       return;
     }
-    if (!this.h.guarded()) return;
+    // a restarted coordinator runs the round the others ask for (they lost the guarded operation it held)
+    const bystander = !this.h.guarded() && this.h.restarted();
+    if (!this.h.guarded() && !bystander) return;
     if (this.phase) this.callOff("a recovery round began");
     this.round = { epoch: next, bounds: new Map(), opened: this.h.now() };
     this.h.send(BROADCAST, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
-    const b = this.h.beginLocal(next);
+    const b = bystander ? { v: 0, vext: 0 } : this.h.beginLocal(next);
     this.round.bounds.set(this.h.node, [b.v, b.vext]);
     this.arm();
     this.tryApply(this.h.now());
@@ -345,7 +367,7 @@ export class Rounds {
     if (epochMod === (epoch & 15) && epoch > 0) { this.sendCtl(this.h.coordinator, OP.APPLIED, epoch); return; } // a resend: already applied
     if (epochMod !== ((epoch + 1) & 15)) return;
     const next = epoch + 1;
-    if (!this.h.recovering()) {
+    if (!this.h.recovering() && !this.h.restarted()) {
       if (!this.h.guarded()) return;
       // It missed the begin (lost, or it was cut off): recover now, from the agreed bound.
       this.h.trace("recovery-late", { epoch: next });

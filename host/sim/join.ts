@@ -71,6 +71,7 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
     create(onSend): App {
       let st = {
         acc: 0, next: 1, fault: -1, pending: {} as Record<string, Record<string, number[]>>,
+        seen: {} as Record<string, number>, // per port: the latest step it delivered (a port delivers its steps in order)
         ta: false, tp: {} as Record<string, Record<string, 1>>, // taint: accumulator, buffered inputs (simulation only)
       };
       if (shared) shared.f = { step: -1, on: false }; // a new run: every member resets it before injectFault
@@ -78,10 +79,20 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
         handle(port, bytes, erroneous) {
           const m = read(bytes);
           (st.pending[m.step] ??= {})[port] = m.values;
+          st.seen[port] = Math.max(st.seen[port] ?? 0, m.step);
           if (erroneous) (st.tp[m.step] ??= {})[port] = 1;
           else if (st.tp[m.step]) { delete st.tp[m.step][port]; if (!Object.keys(st.tp[m.step]).length) delete st.tp[m.step]; }
-          while (st.pending[st.next] && ins.every((p) => st.pending[st.next][p])) {
+          while (true) {
             const k = st.next;
+            if (!(st.pending[k] && ins.every((p) => st.pending[k][p]))) {
+              // a port that delivered a later step without this one lost it (its board
+              // crashed and restarted: docs/protocol.md "A board that crashes"): skip it
+              if (!ins.some((p) => (st.seen[p] ?? 0) > k && !st.pending[k]?.[p])) break;
+              delete st.pending[k];
+              delete st.tp[k];
+              st.next++;
+              continue;
+            }
             const inputs = ins.map((p) => st.pending[k][p]);
             const tin = ins.map((p) => st.tp[k]?.[p] === 1);
             delete st.pending[k];
@@ -117,13 +128,13 @@ export function joinComponent(name: string, version: string, ports: PortSpec[], 
         // Buffered inputs are keyed by port name across versions: a new version may number
         // its ports differently (a changed interface), and an upgrade on running boards can
         // transfer state while inputs of later steps wait in the buffer.
-        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: rekey(st.pending, nameOf), ta: st.ta, tp: rekey(st.tp, nameOf) })),
+        saveState: () => enc.encode(JSON.stringify({ acc: st.acc, next: st.next, pending: rekey(st.pending, nameOf), ta: st.ta, tp: rekey(st.tp, nameOf), seen: rekey({ s: st.seen }, nameOf).s ?? {} })),
         loadState(b) {
           const x = JSON.parse(dec.decode(b), (_k, v) => v === null ? NaN : v);
           const pending = adopt
             ? Object.fromEntries(Object.entries(x.pending as Record<string, Record<string, number[]>>).map(([k, byPort]) => [k, Object.fromEntries(Object.entries(byPort).map(([n, v]) => [n, adopt(n, v)]))]))
             : x.pending;
-          st = { ...st, acc: x.acc, next: x.next, pending: rekey(pending, numOf), ta: x.ta, tp: rekey(x.tp, numOf) };
+          st = { ...st, acc: x.acc, next: x.next, pending: rekey(pending, numOf), ta: x.ta, tp: rekey(x.tp, numOf), seen: (rekey({ s: x.seen ?? {} }, numOf).s ?? {}) as Record<string, number> };
         },
         injectFault: faultable ? (step) => { if (shared) shared.f.step = step; else st.fault = step; } : undefined,
       };

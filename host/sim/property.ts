@@ -3,7 +3,7 @@
 // shrinker that turns a failure into a short reproduction command.
 import type { Rules } from "../core/core.ts";
 import { Rng } from "./rng.ts";
-import { compareDevices, runTestbed, type DeviceRecord, type RunResult, type TestbedSystem } from "./testbed.ts";
+import { compareDevices, groupByFeeder, runTestbed, type DeviceRecord, type RunResult, type TestbedSystem } from "./testbed.ts";
 import { genSystem } from "./gen-system.ts";
 import type { SimLinkFaults } from "./sim-links.ts";
 
@@ -17,6 +17,7 @@ export interface Case {
   commitAfter?: number;
   upgradeAt?: number;     // upgrade while the system runs, after this step
   links?: SimLinkFaults;  // faulty links: every board runs the link layer (host/sim/sim-links.ts)
+  crashes?: { board: string; step: number }[]; // boards that crash and restart 5 steps later
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
@@ -46,7 +47,7 @@ export function reference(sysName: string, sys: TestbedSystem, steps: number): D
 /** Runs one case and checks every oracle. */
 export function check(sys: TestbedSystem, c: Case): Verdict {
   const result = runTestbed(sys, {
-    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt, links: c.links,
+    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt, links: c.links, crashes: c.crashes,
   });
   const problems = judge(sys, c, result);
   return { ok: problems.length === 0, problems, result };
@@ -63,11 +64,14 @@ export function check(sys: TestbedSystem, c: Case): Verdict {
  *    message): V already covers it;
  *  - to-retired: addressed to a version the round retired (a new version after recovery,
  *    a shadow after commit): nothing runs there any more, and the version that stays got
- *    its own copy (G_act -> cluster goes to both versions) or regenerates its own traffic.
+ *    its own copy (G_act -> cluster goes to both versions) or regenerates its own traffic;
+ *  - unvalidated-after-restart: a dirty message to a board that restarted outside guarded
+ *    operation (it has no checkpoint to undo it); the recovery the restart starts re-sends
+ *    what the old versions make of it.
  * Not legitimate: refused:E_* (the core refused a frame: lost), malformed-header,
  * short-frame, unknown-wire, not-hosted, unknown-frame.
  */
-export const PROTOCOL_DROPS: ReadonlySet<string> = new Set(["stale-contaminated", "stale-notice", "to-retired"]);
+export const PROTOCOL_DROPS: ReadonlySet<string> = new Set(["stale-contaminated", "stale-notice", "to-retired", "unvalidated-after-restart"]);
 
 /**
  * The verdict on a finished run: every oracle, one function for the property suite's
@@ -91,10 +95,14 @@ export const PROTOCOL_DROPS: ReadonlySet<string> = new Set(["stale-contaminated"
  */
 export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, result: RunResult): string[] {
   const problems: string[] = [];
-  for (const v of result.violations) problems.push(`${v.kind}: ${v.detail}`);
-  if (result.ended !== "reference") {
-    const diffs = compareDevices(result.devices, reference(c.system, sys, c.steps));
-    if (diffs.length) problems.push(`device equivalence: ${diffs.length} differences, first: ${diffs[0]}`);
+  const crashes = result.options.crashes ?? [];
+  if (crashes.length) problems.push(...judgeCrash(sys, c, result));
+  else {
+    for (const v of result.violations) problems.push(`${v.kind}: ${v.detail}`);
+    if (result.ended !== "reference") {
+      const diffs = compareDevices(result.devices, reference(c.system, sys, c.steps));
+      if (diffs.length) problems.push(`device equivalence: ${diffs.length} differences, first: ${diffs[0]}`);
+    }
   }
   if ((result.ended === "recovery" || result.ended === "commit") && result.heldAfter !== 0) {
     problems.push(`memory: ${result.heldAfter} protocol bytes still held after ${result.ended}`);
@@ -127,7 +135,76 @@ export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fa
  * cases one board cut off for a stretch of steps (a partition); without it the draws,
  * and so every case of a seed, are the same as before link faults existed.
  */
-export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80, minSteps = 10, links?: { boards: string[] }): Case {
+/**
+ * A run with board crashes (docs/protocol.md "A board that crashes"). A crashed board's
+ * components restart from their initial state, so what the devices get after the crash
+ * is not the fault-free reference's; what still holds, and is checked here:
+ *  - before the first crash, every device got exactly the reference's messages;
+ *  - no device message derived from the injected fault (the ground-truth taint), and
+ *    no clean process holds fault-derived state;
+ *  - no duplicate: per device and feeder, steps only rise;
+ *  - lost steps are only those of the crash: steps whose messages to or from the board
+ *    were in flight when it crashed, steps some device had not yet received then (their
+ *    unvalidated messages die with the recovery, and the old versions that would re-send
+ *    them crashed), and the steps while it was down; nothing earlier or later;
+ *  - after the restart every device gets messages again (when the run goes on long enough);
+ * and the rest of judge() (memory, stalls, drops).
+ */
+function judgeCrash(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, r: RunResult): string[] {
+  const problems: string[] = [];
+  const crashes = r.options.crashes!;
+  const period = r.options.periodUs ?? 10_000;
+  // the steps a crash may lose: from the earliest step in flight to or from the board when it
+  // crashed (the testbed's ground truth of the links) to its restart
+  // A step some device had not received by the crash may be lost too: its messages may have
+  // been waiting, unvalidated, on a board that survived, whose recovery discards them, and
+  // the old versions that would re-send them crashed (every device's first missing step).
+  const refAll = reference(c.system, sys, c.steps);
+  const byFeeder = groupByFeeder(r.devices, refAll);
+  const pendingAt = (t: number) => Math.min(...[...byFeeder.b].map(([key, want]) => {
+    const got = new Set((byFeeder.a.get(key) ?? []).filter((d) => d.t < t && d.payload.length >= 8).map((d) => stepOfHex(d.payload)));
+    const first = want.map((d) => stepOfHex(d.payload)).find((st) => !got.has(st));
+    return first ?? Infinity;
+  }));
+  // ... and the steps until every board has recovered from it (out of guarded operation)
+  const recoveredBy = (t: number) => {
+    const after = r.trace.filter((e) => e.type === "recovered" && e.t >= t).map((e) => e.t);
+    return after.length ? Math.floor(Math.max(...after) / period) + 1 : 0;
+  };
+  const windows = (r.crashWindows ?? crashes.map((x) => ({ fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5) })))
+    .map((w, i) => ({ from: Math.min(w.fromStep, pendingAt(crashes[i].step * period + period / 2)), to: Math.max(w.toStep, recoveredBy(crashes[i].step * period + period / 2)) }));
+  const inWindow = (s: number) => windows.some((w) => s >= w.from && s <= w.to);
+  // component ports may lose messages a recovery discarded while the devices already had
+  // what they fed; what counts is what the devices miss (below)
+  for (const v of r.violations) if (v.kind !== "loss") problems.push(`${v.kind}: ${v.detail}`);
+  const first = Math.min(...crashes.map((x) => x.step * period + period / 2));
+  const ref = reference(c.system, sys, c.steps);
+  const before = compareDevices(r.devices.filter((d) => d.t < first), ref).filter((d) => !/got nothing/.test(d));
+  if (before.length) problems.push(`device equivalence before the crash: ${before.length} differences, first: ${before[0]}`);
+  const last = new Map<string, number>();
+  for (const d of r.devices) {
+    if (d.payload.length < 8) continue;
+    const k = `${d.device}/${d.comp}`, s = stepOfHex(d.payload);
+    if (last.has(k) && s <= last.get(k)!) { problems.push(`duplicate: ${d.device} got step ${s} from ${d.comp}(${d.gen}) after step ${last.get(k)}`); break; }
+    last.set(k, s);
+  }
+  // devices miss only steps of a crash window
+  const { a, b } = groupByFeeder(r.devices, ref);
+  for (const [key, want] of b) {
+    const got = new Set((a.get(key) ?? []).filter((d) => d.payload.length >= 8).map((d) => stepOfHex(d.payload)));
+    const missing = want.filter((d) => d.payload.length >= 8).map((d) => stepOfHex(d.payload)).filter((st) => !got.has(st) && !inWindow(st));
+    if (missing.length) problems.push(`loss: ${key} never got step${missing.length > 1 ? "s" : ""} ${missing.slice(0, 8).join(", ")}, outside the crash windows ${windows.map((w) => `${w.from}..${w.to}`).join(", ")}`);
+  }
+  const end = Math.max(...windows.map((w) => w.to));
+  if (c.steps >= end + 10) {
+    for (const dev of new Set(ref.map((d) => d.device))) {
+      if (!r.devices.some((d) => d.device === dev && d.payload.length >= 8 && stepOfHex(d.payload) > end)) problems.push(`stalled: ${dev} got nothing after the last restart (step ${end})`);
+    }
+  }
+  return problems;
+}
+
+export function randomCase(rng: Rng, system: string, faultComps: string[], rules: Rules, maxSteps = 80, minSteps = 10, links?: { boards: string[]; crashes?: boolean }): Case {
   const steps = rng.int(Math.min(minSteps, maxSteps), maxSteps);
   const withFault = rng.next() < 0.85;
   const lo = rng.int(10, 500);
@@ -139,6 +216,10 @@ export function randomCase(rng: Rng, system: string, faultComps: string[], rules
       const from = rng.int(1, Math.max(1, steps - 1));
       c.links.partitions!.push({ board: links.boards[rng.int(0, links.boards.length - 1)], fromStep: from, toStep: from + rng.int(1, 20) });
     }
+    // a quarter of the cases: a board crashes during guarded operation and restarts 5 steps
+    // later (with an upgrade before the first step: a crash during an upgrade round on
+    // running boards is a known gap, docs/protocol.md "A board that crashes")
+    if (links.crashes && rng.next() < 1 / 4 && steps > 2 && !c.upgradeAt) c.crashes = [{ board: links.boards[rng.int(0, links.boards.length - 1)], step: rng.int(1, steps - 1) }];
   }
   return c;
 }
@@ -179,6 +260,7 @@ export function reproduce(c: Case): string {
     if (l.corrupt) parts.push(`--link-corrupt ${l.corrupt}`);
     for (const p of l.partitions ?? []) parts.push(`--partition ${p.board}@${p.fromStep}..${p.toStep}`);
   }
+  for (const x of c.crashes ?? []) parts.push(`--crash ${x.board}@${x.step}`);
   return parts.join(" ");
 }
 
@@ -210,11 +292,11 @@ function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number;
 }
 
 export function runSuite(sys: TestbedSystem, system: string, faultComps: string[], rules: Rules, n: number, seed: number,
-  opts: { shrink?: boolean; maxSteps?: number; progress?: (done: number) => void; links?: boolean } = {}): SuiteReport {
+  opts: { shrink?: boolean; maxSteps?: number; progress?: (done: number) => void; links?: boolean; crashes?: boolean } = {}): SuiteReport {
   const rng = new Rng(seed);
   const rep: SuiteReport = { cases: 0, failures: [], byProblem: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0 };
   for (let i = 0; i < n; i++) {
-    const c = randomCase(rng, system, faultComps, rules, opts.maxSteps, undefined, opts.links ? { boards: sys.spec.boards.map((b) => b.name) } : undefined);
+    const c = randomCase(rng, system, faultComps, rules, opts.maxSteps, undefined, opts.links ? { boards: sys.spec.boards.map((b) => b.name), crashes: opts.crashes } : undefined);
     const v = check(sys, c);
     tally(rep, v);
     if (!v.ok) {
@@ -244,6 +326,8 @@ export interface GenSuiteOptions {
   keep?: number;
   /** Faulty links in every case (loss, duplication, corruption, partitions: randomCase). */
   links?: boolean;
+  /** With links: a board crash in a quarter of the cases. */
+  crashes?: boolean;
 }
 
 /** Random cases over many generated systems (host/sim/gen-system.ts): the property suite at scale. */
@@ -255,7 +339,7 @@ export function runGenSuite(o: GenSuiteOptions): SuiteReport & { shapes: number;
     rep.shapes++;
     const rng = new Rng(o.seed * 1_000_003 + n);
     for (let i = 0; i < o.perShape; i++) {
-      const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4, o.links ? { boards: sys.spec.boards.map((b) => b.name) } : undefined);
+      const c = randomCase(rng, sys.name, sys.shape.members, o.rules, o.maxSteps ?? 16, o.minSteps ?? 4, o.links ? { boards: sys.spec.boards.map((b) => b.name), crashes: o.crashes } : undefined);
       const v = check(sys, c);
       tally(rep, v);
       if (!v.ok) {

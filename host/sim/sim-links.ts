@@ -6,13 +6,11 @@
 //   Board -> TaintCarrier -> LinkLayer -> Cut (partitions) -> FaultyTransport -> SimNetwork
 //
 // The simulator's ground-truth oracle marks frame objects as erroneous (derived from
-// the injected fault). The link layer copies frames, so the carrier hands the mark
-// across: the layer delivers each sender's application frames to each receiver
-// exactly once and in order, so the n-th application frame node A sent to node B is
-// the n-th that B receives from A. If the layer ever broke that, the marks would
-// fall on the wrong frames, and the device-equivalence and no-loss oracles, which do
-// not depend on them, would still see it.
-import { BROADCAST, type Transport, type TransportStats } from "../transport/types.ts";
+// the injected fault), and the detail trace tags them with message ids. The link layer
+// copies frames, so the carrier carries both inside the frame, in a trailer only the
+// simulation adds and strips (flag byte, tag, tag length): it survives loss,
+// retransmission and a peer's restart, which drops frames the layer had queued.
+import type { Transport, TransportStats } from "../transport/types.ts";
 import { LinkLayer, type LayerClock, type LayerStats } from "../transport/reliable.ts";
 import { FaultyTransport, type FaultCounts } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
@@ -37,24 +35,51 @@ export interface SimLinkFaults {
 
 export const isAppFrame = (f: Uint8Array): boolean => f.length >= 1 && f[0] >> 5 === 0;
 
-/** Hands the oracle's marks from the frame a board sent to the frame its peer receives (see the head of this file). */
+/** The oracle's marks of a frame, as the testbed keeps them. */
+export interface Marks { erroneous(f: Uint8Array): boolean; tag(f: Uint8Array): string | undefined; mark(f: Uint8Array, erroneous: boolean, tag: string | undefined): void }
+
+/** The step of an application frame (the payload's first u32, after the header byte, the index varint and the 2-byte route), or -1. */
+export function appStep(f: Uint8Array): number {
+  let i = 1;
+  while (i < f.length && f[i] & 0x80) i++;
+  i += 3;
+  return i + 4 <= f.length ? (f[i] | (f[i + 1] << 8) | (f[i + 2] << 16) | (f[i + 3] << 24)) >>> 0 : -1;
+}
+
+/** Application frames sent and not yet received (simulation only): serial -> who and which step. */
+export type Outstanding = Map<number, { src: number; dst: number; step: number }>;
+
+/** Carries the oracle's marks inside application frames across the link layer (see the head of this file). */
 export class TaintCarrier implements Transport {
   readonly node: number;
-  constructor(private inner: Transport, private peers: number[], private fifo: Map<string, Uint8Array[]>, private carry: (sent: Uint8Array, got: Uint8Array) => void) {
-    this.node = inner.node;
-  }
-  private q(a: number, b: number): Uint8Array[] {
-    const k = `${a}>${b}`;
-    return this.fifo.get(k) ?? this.fifo.set(k, []).get(k)!;
-  }
+  private static serial = 0;
+  constructor(private inner: Transport, private marks: Marks, private peers: number[], private outstanding?: Outstanding) { this.node = inner.node; }
   send(dst: number, frame: Uint8Array): void {
-    if (isAppFrame(frame) && dst !== this.node) for (const d of dst === BROADCAST ? this.peers : [dst]) if (d !== this.node) this.q(this.node, d).push(frame);
-    this.inner.send(dst, frame);
+    if (!isAppFrame(frame) || dst === this.node) return this.inner.send(dst, frame);
+    const tag = new TextEncoder().encode(this.marks.tag(frame) ?? "");
+    const out = new Uint8Array(frame.length + tag.length + 6);
+    out.set(frame);
+    out[frame.length] = this.marks.erroneous(frame) ? 1 : 0;
+    out.set(tag, frame.length + 1);
+    const serial = ++TaintCarrier.serial;
+    new DataView(out.buffer).setUint32(out.length - 5, serial, true);
+    out[out.length - 1] = tag.length;
+    if (this.outstanding) {
+      const step = appStep(frame);
+      // a broadcast is one serial: outstanding until the first peer gets it (good enough for the crash window)
+      for (const d of dst === 0xff ? this.peers.filter((n) => n !== this.node) : [dst]) this.outstanding.set(serial * 64 + (d & 63), { src: this.node, dst: d, step });
+    }
+    this.inner.send(dst, out);
   }
   onFrame(handler: (src: number, frame: Uint8Array) => void): void {
     this.inner.onFrame((src, f) => {
-      if (isAppFrame(f) && src !== this.node) { const sent = this.q(src, this.node).shift(); if (sent) this.carry(sent, f); }
-      handler(src, f);
+      if (!isAppFrame(f) || src === this.node) return handler(src, f);
+      const n = f[f.length - 1];
+      const serial = new DataView(f.buffer, f.byteOffset).getUint32(f.length - 5, true);
+      this.outstanding?.delete(serial * 64 + (this.node & 63));
+      const body = f.subarray(0, f.length - n - 6);
+      this.marks.mark(body, f[body.length] === 1, n ? new TextDecoder().decode(f.subarray(body.length + 1, body.length + 1 + n)) : undefined);
+      handler(src, body);
     });
   }
   stats(): TransportStats { return this.inner.stats(); }
@@ -92,10 +117,13 @@ export interface LinkStackOptions {
   faults: SimLinkFaults;
   seed: number;
   periodUs: number;
-  fifo: Map<string, Uint8Array[]>;
-  carry: (sent: Uint8Array, got: Uint8Array) => void;
+  marks: Marks;
   /** The layer's incarnation (rises at every restart of the board). */
   incarnation?: number;
+  /** A peer's new incarnation: it restarted (Board.peerRestarted). */
+  onPeerRestarted?: (node: number) => void;
+  /** Records application frames in flight (the crash window's ground truth). */
+  outstanding?: Outstanding;
 }
 
 /** A small seeded generator in [0, 1) (independent of the network's, so faults do not shift latencies). */
@@ -127,7 +155,19 @@ export function simLinkStack(o: LinkStackOptions): LinkStack {
     peers: nodes, incarnation: o.incarnation ?? 1, key: f.key, clock: vc, rtoUs: 20_000, maxRtoUs: 400_000, helloUs: 20_000, ackDelayUs: 1_000,
     hello: () => encodeHello(helloInfo(o.spec, o.node)), checkHello: (src, body) => checkHello(o.spec, o.node, src, body),
     admit: roleCheck({ self: o.node, coordinator: o.coordinator, senderOfWire: wireSenders(o.spec) }),
+    onEvent: (e) => { if (e.type === "peer-restarted") o.onPeerRestarted?.(e.node); },
   });
-  const transport = new TaintCarrier(layer, nodes, o.fifo, o.carry);
+  const transport = new TaintCarrier(layer, o.marks, nodes, o.outstanding);
   return { transport, layer, faults: () => ({ ...faulty.faults, ...cc.counts }), layerStats: () => layer.layerStats() };
+}
+
+/** A board's attachment to the network for one run of it: closed when the board crashes (its frames stop both ways). */
+export class Gate implements Transport {
+  readonly node: number;
+  open = true;
+  constructor(private inner: Transport) { this.node = inner.node; }
+  send(dst: number, frame: Uint8Array): void { if (this.open) this.inner.send(dst, frame); }
+  onFrame(handler: (src: number, frame: Uint8Array) => void): void { this.inner.onFrame((src, f) => { if (this.open) handler(src, f); }); }
+  stats(): TransportStats { return this.inner.stats(); }
+  close(): Promise<void> { this.open = false; return Promise.resolve(); }
 }

@@ -8,7 +8,7 @@ import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
 import { SimNetwork, type NetworkOptions, type Scheduler } from "./network.ts";
 import { untracked } from "./join.ts";
-import { simLinkStack, type LinkStack, type SimLinkFaults } from "./sim-links.ts";
+import { Gate, simLinkStack, type LinkStack, type Outstanding, type SimLinkFaults } from "./sim-links.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
 
@@ -55,6 +55,12 @@ export interface RunOptions {
    */
   links?: SimLinkFaults;
   /**
+   * Boards that crash (everything in memory lost) between step STEP and the next, and
+   * restart downSteps steps later (default 5) with their last committed versions, their
+   * recovery epoch and a new link-layer incarnation (implies links).
+   */
+  crashes?: { board: string; step: number; downSteps?: number }[];
+  /**
    * Benchmarks: false turns the simulation-only checks off (the ground-truth oracles and
    * their taint tracking, frame tags, the detail trace), as on a real board. Default true.
    */
@@ -100,6 +106,12 @@ export interface RunResult {
   checkpoints: number;
   /** Bytes the boards wrote into checkpoints (component snapshots and their trailers). */
   checkpointBytes?: number;
+  /**
+   * With crashes: the steps each crash can lose (ground truth from the links): from the
+   * earliest step of an application frame to or from the board still undelivered at the
+   * crash, to the step before it restarted.
+   */
+  crashWindows?: { board: string; fromStep: number; toStep: number }[];
   /** With faulty links: what the injectors did and what the link layers did about it, summed over the boards. */
   links?: { lost: number; duplicated: number; delayed: number; corrupted: number; cut: number; retransmits: number; duplicatesDropped: number; delivered: number };
   dirtyReceipts: number;
@@ -125,21 +137,41 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     ?? sys.spec.boards[0].node;
 
   const period = o.periodUs ?? 10_000;
+  const links = o.links ?? (o.crashes?.length ? {} : undefined);
   const stacks: LinkStack[] = [];
-  const fifo = new Map<string, Uint8Array[]>();
-  const transportOf = (node: number) => {
-    if (!o.links) return net.attach(node);
-    const st = simLinkStack({
-      spec: sys.spec, node, coordinator, port: net.attach(node), clock, faults: o.links, seed: o.seed, periodUs: period, fifo,
-      carry: (sent, got) => { if (erroneous.has(sent)) erroneous.add(got); const t = tags.get(sent); if (t !== undefined) tags.set(got, t); },
-    });
+  const ports = new Map<number, ReturnType<SimNetwork["attach"]>>();
+  const marks = {
+    erroneous: (f: Uint8Array) => erroneous.has(f), tag: (f: Uint8Array) => tags.get(f),
+    mark: (f: Uint8Array, bad: boolean, tag: string | undefined) => { if (bad) erroneous.add(f); if (tag !== undefined) tags.set(f, tag); },
+  };
+  /** One run of a board: its transport (a gate closed when it crashes) and whether it is alive. */
+  const transportOf = (node: number, life: { alive: boolean; gate?: Gate; stack?: LinkStack }, incarnation: number, onPeerRestarted: (n: number) => void) => {
+    const port = ports.get(node) ?? ports.set(node, net.attach(node)).get(node)!;
+    if (!links) return port;
+    life.gate = new Gate(port);
+    const st = simLinkStack({ spec: sys.spec, node, coordinator, port: life.gate, clock, faults: links, seed: o.seed * 31 + incarnation - 1, periodUs: period, marks, incarnation, onPeerRestarted,
+      outstanding: o.crashes?.length ? outstanding : undefined });
     stacks.push(st);
+    life.stack = st;
     return st.transport;
   };
-  const viaRound = !!(o.upgradeRound || o.links);
+  const viaRound = !!(o.upgradeRound || links);
+  const everyBoard: Board[] = [];
+  const outstanding: Outstanding = new Map();
+  const crashWindows: NonNullable<RunResult["crashWindows"]> = [];
 
-  const boards: Board[] = sys.spec.boards.map((b) => new Board({
-    name: b.name, node: b.node, transport: transportOf(b.node), spec: sys.spec, coordinator,
+  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec }): Board => {
+    const life: { alive: boolean; gate?: Gate; stack?: LinkStack } = { alive: true };
+    let me: Board | undefined;
+    const board = new Board({
+    name: b.name, node: b.node, transport: transportOf(b.node, life, restart?.incarnation ?? 1, (n) => {
+      // until every peer has seen the restart, what it sent to the board's previous run is lost
+      const name = sys.spec.boards.find((y) => y.node === n)?.name;
+      const w = [...crashWindows].reverse().find((x) => x.board === name);
+      if (w) w.toStep = Math.max(w.toStep, Math.floor(clock.now / period) + 1);
+      me?.peerRestarted(n);
+    }), spec: restart?.spec ?? sys.spec, coordinator,
+    restarted: !!restart, epoch: restart?.epoch,
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
@@ -150,7 +182,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     hooks: {
       now: () => clock.now,
       // the explorer schedules every delivery itself: no timers (nothing is resent)
-      timer: o.scheduler ? undefined : (us, fn) => clock.after(us, fn),
+      timer: o.scheduler ? undefined : (us, fn) => clock.after(us, () => { if (life.alive) fn(); }),
       detail: o.oracles === false ? false : o.detail,
       frameTag: o.oracles === false ? undefined : { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {
@@ -175,7 +207,48 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         faultActive: () => { faultActive = true; },
       },
     },
-  }));
+    });
+    me = board;
+    everyBoard.push(board);
+    lives.set(board, life);
+    return board;
+  };
+  const lives = new Map<Board, { alive: boolean; gate?: Gate; stack?: LinkStack }>();
+  const boards: Board[] = sys.spec.boards.map((b) => makeBoard(b));
+
+  // Crashes: the board's run ends (its frames stop both ways, its timers die, device
+  // inputs to it are lost); it restarts later with what a board keeps on disk: its
+  // committed versions and its recovery epoch; a new link-layer incarnation.
+  const down = new Set<number>();
+  for (const c of o.crashes ?? []) {
+    const bi = sys.spec.boards.findIndex((b) => b.name === c.board);
+    if (bi < 0) throw new Error(`crash: the system has no board '${c.board}' (boards: ${sys.spec.boards.map((b) => b.name).join(", ")})`);
+    clock.at(c.step * period + period / 2, () => {
+      if (down.has(bi)) return;
+      const old = boards[bi];
+      const life = lives.get(old)!;
+      life.alive = false;
+      if (life.gate) life.gate.open = false;
+      life.stack?.layer.stop(); // its timers die with it
+      down.add(bi);
+      let from = c.step + 1;
+      for (const [k, f] of outstanding) if (f.src === old.node || f.dst === old.node) { if (f.step >= 0) from = Math.min(from, f.step); outstanding.delete(k); }
+      crashWindows.push({ board: old.name, fromStep: from, toStep: c.step + (c.downSteps ?? 5) });
+      const ev = { type: "crash", t: clock.now, board: old.name, guarded: old.guarded } as unknown as TraceEvent;
+      if (o.retain) o.retain(ev, trace); else trace.push(ev);
+      o.onEvent?.(ev);
+      clock.at(clock.now + (c.downSteps ?? 5) * period, () => {
+        const committed = old.stats.commits > 0;
+        const spec = committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
+        const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
+        boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec });
+        down.delete(bi);
+        const ev2 = { type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent;
+        if (o.retain) o.retain(ev2, trace); else trace.push(ev2);
+        o.onEvent?.(ev2);
+      });
+    });
+  }
 
   let upgraded = !!o.reference || !o.upgradeAt;
   const paused: (() => void)[] = [];
@@ -230,10 +303,11 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     }
   }
   for (const input of sys.inputs) {
-    const board = boards.find((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.hosts(w.to.comp)));
-    if (!board) throw new Error(`no board hosts the component that device '${input.device}' feeds`);
+    const bi = boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.hosts(w.to.comp)));
+    if (bi < 0) throw new Error(`no board hosts the component that device '${input.device}' feeds`);
     for (let k = 1; k <= o.steps; k++) {
-      const feed = () => board.deviceInput(input.device, input.gen(k));
+      // an input to a board that is down is lost (its process is not there to read it)
+      const feed = () => { if (!down.has(bi)) boards[bi].deviceInput(input.device, input.gen(k)); };
       clock.at(k * period, () => (!upgraded && k > (o.upgradeAt ?? 0) ? paused.push(feed) : feed()));
     }
   }
@@ -259,7 +333,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       checkpoints += b.core.q(pid, "ckptsTaken");
     }
   }
-  const ended = o.reference ? "reference" : boards.some((b) => b.stats.recoveries) ? "recovery" : boards.some((b) => b.stats.commits) ? "commit" : "guarded";
+  const ended = o.reference ? "reference" : everyBoard.some((b) => b.stats.recoveries) ? "recovery" : everyBoard.some((b) => b.stats.commits) ? "commit" : "guarded";
   return {
     options: o, devices, trace, violations, procs, faultActive, drops,
     unfinished: boards.flatMap((b) => b.unfinished().map((u) => `${b.name}: ${u}`)),
@@ -267,7 +341,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
     checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
-    links: o.links ? stacks.reduce((a, st) => {
+    crashWindows: o.crashes?.length ? crashWindows : undefined,
+    links: links ? stacks.reduce((a, st) => {
       const f = st.faults(), l = st.layerStats();
       return { lost: a.lost + f.lost, duplicated: a.duplicated + f.duplicated, delayed: a.delayed + f.delayed, corrupted: a.corrupted + f.corrupted, cut: a.cut + f.cut,
         retransmits: a.retransmits + l.retransmits + l.fastRetransmits, duplicatesDropped: a.duplicatesDropped + l.duplicates, delivered: a.delivered + l.delivered };

@@ -6,6 +6,8 @@
 // so the output is a deterministic function of the per-port input sequences
 // whatever the interleaving. Computation starts at the largest first step
 // seen over the ports (0 in a normal boot); earlier steps are dropped.
+// A port that jumps past a step (its peer board crashed and restarted: the
+// steps between were lost) makes that step lost: it is skipped, not awaited.
 import { send, INBOX, OUT, NO_STEP } from "../../lib/gsu";
 export { gsu_inbox } from "../../lib/gsu";
 
@@ -47,8 +49,9 @@ export function gsu_handle(port: u32, len: u32): void {
   if (port >= NPORTS || len != 4 + payloadLen(port)) abort("telemetry: bad message on port " + port.toString() + " len " + len.toString());
   const k = load<u32>(INBOX);
   const pn = load<u32>(portNext + (port << 2));
-  if (pn != NO_STEP && k != pn) abort("telemetry: step " + k.toString() + " arrived on port " + port.toString() + ", expected " + pn.toString() + " (each port must deliver every step once, in order)");
+  if (pn != NO_STEP && k < pn) abort("telemetry: step " + k.toString() + " arrived on port " + port.toString() + ", expected " + pn.toString() + " or later (each port delivers every step at most once, in order)");
   store<u32>(portNext + (port << 2), k + 1);
+  if (next != NO_STEP) drain(); // steps this gap made lost, before the ring check
   if (load<u32>(portFirst + (port << 2)) == NO_STEP) store<u32>(portFirst + (port << 2), k);
 
   if (next == NO_STEP) {
@@ -69,11 +72,30 @@ export function gsu_handle(port: u32, len: u32): void {
   store<u32>(s, k);
   memory.copy(s + 4, INBOX + 4, payloadLen(port));
   if (next == NO_STEP) return;
+  drain();
+}
 
-  // emit every complete step, in order
+/** A port has moved past step s without delivering it: s is lost on that port. */
+function lost(s: u32): bool {
+  for (let p: u32 = 0; p < NPORTS; p++) {
+    const pn = load<u32>(portNext + (p << 2));
+    if (pn != NO_STEP && pn - 1 > s && load<u32>(slotAddr(p, s)) != s) return true;
+  }
+  return false;
+}
+
+// emit every complete step, in order; skip the lost ones
+function drain(): void {
   while (true) {
     const a = slotAddr(IN_RAW, next), b = slotAddr(IN_CMD, next), c = slotAddr(IN_HEALTH, next);
-    if (load<u32>(a) != next || load<u32>(b) != next || load<u32>(c) != next) break;
+    if (load<u32>(a) != next || load<u32>(b) != next || load<u32>(c) != next) {
+      if (!lost(next)) break;
+      if (load<u32>(a) == next) store<u32>(a, NO_STEP);
+      if (load<u32>(b) == next) store<u32>(b, NO_STEP);
+      if (load<u32>(c) == next) store<u32>(c, NO_STEP);
+      next++;
+      continue;
+    }
     // downlink.frame@1: u32 k, f64 |w|, i32 tx, ty, tz, u32 health = 28 bytes
     store<u32>(OUT, next);
     store<f64>(OUT, load<f64>(a, 4), 4);
