@@ -158,15 +158,19 @@ export class CanTransport implements Transport {
       this.deliver(source, payload);
       return;
     }
-    let frames: Uint8Array[], err: BundleError | undefined;
-    if (this.opts.compact) {
-      const key = (source << 13) | subject;
-      const dec = this.decoders.get(key) ?? this.decoders.set(key, new CompactDecoder()).get(key)!;
-      const d = dec.decode(payload, transferId);
-      frames = d.frames; err = d.error;
-    } else {
-      const d = decodePlain(payload);
-      if ("frames" in d) frames = d.frames; else { frames = []; err = d; }
+    let frames: Uint8Array[] = [], err: BundleError | undefined;
+    try {
+      if (this.opts.compact) {
+        const key = (source << 13) | subject;
+        const dec = this.decoders.get(key) ?? this.decoders.set(key, new CompactDecoder()).get(key)!;
+        const d = dec.decode(payload, transferId);
+        frames = d.frames; err = d.error;
+      } else {
+        const d = decodePlain(payload);
+        if ("frames" in d) frames = d.frames; else err = d;
+      }
+    } catch (e) { // the decoders return errors; this is a bug's safety net: the frame is dropped, the board runs on
+      err = { reason: "bundle-malformed", detail: `decoder fault: ${(e as Error).message}` };
     }
     for (const f of frames) this.deliver(source, f);
     if (err) {
