@@ -201,6 +201,18 @@ describe("bundles and compact transfers", () => {
       expect(() => comp.decode(data, rnd(32))).not.toThrow();
     }
   });
+  it("compact: a slot unused for refreshUs travels raw (a retransmission after a loss decodes)", () => {
+    const e = new CompactEncoder(16, 300_000), d = new CompactDecoder();
+    const f = bytes(20);
+    let tid = 0;
+    for (const t of [0, 1, 2]) d.decode(e.encode([f], t * 10_000), tid++);
+    f[3] = 77;
+    const lost = e.encode([f], 40_000); tid++; void lost; // lost on the bus
+    expect(d.decode(e.encode([f], 240_000), tid++).error?.reason).toBe("compact-ref"); // 200 ms later: still a delta, refused
+    const r = d.decode(e.encode([f], 700_000), tid++); // 460 ms after the slot's last use: raw
+    expect(r.error).toBeUndefined();
+    expect(r.frames.map((x) => [...x])).toEqual([[...f]]);
+  });
   it("compact: malformed transfers are refused, not thrown", () => {
     const d = new CompactDecoder();
     for (const p of [[0xf0, 0x01], [0xf0, 0x01, 5, 1], [0xf0, 0x00, 1], [0xf0, 0x02, 1, 9, 0, 3], [0xf0, 0x91, 0xff], [0xfe, 3, 1, 2, 3], [0x10, 0x05], [0xfd, 0x70, 0], [0xf0, 0x80, 1]]) {

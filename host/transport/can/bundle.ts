@@ -22,8 +22,9 @@
 // fewer than 8 times, and the generation check sees it: a delta against a slot a lost
 // transfer changed is refused (`compact-ref`), the others still decode. After 7 or more
 // lost transfers the receiver forgets every slot. A sender refreshes each slot with a raw
-// record at least every `keyEvery` records, so a loss costs at most that many frames per
-// slot after it, never a wrong one.
+// record at least every `keyEvery` records and after `refreshUs` unused (so the link layer's
+// retransmission after a loss, 200 ms or more later, travels raw), so a loss costs at most
+// that many frames per slot after it, never a wrong one.
 
 export const BUNDLE_PLAIN = 0xfe;
 export const COMPACT_BASE = 0xf0;
@@ -129,14 +130,17 @@ function padding(p: Uint8Array, off: number, frames: Uint8Array[]): { frames: Ui
 
 // ------------------------------------------------------------------ compact transfers
 
-interface Slot { frame: Uint8Array; gen: number; deltas: number; used: number }
+interface Slot { frame: Uint8Array; gen: number; deltas: number; used: number; at: number }
+/** A slot unused for this long (µs) is refreshed with a raw record: a retransmission after a loss decodes. */
+export const DEFAULT_REFRESH_US = 300_000;
 
 /** Sender side of one compact stream (one destination subject). */
 export class CompactEncoder {
   private slots: (Slot | undefined)[] = new Array(SLOTS + 1).fill(undefined);
   private count = 0;
   private tick = 0;
-  constructor(private readonly keyEvery = DEFAULT_KEY_EVERY) {
+  private now = 0;
+  constructor(private readonly keyEvery = DEFAULT_KEY_EVERY, private readonly refreshUs = DEFAULT_REFRESH_US) {
     if (!Number.isInteger(keyEvery) || keyEvery < 1) throw new RangeError(`compact: keyEvery ${keyEvery} must be a positive integer`);
   }
 
@@ -147,7 +151,9 @@ export class CompactEncoder {
 
   private prev: Uint8Array | undefined;
 
-  encode(frames: readonly Uint8Array[]): Uint8Array {
+  /** `nowUs`: the sender's clock; a slot idle for refreshUs gets a raw record (the default, 0, never idles). */
+  encode(frames: readonly Uint8Array[], nowUs = 0): Uint8Array {
+    this.now = nowUs;
     this.prev = undefined;
     // a reset transfer makes the receiver forget every slot: the sender forgets them too (raw records only)
     if (this.count < RESET_TRANSFERS) this.reset();
@@ -172,7 +178,7 @@ export class CompactEncoder {
     }
     for (let i = 1; i <= SLOTS; i++) {
       const s = this.slots[i];
-      if (!s || this.usedNow.has(i) || s.frame.length !== f.length || s.deltas + 1 >= this.keyEvery) continue;
+      if (!s || this.usedNow.has(i) || s.frame.length !== f.length || s.deltas + 1 >= this.keyEvery || this.now - s.at > this.refreshUs) continue;
       let changed = 0;
       for (let j = 0; j < f.length; j++) if (s.frame[j] !== f[j]) changed++;
       const cost = 1 + Math.ceil(f.length / 8) + changed;
@@ -188,14 +194,14 @@ export class CompactEncoder {
       s.gen = (s.gen + 1) % GEN_MOD;
       out.push(0x80 | (s.gen << 4) | best);
       pushDelta(out, s.frame, f);
-      s.frame = f.slice(); s.deltas++; s.used = this.tick;
+      s.frame = f.slice(); s.deltas++; s.used = this.tick; s.at = this.now;
       this.usedNow.add(best);
       return;
     }
     // raw: into a slot due for a refresh with this length, else a free one, else the least
     // recently used; none of them one this transfer already changed (else: a raw frame no slot keeps)
     let k = -1;
-    for (let i = 1; i <= SLOTS; i++) { const s = this.slots[i]; if (s && !this.usedNow.has(i) && s.frame.length === f.length && s.deltas + 1 >= this.keyEvery) { k = i; break; } }
+    for (let i = 1; i <= SLOTS; i++) { const s = this.slots[i]; if (s && !this.usedNow.has(i) && s.frame.length === f.length && (s.deltas + 1 >= this.keyEvery || this.now - s.at > this.refreshUs)) { k = i; break; } }
     if (k < 0) for (let i = 1; i <= SLOTS; i++) if (!this.slots[i] && !this.usedNow.has(i)) { k = i; break; }
     if (k < 0) for (let i = 1; i <= SLOTS; i++) if (!this.usedNow.has(i) && (k < 0 || this.slots[i]!.used < this.slots[k]!.used)) k = i;
     if (k < 0) {
@@ -209,7 +215,7 @@ export class CompactEncoder {
     out.push((gen << 4) | k);
     putVarint(out, f.length);
     for (const x of f) out.push(x);
-    this.slots[k] = { frame: f.slice(), gen, deltas: 0, used: this.tick };
+    this.slots[k] = { frame: f.slice(), gen, deltas: 0, used: this.tick, at: this.now };
   }
 }
 

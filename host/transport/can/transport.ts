@@ -34,6 +34,8 @@ export interface CanTransportOptions {
   compact?: boolean;
   /** Compact: a raw record refreshes each slot at least every this many records (default 16). */
   keyEvery?: number;
+  /** Compact: and once a slot has been unused this long, µs (default 300 ms). */
+  refreshUs?: number;
   /** Bundled modes: flush a destination's pending frames once they reach this many bytes (default 512). */
   maxBundle?: number;
   /** One line per node whose transfers are of another mode (fd/compact/classic), and per other refusal kind. */
@@ -113,8 +115,8 @@ export class CanTransport implements Transport {
     this.pend = undefined;
     let body: Uint8Array;
     if (this.opts.compact) {
-      const enc = this.encoders.get(p.dst) ?? this.encoders.set(p.dst, new CompactEncoder(this.opts.keyEvery)).get(p.dst)!;
-      body = enc.encode(p.frames);
+      const enc = this.encoders.get(p.dst) ?? this.encoders.set(p.dst, new CompactEncoder(this.opts.keyEvery, this.opts.refreshUs)).get(p.dst)!;
+      body = enc.encode(p.frames, this.now());
     } else body = encodePlain(p.frames);
     this.transmit(p.dst, body);
   }
