@@ -8,7 +8,7 @@
 # project's node_modules for this architecture) read-only over 9p as the root
 # of a chroot, the work tree read-write at its own path with the ARM
 # node_modules bound over its node_modules, sets can0 and can1 to the bit rate
-# in env.sh (iproute2's ip) and brings them up, runs the command, writes its
+# in env.sh (iproute2's ip) and brings them up, adds vcan0, runs the command, writes its
 # exit status to the run directory and powers off (-M virt has no
 # isa-debug-exit).
 #
@@ -77,10 +77,16 @@ for i in can0 can1; do
     break
   fi
   # /usr/bin/ip by path: busybox's chroot would run its own ip applet for "ip".
+  # The TX queue stays at the kernel's default for a CAN controller (txqueuelen 10),
+  # as on a board: a burst fills it and send(2) fails with ENOBUFS, which the runtime
+  # must handle (SocketCanBus keeps the frame and tries again).
   chroot $r /usr/bin/ip link set $i type can bitrate "$bitrate" restart-ms 100 &&
-    chroot $r /usr/bin/ip link set $i txqueuelen 1000 &&
     chroot $r /usr/bin/ip link set $i up || die "cannot set $i to $bitrate bit/s and up it with iproute2's ip"
 done
+# vcan0 (MTU 72): the SocketCAN FD suite's FD interface; the kvaser_pci controllers
+# (SJA1000) are classic CAN only, which the same suite checks is refused for +fd.
+chroot $r /usr/bin/ip link add dev vcan0 type vcan && chroot $r /usr/bin/ip link set vcan0 up ||
+  echo "arm-init: no vcan0 (the FD suite will say so)"
 hostname gsu-arm
 
 mkfifo /out

@@ -125,7 +125,7 @@ interface RawChannel {
   addListener(event: string, cb: (msg: { id: number; ext?: boolean; rtr?: boolean; err?: boolean; data: Buffer; ts_sec?: number; ts_usec?: number }) => void): void;
   start(): void;
   stop(): void;
-  send(msg: { id: number; ext: boolean; rtr: boolean; data: Buffer }): void;
+  send(msg: { id: number; ext: boolean; rtr: boolean; data: Buffer }): number | void; // send(2)'s result: -1 when refused
   sendFD?(msg: { id: number; ext: boolean; fd_brs: boolean; data: Buffer }): number;
 }
 
@@ -171,13 +171,15 @@ export class SocketCanBus implements CanBus {
     ch.start();
   }
 
-  static async open(iface: string, o: { fd?: boolean; sys?: string } = {}): Promise<SocketCanBus> {
+  /** `socketcan` is for tests: a stand-in for the package (its createRawChannel). */
+  static async open(iface: string, o: { fd?: boolean; sys?: string; socketcan?: { createRawChannel(iface: string, timestamps?: boolean): RawChannel } } = {}): Promise<SocketCanBus> {
     if (o.fd) {
       const mtu = socketCanMtu(iface, o.sys);
       if (mtu !== undefined && mtu !== 72) throw new Error(noFdMessage(iface, mtu));
     }
     let mod: { createRawChannel(iface: string, timestamps?: boolean): RawChannel };
-    try {
+    if (o.socketcan) mod = o.socketcan;
+    else try {
       const m = await import("socketcan");
       mod = (m as unknown as { default?: typeof mod }).default?.createRawChannel ? (m as unknown as { default: typeof mod }).default : (m as unknown as typeof mod);
     } catch (e) {
@@ -197,11 +199,21 @@ export class SocketCanBus implements CanBus {
   // faster than the bit rate; a vcan interface can, and a burst (the work held
   // during a recovery round, say) then overflows the receiving sockets' buffers
   // (about 278 frames by default), where the kernel drops frames silently.
+  // A real controller's interface has a short TX queue (txqueuelen 10 by default;
+  // an SJA1000 or MCP2515 holds one frame at a time in hardware): when it is full,
+  // send(2) fails with ENOBUFS instead of waiting. The frame then stays first in
+  // line and is tried again shortly; only if the queue stays full for
+  // STUCK_MS (bus off, no other node acknowledging) are the waiting frames
+  // dropped, and reported, so memory stays bounded.
   bitrate = 500_000;
+  static STUCK_MS = 2000;
   private queue: CanFrame[] = [];
   private tokens = 0;           // bits we may send now
   private last = performance.now();
   private timer: NodeJS.Timeout | null = null;
+  private refusedSince: number | undefined; // first refusal of the frame at the head of the queue
+  /** Sends the interface refused (ENOBUFS: its TX queue was full) and tried again; frames dropped after STUCK_MS. */
+  readonly txStats = { refused: 0, dropped: 0 };
 
   send(f: CanFrame): void {
     if (this.closed) throw new Error(`CAN interface '${this.name}' is closed`);
@@ -215,23 +227,46 @@ export class SocketCanBus implements CanBus {
     const burst = 32 * 160; // at most ~32 full frames at once
     this.tokens = Math.min(burst, this.tokens + ((now - this.last) / 1000) * this.bitrate);
     this.last = now;
+    let wait = 1;
     while (this.queue.length && !this.closed) {
       const f = this.queue[0];
       // an FD frame's data phase runs faster; costing it at the nominal rate only paces it more gently
       const cost = f.fd ? (47 + 8 * f.data.length) * 1.2 / 4 + 40 : (47 + 8 * f.data.length) * 1.2;
       if (this.tokens < cost) break;
+      let r: number | void;
+      if (f.fd) {
+        r = this.ch.sendFD!({ id: f.id, ext: f.ext, fd_brs: f.brs ?? true, data: Buffer.from(f.data) });
+        if (typeof r === "number" && r < 0) {
+          const mtu = socketCanMtu(this.name);
+          if (mtu !== undefined && mtu !== 72) { // not a full queue: this interface cannot carry FD frames at all
+            this.queue.shift();
+            const e = new Error(noFdMessage(this.name, mtu)); for (const cb of this.errorCbs) cb(e);
+            continue;
+          }
+        }
+      } else {
+        // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
+        r = this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
+      }
+      if (typeof r === "number" && r < 0) {
+        // Refused (ENOBUFS): the TX queue is full. Keep the frame; try again once the controller has sent some.
+        this.txStats.refused++;
+        this.refusedSince ??= now;
+        if (now - this.refusedSince < SocketCanBus.STUCK_MS) { wait = 2; break; }
+        const n = this.queue.length;
+        this.queue = [];
+        this.txStats.dropped += n;
+        this.refusedSince = undefined;
+        const e = new Error(`CAN interface '${this.name}': its TX queue stayed full for ${SocketCanBus.STUCK_MS} ms (the controller sends nothing: bus off, or no other node acknowledging?); ${n} waiting frame(s) dropped — check 'ip -details -statistics link show ${this.name}' (state, bus errors) and the wiring and termination`);
+        for (const cb of this.errorCbs) cb(e);
+        break;
+      }
+      this.refusedSince = undefined;
       this.tokens -= cost;
       this.queue.shift();
-      if (f.fd) {
-        const r = this.ch.sendFD!({ id: f.id, ext: f.ext, fd_brs: f.brs ?? true, data: Buffer.from(f.data) });
-        if (typeof r === "number" && r < 0) { const e = new Error(noFdMessage(this.name, socketCanMtu(this.name))); for (const cb of this.errorCbs) cb(e); }
-        continue;
-      }
-      // SocketCAN carries an RTR frame's DLC in can_dlc; the binding takes it from the data length.
-      this.ch.send({ id: f.id, ext: f.ext, rtr: f.rtr, data: f.rtr ? Buffer.alloc(f.dlc ?? 0) : Buffer.from(f.data) });
     }
     if (this.queue.length && !this.timer && !this.closed) {
-      this.timer = setTimeout(() => { this.timer = null; this.drain(); }, 1);
+      this.timer = setTimeout(() => { this.timer = null; this.drain(); }, wait);
     }
   }
   onFrame(cb: (f: CanFrame, t?: number) => void): void { this.frameCbs.push(cb); }
