@@ -10,6 +10,7 @@ import { CanTransport } from "../../host/transport/can/transport.ts";
 import { parseLine } from "../../host/transport/can/slcan.ts";
 import type { CanFrame } from "../../host/transport/can/cyphal.ts";
 import { runMultiProcess } from "../../host/sim/multiproc.ts";
+import { spawnSync } from "node:child_process";
 import { PtyAdapter, type AdapterBehaviour } from "./pty-adapter.ts";
 
 const adapters: PtyAdapter[] = [];
@@ -54,6 +55,18 @@ describe("SLCAN adapters and CAN FD", () => {
     await until(() => rx.length === 1);
     expect(rx).toEqual([{ src: 2, f: [5, 6, 7] }]);
     await t.close();
+  });
+});
+
+describe("gsu rehearse --can-mode", () => {
+  it("is refused without CAN links between board processes, and for an unknown mode", () => {
+    const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../../bin/gsu.js"), "rehearse", "--html", "-", ...a], { encoding: "utf8", timeout: 60_000 });
+    const r1 = gsu("--can-mode", "fd");
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toMatch(/--can-mode needs CAN links between board processes: --links slcan-pty or vcan, not sim/);
+    const r2 = gsu("--links", "slcan-pty", "--can-mode", "fast");
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/--can-mode must be classic, compact, fd or fd\+compact, not 'fast'/);
   });
 });
 
