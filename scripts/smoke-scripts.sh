@@ -55,7 +55,7 @@ smoke_cmd() {
     bench:memory)    echo "npm run --silent bench:memory -- --quick" ;;
     bench:recovery)  echo "npm run --silent bench:recovery -- --quick" ;;
     bench:startup)   echo "npm run --silent bench:startup -- --quick" ;;
-    soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3 && npm run --silent soak -- --system gen --links --cases 12 --per-shape 3" ;;
+    soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3 && npm run --silent soak -- --system gen --links --crashes --cases 12 --per-shape 3" ;;
     fuzz)            echo "npm run --silent fuzz -- 300 7 --daemon 100" ;;
     compare:rules)   echo "npm run --silent compare:rules -- --cases 2 --meshes 2 --max-steps 12 --no-shrink --out '$tmp/evidence-rules.md'" ;;
     explore)         echo "npm run --silent explore -- --smoke" ;;

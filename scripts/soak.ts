@@ -12,6 +12,8 @@
 //   a seeded injector (loss up to 30%, duplication up to 10%, corruption up to 5%, a
 //   partition in a third of the cases); the reproduction commands carry the --link-* and
 //   --partition options. npm run soak -- --system gen --links --cases 10000 --jobs 2.
+// --crashes: also a board crash (and restart 5 steps later) in a quarter of the cases
+//   (--crash BOARD@STEP in the reproduction commands).
 import { parseArgs } from "node:util";
 import { runGenSuite, runSuite } from "../host/sim/property.ts";
 import { loadSystemByName } from "../host/sim/systems.ts";
@@ -21,7 +23,7 @@ const { values } = parseArgs({ options: {
   cases: { type: "string", default: "20000" }, rules: { type: "string", default: "safe" }, seed: { type: "string", default: "1000" },
   system: { type: "string" }, "per-shape": { type: "string", default: "5" }, first: { type: "string", default: "1" },
   "min-steps": { type: "string", default: "4" }, "max-steps": { type: "string", default: "16" }, shrink: { type: "string", default: "20" },
-  jobs: { type: "string", default: "1" }, worker: { type: "boolean" }, links: { type: "boolean" },
+  jobs: { type: "string", default: "1" }, worker: { type: "boolean" }, links: { type: "boolean" }, crashes: { type: "boolean" },
 } });
 const total = Number(values.cases);
 const rules = values.rules as Rules;
@@ -58,7 +60,7 @@ async function genMode(): Promise<never> {
     let last = 0;
     const r = runGenSuite({
       rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
-      shrink: Number(values.shrink), keep: 0, links: !!values.links,
+      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes,
       onFailure: (f) => send({ t: "fail", line: fail(f) }),
       progress: (done, _all, failed) => { if (Date.now() - last > 1000) { last = Date.now(); send({ t: "progress", done, failed }); } },
     });
@@ -69,7 +71,7 @@ async function genMode(): Promise<never> {
   } else if (jobs === 1) {
     rep = runGenSuite({
       rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
-      shrink: Number(values.shrink), keep: 0, links: !!values.links,
+      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes,
       onFailure: (f) => { if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r"); console.log(fail(f)); },
       progress,
     });
@@ -82,7 +84,7 @@ async function genMode(): Promise<never> {
       const child = fork(new URL(import.meta.url).pathname, [
         "--system", "gen", "--worker", "--first", String(first + k * per), "--cases", String(n * perShape), "--per-shape", String(perShape),
         "--min-steps", String(values["min-steps"]), "--max-steps", String(values["max-steps"]), "--rules", rules, "--seed", String(values.seed),
-        "--shrink", String(Math.ceil(Number(values.shrink) / jobs)), ...(values.links ? ["--links"] : []),
+        "--shrink", String(Math.ceil(Number(values.shrink) / jobs)), ...(values.links ? ["--links"] : []), ...(values.crashes ? ["--crashes"] : []),
       ], { execArgv: ["--import", "tsx"] });
       let end: Tally | undefined;
       child.on("message", (m: { t: string; line?: string; done?: number; failed?: number; rep?: Tally }) => {
@@ -102,7 +104,7 @@ async function genMode(): Promise<never> {
   }
   if (tty) process.stderr.write("\n");
   const byProblem = Object.entries(rep.byProblem).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
-  console.log(`soak (rules ${rules}, gen-${first}..gen-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${values.links ? ", faulty links" : ""}${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
+  console.log(`soak (rules ${rules}, gen-${first}..gen-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
     `${rep.cases} cases over ${rep.shapes} generated systems, ${rep.failed} failed${rep.failed ? ` (failing cases by problem: ${byProblem})` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
     `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
   process.exit(rep.failed ? 1 : 0);
@@ -115,7 +117,7 @@ for (const [i, name] of systems.entries()) {
   const sys = await loadSystemByName(name);
   const n = Math.round(total / systems.length);
   const rep = runSuite(sys, name, ["estimator", "controller"], rules, n, Number(values.seed) + i, {
-    shrink: true, maxSteps: 150, links: !!values.links,
+    shrink: true, maxSteps: 150, links: !!values.links || !!values.crashes, crashes: !!values.crashes,
     progress: (d) => { if (d % 200 === 0 && process.stderr.isTTY) process.stderr.write(`\r${name}: ${d}/${n} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s`); },
   });
   if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
@@ -125,5 +127,5 @@ for (const [i, name] of systems.entries()) {
   console.log(`${name}: ${rep.cases} cases, ${rep.failures.length} failed, ${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
   for (const f of rep.failures.slice(0, 5)) console.log(`  FAIL ${f.repro}\n    ${f.problems.slice(0, 2).join("\n    ")}`);
 }
-console.log(`soak (rules ${rules}${values.links ? ", faulty links" : ""}): ${ran} cases ran, ${failed} failed${failed ? ` ${JSON.stringify(byProblem)}` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`soak (rules ${rules}${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}): ${ran} cases ran, ${failed} failed${failed ? ` ${JSON.stringify(byProblem)}` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

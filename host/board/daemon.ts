@@ -155,7 +155,9 @@ export class BoardDaemon {
     const commit = p.at.commit === "manual" ? undefined : { afterPassed: p.at.commit.afterPassed, quietUs: p.at.commit.quietSeconds * 1e6 };
     this.board = new Board({
       name: p.name, node: p.node, transport: split, spec, coordinator, rules: "safe", commit,
-      epoch: store.recoveryEpoch(),
+      // a daemon may be starting again after a crash or a reboot while the others run guarded
+      // operation: it answers their recovery round (docs/protocol.md "A board that crashes")
+      epoch: store.recoveryEpoch(), restarted: true,
       hooks: {
         now: () => Date.now() * 1000,
         // the coordinator rounds' resends and timeouts (host/runtime/rounds.ts), contained like every handler
@@ -283,7 +285,8 @@ export class BoardDaemon {
         return this.emitEvent({ type: "startup-mismatch", node: e.node, detail: clip(e.detail, 160) });
       case "peer-refuses": return this.refusalLog.line("peer-refuses", `node ${e.node} refuses to run with this board (start-up mismatch; its own events name it)`);
       case "peer-restarted":
-        this.log(`link: node ${e.node} restarted (incarnation ${e.from} -> ${e.incarnation}); ${e.lost} frames sent to its previous run were not acknowledged`);
+        this.log(`link: node ${e.node} restarted (incarnation ${e.from} -> ${e.incarnation}); ${e.lost} frames sent to its previous run were not acknowledged${this.board.guarded ? "; guarded operation ends by recovery" : ""}`);
+        this.board.peerRestarted(e.node);
         return this.emitEvent({ type: "peer-restarted", node: e.node, incarnation: e.incarnation, lost: e.lost });
       case "backlog-full": return this.refusalLog.line("backlog-full", `link: frames to node ${e.node} dropped: its backlog is full`);
     }

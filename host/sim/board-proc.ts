@@ -55,7 +55,7 @@ process.on("message", async (m: Msg) => {
       layer = new LinkLayer(under, {
         peers: sys.spec.boards.map((b) => b.node), incarnation: Math.max(1, Math.floor(Date.now() / 1000)),
         admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
-        onEvent: (e) => send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }),
+        onEvent: (e) => { send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }); if (e.type === "peer-restarted") board?.peerRestarted(e.node); },
       });
       transport = layer;
       const me = sys.spec.boards.find((b) => b.node === m.node)!;
