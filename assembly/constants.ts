@@ -47,6 +47,10 @@ export const EW_SNAP: u32 = 10;
 export const EW_V: u32 = 11;      // passed-AT int bound, recovery V, AT verdict (1 = passed)
 export const EW_VEXT: u32 = 12;   // passed-AT ext bound, recovery Vext
 export const EW_STEP: u32 = 13;   // send/recv: the message's application step + 1; 0 = unknown
+// recv, passed-at, recover-apply: 1 + the staging-area offset of the index vector (recv) or
+// of the two bound vectors V, Vext (64 bytes each); 0 = scalar: EW_INDEX / EW_V, EW_VEXT
+// are component 1 and every other component is 0 (docs/protocol.md point 4).
+export const EW_VOFF: u32 = 14;
 export const EVENT_WORDS: u32 = 16;
 
 // ---- effects (core -> host), 16 x u32 each --------------------------------
@@ -54,15 +58,15 @@ export const FX_DELIVER: u32 = 1;          // pid, evIndex
 export const FX_DROP: u32 = 2;             // pid, evIndex, reason
 export const FX_CHECKPOINT: u32 = 3;       // pid, index, ptr, len: write the snapshot here before delivering
 export const FX_LOGGED: u32 = 4;           // pid, log, index, len
-export const FX_SEND: u32 = 5;             // pid, evIndex, dirty, index, epoch: send with this piggyback
+export const FX_SEND: u32 = 5;             // pid, evIndex, dirty, index, epoch, vec: send with this piggyback (index = vec's component 1)
 export const FX_COUNTER: u32 = 6;          // which (0 low, 1 sdw int, 2 sdw ext, 3 low ext), value: increment and broadcast
 export const FX_SUPPRESSED: u32 = 7;       // pid, evIndex, log, index
 export const FX_AT_REQUIRED: u32 = 8;      // pid, evIndex
 export const FX_DELIVER_DEVICE: u32 = 9;   // pid, evIndex
-export const FX_BROADCAST_PASSED: u32 = 10;// pid, v, vext, epoch
+export const FX_BROADCAST_PASSED: u32 = 10;// pid, v, vext, epoch, P, Q (vectors; v, vext their components 1)
 export const FX_RECLAIM: u32 = 11;         // pid, ckptsFreed, logsFreed, bytesFreed, dirtyAfter
 export const FX_AT_FAILED: u32 = 12;       // pid, evIndex: try compensation, else start recovery
-export const FX_BOUND: u32 = 13;           // v, vext: this core's validated bounds
+export const FX_BOUND: u32 = 13;           // v, vext, P, Q: this core's validated bounds (vectors; v, vext their components 1)
 export const FX_ROLLBACK: u32 = 14;        // pid, index, ptr, len, distance
 export const FX_REPLAY: u32 = 15;          // pid, kind, peer, port, ptr, len, dirty, index
 export const FX_RESEND: u32 = 16;          // pid, log, peer, port, ptr, len, index

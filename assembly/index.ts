@@ -14,7 +14,8 @@ import { onAtResult, onCompensated, onPassedAt, onRecv, onSend } from "./rules";
 import { onCommit, onRecoverApply, onRecoverBegin } from "./recovery";
 import * as C from "./codec";
 
-import { assignSlot, causalBytes, causalReset, cvAt, MAXM } from "./causal";
+import { assignSlot, causalBytes, causalReset, cvAt, MAXM, passedOf, sentOf } from "./causal";
+import { VB, vGet } from "./vec";
 
 let lastConsumed: u32 = 0;
 let lastStatus: i32 = 0;
@@ -30,7 +31,8 @@ export function init(rules: u32, procs: u32, events: u32, stageBytes: u32, effec
   // Grow memory once to what init allocates, so the allocator never doubles it.
   const fx = effects > need ? effects : need;
   const bytes: u64 = <u64>procs * (<u64>ckptBytes + 3 * <u64>logBytes + 48 * (<u64>ckptRecs + 3 * <u64>logRecs) + 1024)
-    + <u64>stageBytes + 64 * (<u64>events + <u64>fx) + <u64>causalBytes(procs) + 65536;
+    + <u64>stageBytes + 64 * (<u64>events + <u64>fx) + <u64>causalBytes(procs) + 65536
+    + <u64>VB * (<u64>procs * (2 * <u64>ckptRecs + <u64>logRecs + 2) + 4 * <u64>events + 16);
   const pages = <i32>((bytes + <u64>heap.alloc(0) + 65535) >> 16) - memory.size();
   if (pages > 0 && memory.grow(pages) < 0) return E_BAD_CONFIG;
   S.init(rules, procs, events, stageBytes, effects > need ? effects : need,
@@ -109,7 +111,21 @@ export function setRole(pid: u32, role: u32): i32 {
   p.suppressDev = 0;
   p.supInt = 0; p.supExt = 0;
   p.twin = 0;
+  p.wantSlot = 0;
   p.role = role;
+  return OK;
+}
+
+// Names a cluster member's slot (1..16): its position in the plan's cluster list, the
+// same on every board (docs/protocol.md point 4). Between guarded operations; members
+// given no slot take the next free ones in pid order.
+export function setSlot(pid: u32, slot: u32): i32 {
+  if (pid >= S.maxProcs) return E_UNKNOWN_PID;
+  if (S.guarded) return E_GUARDED;
+  const p = S.procAt(pid);
+  if (p.role != ROLE_LOW) return E_BAD_ROLE;
+  if (slot == 0 || slot > MAXM) return E_BAD_CONFIG;
+  p.wantSlot = slot;
   return OK;
 }
 
@@ -128,7 +144,16 @@ export function beginGuarded(): i32 {
   if (S.guarded) return E_GUARDED;
   if (S.recovering) return E_RECOVERING;
   let low: u32 = 0;
-  for (let pid: u32 = 0; pid < S.maxProcs; pid++) if (S.procAt(pid).role == ROLE_LOW) low++;
+  let named: u32 = 0; // slots the host named, as a bit set: each at most once
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
+    const p = S.procAt(pid);
+    if (p.role != ROLE_LOW) continue;
+    low++;
+    if (p.wantSlot > 0) {
+      if ((named & (1 << (p.wantSlot - 1))) != 0) return E_BAD_CONFIG; // two members, one slot
+      named |= 1 << (p.wantSlot - 1);
+    }
+  }
   if (low > MAXM) return E_BAD_CONFIG; // more cluster members than causal vectors have slots
   S.resetCounters();
   S.setSuppress(0, 0);
@@ -137,7 +162,19 @@ export function beginGuarded(): i32 {
     const p = S.procAt(pid);
     p.fromShadow = 0; p.supInt = 0; p.supExt = 0;
     p.slot = 0;
-    if (p.role == ROLE_LOW) assignSlot(p, pid);
+  }
+  // Named slots first, then the others take the lowest free ones, in pid order.
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
+    const p = S.procAt(pid);
+    if (p.role == ROLE_LOW && p.wantSlot > 0) assignSlot(p, pid, p.wantSlot);
+  }
+  let free: u32 = 1;
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
+    const p = S.procAt(pid);
+    if (p.role != ROLE_LOW || p.wantSlot > 0) continue;
+    while ((named & (1 << (free - 1))) != 0) free++;
+    if (!assignSlot(p, pid, free)) { causalReset(S.maxProcs); return E_BAD_CONFIG; }
+    named |= 1 << (free - 1);
   }
   // A shadow shares its new version's slot (per-member numbering). With one cluster
   // member a shadow without a twin is that member's; with several, setTwin is required.
@@ -196,7 +233,7 @@ export function query(pid: u32, what: u32): u32 {
     case Q_ROLE: return p.role;
     case Q_DIRTY: return p.dirty;
     case Q_PRGT: return p.prgt;
-    case Q_LOCAL: return p.local;
+    case Q_LOCAL: return vGet(p.lv, 0);
     case Q_IVR: return p.iVR;
     case Q_IVREXT: return p.iVRext;
     case Q_CKPTS: return p.ckpts.count;
@@ -228,6 +265,37 @@ export function causalAt(pid: u32, j: u32): u32 {
   return cvAt(S.procAt(pid), j);
 }
 
+// Component j of a process's vectors: 0 its local int_mSN_G^low, 1 the bound of its pending AT.
+export function procVec(pid: u32, what: u32, j: u32): u32 {
+  if (pid >= S.maxProcs || j >= MAXM || what > 1) return 0xFFFFFFFF;
+  const p = S.procAt(pid);
+  return vGet(what == 0 ? p.lv : p.atv, j);
+}
+
+// Component j of the core's vectors: 0 knownV, 1 knownVext, 2 lastV, 3 lastVext,
+// 4 member slot j+1's sends to G_act (N), 5 its passed device messages (E).
+export function globalVec(what: u32, j: u32): u32 {
+  if (j >= MAXM) return 0xFFFFFFFF;
+  switch (what) {
+    case 0: return vGet(S.knownV, j);
+    case 1: return vGet(S.knownVext, j);
+    case 2: return vGet(S.lastV, j);
+    case 3: return vGet(S.lastVext, j);
+    case 4: return sentOf(j + 1);
+    case 5: return passedOf(j + 1);
+  }
+  return 0xFFFFFFFF;
+}
+
+// Component j of entry i's vector: checkpoints (which 0) k = 0 its index c, 1 the highest
+// folded (c2); the receiver log (which 1) k = 0 the message's index.
+export function entryVec(pid: u32, which: u32, i: u32, k: u32, j: u32): u32 {
+  if (pid >= S.maxProcs || which > 1 || j >= MAXM) return 0xFFFFFFFF;
+  const r = ringOf(S.procAt(pid), which);
+  if (i >= r.count || k >= r.nvec) return 0xFFFFFFFF;
+  return vGet(r.vec(r.at(i), k), j);
+}
+
 function ringOf(p: Proc, which: u32): Ring {
   if (which == 0) return p.ckpts;
   if (which == 1) return p.inLog;
@@ -255,6 +323,13 @@ export const G_GUARDED: u32 = 0, G_RECOVERING: u32 = 1, G_EPOCH: u32 = 2, G_LOW:
   G_SDW: u32 = 5, G_SDW_EXT: u32 = 6, G_SUPPRESS_INT: u32 = 7, G_SUPPRESS_EXT: u32 = 8, G_KNOWN_V: u32 = 9,
   G_KNOWN_VEXT: u32 = 10, G_LAST_V: u32 = 11, G_LAST_VEXT: u32 = 12, G_RULES: u32 = 13, G_PROCS: u32 = 14;
 
+// Outputs the former shadows still suppress (per-member numbering), to G_act (0) or devices (1).
+function supLeft(ext: u32): u32 {
+  let n: u32 = 0;
+  for (let pid: u32 = 0; pid < S.maxProcs; pid++) { const p = S.procAt(pid); n += ext ? p.supExt : p.supInt; }
+  return n;
+}
+
 export function global(what: u32): u32 {
   switch (what) {
     case G_GUARDED: return S.guarded;
@@ -264,12 +339,12 @@ export function global(what: u32): u32 {
     case G_LOW_EXT: return S.lowExt;
     case G_SDW: return S.sdwCounter;
     case G_SDW_EXT: return S.sdwExt;
-    case G_SUPPRESS_INT: return S.suppressInt;
-    case G_SUPPRESS_EXT: return S.suppressExt;
-    case G_KNOWN_V: return S.knownV;
-    case G_KNOWN_VEXT: return S.knownVext;
-    case G_LAST_V: return S.lastV;
-    case G_LAST_VEXT: return S.lastVext;
+    case G_SUPPRESS_INT: return S.suppressInt + supLeft(0);
+    case G_SUPPRESS_EXT: return S.suppressExt + supLeft(1);
+    case G_KNOWN_V: return vGet(S.knownV, 0);
+    case G_KNOWN_VEXT: return vGet(S.knownVext, 0);
+    case G_LAST_V: return vGet(S.lastV, 0);
+    case G_LAST_VEXT: return vGet(S.lastVext, 0);
     case G_RULES: return S.rules;
     case G_PROCS: return S.maxProcs;
   }

@@ -1,17 +1,18 @@
 // Per-process protocol state. One record per hosted process, all allocated at init.
 import { Ring } from "./ring";
 import { ROLE_FREE } from "./constants";
+import { VB } from "./vec";
 
 @unmanaged
 export class Proc {
   role: u32 = ROLE_FREE;
   dirty: u32 = 0;        // dirty bit: state potentially contaminated
   prgt: u32 = 0;         // prgt bit: "propagating" (Figure 3)
-  local: u32 = 0;        // local copy of int_mSN_G^low
+  lv: usize = 0;         // local copy of int_mSN_G^low: a vector over the members (vec.ts)
   iVR: u32 = 0;          // shadows: highest int_mSN_G^low validated by a passed AT
   iVRext: u32 = 0;       // shadows: the same for the cluster's device messages
   pendingAt: u32 = 0;    // an external message waits for its AT verdict
-  atBound: u32 = 0;      // the int bound of the state that produced it (what a pass validates)
+  atv: usize = 0;        // the bound (vector) of the state that produced it (what a pass validates)
   fromShadow: u32 = 0;   // an old version that took over (suppression applies)
   delivered: u32 = 0;    // messages handed to the application (rollback distance)
   extOut: u32 = 0;       // device messages this process has delivered (output commit)
@@ -19,9 +20,9 @@ export class Proc {
   slot: u32 = 0;         // cluster member slot (1-based) during guarded operation, 0 otherwise;
                          // a shadow has its twin's slot
   cv: usize = 0;         // its causal vector (causal.ts), MAXM u32
-  atCnt: usize = 0;      // per-member send counts at atBound (causal.ts), MAXM u32
   foldStep: u32 = 0;     // a member: step + 1 of its latest output (inputs of steps <= it are folded into cv)
   twin: u32 = 0;         // a shadow: its new version's pid + 1 (setTwin), 0 when not given
+  wantSlot: u32 = 0;     // a member: the slot the host named (setSlot), 0 = the next free one
   sInt: u32 = 0;         // a shadow: its own suppressed outputs to G_act (per-member numbering)
   sExt: u32 = 0;         // a shadow: its own suppressed device outputs
   supInt: u32 = 0;       // after takeover: this process's G_act outputs still to suppress
@@ -43,8 +44,13 @@ export class Proc {
   static create(ckptRecs: u32, ckptBytes: u32, logRecs: u32, logBytes: u32): Proc {
     const p = changetype<Proc>(heap.alloc(offsetof<Proc>()));
     memory.fill(changetype<usize>(p), 0, offsetof<Proc>());
-    p.ckpts = Ring.create(ckptRecs, ckptBytes);
-    p.inLog = Ring.create(logRecs, logBytes);
+    p.lv = heap.alloc(VB);
+    p.atv = heap.alloc(VB);
+    memory.fill(p.lv, 0, VB);
+    memory.fill(p.atv, 0, VB);
+    // a checkpoint keeps its index c and (folded) c2; a receiver-log entry its message's index
+    p.ckpts = Ring.create(ckptRecs, ckptBytes, 2);
+    p.inLog = Ring.create(logRecs, logBytes, 1);
     p.outInt = Ring.create(logRecs, logBytes);
     p.outExt = Ring.create(logRecs, logBytes);
     return p;
@@ -61,7 +67,8 @@ export class Proc {
   }
 
   resetCounters(): void {
-    this.dirty = 0; this.prgt = 0; this.local = 0; this.iVR = 0; this.iVRext = 0;
+    this.dirty = 0; this.prgt = 0; this.iVR = 0; this.iVRext = 0;
+    memory.fill(this.lv, 0, VB);
     this.pendingAt = 0; this.sInt = 0; this.sExt = 0;
   }
 }

@@ -1,11 +1,12 @@
 // Recovery (a coordinator round that fixes one validated bound V), abort and commit.
 //
-// Round: every core gets EV_RECOVER_BEGIN and answers FX_BOUND with the highest
-// bounds of any passed AT it has seen or made. The coordinator takes the maximum
-// over all cores: that covers every notification still in flight, because its
-// sender counted it. Every core then gets EV_RECOVER_APPLY with that V.
+// Round: every core gets EV_RECOVER_BEGIN and answers FX_BOUND with the join of the
+// bounds of every passed AT it has seen or made (vectors over the members). The
+// coordinator takes the componentwise maximum over all cores: that covers every
+// notification still in flight, because its sender counted it. Every core then gets
+// EV_RECOVER_APPLY with that V.
 import {
-  E_BAD_BOUND, E_BAD_EPOCH, E_NOT_GUARDED, E_NOT_RECOVERING, E_RECOVERING, EW_EPOCH, EW_V, EW_VEXT,
+  E_BAD_BOUND, E_BAD_EPOCH, E_NOT_GUARDED, E_NOT_RECOVERING, E_PAYLOAD_RANGE, E_RECOVERING, EW_EPOCH,
   FX_BOUND, FX_FREED, FX_RECLAIM, FX_RECOVERED, FX_REPLAY, FX_REPLAY_DROPPED, FX_RESEND, FX_RETIRE,
   FX_ROLE, FX_ROLLBACK, FX_SUPPRESS_NEXT, FX_VOIDED, LOG_EXT, LOG_INT, OK,
   ROLE_HA, ROLE_HS, ROLE_LOW, ROLE_RETIRED, RULES_PAPER,
@@ -14,11 +15,12 @@ import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_LEN, R_OFF, R_PEER, R_PORT, R_SEQ } from "./ring";
 import {
   emit, epoch, guarded, isLive, knownV, knownVext, maxProcs, procAt, recovering, resetCounters, rules,
-  sdwCounter, sdwExt, setEpoch, setGuarded, setLast, setRecovering, setSdw, setSuppress,
+  sdwCounter, setEpoch, setGuarded, setLast, setRecovering, setSuppress,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
-import { LF_DIRTY, LF_INPUT } from "./rules";
-import { knownExtOf, knownIntOf, mapLost, perMember } from "./causal";
+import { boundsExt, boundVecs, LF_DIRTY, LF_INPUT, vecOk } from "./rules";
+import { perMember } from "./causal";
+import { vecFx, vGet, vLe } from "./vec";
 
 // @ts-ignore: decorator
 @inline function w(ev: usize, word: u32): u32 { return load<u32>(ev + <usize>word * 4); }
@@ -27,12 +29,12 @@ export function onRecoverBegin(ev: usize): i32 {
   if (!guarded) return E_NOT_GUARDED;
   if (recovering) return E_RECOVERING;
   setRecovering(1);
-  emit(FX_BOUND, knownV, knownVext);
+  emit(FX_BOUND, vGet(knownV, 0), vGet(knownVext, 0), vecFx(knownV), vecFx(knownVext));
   return OK;
 }
 
 // Rolls p back to its oldest checkpoint and replays its receiver-side log.
-function rollBack(p: Proc, pid: u32, V: u32): usize {
+function rollBack(p: Proc, pid: u32, V: usize): usize {
   const target = p.ckpts.oldest();
   const distance = p.delivered - load<u32>(target, R_PEER);
   emit(FX_ROLLBACK, pid, load<u32>(target, R_IDX), load<u32>(target, R_OFF), load<u32>(target, R_LEN), distance);
@@ -54,9 +56,9 @@ function rollBack(p: Proc, pid: u32, V: u32): usize {
     const flags = load<u32>(r, R_FLAGS);
     if (paperShadow && (flags & LF_INPUT) == 0) continue;
     const dirty = flags & LF_DIRTY, idx = load<u32>(r, R_IDX), kind = flags >> 8;
-    // Safe: a dirty message above V is void: its sender rolls back before the send,
+    // Safe: a dirty message not <= V is void: its sender rolls back before the send,
     // or a shadow re-sends the old version's twin (docs/protocol.md, gap 2).
-    if (safe && dirty != 0 && idx > V) {
+    if (safe && dirty != 0 && !vLe(log.vec(r, 0), V)) {
       emit(FX_REPLAY_DROPPED, pid, kind, load<u32>(r, R_PEER), load<u32>(r, R_PORT), dirty, idx);
       continue;
     }
@@ -76,8 +78,8 @@ function voidAfter(r: Ring, seq: u32): u32 {
 }
 
 // Re-sends the shadows' logged outputs above the bounds, in generation order.
-// Safe: each shadow against its own twin's validated counts (causal.ts).
-function resendAbove(V: u32, Vext: u32, all: bool): void {
+// Safe: each shadow against its own member's components of V and Vext (causal.ts).
+function resendAbove(V: usize, Vext: usize, all: bool): void {
   const multi = perMember(rules == RULES_PAPER);
   // cursors per shadow and log: a k-way merge on the global output sequence
   let last: u32 = 0xFFFFFFFF;
@@ -88,7 +90,8 @@ function resendAbove(V: u32, Vext: u32, all: bool): void {
       if (p.role != ROLE_HS) continue;
       for (let l: u32 = LOG_INT; l <= LOG_EXT; l++) {
         const ring = l == LOG_INT ? p.outInt : p.outExt;
-        const bound = multi ? (l == LOG_INT ? knownIntOf(p.slot) : knownExtOf(p.slot)) : (l == LOG_INT ? V : Vext);
+        const j = p.slot > 0 ? p.slot - 1 : 0;
+        const bound = multi ? vGet(l == LOG_INT ? V : Vext, j) : 0;
         for (let i: u32 = 0; i < ring.count; i++) {
           const r = ring.at(i);
           if ((load<u32>(r, R_FLAGS) & LF_INPUT) != 0) continue;
@@ -110,12 +113,12 @@ function resendAbove(V: u32, Vext: u32, all: bool): void {
 
 export function onRecoverApply(ev: usize, reason: u32): i32 {
   if (!recovering) return E_NOT_RECOVERING;
-  const V = w(ev, EW_V), Vext = w(ev, EW_VEXT), newEpoch = w(ev, EW_EPOCH);
-  if (V < knownV || Vext < knownVext) return E_BAD_BOUND;
+  if (!vecOk(ev, 2)) return E_PAYLOAD_RANGE;
+  const V = boundVecs(ev), Vext = boundsExt, newEpoch = w(ev, EW_EPOCH);
+  if (!vLe(knownV, V) || !vLe(knownVext, Vext)) return E_BAD_BOUND;
   if (newEpoch != epoch + 1) return E_BAD_EPOCH;
   const safe = rules != RULES_PAPER;
   let paperSuppress: u32 = 0, paperResend = false;
-  let newSdw = sdwCounter, newSdwExt = sdwExt, rolledShadow = false;
   const multi = perMember(!safe);
 
   for (let pid: u32 = 0; pid < maxProcs; pid++) {
@@ -139,15 +142,8 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
         const vi = voidAfter(p.outInt, load<u32>(target, R_A1));
         const ve = voidAfter(p.outExt, load<u32>(target, R_A2));
         if (vi + ve > 0) emit(FX_VOIDED, pid, vi, ve);
-        const si = load<u32>(target, R_A3), se = load<u32>(target, R_FLAGS);
-        if (multi) {
-          // Its own output counts as they were at the checkpoint.
-          p.sInt = si; p.sExt = se;
-        } else {
-          if (!rolledShadow || si < newSdw) newSdw = si;
-          if (!rolledShadow || se < newSdwExt) newSdwExt = se;
-          rolledShadow = true;
-        }
+        // Its own output counts as they were at the checkpoint.
+        p.sInt = load<u32>(target, R_A3); p.sExt = load<u32>(target, R_FLAGS);
       }
     }
     if (p.role == ROLE_HS && !safe) {
@@ -157,40 +153,23 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
   }
 
   // Shadows take over.
-  let inexact: u32 = 0;
   let si: u32 = 0, se: u32 = 0;
-  if (safe && !multi) {
-    // One member: one shadow, so its counters are the shared ones and the mapping is exact.
-    if (newSdw < sdwCounter || newSdwExt < sdwExt) {
-      // Outputs of shadows that did not roll back, numbered above the restored counter,
-      // cannot be matched to the cluster's sequence (only with shadows of no member).
-      for (let pid: u32 = 0; pid < maxProcs; pid++) {
-        const p = procAt(pid);
-        if (p.role != ROLE_HS) continue;
-        if (p.outInt.count > 0 && load<u32>(p.outInt.newest(), R_IDX) > newSdw) inexact = 1;
-        if (p.outExt.count > 0 && load<u32>(p.outExt.newest(), R_IDX) > newSdwExt) inexact = 1;
-      }
-    }
-    setSdw(newSdw, newSdwExt);
-    resendAbove(V, Vext, false);
-    si = V > newSdw ? V - newSdw : 0;
-    se = Vext > newSdwExt ? Vext - newSdwExt : 0;
-  } else if (safe) {
-    // Per-member numbering (causal.ts): V_j and Vext_j are what the pass that fixed V
-    // recorded on this core. V above every bound this core made cannot be mapped to
-    // the members: report it (it cannot happen while only this core's cluster validates).
-    if (V > knownV || Vext > knownVext || mapLost) inexact = 1;
+  if (safe) {
+    // Per-member numbering (causal.ts): shadow j resends above V[j], Vext[j] and
+    // suppresses up to them. Exact: V[j] counts member j's validated messages, a prefix
+    // of its own sequence; Vext[j] its delivered device messages.
     resendAbove(V, Vext, false);
     for (let pid: u32 = 0; pid < maxProcs; pid++) {
       const p = procAt(pid);
       if (p.role != ROLE_HS) continue;
-      const vi = knownIntOf(p.slot), ve = knownExtOf(p.slot);
+      const j = p.slot > 0 ? p.slot - 1 : 0;
+      const vi = vGet(V, j), ve = vGet(Vext, j);
       p.supInt = vi > p.sInt ? vi - p.sInt : 0;
       p.supExt = ve > p.sExt ? ve - p.sExt : 0;
       si += p.supInt; se += p.supExt;
     }
   } else {
-    if (paperResend) resendAbove(0, 0, true);
+    if (paperResend) resendAbove(V, Vext, true);
     si = paperSuppress;
   }
   setSuppress(multi ? 0 : si, multi ? 0 : se); // per-member: per process (p.supInt, p.supExt)
@@ -213,7 +192,8 @@ export function onRecoverApply(ev: usize, reason: u32): i32 {
   setEpoch(newEpoch);
   setLast(V, Vext);
   emit(FX_SUPPRESS_NEXT, si, se);
-  emit(FX_RECOVERED, V, Vext, newEpoch, reason, inexact);
+  // (The last word, inexact, is 0: with one sequence per member the mapping is the identity.)
+  emit(FX_RECOVERED, vGet(V, 0), vGet(Vext, 0), newEpoch, reason, 0);
   return OK;
 }
 

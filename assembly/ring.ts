@@ -1,6 +1,8 @@
 // A bounded FIFO of variable-size records: a fixed array of record headers plus
 // a byte ring for their payloads. Records leave from the front (reclamation)
-// or the back (voiding). Allocation happens only at init; nothing grows later.
+// or the back (voiding). Allocation happens only at init; nothing grows later. A ring
+// can keep index vectors (vec.ts) beside its records: nvec of them per record slot.
+import { VB } from "./vec";
 
 // record header layout, 12 x u32
 export const R_IDX: u32 = 0;   // index the protocol reclaims by
@@ -33,10 +35,14 @@ export class Ring {
   used: u32 = 0;      // aligned payload bytes held
   peak: u32 = 0;
   nextSeq: u32 = 0;
+  nvec: u32 = 0;
+  vecBase: usize = 0;
 
-  static create(recCap: u32, byteCap: u32): Ring {
+  static create(recCap: u32, byteCap: u32, nvec: u32 = 0): Ring {
     const r = changetype<Ring>(heap.alloc(offsetof<Ring>()));
     r.recBase = heap.alloc(<usize>recCap * REC_BYTES);
+    r.nvec = nvec;
+    r.vecBase = nvec > 0 ? heap.alloc(<usize>recCap * nvec * VB) : 0;
     r.recCap = recCap;
     r.head = 0;
     r.count = 0;
@@ -55,6 +61,11 @@ export class Ring {
     return this.recBase + <usize>slot * REC_BYTES;
   }
   @inline oldest(): usize { return this.at(0); }
+  // Vector k (< nvec) of the record whose header is at rec.
+  @inline vec(rec: usize, k: u32): usize {
+    const slot = <u32>((rec - this.recBase) / REC_BYTES);
+    return this.vecBase + (<usize>slot * this.nvec + k) * VB;
+  }
   @inline newest(): usize { return this.at(this.count - 1); }
 
   // Offset (relative to byteBase) where a payload of n bytes would go, or -1.
@@ -81,6 +92,7 @@ export class Ring {
     if (off < 0) return 0;
     const rec = this.at(this.count);
     memory.fill(rec, 0, REC_BYTES);
+    if (this.nvec > 0) memory.fill(this.vec(rec, 0), 0, <usize>this.nvec * VB);
     store<u32>(rec, <u32>(this.byteBase + <usize>off), R_OFF);
     store<u32>(rec, n, R_LEN);
     store<u32>(rec, this.nextSeq, R_SEQ);

@@ -5,18 +5,19 @@ import {
   DROP_STALE_CONTAMINATED, DROP_STALE_NOTICE, E_AT_PENDING, E_BAD_DIRTY, E_BAD_EPOCH, E_BAD_KIND,
   E_BAD_VERDICT, E_CKPT_FULL, E_LOG_FULL, E_NO_PENDING_AT, E_PAYLOAD_RANGE, E_ROLE_RECV, E_ROLE_SEND,
   E_SNAPSHOT_TOO_BIG, EW_DIRTY, EW_EPOCH, EW_INDEX, EW_KIND, EW_PAY_LEN, EW_PAY_OFF, EW_PEER, EW_PORT,
-  EW_SNAP, EW_STEP, EW_V, EW_VEXT, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
+  EW_SNAP, EW_STEP, EW_V, EW_VEXT, EW_VOFF, FX_AT_FAILED, FX_AT_REQUIRED, FX_BROADCAST_PASSED, FX_CHECKPOINT, FX_COUNTER,
   FX_DELIVER, FX_DELIVER_DEVICE, FX_DROP, FX_LOGGED, FX_RECLAIM, FX_SEND, FX_SUPPRESSED, KIND_ACT,
   KIND_DEVICE, KIND_LOW, KIND_SDW, LOG_EXT, LOG_IN, LOG_INT, OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_FOLDED, RULES_PAPER, RULES_SAFE,
 } from "./constants";
 import { Proc } from "./proc";
 import { Ring, R_A0, R_A1, R_A2, R_A3, R_FLAGS, R_IDX, R_IDX2, R_OFF, R_PEER, R_PORT } from "./ring";
 import {
-  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, knownV, knownVext, lastV, lowCounter, lowExt,
+  bumpLow, bumpLowExt, bumpSdw, bumpSdwExt, emit, epoch, guarded, knownV, knownVext, lastV,
   suppressInt, nextOutSeq, noteKnown, rules, sdwCounter, sdwExt, stage, stageCap, takeSuppressExt, takeSuppressInt,
 } from "./state";
 import { freedBytes, freedCkpts, freedLogs, reclaim } from "./reclaim";
-import { countsAt, learnBound, stepOut, mergeLink, noteActSend, noteLinkSend, notePass, perMember, prefixBound } from "./causal";
+import { members, mergeLink, noteActSend, notePass, perMember, sentOf, stepOut } from "./causal";
+import { VB, vCopy, vecFx, vGet, vJoin, vLe, vSet, vt, vx, vy, vZero } from "./vec";
 
 // flag bits kept in a log record's R_FLAGS
 export const LF_DIRTY: u32 = 1;
@@ -28,6 +29,39 @@ export const LF_INPUT: u32 = 2;   // paper mode: a shadow's logged input, kept i
 function payloadOk(ev: usize): bool {
   const off = w(ev, EW_PAY_OFF), len = w(ev, EW_PAY_LEN);
   return off <= stageCap && len <= stageCap - off;
+}
+
+/** The event's vectors (n of them) lie inside the staging area, or it gave none. */
+export function vecOk(ev: usize, n: u32): bool {
+  const o = w(ev, EW_VOFF);
+  return o == 0 || (o - 1 <= stageCap && n * VB <= stageCap - (o - 1));
+}
+
+/** The event's message vector: its own, or vx with component 1 = EW_INDEX. */
+function msgVec(ev: usize): usize {
+  const o = w(ev, EW_VOFF);
+  if (o != 0) return stage + <usize>(o - 1);
+  vZero(vx);
+  vSet(vx, 0, w(ev, EW_INDEX));
+  return vx;
+}
+
+/** The event's bound vectors (V at the result, Vext at boundsExt): its own, or vx, vy from EW_V, EW_VEXT. */
+export let boundsExt: usize = 0;
+export function boundVecs(ev: usize): usize {
+  const o = w(ev, EW_VOFF);
+  if (o != 0) { boundsExt = stage + <usize>(o - 1) + VB; return stage + <usize>(o - 1); }
+  vZero(vx); vZero(vy);
+  vSet(vx, 0, w(ev, EW_V));
+  vSet(vy, 0, w(ev, EW_VEXT));
+  boundsExt = vy;
+  return vx;
+}
+
+/** The paper's reading of the shared counter: every member's count, as a vector (co-located). */
+function allSent(dst: usize): void {
+  vZero(dst);
+  for (let j: u32 = 1; j <= members; j++) vSet(dst, j - 1, sentOf(j));
 }
 
 // Appends the event's payload to a log; returns the record or 0 when the log is full.
@@ -57,30 +91,32 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (kind == KIND_DEVICE) {
       p.pendingAt = 1;
       // A pass validates what the output's state depends on, fixed now, not at the verdict.
-      // Paper: every cluster send so far (the shared counter). Otherwise: only the
-      // cluster sends in this member's causal past (causal.ts).
-      if (rules == RULES_PAPER) p.atBound = lowCounter;
-      else {
-        p.atBound = prefixBound(p, knownV, lowCounter);
-        countsAt(p, p.atBound, knownV, lowCounter);
-      }
+      // Paper: every cluster send so far (the shared counter, read as every member's
+      // count). Otherwise: the cluster sends in this member's causal past (causal.ts).
+      if (rules == RULES_PAPER) allSent(p.atv);
+      else { vCopy(p.atv, knownV); vJoin(p.atv, p.cv); }
       emit(FX_AT_REQUIRED, pid, evi); // P^low's dirty bit is constantly 1
       return OK;
     }
     if (kind == KIND_ACT) {
-      const idx = bumpLow();
-      emit(FX_COUNTER, 0, idx);
-      if (rules != RULES_PAPER) noteActSend(p, idx);
-      emit(FX_SEND, pid, evi, 1, idx, epoch & 15);
+      // Its own sequence: the message's index is (slot, k).
+      const k = noteActSend(p);
+      bumpLow();
+      emit(FX_COUNTER, 0, k);
+      vZero(vt);
+      vSet(vt, p.slot - 1, k);
+      emit(FX_SEND, pid, evi, 1, k, epoch & 15, vecFx(vt));
       return OK;
     }
-    // To another member: the header carries the number of the sender's causal snapshot.
-    emit(FX_SEND, pid, evi, 1, rules == RULES_PAPER ? lowCounter : noteLinkSend(p), epoch & 15);
+    // To another member: the header carries the sender's causal vector (paper: every
+    // member's count, which a member does not read).
+    if (rules == RULES_PAPER) allSent(vt); else vCopy(vt, p.cv);
+    emit(FX_SEND, pid, evi, 1, vGet(vt, 0), epoch & 15, vecFx(vt));
     return OK;
   }
   if (role == ROLE_HS) {
     if (kind == KIND_LOW) return E_ROLE_SEND;
-    if (kind == KIND_SDW) { emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15); return OK; }
+    if (kind == KIND_SDW) { emit(FX_SEND, pid, evi, p.dirty, vGet(p.lv, 0), epoch & 15, vecFx(p.lv)); return OK; }
     // Suppressed: logged by the sender, indexed by the shadows' own counters.
     // Paper: one shared counter for all shadows. Otherwise each shadow numbers its own
     // outputs, the twins of its new version's (causal.ts, per-member numbering).
@@ -115,7 +151,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     // shadow-internal before): its twin was never a message to G_act, so it is not one of
     // the outputs to suppress (gen-402, seed 316080123).
     if (guarded || !p.fromShadow) return E_ROLE_SEND;
-    emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15);
+    emit(FX_SEND, pid, evi, p.dirty, vGet(p.lv, 0), epoch & 15, vecFx(p.lv));
     return OK;
   }
   if (kind == KIND_LOW && !guarded) return E_ROLE_SEND;
@@ -123,7 +159,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (p.dirty) {
       if (p.pendingAt) return E_AT_PENDING;
       p.pendingAt = 1;
-      p.atBound = p.local;
+      vCopy(p.atv, p.lv);
       emit(FX_AT_REQUIRED, pid, evi);
     } else if (p.suppressDev > 0) {
       // Output commit: a device never sees a message twice. After a rollback the
@@ -149,7 +185,7 @@ export function onSend(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (p.fromShadow && takeSuppressInt()) { emit(FX_SUPPRESSED, pid, evi, LOG_INT, 0); return OK; }
     p.prgt = p.dirty; // "propagating out"
   }
-  emit(FX_SEND, pid, evi, p.dirty, p.local, epoch & 15);
+  emit(FX_SEND, pid, evi, p.dirty, vGet(p.lv, 0), epoch & 15, vecFx(p.lv));
   return OK;
 }
 
@@ -158,9 +194,10 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   const kind = w(ev, EW_KIND);
   if (kind < KIND_ACT || kind > KIND_DEVICE) return E_BAD_KIND;
   if (!payloadOk(ev)) return E_PAYLOAD_RANGE;
+  if (!vecOk(ev, 1)) return E_PAYLOAD_RANGE;
   const mDirty = w(ev, EW_DIRTY);
   if (mDirty > 1) return E_BAD_DIRTY;
-  const mIdx = w(ev, EW_INDEX);
+  const x = msgVec(ev); // the message's index: a vector over the members
   const age = (epoch - w(ev, EW_EPOCH)) & 15;
   if (age > 8) return E_BAD_EPOCH;
   const role = p.role;
@@ -176,7 +213,7 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     // Sent before the last recovery. Its sender kept the send iff it was clean or
     // its index is covered by V; otherwise the sender rolled back before it (or a
     // shadow re-sends its twin). The printed rules have no such rule.
-    if (rules != RULES_PAPER && dirty == 1 && mIdx > lastV) {
+    if (rules != RULES_PAPER && dirty == 1 && !vLe(x, lastV)) {
       emit(FX_DROP, pid, evi, DROP_STALE_CONTAMINATED);
       return OK;
     }
@@ -190,7 +227,7 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
       // From G_act: nothing. Its index is the sender's local int_mSN_G^low, the highest
       // it has received, which counts what it holds for later steps too; it says nothing
       // sound about what the message depends on (gen-70, seed 2111588561).
-      if (kind == KIND_LOW) mergeLink(p, mIdx, w(ev, EW_STEP));
+      if (kind == KIND_LOW) mergeLink(p, x, w(ev, EW_STEP));
     }
     p.delivered++;
     emit(FX_DELIVER, pid, evi);
@@ -200,7 +237,8 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   const safe = rules != RULES_PAPER; // the gap-2 logging and replay rules
   // S1 / S2. Figure 4 (shadows) has no prgt condition; the safe rules checkpoint
   // on every rise of contamination (docs/protocol.md, gap 1).
-  let takeCkpt = dirty == 1 && mIdx > p.local;
+  const rises = !vLe(x, p.lv);   // some component rises above the local vector
+  let takeCkpt = dirty == 1 && rises;
   if (takeCkpt && rules != RULES_SAFE && role == ROLE_HA) takeCkpt = p.dirty == 0 || p.prgt == 1;
   // Receiver-side logging: the paper logs clean messages reaching a dirty process;
   // the safe rules log everything received while dirty, with its tags (gap 2).
@@ -219,8 +257,12 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     if (alenOk(p.ckpts, snap) == false) return E_SNAPSHOT_TOO_BIG;
     ck = p.ckpts.push(snap);
     if (ck == 0) return E_CKPT_FULL;
-    store<u32>(ck, mIdx, R_IDX);
-    store<u32>(ck, mIdx, R_IDX2);
+    // its index: the local vector after the trigger (c), and the highest folded so far (c2)
+    const c = p.ckpts.vec(ck, 0);
+    vCopy(c, p.lv); vJoin(c, x);
+    vCopy(p.ckpts.vec(ck, 1), c);
+    store<u32>(ck, vGet(c, 0), R_IDX);
+    store<u32>(ck, vGet(c, 0), R_IDX2);
     store<u32>(ck, p.inLog.nextSeq, R_A0);
     store<u32>(ck, p.outInt.nextSeq, R_A1);
     store<u32>(ck, p.outExt.nextSeq, R_A2);
@@ -233,29 +275,35 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
     store<u32>(ck, p.extOut + p.pendingAt, R_PORT);
   }
   if (logIt) {
-    const idx = safe ? mIdx : (paperShadow ? sdwCounter : p.local);
+    // Safe: the message's own tags. Paper: the logger's local int_mSN_G^low (its vector)
+    // or, at a shadow, the shadows' counter (that log keeps no vectors).
+    const idx = safe ? vGet(x, 0) : (paperShadow ? sdwCounter : vGet(p.lv, 0));
     const flags = (dirty ? LF_DIRTY : 0) | (paperShadow ? LF_INPUT : 0) | (kind << 8);
-    if (logPayload(logRing, ev, idx, flags) == 0) {
+    const rec = logPayload(logRing, ev, idx, flags);
+    if (rec == 0) {
       if (ck != 0) p.ckpts.popBack();
       return E_LOG_FULL;
     }
+    if (!paperShadow) vCopy(logRing.vec(rec, 0), safe ? x : p.lv);
   }
   // Commit the decision.
   if (takeCkpt) {
     p.ckptsTaken++;
-    emit(FX_CHECKPOINT, pid, mIdx, <u32>load<u32>(ck, R_OFF), w(ev, EW_SNAP));
+    emit(FX_CHECKPOINT, pid, load<u32>(ck, R_IDX), <u32>load<u32>(ck, R_OFF), w(ev, EW_SNAP));
     p.dirty = 1;
     if (role == ROLE_HA) p.prgt = kind != KIND_LOW ? 1 : 0; // "propagating in"
-  } else if (dirty == 1 && p.dirty == 1 && mIdx > p.local) {
+  } else if (dirty == 1 && p.dirty == 1 && rises) {
     // Folded into the current interval without a checkpoint (paper S2 with prgt = 0).
     const last = p.ckpts.newest();
-    if (load<u32>(last, R_IDX2) < mIdx) store<u32>(last, mIdx, R_IDX2);
+    const c2 = p.ckpts.vec(last, 1);
+    vJoin(c2, x);
+    store<u32>(last, vGet(c2, 0), R_IDX2);
   }
   if (logIt) {
     p.logged++;
-    emit(FX_LOGGED, pid, paperShadow ? LOG_INT : LOG_IN, safe ? mIdx : (paperShadow ? sdwCounter : p.local), w(ev, EW_PAY_LEN));
+    emit(FX_LOGGED, pid, paperShadow ? LOG_INT : LOG_IN, safe ? vGet(x, 0) : (paperShadow ? sdwCounter : vGet(p.lv, 0)), w(ev, EW_PAY_LEN));
   }
-  if (mIdx > p.local && !fromDevice) p.local = mIdx;
+  if (!fromDevice) vJoin(p.lv, x);
   p.delivered++;
   emit(FX_DELIVER, pid, evi);
   return OK;
@@ -268,9 +316,9 @@ export function onPassedAt(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   const age = (epoch - w(ev, EW_EPOCH)) & 15;
   if (age > 8) return E_BAD_EPOCH;
   if (p.role == ROLE_LOW) return E_ROLE_RECV;
+  if (!vecOk(ev, 2)) return E_PAYLOAD_RANGE;
   if (age != 0 || !guarded) { emit(FX_DROP, pid, evi, DROP_STALE_NOTICE); return OK; }
-  const v = w(ev, EW_V), ve = w(ev, EW_VEXT);
-  if (perMember(rules == RULES_PAPER)) learnBound(v, ve, knownV, knownVext, lowCounter, lowExt);
+  const v = boundVecs(ev), ve = boundsExt;
   noteKnown(v, ve);
   reclaim(p, v, ve);
   emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
@@ -290,12 +338,15 @@ export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   }
   p.atPassed++;
   if (p.role == ROLE_LOW) {
-    const ve = bumpLowExt();
-    emit(FX_COUNTER, 3, ve);
+    // Its own count of passed device messages (E_j); Q = what is known ⊔ it.
+    const e = notePass(p);
+    bumpLowExt();
+    emit(FX_COUNTER, 3, e);
     emit(FX_DELIVER_DEVICE, pid, evi);
-    if (rules != RULES_PAPER) notePass(p, knownV);
-    noteKnown(p.atBound, ve);
-    emit(FX_BROADCAST_PASSED, pid, p.atBound, ve, epoch & 15);
+    vCopy(vt, knownVext);
+    if (vGet(vt, p.slot - 1) < e) vSet(vt, p.slot - 1, e);
+    noteKnown(p.atv, vt);
+    emit(FX_BROADCAST_PASSED, pid, vGet(p.atv, 0), vGet(vt, 0), epoch & 15, vecFx(p.atv), vecFx(vt));
     return OK;
   }
   if (rules != RULES_PAPER) {
@@ -310,12 +361,13 @@ export function onAtResult(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   }
   // P^ha (printed rules): its own pass validates its state as it was when it
   // produced the message: everything up to its local int_mSN_G^low at that time.
-  reclaim(p, p.atBound, 0);
+  vZero(vt);
+  reclaim(p, p.atv, vt);
   emit(FX_RECLAIM, pid, freedCkpts, freedLogs, freedBytes, p.dirty);
   p.extOut++;
   emit(FX_DELIVER_DEVICE, pid, evi);
-  noteKnown(p.atBound, 0);
-  emit(FX_BROADCAST_PASSED, pid, p.atBound, 0, epoch & 15);
+  noteKnown(p.atv, vt);
+  emit(FX_BROADCAST_PASSED, pid, vGet(p.atv, 0), 0, epoch & 15, vecFx(p.atv), vecFx(vt));
   return OK;
 }
 

@@ -2,6 +2,7 @@
 // picks up *.spec.ts). They drive the core through the flat ABI of index.ts.
 import { EFFECT_WORDS, EVENT_WORDS, ROLE_FREE } from "../constants";
 import * as S from "../state";
+import { VB, vSet, vZero } from "../vec";
 import { effectsPtr, eventsPtr, setRole, stagePtr, status, step } from "../index";
 
 /** Effects written by the last `run*` call. */
@@ -80,7 +81,7 @@ export function resetAll(): void {
   S.setRecovering(0);
   S.setSuppress(0, 0);
   S.setEpoch(0);
-  S.setLast(0, 0);
+  setLastS(0, 0);
   S.resetCounters();
   for (let pid: u32 = 0; pid < S.maxProcs; pid++) {
     setRole(pid, ROLE_FREE);
@@ -90,3 +91,13 @@ export function resetAll(): void {
   }
   S.beginBatch();
 }
+
+const hv1: usize = heap.alloc(VB), hv2: usize = heap.alloc(VB);
+/** Two scalar bounds as vectors (component 1; the others 0): for setLast, noteKnown, reclaim. */
+export function vecs(v: u32, ve: u32): usize {
+  vZero(hv1); vZero(hv2); vSet(hv1, 0, v); vSet(hv2, 0, ve);
+  return hv1;
+}
+/** The second vector vecs() filled. */
+export function vecs2(): usize { return hv2; }
+export function setLastS(v: u32, ve: u32): void { S.setLast(vecs(v, ve), vecs2()); }

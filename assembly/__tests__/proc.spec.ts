@@ -1,3 +1,4 @@
+import { vGet, vSet } from "../vec";
 import { Proc } from "../proc";
 import { ROLE_FREE, ROLE_HS } from "../constants";
 
@@ -7,7 +8,7 @@ describe("Proc.create", () => {
     expect(p.role).toBe(ROLE_FREE);
     expect(p.dirty).toBe(0);
     expect(p.prgt).toBe(0);
-    expect(p.local).toBe(0);
+    expect(vGet(p.lv, 0)).toBe(0);
     expect(p.iVR).toBe(0);
     expect(p.pendingAt).toBe(0);
     expect(p.fromShadow).toBe(0);
@@ -62,13 +63,13 @@ describe("Proc.held / freeAll", () => {
 describe("Proc.resetCounters", () => {
   it("clears the protocol variables but keeps role, statistics and fromShadow", () => {
     const p = Proc.create(1, 8, 1, 8);
-    p.role = ROLE_HS; p.dirty = 1; p.prgt = 1; p.local = 9; p.iVR = 4; p.iVRext = 3; p.pendingAt = 1;
+    p.role = ROLE_HS; p.dirty = 1; p.prgt = 1; vSet(p.lv, 0, 9); p.iVR = 4; p.iVRext = 3; p.pendingAt = 1;
     p.fromShadow = 1; p.delivered = 5; p.ckptsTaken = 2; p.rollbacks = 1;
     p.ckpts.push(8);
     p.resetCounters();
     expect(p.dirty).toBe(0);
     expect(p.prgt).toBe(0);
-    expect(p.local).toBe(0);
+    expect(vGet(p.lv, 0)).toBe(0);
     expect(p.iVR).toBe(0);
     expect(p.iVRext).toBe(0);
     expect(p.pendingAt).toBe(0);

@@ -3,6 +3,7 @@ import { Ring, R_A0, R_IDX, R_IDX2, R_SEQ } from "../ring";
 import { reclaim, freedBytes, freedCkpts, freedLogs } from "../reclaim";
 import { ROLE_HA, ROLE_HS, RULES_FOLDED, RULES_PAPER, RULES_SAFE } from "../constants";
 import * as S from "../state";
+import { VB, vGet, vSet, vZero } from "../vec";
 
 // reclaim needs no init: a Proc from Proc.create and the rules global are enough.
 
@@ -12,15 +13,20 @@ function fresh(role: u32): Proc {
   return p;
 }
 // A checkpoint with index idx, remembering the receiver log's next sequence number.
+const VA: usize = heap.alloc(VB), VE: usize = heap.alloc(VB);
+// reclaim with scalar bounds (component 1 of the vectors; the others 0)
+function rc(p: Proc, v: u32, ve: u32): void { vZero(VA); vZero(VE); vSet(VA, 0, v); vSet(VE, 0, ve); reclaim(p, VA, VE); }
 function ckpt(p: Proc, idx: u32, len: u32 = 8): void {
   const r = p.ckpts.push(len);
   store<u32>(r, idx, R_IDX);
+  vSet(p.ckpts.vec(r, 0), 0, idx);
   store<u32>(r, p.inLog.nextSeq, R_A0);
   p.dirty = 1;
 }
 function log(r: Ring, idx: u32, len: u32 = 8): void {
   const rec = r.push(len);
   store<u32>(rec, idx, R_IDX);
+  if (r.nvec > 0) vSet(r.vec(rec, 0), 0, idx);
 }
 function idxAt(r: Ring, i: u32): u32 { return load<u32>(r.at(i), R_IDX); }
 function seqAt(r: Ring, i: u32): u32 { return load<u32>(r.at(i), R_SEQ); }
@@ -37,7 +43,7 @@ describe("reclaim (RULES_PAPER)", () => {
     log(p.inLog, 4);          // 8
     ckpt(p, 5);
     log(p.inLog, 6);
-    reclaim(p, 3, 0);
+    rc(p, 3, 0);
     expect(freedCkpts).toBe(2);
     expect(freedLogs).toBe(2);
     expect(freedBytes).toBe(24 + 8 + 8 + 16);
@@ -51,7 +57,7 @@ describe("reclaim (RULES_PAPER)", () => {
   it("cleans the process when no checkpoint remains", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 2); log(p.inLog, 2); log(p.inLog, 3);
-    reclaim(p, 10, 0);
+    rc(p, 10, 0);
     expect(freedCkpts).toBe(1);
     expect(freedLogs).toBe(2);
     expect(freedBytes).toBe(24);
@@ -63,7 +69,7 @@ describe("reclaim (RULES_PAPER)", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 5); ckpt(p, 2);
     log(p.inLog, 5); log(p.inLog, 1);
-    reclaim(p, 3, 0);
+    rc(p, 3, 0);
     expect(freedCkpts).toBe(0);
     expect(freedLogs).toBe(0);
     expect(freedBytes).toBe(0);
@@ -74,10 +80,10 @@ describe("reclaim (RULES_PAPER)", () => {
   it("v = 0 frees nothing indexed above 0 and resets the freed counters", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 1); log(p.inLog, 1);
-    reclaim(p, 1, 0);
+    rc(p, 1, 0);
     expect(freedCkpts).toBe(1);
     ckpt(p, 2);
-    reclaim(p, 0, 0);
+    rc(p, 0, 0);
     expect(freedCkpts).toBe(0);
     expect(freedLogs).toBe(0);
     expect(freedBytes).toBe(0);
@@ -88,8 +94,8 @@ describe("reclaim (RULES_PAPER)", () => {
     // documented printed behaviour, not a core bug (protocol-notes, suspected gap 1)
     const p = fresh(ROLE_HA);
     ckpt(p, 1);
-    p.local = 3; // m3 folded into C1's interval without a checkpoint
-    reclaim(p, 2, 0);
+    vSet(p.lv, 0, 3); // m3 folded into C1's interval without a checkpoint
+    rc(p, 2, 0);
     expect(p.dirty).toBe(0);
   });
 
@@ -97,7 +103,7 @@ describe("reclaim (RULES_PAPER)", () => {
     const p = fresh(ROLE_HS);
     log(p.outInt, 1); log(p.outInt, 2); log(p.outInt, 3);
     log(p.outExt, 1); log(p.outExt, 2); log(p.outExt, 3);
-    reclaim(p, 2, 1);
+    rc(p, 2, 1);
     expect(p.iVR).toBe(2);
     expect(p.iVRext).toBe(1);
     expect(p.outInt.count).toBe(1);
@@ -111,11 +117,11 @@ describe("reclaim (RULES_PAPER)", () => {
 
   it("shadow: iVR only grows; a later smaller v still reclaims by iVR", () => {
     const p = fresh(ROLE_HS);
-    reclaim(p, 4, 2);
+    rc(p, 4, 2);
     expect(p.iVR).toBe(4);
     log(p.outInt, 3); // logged late, already covered by iVR
     log(p.outInt, 5);
-    reclaim(p, 1, 0);
+    rc(p, 1, 0);
     expect(p.iVR).toBe(4);
     expect(p.iVRext).toBe(2);
     expect(freedLogs).toBe(1);
@@ -125,7 +131,7 @@ describe("reclaim (RULES_PAPER)", () => {
   it("non-shadows leave iVR and the output logs alone", () => {
     const p = fresh(ROLE_HA);
     log(p.outInt, 1); log(p.outExt, 1);
-    reclaim(p, 9, 9);
+    rc(p, 9, 9);
     expect(p.iVR).toBe(0);
     expect(p.iVRext).toBe(0);
     expect(p.outInt.count).toBe(1);
@@ -143,7 +149,7 @@ describe("reclaim (RULES_SAFE)", () => {
     log(p.inLog, 9); log(p.inLog, 9);
     ckpt(p, 5);                   // A0 = 2
     log(p.inLog, 9); log(p.inLog, 1); // above v and below v: position decides, not index
-    reclaim(p, 3, 0);
+    rc(p, 3, 0);
     expect(freedCkpts).toBe(1);
     expect(freedLogs).toBe(2);
     expect(freedBytes).toBe(24);
@@ -157,7 +163,7 @@ describe("reclaim (RULES_SAFE)", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 2);
     log(p.inLog, 7); log(p.inLog, 8); log(p.inLog, 0);
-    reclaim(p, 2, 0);
+    rc(p, 2, 0);
     expect(freedCkpts).toBe(1);
     expect(freedLogs).toBe(3);
     expect(p.inLog.count).toBe(0);
@@ -169,7 +175,7 @@ describe("reclaim (RULES_SAFE)", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 4);
     log(p.inLog, 1); log(p.inLog, 2);
-    reclaim(p, 3, 0);
+    rc(p, 3, 0);
     expect(freedCkpts).toBe(0);
     expect(freedLogs).toBe(0);
     expect(p.inLog.count).toBe(2);
@@ -179,7 +185,7 @@ describe("reclaim (RULES_SAFE)", () => {
     const p = fresh(ROLE_HA);
     log(p.inLog, 9); log(p.inLog, 9); // logged before the checkpoint (seq 0, 1)
     ckpt(p, 4);                       // A0 = 2
-    reclaim(p, 0, 0);
+    rc(p, 0, 0);
     expect(freedCkpts).toBe(0);
     expect(freedLogs).toBe(2);
     expect(p.inLog.count).toBe(0);
@@ -189,14 +195,14 @@ describe("reclaim (RULES_SAFE)", () => {
     const p = fresh(ROLE_HS);
     log(p.outInt, 1); log(p.outInt, 2); log(p.outInt, 3);
     log(p.outExt, 1); log(p.outExt, 2); log(p.outExt, 3);
-    reclaim(p, 2, 1);
+    rc(p, 2, 1);
     expect(p.iVR).toBe(2);
     expect(p.iVRext).toBe(1);
     expect(p.outInt.count).toBe(1);
     expect(p.outExt.count).toBe(2);
     expect(idxAt(p.outExt, 0)).toBe(2);
     expect(freedLogs).toBe(3);
-    reclaim(p, 0, 3);
+    rc(p, 0, 3);
     expect(p.iVR).toBe(2);
     expect(p.iVRext).toBe(3);
     expect(p.outExt.count).toBe(0);
@@ -212,12 +218,13 @@ describe("reclaim (RULES_FOLDED)", () => {
     const p = fresh(ROLE_HA);
     ckpt(p, 1);
     store<u32>(p.ckpts.newest(), 3, R_IDX2);   // index 3 folded into C1's interval
+    vSet(p.ckpts.vec(p.ckpts.newest(), 1), 0, 3);
     log(p.inLog, 9);
-    reclaim(p, 2, 0);
+    rc(p, 2, 0);
     expect(freedCkpts).toBe(0);
     expect(freedLogs).toBe(0);
     expect(p.dirty).toBe(1);
-    reclaim(p, 3, 0);
+    rc(p, 3, 0);
     expect(freedCkpts).toBe(1);
     expect(freedLogs).toBe(1);
     expect(freedBytes).toBe(16);
@@ -226,7 +233,7 @@ describe("reclaim (RULES_FOLDED)", () => {
   it("shadow ext log by iVRext, as under the safe rules", () => {
     const p = fresh(ROLE_HS);
     log(p.outExt, 1); log(p.outExt, 2);
-    reclaim(p, 2, 1);
+    rc(p, 2, 1);
     expect(p.outExt.count).toBe(1);
   });
 });

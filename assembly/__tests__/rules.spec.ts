@@ -1,3 +1,4 @@
+import { setLastS } from "./helpers";
 // Send and receive rules (Figures 2-4) under RULES_PAPER and RULES_SAFE, driven
 // through index.ts's flat ABI. One module instance: the rule set is switched with
 // state.setRules between tests, and resetAll() puts every process back to FREE.
@@ -530,7 +531,7 @@ describe("memory limits leave the state unchanged", () => {
 describe("messages from an earlier epoch", () => {
   it("safe: drops a stale dirty message above the last V, delivers the rest without checkpointing", () => {
     setup(RULES_SAFE);
-    S.setEpoch(1); S.setLast(2, 0);
+    S.setEpoch(1); setLastS(2, 0);
     expect(recv(A, KIND_ACT, 1, 3, 8, 0)).toBe(OK);
     expect(nfx).toBe(1);
     isFx(0, FX_DROP, A, 0, DROP_STALE_CONTAMINATED);
@@ -547,7 +548,7 @@ describe("messages from an earlier epoch", () => {
   });
   it("paper: every stale message is delivered", () => {
     setup(RULES_PAPER);
-    S.setEpoch(1); S.setLast(2, 0);
+    S.setEpoch(1); setLastS(2, 0);
     expect(recv(A, KIND_ACT, 1, 3, 8, 0)).toBe(OK);
     isFx(0, FX_DELIVER, A, 0);
     expect(query(A, Q_CKPTS)).toBe(0);

@@ -1,3 +1,5 @@
+import { vGet } from "../vec";
+import { setLastS, vecs, vecs2 } from "./helpers";
 import * as S from "../state";
 import { Proc } from "../proc";
 import { EFFECT_WORDS, EVENT_WORDS, ROLE_FREE, ROLE_HA, ROLE_LOW, ROLE_RETIRED, RULES_PAPER } from "../constants";
@@ -107,10 +109,10 @@ describe("shared counters", () => {
     expect(S.suppressInt).toBe(0);
     expect(S.takeSuppressExt()).toBe(true);
     expect(S.takeSuppressExt()).toBe(false);
-    S.noteKnown(5, 2);
-    S.noteKnown(3, 4);
-    expect(S.knownV).toBe(5);
-    expect(S.knownVext).toBe(4);
+    S.noteKnown(vecs(5, 2), vecs2());
+    S.noteKnown(vecs(3, 4), vecs2());
+    expect(vGet(S.knownV, 0)).toBe(5);
+    expect(vGet(S.knownVext, 0)).toBe(4);
     const s0 = S.nextOutSeq();
     expect(S.nextOutSeq()).toBe(s0 + 1);
     S.setSuppress(4, 4);
@@ -119,20 +121,20 @@ describe("shared counters", () => {
     expect(S.lowExt).toBe(0);
     expect(S.sdwCounter).toBe(0);
     expect(S.sdwExt).toBe(0);
-    expect(S.knownV).toBe(0);
-    expect(S.knownVext).toBe(0);
+    expect(vGet(S.knownV, 0)).toBe(0);
+    expect(vGet(S.knownVext, 0)).toBe(0);
     expect(S.suppressInt).toBe(4);      // not a counter: recovery sets it
     expect(S.nextOutSeq()).toBe(s0 + 2); // output order stays monotonic
     S.setSuppress(0, 0);
   });
   it("setters for the guarded-operation flags", () => {
-    S.setGuarded(1); S.setRecovering(1); S.setEpoch(3); S.setLast(4, 5); S.setRules(1);
+    S.setGuarded(1); S.setRecovering(1); S.setEpoch(3); setLastS(4, 5); S.setRules(1);
     expect(S.guarded).toBe(1);
     expect(S.recovering).toBe(1);
     expect(S.epoch).toBe(3);
-    expect(S.lastV).toBe(4);
-    expect(S.lastVext).toBe(5);
+    expect(vGet(S.lastV, 0)).toBe(4);
+    expect(vGet(S.lastVext, 0)).toBe(5);
     expect(S.rules).toBe(1);
-    S.setGuarded(0); S.setRecovering(0); S.setEpoch(0); S.setLast(0, 0); S.setRules(RULES_PAPER);
+    S.setGuarded(0); S.setRecovering(0); S.setEpoch(0); setLastS(0, 0); S.setRules(RULES_PAPER);
   });
 });
