@@ -185,6 +185,18 @@ describe("I7: replay and in-flight filters compare vectors", () => {
     expect(countFx(FX_REPLAY)).toBe(1);                   // (0, 0) only
     expect(countFx(FX_REPLAY_DROPPED)).toBe(2);           // (1, 0) and (1, 1): member 1's first is not validated
   });
+  it("a message validated in member 1's component but not in member 2's is dropped", () => {
+    setup();
+    expect(recvVec(A, KIND_LOW, 1, 1, 0)).toBe(OK);       // C1 (1, 0)
+    expect(recvVec(A, KIND_LOW, 1, 1, 1)).toBe(OK);       // C2 (1, 1)
+    expect(recvVec(A, KIND_ACT, 1, 1, 1)).toBe(OK);       // logged: not <= (1, 0)
+    expect(recvVec(A, KIND_ACT, 1, 1, 0)).toBe(OK);       // logged: <= (1, 0)
+    expect(applyVec(1, 0, 0, 0)).toBe(OK);                // C1 reclaimed, back to C2
+    expect(countFx(FX_REPLAY)).toBe(1);
+    expect(countFx(FX_REPLAY_DROPPED)).toBe(1);
+    const d = findFx(FX_REPLAY_DROPPED);
+    expect(fx(<u32>d, 6)).toBe(1);                        // the dirty one, its component 1 is 1
+  });
   it("a dirty message in flight across the recovery is dropped iff its vector is not <= V", () => {
     setup();
     expect(applyVec(2, 1, 0, 0)).toBe(OK);
