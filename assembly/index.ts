@@ -18,6 +18,7 @@ import { assignSlot, causalBytes, causalReset, cvAt, MAXM, passedOf, sentOf } fr
 import { VB, vGet } from "./vec";
 
 let lastConsumed: u32 = 0;
+let vbuf: usize = 0;       // vector codec buffer: P at 0, Q at 64, encoded bytes from 128 (docs/wire.md "Vectors")
 let lastStatus: i32 = 0;
 let logRecsCfg: u32 = 0;
 
@@ -38,6 +39,7 @@ export function init(rules: u32, procs: u32, events: u32, stageBytes: u32, effec
   S.init(rules, procs, events, stageBytes, effects > need ? effects : need,
     ckptRecs, ckptBytes, logRecs, logBytes);
   logRecsCfg = logRecs;
+  vbuf = heap.alloc(512);
   return OK;
 }
 
@@ -373,3 +375,24 @@ export function hdrField(which: u32): u32 {
   return 0;
 }
 
+
+// ---- vector forms (docs/wire.md "Vectors") ------------------------------------------
+// The host writes vectors (16 u32) at vecBufPtr() (P) and vecBufPtr() + 64 (Q) and reads
+// encoded bytes from vecBufPtr() + 128; decoders write the vectors there.
+export function vecBufPtr(): usize { return vbuf; }
+/** passedAt, bound or apply with bounds P, Q: scalar form when both fit it, vector form otherwise. */
+export function encodeBoundsHdr(kind: u32, ep: u32): u32 { return C.encodeBounds(vbuf + 128, kind, ep, vbuf, vbuf + 64); }
+/** Decodes either form of a bounds header at [ptr, ptr+len) into P, Q; 0 or a negative status. */
+export function decodeBoundsHdr(ptr: u32, len: u32): i32 {
+  if (<u64>ptr + <u64>len > <u64>(memory.size() << 16)) return -7;
+  return C.decodeBounds(ptr, len, vbuf, vbuf + 64);
+}
+/** The components of the vector P (its nonzero ones, ascending); returns their length. */
+export function encodeVecVals(): u32 { return C.encodeVecValues(vbuf + 128, vbuf); }
+/** The mask of the vector P. */
+export function vecMaskOf(): u32 { return C.vecMask(vbuf); }
+/** Reads the components for `mask` at [ptr+pos, ptr+len) into P; bytes used or a negative status. */
+export function decodeVecVals(ptr: u32, pos: u32, len: u32, mask: u32): i32 {
+  if (<u64>ptr + <u64>len > <u64>(memory.size() << 16)) return -7;
+  return C.decodeVecValues(ptr, pos, len, mask, vbuf);
+}

@@ -247,7 +247,14 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   // checkpoint survives a pass when a higher index folded into its interval, so
   // recovery can roll back to a checkpoint whose trigger is <= V: log the trigger
   // (after the checkpoint, so it is replayed, or dropped when above V).
-  const logIt = rules == RULES_FOLDED ? (takeCkpt || p.dirty == 1) : (!takeCkpt && p.dirty == 1 && (safe || dirty == 0));
+  // Vectors (members on several boards): a checkpoint's index is c = L ⊔ x. When the local
+  // vector L is not below the trigger x, a later checkpoint's trigger can be validated
+  // (x <= V) while its checkpoint is not (c ≰ V through L): a rollback to an older
+  // checkpoint must then replay it, so safe logs such a trigger too. (With one member
+  // L < x at every checkpoint: nothing changes. The rollback target's own trigger is
+  // never <= V: everything before it is.)
+  const trigLog = rules == RULES_SAFE && takeCkpt && !vLe(p.lv, x);
+  const logIt = rules == RULES_FOLDED ? (takeCkpt || p.dirty == 1) : (trigLog || (!takeCkpt && p.dirty == 1 && (safe || dirty == 0)));
   const paperShadow = !safe && role == ROLE_HS;
   const logRing = paperShadow ? p.outInt : p.inLog;
 

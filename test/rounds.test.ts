@@ -74,8 +74,8 @@ class Net {
   settle(rounds = 200): void { for (let i = 0; i < rounds; i++) { this.deliverAll(); if (!this.tick()) break; } this.deliverAll(); }
 }
 class Node {
-  epoch = 0; guarded = true; recovering = false; committed = 0; applied: { V: number; Vext: number }[] = [];
-  blocker: string | null = null; paused = new Set<string>(); upgraded = 0; bound = { v: 0, vext: 0 };
+  epoch = 0; guarded = true; recovering = false; committed = 0; applied: { V: number | number[]; Vext: number | number[] }[] = [];
+  blocker: string | null = null; paused = new Set<string>(); upgraded = 0; bound: { v: number | number[]; vext: number | number[] } = { v: 0, vext: 0 };
   counts: Counts = new Map();
   events: string[] = [];
   hasPlan = true; startedWith: string[] = [];
@@ -92,8 +92,9 @@ class Node {
       guarded: () => this.guarded,
       restarted: () => false,
       recovering: () => this.recovering,
-      beginLocal: () => { this.recovering = true; return this.bound; },
-      applyLocal: (V, Vext, next) => { this.applied.push({ V, Vext }); this.recovering = false; this.guarded = false; this.epoch = next; },
+      // bounds are vectors over the members; one component prints as a number
+      beginLocal: () => { this.recovering = true; return { v: typeof this.bound.v === "number" ? [this.bound.v] : this.bound.v, vext: typeof this.bound.vext === "number" ? [this.bound.vext] : this.bound.vext }; },
+      applyLocal: (V, Vext, next) => { this.applied.push({ V: V.length === 1 ? V[0] : V, Vext: Vext.length === 1 ? Vext[0] : Vext }); this.recovering = false; this.guarded = false; this.epoch = next; },
       commitBlocker: () => this.blocker,
       commitLocal: () => { if (this.guarded) { this.committed++; this.guarded = false; } },
       pause: (what) => { this.paused.add(what); },
@@ -110,8 +111,8 @@ class Node {
     const h = core.decodeHeader(f);
     switch (h.kind) {
       case "begin": return this.rounds.onBegin(src, h.index);
-      case "bound": return this.rounds.onBound(src, h.index, h.aux ?? 0, h.epoch);
-      case "apply": return this.rounds.onApply(src, h.index, h.aux ?? 0, h.epoch);
+      case "bound": return this.rounds.onBound(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
+      case "apply": return this.rounds.onApply(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
       case "control": { const c = splitControl(h.index); this.rounds.onControl(src, c.op, c.arg, f.subarray(h.length)); return; }
     }
   }
@@ -133,6 +134,22 @@ describe("the recovery round", () => {
       net.settle(400);
       for (const x of nodes) expect(x.applied, `seed ${seed}, node ${x.node}`).toEqual([{ V: 13, Vext: 3 }]);
       expect(nodes[0].rounds.unacknowledged()).toEqual([]);
+    }
+  });
+  // Members on several boards (docs/protocol.md point 4): bounds are vectors over the
+  // members; the coordinator applies their componentwise maximum, on the wire in the
+  // vector form (docs/wire.md "Vectors").
+  it("vector bounds: every board applies the componentwise maximum, 40% of the round's frames lost", () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const { net, nodes } = system(3, [1, 2, 3]);
+      const rng = new Rng(seed);
+      net.lose = () => rng.int(0, 99) < 40;
+      nodes[0].bound = { v: [4, 0, 1], vext: [1] };
+      nodes[1].bound = { v: [2, 7], vext: [0, 3] };
+      nodes[2].bound = { v: 5, vext: 0 };
+      nodes[1].rounds.requestRecovery();
+      net.settle(400);
+      for (const x of nodes) expect(x.applied, `seed ${seed}, node ${x.node}`).toEqual([{ V: [5, 7, 1], Vext: [1, 3] }]);
     }
   });
   it("a silent board that makes no passes does not stop it; it catches up from the agreed bound when it returns", () => {

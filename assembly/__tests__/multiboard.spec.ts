@@ -197,6 +197,26 @@ describe("I7: replay and in-flight filters compare vectors", () => {
     const d = findFx(FX_REPLAY_DROPPED);
     expect(fx(<u32>d, 6)).toBe(1);                        // the dirty one, its component 1 is 1
   });
+  // Found by the generated systems (gen-52 seed 495583521): a checkpoint can be not <= V
+  // through the local vector while its trigger is <= V; a rollback to an older checkpoint
+  // must replay that trigger, so it is logged.
+  it("a later checkpoint's trigger that is validated on its own is logged and replayed", () => {
+    setup();
+    expect(recvVec(A, KIND_LOW, 1, 3, 0)).toBe(OK);       // C1 (3, 0)
+    expect(recvVec(A, KIND_ACT, 1, 0, 1)).toBe(OK);       // C2 (3, 1), trigger (0, 1): L (3, 0) is not below it
+    expect(query(A, Q_CKPTS)).toBe(2);
+    expect(query(A, Q_INLOG)).toBe(1);
+    expect(applyVec(0, 1, 0, 0)).toBe(OK);                // back to C1; (0, 1) is validated: its sender keeps it
+    expect(countFx(FX_REPLAY)).toBe(1);
+    expect(countFx(FX_REPLAY_DROPPED)).toBe(0);
+  });
+  it("a trigger above the local vector is not logged (one member: as before)", () => {
+    setup();
+    expect(recvVec(A, KIND_LOW, 1, 3, 0)).toBe(OK);
+    expect(recvVec(A, KIND_ACT, 1, 4, 1)).toBe(OK);       // (4, 1) >= L: its checkpoint is <= V iff it is
+    expect(query(A, Q_CKPTS)).toBe(2);
+    expect(query(A, Q_INLOG)).toBe(0);
+  });
   it("a dirty message in flight across the recovery is dropped iff its vector is not <= V", () => {
     setup();
     expect(applyVec(2, 1, 0, 0)).toBe(OK);

@@ -18,7 +18,7 @@ export const EV = {
 } as const;
 export const EW = {
   TYPE: 0, PID: 1, KIND: 2, PEER: 3, PORT: 4, PAY_OFF: 5, PAY_LEN: 6, DIRTY: 7, INDEX: 8,
-  EPOCH: 9, SNAP: 10, V: 11, VEXT: 12, STEP: 13,
+  EPOCH: 9, SNAP: 10, V: 11, VEXT: 12, STEP: 13, VOFF: 14,
 } as const;
 export const EVENT_WORDS = 16;
 export const EFFECT_WORDS = 16;

@@ -56,6 +56,13 @@ interface Exports {
   step(n: number): number;
   setRole(pid: number, role: number): number;
   setTwin(pid: number, twin: number): number;
+  setSlot(pid: number, slot: number): number;
+  vecBufPtr(): number;
+  encodeBoundsHdr(kind: number, ep: number): number;
+  decodeBoundsHdr(ptr: number, len: number): number;
+  encodeVecVals(): number;
+  vecMaskOf(): number;
+  decodeVecVals(ptr: number, pos: number, len: number, mask: number): number;
   beginGuarded(): number;
   resumeEpoch(e: number): number;
   ckptSetLen(pid: number, len: number): number;
@@ -176,6 +183,11 @@ export class Core {
   resumeEpoch(e: number): void {
     this.check(this.x.resumeEpoch(e >>> 0), `resumeEpoch(${e}): only outside guarded operation and recovery, and never to an earlier epoch`);
   }
+  /** Names member pid's slot (1..16): its position in the plan's cluster list, the same on every board. */
+  setSlot(pid: number, slot: number): void {
+    this.checkPid(pid, "setSlot");
+    this.check(this.x.setSlot(pid, slot), `setSlot(${pid}, ${slot}): pid must be a cluster member (low) and slot in 1..16`);
+  }
   beginGuarded(): void {
     const st = this.x.beginGuarded();
     if (st === -21) {
@@ -266,6 +278,15 @@ export class Core {
         w[o + 10] = u32(ev, gi, out, "snapBytes", ev.snapBytes ?? 0);
         if (ev.step !== undefined) w[o + 13] = (u32(ev, gi, out, "step", ev.step) + 1) >>> 0;
         p = ev.payload;
+        if (wide(ev.vec)) {
+          const pl = ev.payload instanceof Uint8Array ? ev.payload.length : 0;
+          const at = (stageOff + pl + 3) & ~3;
+          if (at + VB > this.stageCap) return -1;
+          this.putVec(at, ev.vec!, ev, gi, out, "vec");
+          w[o + 14] = at + 1;
+          const used = this.stagePayload(p, ev, gi, out, o, stageOff);
+          return used < 0 ? used : at + VB - stageOff;
+        }
         break;
       case "passed-at":
         w[o] = EV.PASSED_AT;
@@ -273,7 +294,7 @@ export class Core {
         w[o + 11] = u32(ev, gi, out, "v", ev.v);
         w[o + 12] = u32(ev, gi, out, "vext", ev.vext ?? 0);
         w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch ?? 0) & 15;
-        return 0;
+        return this.stageBounds(ev.P, ev.Q, ev, gi, out, o, stageOff, "P");
       case "at-result":
         w[o] = EV.AT_RESULT;
         w[o + 1] = u32(ev, gi, out, "pid", ev.pid);
@@ -293,21 +314,52 @@ export class Core {
         w[o + 11] = u32(ev, gi, out, "V", ev.V);
         w[o + 12] = u32(ev, gi, out, "Vext", ev.Vext);
         w[o + 9] = u32(ev, gi, out, "epoch", ev.epoch);
-        return 0;
+        return this.stageBounds(ev.Vvec, ev.Vextvec, ev, gi, out, o, stageOff, "Vvec");
       case "commit":
         w[o] = EV.COMMIT;
         return 0;
       default:
         bad(ev, gi, out, "type", `is not an event type (${JSON.stringify((ev as { type: unknown }).type)}); use send, recv, passed-at, at-result, compensated, recover-begin, recover-apply, abort or commit`);
     }
+    return this.stagePayload(p, ev, gi, out, o, stageOff);
+  }
+
+  private stagePayload(p: unknown, ev: CoreEvent, gi: number, out: CoreEffect[], o: number, stageOff: number): number {
     if (p === undefined) return 0;
     if (!(p instanceof Uint8Array)) bad(ev, gi, out, "payload", "must be a Uint8Array");
     const b = p as Uint8Array;
     if (stageOff + b.length > this.stageCap) return -1;
     this.stage.set(b, stageOff);
-    w[o + 5] = stageOff;
-    w[o + 6] = b.length;
+    this.events[o + 5] = stageOff;
+    this.events[o + 6] = b.length;
     return b.length;
+  }
+
+  /** Two bound vectors for passed-at / recover-apply / abort, when either is wide. */
+  private stageBounds(P: number[] | undefined, Q: number[] | undefined, ev: CoreEvent, gi: number, out: CoreEffect[], o: number, stageOff: number, field: string): number {
+    if (!wide(P) && !wide(Q)) return 0;
+    const at = (stageOff + 3) & ~3;
+    if (at + 2 * VB > this.stageCap) return -1;
+    // component 1 comes from the scalar words when a vector is not given
+    this.putVec(at, P ?? [this.events[o + 11]], ev, gi, out, field);
+    this.putVec(at + VB, Q ?? [this.events[o + 12]], ev, gi, out, field);
+    this.events[o + 14] = at + 1;
+    return at + 2 * VB - stageOff;
+  }
+
+  private putVec(at: number, v: number[], ev: CoreEvent, gi: number, out: CoreEffect[], field: string): void {
+    if (!Array.isArray(v) || v.length > VM) bad(ev, gi, out, field, `must be an array of at most ${VM} components`);
+    const dv = new DataView(this.mem, this.x.stagePtr() + at, VB);
+    for (let j = 0; j < VM; j++) dv.setUint32(j * 4, j < v.length ? u32(ev, gi, out, field, v[j]) : 0, true);
+  }
+
+  /** The vector at a core address, or undefined when only its first component may be nonzero. */
+  private readVec(addr: number): number[] | undefined {
+    if (!addr) return undefined;
+    const v = new Uint32Array(this.mem, addr, VM);
+    let last = 0;
+    for (let j = 1; j < VM; j++) if (v[j] !== 0) last = j;
+    return last === 0 ? undefined : Array.from(v.subarray(0, last + 1));
   }
 
   private refusal(st: number, ev: CoreEvent, gi: number, out: CoreEffect[]): CoreError {
@@ -342,15 +394,29 @@ export class Core {
         case FX_DROP: out.push({ type: "drop", pid: a, event: base + b, reason: DROP_REASON[c] ?? String(c) }); break;
         case FX_CHECKPOINT: out.push({ type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) }); break;
         case FX_LOGGED: out.push({ type: "logged", pid: a, log: LOG_NAME[b], index: c, bytes: d }); break;
-        case FX_SEND: out.push({ type: "send", pid: a, event: base + b, header: { kind: "app", dirty: c, index: d, epoch: e, aux: 0 } }); break;
+        case FX_SEND: {
+          const header: Header = { kind: "app", dirty: c, index: d, epoch: e, aux: 0 };
+          const vec = this.readVec(g);
+          if (vec) header.vec = vec;
+          out.push({ type: "send", pid: a, event: base + b, header });
+          break;
+        }
         case FX_COUNTER: out.push({ type: "counter", counter: COUNTER_NAME[a], value: b }); break;
         case FX_SUPPRESSED: out.push({ type: "suppressed", pid: a, event: base + b, log: LOG_NAME[c], index: d }); break;
         case FX_AT_REQUIRED: out.push({ type: "at-required", pid: a, event: base + b }); break;
         case FX_DELIVER_DEVICE: out.push({ type: "deliver-device", pid: a, event: base + b }); break;
-        case FX_BROADCAST_PASSED: out.push({ type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d }); break;
+        case FX_BROADCAST_PASSED: {
+          const P = this.readVec(e), Q = this.readVec(g);
+          out.push(P || Q ? { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d, P: P ?? [b], Q: Q ?? [c] } : { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d });
+          break;
+        }
         case FX_RECLAIM: out.push({ type: "reclaim", pid: a, checkpoints: b, logEntries: c, bytes: d, dirty: e }); break;
         case FX_AT_FAILED: out.push({ type: "at-failed", pid: a, event: base + b }); break;
-        case FX_BOUND: out.push({ type: "bound", v: a, vext: b }); break;
+        case FX_BOUND: {
+          const P = this.readVec(c), Q = this.readVec(d);
+          out.push(P || Q ? { type: "bound", v: a, vext: b, P: P ?? [a], Q: Q ?? [b] } : { type: "bound", v: a, vext: b });
+          break;
+        }
         case FX_ROLLBACK: out.push({ type: "rollback", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), distance: e }); break;
         case FX_REPLAY: out.push({ type: "replay", pid: a, from: KIND_NAME[b], peer: c, port: d, payload: this.u8.slice(e, e + g), dirty: h, index: k }); break;
         case FX_RESEND: out.push({ type: "resend", pid: a, log: LOG_NAME[b] as "int" | "ext", peer: c, port: d, payload: this.u8.slice(e, e + g), index: h }); break;
@@ -412,12 +478,21 @@ export class Core {
     if (h.dirty !== 0 && h.dirty !== 1) throw new CoreError(`header: dirty must be 0 or 1, not ${JSON.stringify(h.dirty)}`, "E_BAD_FIELD", "header.dirty");
     if (h.dirty === 1 && h.kind !== "app") throw new CoreError(`header: only app messages carry the dirty bit`, "E_BAD_FIELD", "header.dirty");
     if (!isU32(h.epoch)) throw new CoreError(`header: epoch must be a non-negative integer, not ${JSON.stringify(h.epoch)}`, "E_BAD_FIELD", "header.epoch");
+    if ((h.kind === "passedAt" || h.kind === "bound" || h.kind === "apply") && (wide(h.P) || wide(h.Q))) {
+      this.writeVecBuf(0, h.P ?? [h.index]);
+      this.writeVecBuf(VB, h.Q ?? [h.aux ?? 0]);
+      const m = this.x.encodeBoundsHdr(HK[h.kind], h.epoch & 15);
+      const q = this.x.vecBufPtr() + 128;
+      return this.u8.slice(q, q + m);
+    }
     const n = this.x.encodeHeader(HK[h.kind as HeaderKind], h.dirty, h.index, h.epoch & 15, h.aux ?? 0);
     const p = this.x.scratchPtr();
     return this.u8.slice(p, p + n);
   }
   /** Parses a header from the front of a frame; `length` is how many bytes it took. */
   decodeHeader(bytes: Uint8Array): Header & { length: number } {
+    const k0 = bytes.length > 0 ? bytes[0] >> 5 : -1;
+    if ((k0 === 1 || k0 === 3 || k0 === 4) && (bytes[0] & 0x10) !== 0) return this.decodeBounds(bytes);
     const n = Math.min(bytes.length, 16, this.stageCap);
     this.stage.set(bytes.subarray(0, n), 0);
     const st = this.x.decodeHeader(this.x.stagePtr(), n);
@@ -429,6 +504,64 @@ export class Core {
     const f = (i: number) => this.x.hdrField(i) >>> 0;
     return { kind: HK_NAME[f(0)], dirty: f(1), index: f(2), epoch: f(3), aux: f(4), length: f(5) };
   }
+
+  // The vector form of passedAt, bound, apply (docs/wire.md "Vectors"): the dirty bit set.
+  private decodeBounds(bytes: Uint8Array): Header & { length: number } {
+    const n = Math.min(bytes.length, 200, this.stageCap);
+    this.stage.set(bytes.subarray(0, n), 0);
+    const st = this.x.decodeBoundsHdr(this.x.stagePtr(), n);
+    if (st !== 0) {
+      const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
+      const field = this.x.hdrField(6) === 1 ? "header.aux" : "header.vector";
+      throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
+    }
+    const f = (i: number) => this.x.hdrField(i) >>> 0;
+    const P = this.readVecFull(this.x.vecBufPtr()), Q = this.readVecFull(this.x.vecBufPtr() + VB);
+    return { kind: HK_NAME[f(0)], dirty: 0, index: P[0], epoch: f(3), aux: Q[0], length: f(5), P, Q };
+  }
+
+  private readVecFull(addr: number): number[] {
+    const v = Array.from(new Uint32Array(this.mem, addr, VM));
+    let last = 0;
+    for (let j = 1; j < VM; j++) if (v[j] !== 0) last = j;
+    return v.slice(0, last + 1);
+  }
+  private writeVecBuf(off: number, v: number[]): void {
+    const dv = new DataView(this.mem, this.x.vecBufPtr() + off, VB);
+    for (let j = 0; j < VM; j++) {
+      const x = j < v.length ? v[j] : 0;
+      if (!isU32(x)) throw new CoreError(`header: vector component ${j} must be an integer in 0..2^32-1, not ${JSON.stringify(x)}`, "E_BAD_FIELD", "header.vector");
+      dv.setUint32(j * 4, x, true);
+    }
+  }
+
+  /** An app frame's vector form: the mask (the header's index) and the components (after the route). */
+  encodeVecValues(v: number[]): { mask: number; bytes: Uint8Array } {
+    this.writeVecBuf(0, v);
+    const m = this.x.encodeVecVals();
+    const q = this.x.vecBufPtr() + 128;
+    return { mask: this.x.vecMaskOf() >>> 0, bytes: this.u8.slice(q, q + m) };
+  }
+  /** Reads the components for `mask` at bytes[pos..]; throws a CoreError naming header.vector. */
+  decodeVecValues(bytes: Uint8Array, pos: number, mask: number): { vec: number[]; used: number } {
+    const n = Math.min(bytes.length, pos + 16 * 5, this.stageCap);
+    this.stage.set(bytes.subarray(0, n), 0);
+    const st = this.x.decodeVecVals(this.x.stagePtr(), pos, n, mask >>> 0);
+    if (st < 0) {
+      const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
+      throw new CoreError(`malformed vector (${bytes.length} bytes): ${s.name} on field 'header.vector': ${s.hint}`, s.name, "header.vector");
+    }
+    return { vec: this.readVecFull(this.x.vecBufPtr()), used: st };
+  }
+}
+
+/** Components of a vector (MAXM in the core) and its bytes. */
+const VM = 16, VB = 64;
+/** A vector with a nonzero component beyond the first (the scalar words cannot carry it). */
+export function wide(v: readonly number[] | undefined): boolean {
+  if (!v) return false;
+  for (let j = 1; j < v.length; j++) if (v[j] !== 0) return true;
+  return false;
 }
 
 function bad(ev: CoreEvent, gi: number, out: CoreEffect[], field: string, what: string): never {

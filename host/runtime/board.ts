@@ -2,7 +2,7 @@
 // message event, and carries out the effects (raft's RawNode shape: the core
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
-import { Core, CoreError, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
+import { Core, CoreError, wide, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
 import type { Kind } from "../core/abi.ts";
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
@@ -127,6 +127,8 @@ export class Board {
   private inst: Instance[] = [];
   private byComp = new Map<string, { cur: Instance; low?: Instance; old?: Instance }>();
   private cluster = new Set<string>();
+  /** The cluster in the plan's order: member slot j is entry j - 1 (docs/protocol.md point 4). Kept after the operation ends, for frames in flight. */
+  private clusterOrder: string[] = [];
   guarded = false;
   private recovering = false;
   /** A checkpoint arena or log filled: everything waits for the abort round. */
@@ -274,6 +276,7 @@ export class Board {
     // clusterOf: a board that hosts none of the cluster starts with the names the upgrade round gives it
     const cluster = clusterOf ?? computeCluster(this.opts.spec, plan);
     this.cluster = new Set(cluster);
+    this.clusterOrder = [...cluster];
     this.upgraded = new Map([...(versions ?? []), ...plan.upgrades.map((u) => [u.name, u.version] as [string, string])]);
     for (const u of plan.upgrades) {
       const e = this.byComp.get(u.name);
@@ -292,6 +295,7 @@ export class Board {
       this.core.setRole(i.pid, i.gen === "new" ? "low" : i.gen === "old" ? "hs" : "ha");
     }
     for (const e of this.byComp.values()) if (e.low && e.old) this.core.setTwin(e.old.pid, e.low.pid);
+    for (const [c, e] of this.byComp) if (e.low && this.clusterOrder.includes(c)) this.core.setSlot(e.low.pid, this.clusterOrder.indexOf(c) + 1);
     this.core.beginGuarded();
     this.guarded = true;
     this.guardStart = this.opts.hooks.now();
@@ -351,10 +355,10 @@ export class Board {
     try {
       switch (h.kind) {
         case "app": return this.onApp(src, h, d.body, frame);
-        case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch);
+        case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch, h.P, h.Q);
         case "begin": return this.rounds.onBegin(src, h.index);
-        case "bound": return this.rounds.onBound(src, h.index, h.aux ?? 0, h.epoch);
-        case "apply": return this.rounds.onApply(src, h.index, h.aux ?? 0, h.epoch);
+        case "bound": return this.rounds.onBound(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
+        case "apply": return this.rounds.onApply(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
         case "control": {
           const c = splitControl(h.index);
           if (this.rounds.onControl(src, c.op, c.arg, d.body)) return;
@@ -440,10 +444,17 @@ export class Board {
     }
     const bad = this.opts.hooks.oracle?.isErroneous(frame) ?? false;
     this.currentFrame = this.opts.hooks.frameTag?.get(frame);
-    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: h.index, epoch: h.epoch }, body.subarray(2), bad);
+    // The message's index vector (docs/protocol.md point 4): the vector form's, or for a
+    // member's message to G_act its own count k at its slot (the wire names the member).
+    let vec = h.vec;
+    if (!vec && (flags & FLAG_NEW) && fromComp && !this.clusterOrder.includes(w.to.comp)) {
+      const slot = this.clusterOrder.indexOf(fromComp) + 1;
+      if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = h.index; }
+    }
+    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: vec ? vec[0] : h.index, epoch: h.epoch, vec }, body.subarray(2), bad);
   }
 
-  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number }, payload: Uint8Array, bad: boolean): void {
+  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] }, payload: Uint8Array, bad: boolean): void {
     if (this.opts.protocol === false) {
       for (const t of targets) this.deliver(t, w, payload, bad);
       this.flushUnprotected();
@@ -451,7 +462,7 @@ export class Board {
       return;
     }
     const evs: CoreEvent[] = targets.map((t) => ({
-      type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch,
+      type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch, vec: h.vec,
       snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload, step: stepOf(payload),
     }));
     if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
@@ -674,7 +685,9 @@ export class Board {
       case "send": {
         const m = meta[e.event];
         const flags = !this.guarded ? 0 : m.o.inst.gen === "old" ? FLAG_OLD : m.o.inst.gen === "new" ? FLAG_NEW : 0;
-        this.transmit(m.w, m.wi, e.header, flags, m.o.bytes, m.o.bad);
+        // A member's message to G_act carries its own count k; the wire names the member (no vector on the wire).
+        const toGact = flags === FLAG_NEW && e.header.vec && !isDevice(m.w.to) && !this.cluster.has(m.w.to.comp);
+        this.transmit(m.w, m.wi, toGact ? { ...e.header, vec: undefined } : e.header, flags, m.o.bytes, m.o.bad);
         break;
       }
       case "at-required": {
@@ -708,10 +721,10 @@ export class Board {
         this.toDevice(dev, m.o.bytes, m.o.inst, m.o.bad);
         break;
       case "broadcast-passed": {
-        const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext });
-        this.trace("passed-at", { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext });
+        const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext, P: f.P, Q: f.Q });
+        this.trace("passed-at", f.P ? { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext, P: f.P, Q: f.Q } : { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext });
         // local processes other than the sender, then every other board
-        this.localPassed(f.v, f.vext, f.epoch, f.pid);
+        this.localPassed(f.v, f.vext, f.epoch, f.pid, f.P, f.Q);
         this.opts.transport.send(BROADCAST, frame);
         break;
       }
@@ -752,16 +765,16 @@ export class Board {
   }
 
   // ---- passed AT ------------------------------------------------------------------------
-  private localPassed(v: number, vext: number, epoch: number, except: number): void {
+  private localPassed(v: number, vext: number, epoch: number, except: number, P?: number[], Q?: number[]): void {
     const evs: CoreEvent[] = this.instances()
       .filter((i) => i.pid !== except && i.gen !== "new")
-      .map((i) => ({ type: "passed-at", pid: i.pid, v, vext, epoch }));
+      .map((i) => (P || Q ? { type: "passed-at", pid: i.pid, v, vext, epoch, P, Q } : { type: "passed-at", pid: i.pid, v, vext, epoch }));
     if (evs.length) this.core.submit(evs);
     this.countPass();
   }
 
-  private onPassedAt(v: number, vext: number, epoch: number): void {
-    this.localPassed(v, vext, epoch, -1);
+  private onPassedAt(v: number, vext: number, epoch: number, P?: number[], Q?: number[]): void {
+    this.localPassed(v, vext, epoch, -1, P, Q);
     this.checkErroneous();
   }
 
@@ -849,15 +862,16 @@ export class Board {
   }
 
   /** The core's recover-begin: stops application work and returns this board's bound. */
-  private beginLocal(next: number): { v: number; vext: number } {
+  private beginLocal(next: number): { v: number[]; vext: number[] } {
     this.recovering = true;
     const fx = this.core.submit([{ type: "recover-begin" }]);
-    const b = fx.find((e) => e.type === "bound") as { v: number; vext: number };
-    this.trace("recovery-begin", { epoch: next, v: b.v, vext: b.vext });
-    return { v: b.v, vext: b.vext };
+    const b = fx.find((e) => e.type === "bound") as { v: number; vext: number; P?: number[]; Q?: number[] };
+    this.trace("recovery-begin", b.P ? { epoch: next, v: b.v, vext: b.vext, P: b.P, Q: b.Q } : { epoch: next, v: b.v, vext: b.vext });
+    return { v: b.P ?? [b.v], vext: b.Q ?? [b.vext] };
   }
 
-  private applyLocal(V: number, Vext: number, next: number): void {
+  private applyLocal(Vv: number[], Vextv: number[], next: number): void {
+    const V = Vv[0] ?? 0, Vext = Vextv[0] ?? 0;
     if (!this.guarded && !this.recovering) {
       // a restarted board in a round it has nothing to recover in: it moves to the round's epoch
       this.core.resumeEpoch(next);
@@ -866,7 +880,9 @@ export class Board {
       this.release(); // frames of the new epoch it held
       return;
     }
-    const fx = this.core.submit([{ type: "recover-apply", V, Vext, epoch: next }]);
+    const fx = this.core.submit([wide(Vv) || wide(Vextv)
+      ? { type: "recover-apply", V, Vext, epoch: next, Vvec: Vv, Vextvec: Vextv }
+      : { type: "recover-apply", V, Vext, epoch: next }]);
     this.recovering = false;
     this.stalled = false;
     this.guarded = false;

@@ -2,14 +2,29 @@
 // application messages a 2-byte route (wire id, flags) and the payload.
 import type { Core } from "../core/core.ts";
 import type { Header } from "../core/types.ts";
+import { wide } from "../core/core.ts";
 
 export const FLAG_OLD = 1; // sent by an old version (shadow-internal traffic)
+/** The header's index is a vector's mask and its components follow the route (docs/wire.md "Vectors"). */
+export const FLAG_VEC = 4;
 
 export const CTRL_COMMIT = 1;
 
 export interface AppFrame { header: Header; wire: number; flags: number; payload: Uint8Array }
 
 export function encodeApp(core: Core, header: Header, wire: number, flags: number, payload: Uint8Array): Uint8Array {
+  if (header.vec && wide(header.vec)) {
+    // vector form: the mask in the header's index, the components after the route
+    const { mask, bytes } = core.encodeVecValues(header.vec);
+    const h = core.encodeHeader({ kind: "app", dirty: header.dirty, index: mask, epoch: header.epoch, aux: 0 });
+    const out = new Uint8Array(h.length + 2 + bytes.length + payload.length);
+    out.set(h, 0);
+    out[h.length] = wire;
+    out[h.length + 1] = flags | FLAG_VEC;
+    out.set(bytes, h.length + 2);
+    out.set(payload, h.length + 2 + bytes.length);
+    return out;
+  }
   const h = core.encodeHeader(header);
   const out = new Uint8Array(h.length + 2 + payload.length);
   out.set(h, 0);
@@ -31,5 +46,20 @@ export function decodeFrame(core: Core, frame: Uint8Array): { header: Header; bo
   } catch (e) {
     throw new FrameError((e as Error).message);
   }
-  return { header: h, body: frame.subarray(h.length) };
+  const body = frame.subarray(h.length);
+  if (h.kind === "app" && body.length >= 2 && (body[1] & FLAG_VEC)) {
+    // the vector form: read the components, hand on the route and the payload
+    let r;
+    try {
+      r = core.decodeVecValues(frame, h.length + 2, h.index);
+    } catch (e) {
+      throw new FrameError((e as Error).message);
+    }
+    const rest = new Uint8Array(body.length - r.used);
+    rest[0] = body[0];
+    rest[1] = body[1] & ~FLAG_VEC;
+    rest.set(body.subarray(2 + r.used), 2);
+    return { header: { ...h, index: r.vec[0], vec: r.vec }, body: rest };
+  }
+  return { header: h, body };
 }

@@ -90,8 +90,10 @@ export interface RoundHost {
   restarted(): boolean;
   recovering(): boolean;
   /** The core's recover-begin: this board's bound; the board stops application work. */
-  beginLocal(next: number): { v: number; vext: number };
-  applyLocal(V: number, Vext: number, next: number): void;
+  // Bounds are vectors over the cluster's member slots (docs/protocol.md point 4); with
+  // one member, one component.
+  beginLocal(next: number): { v: number[]; vext: number[] };
+  applyLocal(V: number[], Vext: number[], next: number): void;
   /** Null when this board can commit now, else why not. */
   commitBlocker(): string | null;
   commitLocal(): void;
@@ -132,7 +134,7 @@ export class Rounds {
   private requested = 0;
   /** Asked the coordinator for the outcome of this epoch's round (a frame from it arrived first). */
   private catchUp = 0;
-  private myBound: { next: number; v: number; vext: number } | null = null;
+  private myBound: { next: number; v: number[]; vext: number[] } | null = null;
   private preparedN = -1;
   private committedN = -1;
   private quiesceN = -1;
@@ -140,8 +142,8 @@ export class Rounds {
   private goN = -1;
   private lastCounts = "";
   // ---- coordinator state ----
-  private round: { epoch: number; bounds: Map<number, [number, number]>; opened: number } | null = null;
-  private lastApply: { epoch: number; V: number; Vext: number } | null = null;
+  private round: { epoch: number; bounds: Map<number, [number[], number[]]>; opened: number } | null = null;
+  private lastApply: { epoch: number; V: number[]; Vext: number[] } | null = null;
   private unackedApply = new Set<number>();
   private commitN = 0;
   private phase: { n: number; votes: Set<number>; opened: number; manual: boolean } | null = null;
@@ -302,7 +304,7 @@ export class Rounds {
       this.myBound = { next, ...b };
     }
     const b = this.myBound!;
-    this.h.send(this.h.coordinator, this.h.header({ kind: "bound", dirty: 0, index: b.v, epoch: this.h.epoch() & 15, aux: b.vext }));
+    this.h.send(this.h.coordinator, this.h.header(boundsHeader("bound", b.v, b.vext, this.h.epoch() & 15)));
   }
 
   private openRound(next: number, src: number): void {
@@ -329,7 +331,7 @@ export class Rounds {
     this.tryApply(this.h.now());
   }
 
-  onBound(src: number, v: number, vext: number, epochMod: number): void {
+  onBound(src: number, v: number[], vext: number[], epochMod: number): void {
     if (!this.round || ((epochMod + 1) & 15) !== (this.round.epoch & 15)) return;
     if (!this.h.boards.includes(src)) return;
     this.round.bounds.set(src, [v, vext]);
@@ -347,8 +349,11 @@ export class Rounds {
       if (this.h.required.some((n) => !r.bounds.has(n))) return;
       this.h.trace("recovery-partial", { epoch: r.epoch, missing });
     }
-    let V = 0, Vext = 0;
-    for (const [a, b] of r.bounds.values()) { V = Math.max(V, a); Vext = Math.max(Vext, b); }
+    // componentwise maximum (vectors over the members)
+    const V: number[] = [], Vext: number[] = [];
+    for (const [a, b] of r.bounds.values()) { joinInto(V, a); joinInto(Vext, b); }
+    if (!V.length) V.push(0);
+    if (!Vext.length) Vext.push(0);
     this.round = null;
     this.lastApply = { epoch: r.epoch, V, Vext };
     for (const n of this.others()) this.unackedApply.add(n);
@@ -357,11 +362,11 @@ export class Rounds {
     this.arm();
   }
 
-  private applyFrame(a: { epoch: number; V: number; Vext: number }): Uint8Array {
-    return this.h.header({ kind: "apply", dirty: 0, index: a.V, epoch: a.epoch & 15, aux: a.Vext });
+  private applyFrame(a: { epoch: number; V: number[]; Vext: number[] }): Uint8Array {
+    return this.h.header(boundsHeader("apply", a.V, a.Vext, a.epoch & 15));
   }
 
-  onApply(src: number, V: number, Vext: number, epochMod: number): void {
+  onApply(src: number, V: number[], Vext: number[], epochMod: number): void {
     if (this.isCoordinator || src !== this.h.coordinator) return;
     const epoch = this.h.epoch();
     if (epochMod === (epoch & 15) && epoch > 0) { this.sendCtl(this.h.coordinator, OP.APPLIED, epoch); return; } // a resend: already applied
@@ -581,4 +586,16 @@ export class Rounds {
     this.h.resume("inputs", `upgrade ${u.n}: go`);
     this.arm();
   }
+}
+
+/** dst := dst ⊔ src, componentwise (dst grows to src's length). */
+export function joinInto(dst: number[], src: readonly number[]): void {
+  for (let j = 0; j < src.length; j++) if (j >= dst.length || src[j] > dst[j]) dst[j] = src[j];
+  for (let j = 0; j < dst.length; j++) if (dst[j] === undefined) dst[j] = 0;
+}
+/** A bound or apply header: the scalar form when only the first components can be nonzero. */
+function boundsHeader(kind: "bound" | "apply", P: number[], Q: number[], epoch: number): Header {
+  const h: Header = { kind, dirty: 0, index: P[0] ?? 0, epoch, aux: Q[0] ?? 0 };
+  if (P.some((x, j) => j > 0 && x !== 0) || Q.some((x, j) => j > 0 && x !== 0)) { h.P = P; h.Q = Q; }
+  return h;
 }
