@@ -56,7 +56,7 @@ export const EVENT_WORDS: u32 = 16;
 // ---- effects (core -> host), 16 x u32 each --------------------------------
 export const FX_DELIVER: u32 = 1;          // pid, evIndex
 export const FX_DROP: u32 = 2;             // pid, evIndex, reason
-export const FX_CHECKPOINT: u32 = 3;       // pid, index, ptr, len: write the snapshot here before delivering
+export const FX_CHECKPOINT: u32 = 3;       // pid, index, ptr, len, vec: write the snapshot here before delivering (index = vec's component 1)
 export const FX_LOGGED: u32 = 4;           // pid, log, index, len
 export const FX_SEND: u32 = 5;             // pid, evIndex, dirty, index, epoch, vec: send with this piggyback (index = vec's component 1)
 export const FX_COUNTER: u32 = 6;          // which (0 low, 1 sdw int, 2 sdw ext, 3 low ext), value: increment and broadcast

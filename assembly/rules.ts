@@ -296,7 +296,7 @@ export function onRecv(p: Proc, pid: u32, ev: usize, evi: u32): i32 {
   // Commit the decision.
   if (takeCkpt) {
     p.ckptsTaken++;
-    emit(FX_CHECKPOINT, pid, load<u32>(ck, R_IDX), <u32>load<u32>(ck, R_OFF), w(ev, EW_SNAP));
+    emit(FX_CHECKPOINT, pid, load<u32>(ck, R_IDX), <u32>load<u32>(ck, R_OFF), w(ev, EW_SNAP), vecFx(p.ckpts.vec(ck, 0)));
     p.dirty = 1;
     if (role == ROLE_HA) p.prgt = kind != KIND_LOW ? 1 : 0; // "propagating in"
   } else if (dirty == 1 && p.dirty == 1 && rises) {

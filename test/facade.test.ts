@@ -329,8 +329,11 @@ describe("facade: header codec", () => {
     ["no index at all", [0x00], "E_HDR_TRUNCATED", "header.index"],
     ["overflowing index", [0x00, 0xff, 0xff, 0xff, 0xff, 0x1f], "E_HDR_OVERFLOW", "header.index"],
     ["non-canonical index", [0x00, 0x81, 0x00], "E_HDR_NONCANONICAL", "header.index"],
-    ["dirty on passedAt", [(1 << 5) | 0x10, 0x01, 0x01], "E_HDR_DIRTY", "header.dirty"],
+    // the dirty bit on passedAt, bound, apply selects the vector form (docs/wire.md "Vectors");
+    // masks 1 and 1 (both bounds fit the scalar form) are not canonical
+    ["vector form whose bounds fit the scalar form", [(1 << 5) | 0x10, 0x01, 0x01, 0x01, 0x01], "E_HDR_NONCANONICAL", "header.vector"],
     ["dirty on counter", [(5 << 5) | 0x10, 0x01, 0x00], "E_HDR_DIRTY", "header.dirty"],
+    ["dirty on begin", [(2 << 5) | 0x10, 0x01], "E_HDR_DIRTY", "header.dirty"],
   ];
   for (const [name, b, code, field] of cases) {
     it(`decodeHeader: ${name} is ${code} on '${field}'`, () => {
@@ -437,5 +440,25 @@ describe("facade: a batch whose event 3 of 5 is bad", () => {
   it("fixed: refused by the facade in the same batch: events 0-2 never ran and .effects is empty", () => {
     checkPrefix({}, { type: "recv", pid: A1, from: "act", dirty: 2, index: 5 },
       { code: "E_BAD_FIELD", field: "dirty", hint: /must be 0 or 1/ });
+  });
+});
+
+// Members on several boards (docs/wire.md "Vectors"): the facade's vector forms.
+describe("facade: vector forms", () => {
+  const core = new Core();
+  it("passedAt with vector bounds round-trips, and scalar bounds keep today's bytes", () => {
+    const b = core.encodeHeader({ kind: "passedAt", dirty: 0, index: 2, epoch: 1, aux: 0, P: [2, 7], Q: [0, 1] });
+    expect([...b]).toEqual([0x31, 0x03, 0x02, 0x07, 0x02, 0x01]);
+    const h = core.decodeHeader(b);
+    expect(h).toMatchObject({ kind: "passedAt", index: 2, aux: 0, epoch: 1, P: [2, 7], Q: [0, 1], length: 6 });
+    expect([...core.encodeHeader({ kind: "passedAt", dirty: 0, index: 7, epoch: 1, aux: 2, P: [7], Q: [2] })]).toEqual([0x21, 0x07, 0x02]);
+  });
+  it("an app frame's vector: mask and components", () => {
+    const { mask, bytes } = core.encodeVecValues([3, 5]);
+    expect(mask).toBe(3);
+    expect([...bytes]).toEqual([3, 5]);
+    const frame = new Uint8Array([0x10, 0x03, 0x04, 0x04, 0x03, 0x05, 0xee]);
+    expect(core.decodeVecValues(frame, 4, 3)).toEqual({ vec: [3, 5], used: 2 });
+    expect(() => core.decodeVecValues(new Uint8Array([0x10, 0x03, 0x04, 0x04, 0x03, 0x00]), 4, 3)).toThrow(/header.vector/);
   });
 });

@@ -102,17 +102,17 @@ export class ScenarioHost {
     switch (e.type) {
       case "deliver": return `deliver ${n(e.pid)}`;
       case "drop": return `drop ${n(e.pid)} ${e.reason}`;
-      case "checkpoint": return `checkpoint ${n(e.pid)} index=${e.index}`;
+      case "checkpoint": return `checkpoint ${n(e.pid)} index=${e.index}${e.vec ? ` vec=[${e.vec}]` : ""}`;
       case "logged": return `logged ${n(e.pid)} ${e.log} index=${e.index}`;
-      case "send": return `piggyback ${n(e.pid)} dirty=${e.header.dirty} index=${e.header.index} epoch=${e.header.epoch}`;
+      case "send": return `piggyback ${n(e.pid)} dirty=${e.header.dirty} index=${e.header.index} epoch=${e.header.epoch}${e.header.vec ? ` vec=[${e.header.vec}]` : ""}`;
       case "counter": return `counter ${e.counter}=${e.value}`;
       case "suppressed": return `suppressed ${n(e.pid)} ${e.log} index=${e.index}`;
       case "at-required": return `at-required ${n(e.pid)}`;
       case "deliver-device": return `deliver-device ${n(e.pid)}`;
-      case "broadcast-passed": return `broadcast-passed ${n(e.pid)} v=${e.v} vext=${e.vext}`;
+      case "broadcast-passed": return `broadcast-passed ${n(e.pid)} v=${e.v} vext=${e.vext}${e.P ? ` P=[${e.P}] Q=[${e.Q}]` : ""}`;
       case "reclaim": return `reclaim ${n(e.pid)} ckpts=${e.checkpoints} logs=${e.logEntries} bytes=${e.bytes} dirty=${e.dirty}`;
       case "at-failed": return `at-failed ${n(e.pid)}`;
-      case "bound": return `bound v=${e.v} vext=${e.vext}`;
+      case "bound": return `bound v=${e.v} vext=${e.vext}${e.P ? ` P=[${e.P}] Q=[${e.Q}]` : ""}`;
       case "rollback": return `rollback ${n(e.pid)} to=${e.index} distance=${e.distance} app=${dec.decode(e.snapshot)}`;
       case "replay": return `replay ${n(e.pid)} ${dec.decode(e.payload)} from=${n(e.peer)} dirty=${e.dirty} index=${e.index}`;
       case "replay-dropped": return `replay-dropped ${n(e.pid)} from=${n(e.peer)} dirty=${e.dirty} index=${e.index}`;
@@ -211,7 +211,7 @@ export class ScenarioHost {
             if (to.twin !== undefined && this.core.role(to.pid) === "low" && this.core.role(from.pid) !== "low") dests.push(this.procs[to.twin]);
             const fromKind = this.kindOf(from);
             for (const d of dests) {
-              const fx = this.run([{ type: "recv", pid: d.pid, from: fromKind, peer: from.pid, dirty: hdr.header.dirty, index: hdr.header.index, epoch: hdr.header.epoch, snapBytes: 4096, payload, step }], [label]);
+              const fx = this.run([{ type: "recv", pid: d.pid, from: fromKind, peer: from.pid, dirty: hdr.header.dirty, index: hdr.header.index, epoch: hdr.header.epoch, snapBytes: 4096, payload, step, vec: hdr.header.vec }], [label]);
               out.push(...fx.map((e) => this.format(e)));
             }
           }
@@ -239,7 +239,10 @@ export class ScenarioHost {
         case "notify": {
           const targets = pos.length ? pos.map((n) => this.proc(n)) :
             this.procs.filter((p) => ["ha", "hs"].includes(this.core.role(p.pid)) && p.name !== kv.from);
-          const evs: CoreEvent[] = targets.map((p) => ({ type: "passed-at", pid: p.pid, v: num("v"), vext: num("vext", 0), epoch: num("epoch", this.epoch) }));
+          // v, vext: scalar bounds (member slot 1); P=a,b,... Q=...: vectors over the member slots
+          const vecOf = (k: string) => (kv[k] === undefined ? undefined : kv[k].split(",").map(Number));
+          const P = vecOf("P"), Q = vecOf("Q");
+          const evs: CoreEvent[] = targets.map((p) => ({ type: "passed-at", pid: p.pid, v: P ? P[0] : num("v"), vext: Q ? Q[0] : num("vext", 0), epoch: num("epoch", this.epoch), P, Q }));
           return fmt(this.run(evs));
         }
         case "recover":
@@ -249,7 +252,8 @@ export class ScenarioHost {
           const b = begin.find((e) => e.type === "bound");
           const V = num("V", b && b.type === "bound" ? b.v : 0);
           const Vext = num("Vext", b && b.type === "bound" ? b.vext : 0);
-          const apply = this.run([{ type: cmd === "abort" ? "abort" : "recover-apply", V, Vext, epoch: this.epoch + 1 }]);
+          const vecs = kv.V === undefined && b && b.type === "bound" && (b.P || b.Q) ? { Vvec: b.P, Vextvec: b.Q } : {};
+          const apply = this.run([{ type: cmd === "abort" ? "abort" : "recover-apply", V, Vext, epoch: this.epoch + 1, ...vecs }]);
           return [...this.done, fmt(apply)].join("\n");
         }
         case "commit":

@@ -392,7 +392,11 @@ export class Core {
       switch (f[o]) {
         case FX_DELIVER: out.push({ type: "deliver", pid: a, event: base + b }); break;
         case FX_DROP: out.push({ type: "drop", pid: a, event: base + b, reason: DROP_REASON[c] ?? String(c) }); break;
-        case FX_CHECKPOINT: out.push({ type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) }); break;
+        case FX_CHECKPOINT: {
+          const vec = this.readVec(e);
+          out.push(vec ? { type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), vec } : { type: "checkpoint", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d) });
+          break;
+        }
         case FX_LOGGED: out.push({ type: "logged", pid: a, log: LOG_NAME[b], index: c, bytes: d }); break;
         case FX_SEND: {
           const header: Header = { kind: "app", dirty: c, index: d, epoch: e, aux: 0 };

@@ -33,7 +33,7 @@ export type CoreEvent =
 export type CoreEffect =
   | { type: "deliver"; pid: number; event: number }
   | { type: "drop"; pid: number; event: number; reason: string }
-  | { type: "checkpoint"; pid: number; index: number; snapshot: Uint8Array }
+  | { type: "checkpoint"; pid: number; index: number; snapshot: Uint8Array; vec?: number[] }
   | { type: "logged"; pid: number; log: "in" | "int" | "ext"; index: number; bytes: number }
   | { type: "send"; pid: number; event: number; header: Header }
   | { type: "counter"; counter: string; value: number }
