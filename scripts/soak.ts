@@ -1,7 +1,7 @@
 // npm run soak [-- --cases N --rules safe|folded|paper --seed S]: the property
 // suite at length. Prints how many cases ran, what broke, and how to reproduce it.
 //
-// npm run soak -- --system gen [--cases N --per-shape K --first F --min-steps A
+// npm run soak -- --system gen|genx [--cases N --per-shape K --first F --min-steps A
 //   --max-steps B --shrink M --rules R --seed S]: N cases over N/K generated systems
 //   gen-F, gen-F+1, ... (host/sim/gen-system.ts), K cases each, A..B steps (default
 //   4..16). Prints a progress line, one line per failing case with a gsu rehearse
@@ -27,11 +27,13 @@ const { values } = parseArgs({ options: {
 } });
 const total = Number(values.cases);
 const rules = values.rules as Rules;
-if (values.system !== undefined && values.system !== "gen") {
-  console.error(`soak: --system must be gen (generated systems), not '${values.system}'; without it soak runs demo, fake and fake-2boards`);
+if (values.system !== undefined && values.system !== "gen" && values.system !== "genx") {
+  console.error(`soak: --system must be gen or genx (generated systems; genx: members on several boards), not '${values.system}'; without it soak runs demo, fake and fake-2boards`);
   process.exit(2);
 }
-if (values.system === "gen") await genMode();
+const placement = values.system === "genx" ? "several" as const : "one-board" as const;
+const gname = values.system === "genx" ? "genx" : "gen";
+if (values.system === "gen" || values.system === "genx") await genMode();
 
 // Generated systems. With --jobs N, N child processes take disjoint ranges of shapes (the
 // cases are the same as with one job: each shape's cases come from its own seed).
@@ -49,7 +51,7 @@ async function genMode(): Promise<never> {
     if (done !== all && now - lastLine < (tty ? 500 : 30_000)) return;
     lastLine = now;
     const s = (now - t0) / 1000;
-    const line = `gen: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
+    const line = `${gname}: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
     if (tty) process.stderr.write(`\r${line.padEnd(78)}`); else process.stderr.write(line + "\n");
   };
   type Tally = { cases: number; failed: number; shapes: number; byProblem: Record<string, number>; checkpoints: number; dirtyReceipts: number; maxRollback: number };
@@ -60,7 +62,7 @@ async function genMode(): Promise<never> {
     let last = 0;
     const r = runGenSuite({
       rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
-      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes,
+      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes, placement,
       onFailure: (f) => send({ t: "fail", line: fail(f) }),
       progress: (done, _all, failed) => { if (Date.now() - last > 1000) { last = Date.now(); send({ t: "progress", done, failed }); } },
     });
@@ -71,7 +73,7 @@ async function genMode(): Promise<never> {
   } else if (jobs === 1) {
     rep = runGenSuite({
       rules, seed: Number(values.seed), first, shapes, perShape, minSteps: Number(values["min-steps"]), maxSteps: Number(values["max-steps"]),
-      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes,
+      shrink: Number(values.shrink), keep: 0, links: !!values.links || !!values.crashes, crashes: !!values.crashes, placement,
       onFailure: (f) => { if (tty) process.stderr.write("\r" + " ".repeat(78) + "\r"); console.log(fail(f)); },
       progress,
     });
@@ -82,7 +84,7 @@ async function genMode(): Promise<never> {
     const ends = await Promise.all(Array.from({ length: jobs }, (_, k) => new Promise<Tally>((resolve, reject) => {
       const n = Math.min(per, shapes - k * per);
       const child = fork(new URL(import.meta.url).pathname, [
-        "--system", "gen", "--worker", "--first", String(first + k * per), "--cases", String(n * perShape), "--per-shape", String(perShape),
+        "--system", gname, "--worker", "--first", String(first + k * per), "--cases", String(n * perShape), "--per-shape", String(perShape),
         "--min-steps", String(values["min-steps"]), "--max-steps", String(values["max-steps"]), "--rules", rules, "--seed", String(values.seed),
         "--shrink", String(Math.ceil(Number(values.shrink) / jobs)), ...(values.links ? ["--links"] : []), ...(values.crashes ? ["--crashes"] : []),
       ], { execArgv: ["--import", "tsx"] });
@@ -104,7 +106,7 @@ async function genMode(): Promise<never> {
   }
   if (tty) process.stderr.write("\n");
   const byProblem = Object.entries(rep.byProblem).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
-  console.log(`soak (rules ${rules}, gen-${first}..gen-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
+  console.log(`soak (rules ${rules}, ${gname}-${first}..${gname}-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
     `${rep.cases} cases over ${rep.shapes} generated systems, ${rep.failed} failed${rep.failed ? ` (failing cases by problem: ${byProblem})` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
     `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
   process.exit(rep.failed ? 1 : 0);

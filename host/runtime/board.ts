@@ -275,6 +275,11 @@ export class Board {
   startUpgrade(plan: UpgradePlan, clusterOf?: string[], versions?: ReadonlyMap<string, string>): void {
     // clusterOf: a board that hosts none of the cluster starts with the names the upgrade round gives it
     const cluster = clusterOf ?? computeCluster(this.opts.spec, plan);
+    if (this.opts.rules === "paper") {
+      // The printed rules need the one shared counter, which only co-location gives (docs/protocol.md point 4).
+      const on = this.opts.spec.boards.filter((b) => b.components.some((c) => cluster.includes(c))).map((b) => b.name);
+      if (on.length > 1) throw new PlanError(`the cluster {${cluster.join(", ")}} spans boards ${on.join(", ")}; the printed rules (--rules paper) keep one shared counter on one board: place the cluster's components together or use --rules safe or folded`);
+    }
     this.cluster = new Set(cluster);
     this.clusterOrder = [...cluster];
     this.upgraded = new Map([...(versions ?? []), ...plan.upgrades.map((u) => [u.name, u.version] as [string, string])]);

@@ -67,8 +67,8 @@ export function checkSpec(spec: SystemSpec): void {
 /**
  * The cluster G^low of a plan: the upgraded components. Every wire whose interface
  * changes must have both ends in the cluster, or the plan is refused naming the port.
- * The cluster must sit on one board (docs/protocol.md, point 4: co-located counters; members
- * on several boards are designed there, not built). Returns the members in the plan's order.
+ * The members may sit on several boards (docs/protocol.md point 4: per-member index
+ * sequences). Returns the members in the plan's order: member slot j is entry j - 1.
  */
 export function computeCluster(spec: SystemSpec, plan: UpgradePlan): string[] {
   const next: Record<string, ComponentVersion> = { ...spec.components };
@@ -104,10 +104,6 @@ export function computeCluster(spec: SystemSpec, plan: UpgradePlan): string[] {
     if (a.iface !== b.iface) {
       throw new PlanError(`interface mismatch after upgrade on ${w.from.comp}.${w.from.port} (${a.iface}) -> ${w.to.comp}.${w.to.port} (${b.iface})`);
     }
-  }
-  const boards = new Set(spec.boards.filter((b) => b.components.some((c) => cluster.has(c))).map((b) => b.name));
-  if (boards.size > 1) {
-    throw new PlanError(`the cluster {${[...cluster].join(", ")}} spans boards ${[...boards].join(", ")}; GSU keeps the cluster's shared counter on one board (members on several boards are designed, not built: docs/protocol.md point 4), so place its components together`);
   }
   return [...cluster];
 }

@@ -328,6 +328,8 @@ export interface GenSuiteOptions {
   links?: boolean;
   /** With links: a board crash in a quarter of the cases. */
   crashes?: boolean;
+  /** genx-N: the same topologies with the members on several boards (docs/protocol.md point 4). */
+  placement?: "one-board" | "several";
 }
 
 /** Random cases over many generated systems (host/sim/gen-system.ts): the property suite at scale. */
@@ -335,7 +337,7 @@ export function runGenSuite(o: GenSuiteOptions): SuiteReport & { shapes: number;
   const rep: SuiteReport & { shapes: number; failed: number } = { cases: 0, failures: [], byProblem: {}, checkpoints: 0, dirtyReceipts: 0, maxRollback: 0, shapes: 0, failed: 0 };
   const total = o.shapes * o.perShape;
   for (let n = o.first; n < o.first + o.shapes; n++) {
-    const sys = genSystem(n);
+    const sys = genSystem(n, o.placement ?? "one-board");
     rep.shapes++;
     const rng = new Rng(o.seed * 1_000_003 + n);
     for (let i = 0; i < o.perShape; i++) {
