@@ -132,8 +132,6 @@ describe("gsu rehearse --config: bad input exits 2 and names the file, the field
       /field "upgrade\.filter" names filter@3\.0\.0, but "components\.filter" lists only 1\.0\.0, 2\.0\.0/],
     ["a plan whose interface leaks", () => variant((_d, j) => { j.upgrade = { filter: "2.0.0" }; }),
       /field "upgrade": interface leak: filter@2\.0\.0 port 'temp' speaks temp\.trend@2 but regulator@1\.0\.0 port 'temp' speaks temp\.filtered@1/],
-    ["a cluster split across boards", () => variant((_d, j) => { j.boards = [{ name: "a", node: 1, components: ["sensor", "filter"] }, { name: "b", node: 2, components: ["regulator", "logger"] }]; }),
-      /field "boards": the cluster \{filter, regulator\} spans boards a, b/],
     ["an unknown top-level field", () => variant((_d, j) => { j.link = []; }), /field "link" is not part of a system file/],
     ["--fault on a component the upgrade does not change", () => join(sys, "system.json"), /--fault names 'logger', which the upgrade does not change; choose one of: filter, regulator/, ["--fault", "logger@5"]],
   ];
