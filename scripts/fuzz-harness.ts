@@ -168,6 +168,11 @@ function headerInputs(rng: Rng, core: Core): Uint8Array {
   const kind = HK_NAME[rng.int(0, HK_NAME.length - 1)];
   const big = () => (rng.next() < 0.5 ? rng.int(0, 300) : rng.int(0, 0xffffffff));
   const h: Header = { kind, dirty: kind === "app" ? rng.int(0, 1) : 0, index: big(), epoch: rng.int(0, 15), aux: big() };
+  // the bounds' vector form (docs/wire.md "Vectors"), over up to 16 member slots
+  if ((kind === "passedAt" || kind === "bound" || kind === "apply") && rng.next() < 0.4) {
+    const vec = () => Array.from({ length: rng.int(2, 16) }, () => (rng.next() < 0.5 ? 0 : big()));
+    h.P = vec(); h.Q = vec(); h.P[1] = h.P[1] || 1;
+  }
   const enc = core.encodeHeader(h);
   const body = bytes(rng, rng.int(0, 40));
   const valid = Buffer.concat([enc, body]);
@@ -180,23 +185,31 @@ function headerInputs(rng: Rng, core: Core): Uint8Array {
 export function fuzzCoreHeader(n: number, seed: number): TargetReport[] {
   const rng = new Rng(seed);
   const core = new Core({ procs: 2 });
-  const hdr: TargetReport = { name: "core header (Core#decodeHeader)", inputs: 0, accepted: 0, reasons: {}, problems: [], maxBuffered: 0, bufferLimit: 16 };
-  const frm: TargetReport = { name: "runtime frame (decodeFrame)", inputs: 0, accepted: 0, reasons: {}, problems: [], maxBuffered: 0, bufferLimit: 16 };
+  // A header is at most 16 bytes, or HDR_VEC_MAX in the bounds' vector form (docs/wire.md "Vectors":
+  // byte 0, two masks of at most 3 bytes, 2 x 16 components of at most 5 bytes).
+  const HDR_VEC_MAX = 1 + 2 * (3 + 16 * 5);
+  const hdr: TargetReport = { name: "core header (Core#decodeHeader)", inputs: 0, accepted: 0, reasons: {}, problems: [], maxBuffered: 0, bufferLimit: HDR_VEC_MAX };
+  const frm: TargetReport = { name: "runtime frame (decodeFrame)", inputs: 0, accepted: 0, reasons: {}, problems: [], maxBuffered: 0, bufferLimit: HDR_VEC_MAX };
   for (let i = 0; i < n; i++) {
     const input = headerInputs(rng, core);
     hdr.inputs++;
     guard(hdr, "decodeHeader", () => {
       const h = core.decodeHeader(input);
       hdr.accepted++;
-      if (!(h.length >= 1 && h.length <= Math.min(16, input.length))) hdr.problems.push(`decodeHeader length ${h.length} for ${input.length} bytes`);
+      const limit = (h.P || h.Q) ? HDR_VEC_MAX : 16;
+      if (!(h.length >= 1 && h.length <= Math.min(limit, input.length))) hdr.problems.push(`decodeHeader length ${h.length} for ${input.length} bytes`);
       hdr.maxBuffered = Math.max(hdr.maxBuffered, h.length);
     }, (e) => (e instanceof CoreError ? e.code : null));
     frm.inputs++;
     guard(frm, "decodeFrame", () => {
-      const { body } = decodeFrame(core, input);
+      const { header, body } = decodeFrame(core, input);
       frm.accepted++;
       const h = input.length - body.length;
-      if (!(h >= 1 && h <= 16) || body.byteOffset - input.byteOffset !== h) frm.problems.push(`decodeFrame split ${h}+${body.length} of ${input.length}`);
+      if (header.vec) {
+        // the vector form: route and payload handed on without the components in between
+        const tail = input.subarray(input.length - (body.length - 2));
+        if (body.length < 2 || Buffer.compare(Buffer.from(body.subarray(2)), Buffer.from(tail)) !== 0) frm.problems.push(`decodeFrame vector form: payload not the frame's tail (${body.length} of ${input.length})`);
+      } else if (!(h >= 1 && h <= (header.P || header.Q ? HDR_VEC_MAX : 16)) || body.byteOffset - input.byteOffset !== h) frm.problems.push(`decodeFrame split ${h}+${body.length} of ${input.length}`);
     }, (e) => (e instanceof FrameError ? (e.message.match(/: (E_[A-Z_]+) on/)?.[1] ?? "FrameError") : null));
   }
   return [hdr, frm];
