@@ -10,7 +10,7 @@
 #   bench:core, bench:rehearsal, bench:links, bench:telemetry, bench:upload, bench:startup
 #                   `-- --quick`: the same code paths and validity checks with small
 #                   iteration counts / short timing budgets (see each file's header)
-#   soak            `-- --cases N` (and `--system gen --cases N --per-shape K`)
+#   soak            `-- --cases N` (and `--system gen|genx --cases N --per-shape K`)
 #   fuzz            `-- INPUTS_PER_DECODER SEED --daemon N` (daemon inputs over a PTY)
 #   compare:rules   `-- --cases N --meshes N --max-steps N --no-shrink --out FILE`
 #                   (--out a temp file: by default it rewrites docs/evidence-rules.md)
@@ -55,7 +55,7 @@ smoke_cmd() {
     bench:memory)    echo "npm run --silent bench:memory -- --quick" ;;
     bench:recovery)  echo "npm run --silent bench:recovery -- --quick" ;;
     bench:startup)   echo "npm run --silent bench:startup -- --quick" ;;
-    soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3 && npm run --silent soak -- --system gen --links --crashes --cases 12 --per-shape 3" ;;
+    soak)            echo "npm run --silent soak -- --cases 12 && npm run --silent soak -- --system gen --cases 24 --per-shape 3 && npm run --silent soak -- --system gen --links --crashes --cases 12 --per-shape 3 && npm run --silent soak -- --system genx --cases 12 --per-shape 3" ;;
     fuzz)            echo "npm run --silent fuzz -- 300 7 --daemon 100" ;;
     compare:rules)   echo "npm run --silent compare:rules -- --cases 2 --meshes 2 --max-steps 12 --no-shrink --out '$tmp/evidence-rules.md'" ;;
     explore)         echo "npm run --silent explore -- --smoke" ;;
