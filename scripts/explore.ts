@@ -6,7 +6,7 @@
 //
 //   --smoke              a small bounded part (< 60 s): x1 and x2 at 2 steps, every fault
 //                        case, and an independence check of the reduction
-//   --system A[,B]       x1, x2, x2s (host/sim/explore-systems.ts) or any rehearsal system
+//   --system A[,B]       x1, x2, x2s, x2b (host/sim/explore-systems.ts) or any rehearsal system
 //                        (fake, demo, mesh-N, meshc-N: large, use --max-schedules)
 //   --steps N            device inputs per run (default: x1 and x2 3, x2s and others 2; --smoke 2)
 //   --rules R            safe (default), folded, paper
@@ -51,7 +51,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("npm run explore -- [--smoke] [--system x1,x2,x2s|fake|mesh-N] [--steps N] [--rules safe|folded|paper] [--fault all|none|COMP@STEP] [--commit-after N] [--max-schedules N] [--no-reduction] [--check-independence N] [--stop-at-first] [--replay \"SCHEDULE\"]");
+  console.log("npm run explore -- [--smoke] [--system x1,x2,x2s,x2b|fake|mesh-N] [--steps N] [--rules safe|folded|paper] [--fault all|none|COMP@STEP] [--commit-after N] [--max-schedules N] [--no-reduction] [--check-independence N] [--stop-at-first] [--replay \"SCHEDULE\"]");
   process.exit(0);
 }
 const num = (v: string | undefined, name: string, def: number): number => {

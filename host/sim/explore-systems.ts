@@ -13,6 +13,8 @@
 //       per-member numbering), m2 -> device dm (its pass validates m1's messages
 //       through the link: causal validation), a1 -> device d
 //   x2s: x2 plus src -> a1 (receiver-side logging with two members)
+//   x2b: x2 with the members on two boards: b1{src} b2{m1} b3{m2, a1} (members on
+//       several boards, docs/protocol.md point 4: vectors on the wire)
 import type { MeshShape } from "./mesh-system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 
@@ -41,11 +43,18 @@ export const EXPLORE_SHAPES: Record<string, MeshShape> = {
     boards: [{ name: "b1", node: 1, components: ["src"] }, { name: "b2", node: 2, components: ["m1", "m2"] }, { name: "b3", node: 3, components: ["a1"] }],
     roles: {},
   },
+  x2b: {
+    seed: 4, members: ["m1", "m2"], workers: ["a1"],
+    edges: [E("src", "o1", "m1", "i1"), E("m1", "link", "m2", "link"), E("m1", "o1", "a1", "i1"), E("m2", "o1", "a1", "i2"), D("m2", "o2", "dm"), D("a1", "o1", "d")],
+    devices: ["dm", "d"],
+    boards: [{ name: "b1", node: 1, components: ["src"] }, { name: "b2", node: 2, components: ["m1"] }, { name: "b3", node: 3, components: ["m2", "a1"] }],
+    roles: {},
+  },
 };
 
 export const EXPLORE_SYSTEM_NAMES = Object.keys(EXPLORE_SHAPES);
 
-/** An exploration system by name: x1, x2, x2s, or any rehearsal system (fake, demo, mesh-N, meshc-N). */
+/** An exploration system by name: x1, x2, x2s, x2b, or any rehearsal system (fake, demo, mesh-N, meshc-N). */
 export async function loadExploreSystem(name: string): Promise<TestbedSystem> {
   const shape = EXPLORE_SHAPES[name];
   if (shape) return (await import("./mesh-system.ts")).meshSystem(shape);
