@@ -297,7 +297,7 @@ export class Rounds {
     if (!this.h.guarded()) {
       // restarted: nothing of the guarded operation survived here; answer so the round need not wait
       if (!this.h.restarted()) return;
-      this.myBound = { next, v: 0, vext: 0 };
+      this.myBound = { next, v: [0], vext: [0] };
     } else if (this.phase === null && this.preparedN >= 0) this.resumeFromPrepare("a recovery round began");
     if (this.h.guarded() && !this.h.recovering()) {
       const b = this.h.beginLocal(next);
@@ -325,7 +325,7 @@ export class Rounds {
     if (this.phase) this.callOff("a recovery round began");
     this.round = { epoch: next, bounds: new Map(), opened: this.h.now() };
     this.h.send(BROADCAST, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
-    const b = bystander ? { v: 0, vext: 0 } : this.h.beginLocal(next);
+    const b = bystander ? { v: [0], vext: [0] } : this.h.beginLocal(next);
     this.round.bounds.set(this.h.node, [b.v, b.vext]);
     this.arm();
     this.tryApply(this.h.now());
