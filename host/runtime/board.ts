@@ -832,8 +832,10 @@ export class Board {
    */
   peerRestarted(node: number): void {
     this.trace("peer-restarted", { node, guarded: this.guarded });
+    // the link counts with its previous run are void (an upgrade round balances them): both start at 0
+    this.frameCounts.delete(node);
+    if (node === this.opts.coordinator) this.rounds.coordinatorRestarted();
     if (this.guarded && !this.recovering) this.requestRecovery();
-    else if (this.recovering && node === this.opts.coordinator) this.rounds.coordinatorRestarted();
   }
 
   /** Abort by hand: a recovery round hands over to the old versions. */
