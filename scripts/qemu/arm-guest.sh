@@ -96,7 +96,7 @@ for c in $checks; do
     echo "arm-guest: board daemon $stop"
     tail -8 /tmp/board.log
     hs=$(cat "$d/host-done" 2>/dev/null)
-    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS from gsu flash --root")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
+    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS from gsu flash --root, $(cat "$d/board-deps" 2>/dev/null)")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
     else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
     ;;
   *) result "$c" FAIL "$t" "unknown check" ;;

@@ -29,11 +29,20 @@ node bin/gsu.js keygen --name ground --out "$k" >/dev/null || { echo "keygen fai
 cp "$k/ground.pub" "$d/ground.pub"
 # What a board runs: `gsu flash --root` lays the runtime as compiled JavaScript (no tsx at
 # start) into the run directory; the guest starts the daemon from there. Its node_modules:
-# the guest's (the arm64 set arm-setup.sh installed, bound over the work tree's).
+# what a board installs, `npm ci --omit=dev` for arm64 (arm-setup.sh step 5b:
+# /opt/gsu-board in the guest's root); without it, the guest's full arm64 set.
 t=$(date +%s%N)
 node bin/gsu.js flash --root "$d/flash" --profile raspberry-pi > "$k/flash.out" 2>&1 || { echo "gsu flash --root failed:"; tail -20 "$k/flash.out"; done_with flash-root-failed; }
-ln -s "$repo/node_modules" "$d/flash/opt/gsu/node_modules"
-echo "ground: gsu flash --root: the board's files ($(du -sh "$d/flash/opt/gsu/host" | cut -f1) of compiled host/) laid in $(ms_since "$t") ms"
+cache=${GSU_QEMU_ARM_CACHE:-$repo/.cache/qemu-arm}/${GSU_ARM_ARCH:-arm64}
+if [ -f "$cache/sysroot/opt/gsu-board/.lock" ]; then
+  ln -s /opt/gsu-board/node_modules "$d/flash/opt/gsu/node_modules" # a path in the guest
+  deps="npm ci --omit=dev: $(du -sm "$cache/sysroot/opt/gsu-board/node_modules" | cut -f1) MiB"
+else
+  ln -s "$repo/node_modules" "$d/flash/opt/gsu/node_modules"
+  deps="the full arm64 node_modules (no runtime-only install: arm-setup.sh step 5b missing)"
+fi
+echo "$deps" > "$d/board-deps"
+echo "ground: gsu flash --root: the board's files ($(du -sh "$d/flash/opt/gsu/host" | cut -f1) of compiled host/) laid in $(ms_since "$t") ms; node_modules: $deps"
 echo /run/gsu/flash/opt/gsu/bin/gsu.js > "$d/board-bin"
 cat > "$d/profile.json.tmp" <<EOF
 {"name": "arm-pi", "node": 1, "board": "raspberry-pi",
