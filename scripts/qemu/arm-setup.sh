@@ -308,7 +308,7 @@ else
   log "npm ci --omit=dev --cpu=$NPM_CPU --os=linux --libc=glibc --ignore-scripts (into $board_app: what a board installs)"
   (cd "$board_app" && net npm ci --omit=dev --cpu="$NPM_CPU" --os=linux --libc=glibc --ignore-scripts --no-audit --no-fund --loglevel=error >"$cache/npm-ci-board.log" 2>&1) \
     || { tail -10 "$cache/npm-ci-board.log" >&2; fail "npm ci --omit=dev for $ARCH failed or timed out after ${net_timeout}s (log: $cache/npm-ci-board.log)"; }
-  log "runtime-only node_modules for $ARCH: $(du -sm "$board_app/node_modules" | cut -f1) MiB, $(ls "$board_app/node_modules" | grep -vc '^\.') top-level packages, in $(ms_since "$t") ms"
+  log "runtime-only node_modules for $ARCH: $(du -sm "$board_app/node_modules" | cut -f1) MiB, $(find "$board_app/node_modules" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l) top-level packages, in $(ms_since "$t") ms"
   echo "$lock_sum" > "$board_app/.lock"
 fi
 if [ -d "$board_app/node_modules/socketcan" ] && [ -f "$sc/build/Release/can.node" ] && [ ! -f "$board_app/node_modules/socketcan/build/Release/can.node" ]; then
