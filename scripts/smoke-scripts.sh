@@ -18,8 +18,8 @@
 #   mutate          `-- --smoke`: a few mutants, for CI (it writes test-results/mutation.json,
 #                   which git ignores; its "args" field says it was a smoke run)
 #   typecheck       as it is (tsc --noEmit)
-#   test:arm        `-- --check` (the emulated ARM boards are set up; .ci/run's ARM step
-#                   boots and checks them)
+#   test:arm        `-- --check` (the emulated ARM boards are set up; npm test's
+#                   test/qemu/arm-pi.test.ts boots the Pi once and runs its checks)
 # A new script: accept a small-count form (for explore and mutate, `--smoke`) that
 # finishes in well under a minute, and add it to smoke_cmd.
 #

@@ -347,6 +347,8 @@ export class BoardDaemon {
   private statusJson(): string {
     const bad = this.guard.corrupt;
     return JSON.stringify({ board: this.o.profile.name, node: this.o.profile.node, guarded: this.board.guarded, epoch: this.board.epoch,
+      // what the board is holding or waiting for now (held inputs, an open round and whom it waits on)
+      waitingFor: this.board.unfinished(),
       instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
       store: this.store.status().map((s) => s.line), stats: this.board.stats, link: this.link.stats(),
           ...(this.layer ? { layer: this.layer.layerStats(), waiting: this.layer.waiting() } : {}),

@@ -112,6 +112,14 @@ export interface OpenReport {
   revoked: RevokedImage[];
 }
 
+/** A file's text, or null when it does not exist (any other error is thrown). */
+function readIfPresent(file: string): string | null {
+  try { return readFileSync(file, "utf8"); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
   try { fsyncSync(fd); } finally { closeSync(fd); }
@@ -236,11 +244,8 @@ export class SlotStore {
   }
 
   private readState(): StoreState {
-    let text: string;
-    try { text = readFileSync(this.stateFile, "utf8"); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { format: STATE_FORMAT, seq: 0, components: {} };
-      throw e;
-    }
+    const text = readIfPresent(this.stateFile);
+    if (text === null) return { format: STATE_FORMAT, seq: 0, components: {} };
     let j: { format?: unknown; seq?: unknown; components?: unknown; check?: unknown };
     try { j = JSON.parse(text); } catch (e) {
       throw new StoreError(`${this.stateFile} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename, so the disk or another program damaged it`);
@@ -441,11 +446,8 @@ export class SlotStore {
    */
   remoteVersions(): Record<string, string> {
     const file = join(this.dir, "remote-versions.json");
-    let text: string;
-    try { text = readFileSync(file, "utf8"); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
-      throw e;
-    }
+    const text = readIfPresent(file);
+    if (text === null) return {};
     let j: unknown;
     try { j = JSON.parse(text); } catch (e) {
       throw new StoreError(`${file} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename: restore it, or delete it and give this board the system file's versions (it then refuses peers that committed newer ones, naming them)`);
@@ -463,11 +465,8 @@ export class SlotStore {
    */
   recoveryEpoch(): number {
     const file = join(this.dir, "epoch");
-    let text: string;
-    try { text = readFileSync(file, "utf8"); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
-      throw e;
-    }
+    const text = readIfPresent(file);
+    if (text === null) return 0;
     const n = Number(text.trim());
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new StoreError(`${file} holds '${text.trim().slice(0, 20)}', not a recovery epoch; it is only ever replaced by an atomic rename: restore it, or write the epoch the other boards report in their status`);
     return n;

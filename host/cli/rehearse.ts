@@ -125,6 +125,9 @@ export function checkVcan(iface = "vcan0", sysfs = "/sys/class/net"): void {
   if (!(Number(flags.trim()) & 1)) throw new IoError(`--links vcan: the interface ${iface} is down; bring it up (as root): ip link set up ${iface}`);
 }
 
+/** COMPONENT@STEP (--fault) and BOARD@STEP (--crash). */
+const NAME_AT_STEP = /^([A-Za-z_][\w-]*)@(\d+)$/;
+
 function prob(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^(0(\.\d+)?|\.\d+)$/.test(v) || !(Number(v) < 1)) throw new UsageError(`--${name} must be a per-frame probability from 0 to below 1 (e.g. 0.05), not '${v}'`);
@@ -172,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
   const faultGiven = values.fault !== undefined;
   if (faultGiven && values.reference) throw new UsageError("--fault and --reference cannot be used together (a reference run has no upgrade to fault)");
   if (faultGiven) {
-    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(values.fault!);
+    const m = NAME_AT_STEP.exec(values.fault!);
     if (!m) throw new UsageError(`--fault must look like COMPONENT@STEP (e.g. estimator@120), not '${values.fault}'`);
     fault = { comp: m[1], step: Number(m[2]) };
   }
@@ -194,7 +197,7 @@ export async function run(argv: string[]): Promise<number> {
   if (fault && values["upgrade-at"] === undefined && fault.step <= upgradeAt) upgradeAt = Math.max(0, fault.step - 1);
   const linkFaults = parseLinkFaults(values);
   const crashes = (values.crash ?? []).flatMap((x) => x.split(",")).filter(Boolean).map((x) => {
-    const m = /^([A-Za-z_][\w-]*)@(\d+)$/.exec(x);
+    const m = NAME_AT_STEP.exec(x);
     if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later), not '${x}'`);
     return { board: m[1], step: Number(m[2]) };
   });

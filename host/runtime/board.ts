@@ -144,6 +144,8 @@ export class Board {
   private pausedInputs = false;
   /** The upgraded components of the guarded operation and their new versions, hosted here or not. */
   private upgraded = new Map<string, string>();
+  /** The last step delivered to each device from each component (toDevice). */
+  private devStep = new Map<string, number>();
   /** The plan the upgrade round starts (upgradeWhenQuiet). */
   private plannedUpgrade: UpgradePlan | null = null;
   /** Application frames sent to and received from each board (the upgrade round's quiescence check). */
@@ -850,8 +852,10 @@ export class Board {
    */
   peerRestarted(node: number): void {
     this.trace("peer-restarted", { node, guarded: this.guarded });
+    // the link counts with its previous run are void (an upgrade round balances them): both start at 0
+    this.frameCounts.delete(node);
+    if (node === this.opts.coordinator) this.rounds.coordinatorRestarted();
     if (this.guarded && !this.recovering) this.requestRecovery();
-    else if (this.recovering && node === this.opts.coordinator) this.rounds.coordinatorRestarted();
   }
 
   /** Abort by hand: a recovery round hands over to the old versions. */
@@ -952,6 +956,14 @@ export class Board {
 
   /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
   private toDevice(dev: string, payload: Uint8Array, from: Instance, bad: boolean): void {
+    // The last check before a device: a component's messages to a device carry rising steps
+    // (the ABI's first u32). An earlier step than one already delivered is never passed on: it
+    // can only be a replay that a crash made inexact (docs/protocol.md "A board that crashes").
+    if (payload.length >= 4) {
+      const k = `${dev}/${from.comp}`, step = stepOf(payload) ?? 0, last = this.devStep.get(k);
+      if (last !== undefined && step < last) { this.drop("device-stale-step", `${from.comp}(${from.gen}) -> ${dev}: step ${step} after step ${last} was delivered`); return; }
+      this.devStep.set(k, step);
+    }
     this.opts.hooks.device(dev, payload, from);
     if (!bad || !this.opts.hooks.oracle) return;
     const key = `${dev}/${from.comp}/${from.gen}`;

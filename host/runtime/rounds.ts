@@ -270,7 +270,14 @@ export class Rounds {
    * its own to recover), this board answers with the bound it already has.
    */
   coordinatorRestarted(): void {
-    if (this.isCoordinator || !(this.h.recovering() || this.requested > this.h.epoch())) return;
+    if (this.isCoordinator) return;
+    // its commit and upgrade rounds count from the start again: forget the numbers of its previous run
+    if (this.preparedN >= 0 && this.h.guarded()) this.resumeFromPrepare("the coordinator restarted");
+    // an upgrade round it was running died with it: inputs held for it go on (a board that had
+    // started guarded operation ends it by recovery: Board.peerRestarted)
+    if ((this.quiesceN >= 0 && this.startedN !== this.quiesceN) || (this.startedN >= 0 && this.goN !== this.startedN)) this.h.resume("inputs", "the coordinator restarted: its upgrade round is off");
+    this.preparedN = -1; this.committedN = -1; this.quiesceN = -1; this.startedN = -1; this.goN = -1; this.lastCounts = "";
+    if (!(this.h.recovering() || this.requested > this.h.epoch())) return;
     const next = this.h.epoch() + 1;
     this.requested = next;
     this.h.trace("recovery-request", { epoch: next, why: "the coordinator restarted during the round" });

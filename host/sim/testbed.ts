@@ -129,6 +129,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const erroneous = new WeakSet<Uint8Array>(); // frames whose payload derives from the fault (ground truth)
   const tags = new WeakMap<Uint8Array, string>();
   const drops: RunResult["drops"] = [];
+  /** Every trace event, the boards' and the testbed's own (crash, restart): kept as o.retain says, and to o.onEvent. */
+  const record = (e: TraceEvent) => { if (o.retain) o.retain(e, trace); else trace.push(e); o.onEvent?.(e); };
   let faultActive = false;
   let failAt: { t: number; wall: number } | null = null;
   let recovery: RunResult["recovery"];
@@ -197,8 +199,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
         if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
-        if (o.retain) o.retain(e, trace); else trace.push(e);
-        o.onEvent?.(e);
+        record(e);
       },
       oracle: o.oracles === false ? undefined : {
         isErroneous: (f) => erroneous.has(f),
@@ -234,18 +235,14 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       let from = c.step + 1;
       for (const [k, f] of outstanding) if (f.src === old.node || f.dst === old.node) { if (f.step >= 0) from = Math.min(from, f.step); outstanding.delete(k); }
       crashWindows.push({ board: old.name, fromStep: from, toStep: c.step + (c.downSteps ?? 5) });
-      const ev = { type: "crash", t: clock.now, board: old.name, guarded: old.guarded } as unknown as TraceEvent;
-      if (o.retain) o.retain(ev, trace); else trace.push(ev);
-      o.onEvent?.(ev);
+      record({ type: "crash", t: clock.now, board: old.name, guarded: old.guarded } as unknown as TraceEvent);
       clock.at(clock.now + (c.downSteps ?? 5) * period, () => {
         const committed = old.stats.commits > 0;
         const spec = committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
         const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
         boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec });
         down.delete(bi);
-        const ev2 = { type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent;
-        if (o.retain) o.retain(ev2, trace); else trace.push(ev2);
-        o.onEvent?.(ev2);
+        record({ type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent);
       });
     });
   }

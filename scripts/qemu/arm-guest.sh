@@ -19,12 +19,18 @@ for c in $checks; do
   echo "arm-guest: $c, at uptime $(secs 0 "$t") s"
   case $c in
   rehearse)
-    # The in-process rehearsal (simulated links), as on the host: must PASS.
-    node bin/gsu.js rehearse --steps 200 --html - > /tmp/rehearse.log 2>&1
+    # The in-process rehearsal (simulated links), as on the host: must PASS. Run by
+    # the compiled JavaScript the host lays with gsu flash --root (what a board
+    # runs: no transpiler at start) when the serial check's host side is there.
+    i=0
+    case " $checks " in *" serial "*) while [ ! -f "$d/board-bin" ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done ;; esac
+    bin=$(cat "$d/board-bin" 2>/dev/null); [ -f "$bin" ] || bin=bin/gsu.js
+    node "$bin" rehearse --steps 200 --html - > /tmp/rehearse.log 2>&1
     rc=$?
     tail -15 /tmp/rehearse.log
-    if [ $rc = 0 ] && grep -q '^Verdict: PASS' /tmp/rehearse.log; then result rehearse PASS "$t" "gsu rehearse --steps 200: Verdict: PASS"
-    else result rehearse FAIL "$t" "gsu rehearse --steps 200 exited $rc without 'Verdict: PASS'"; fi
+    how=$([ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS")
+    if [ $rc = 0 ] && grep -q '^Verdict: PASS' /tmp/rehearse.log; then result rehearse PASS "$t" "gsu rehearse --steps 200 ($how): Verdict: PASS"
+    else result rehearse FAIL "$t" "gsu rehearse --steps 200 ($how) exited $rc without 'Verdict: PASS'"; fi
     ;;
   can)
     # Real CAN controllers: can0 and can1 are two kvaser_pci (SJA1000) on one
@@ -59,20 +65,24 @@ for c in $checks; do
     ;;
   serial)
     # A board daemon on /dev/ttyS0 (the PCI UART wired to a host pty); the host
-    # writes its profile and key, then asks it for its status with gsu status.
+    # (scripts/qemu/arm-host.sh) writes its profile and key, then drives it with its
+    # own gsu: status, uploads, upgrade, fault (rollback, takeover), commit.
     i=0
     while [ ! -f "$d/profile-ready" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
     if [ ! -f "$d/profile-ready" ]; then result serial FAIL "$t" "the host side never wrote the board profile"; continue; fi
-    node bin/gsu.js board --profile "$d/profile.json" --sim-devices 10 > /tmp/board.log 2>&1 &
+    # From the compiled JavaScript the host laid with gsu flash --root (what a board runs), if there.
+    bin=$(cat "$d/board-bin" 2>/dev/null); [ -f "$bin" ] || bin=bin/gsu.js
+    echo "arm-guest: starting the board daemon: node $bin board"
+    node "$bin" board --profile "$d/profile.json" --sim-devices 10 > /tmp/board.log 2>&1 &
     bpid=$!
     i=0
     while ! grep -q 'up; serving the ground' /tmp/board.log && kill -0 $bpid 2>/dev/null && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
     up=$(secs "$t" "$(now)")
     if grep -q 'up; serving the ground' /tmp/board.log; then
-      echo "arm-guest: board daemon serving on /dev/ttyS0 after ${up}s"
+      echo "arm-guest: board daemon ($bin) serving on /dev/ttyS0 after ${up}s"
       echo "$up" > "$d/board-ready"
       i=0
-      while [ ! -f "$d/host-done" ] && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
+      while [ ! -f "$d/host-done" ] && [ $i -lt 3000 ]; do sleep 0.2; i=$((i + 1)); done
     else
       echo "board-failed" > "$d/board-ready"
     fi
@@ -86,7 +96,7 @@ for c in $checks; do
     echo "arm-guest: board daemon $stop"
     tail -8 /tmp/board.log
     hs=$(cat "$d/host-done" 2>/dev/null)
-    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon on /dev/ttyS0 serving after ${up}s; gsu status from the host over the pty answered; daemon $stop"
+    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS from gsu flash --root, $(cat "$d/board-deps" 2>/dev/null)")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
     else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
     ;;
   *) result "$c" FAIL "$t" "unknown check" ;;

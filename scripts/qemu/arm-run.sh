@@ -122,7 +122,7 @@ host_rc=0
         echo "$pty" > "$run/pty"
         if [ -n "$host_cmd" ]; then
           # Its own process group (setsid), so it can be ended with everything it started.
-          GSU_ARM_PTY=$pty GSU_ARM_RUN=$run HOST_CMD=$host_cmd setsid bash -c \
+          GSU_ARM_PTY=$pty GSU_ARM_RUN=$run GSU_ARM_ARCH=$ARCH HOST_CMD=$host_cmd setsid bash -c \
             'bash -c "$HOST_CMD" 2>&1 | sed -u "s/^/host| /"; echo "${PIPESTATUS[0]}" > "$GSU_ARM_RUN/.host-status"' &
           host_pid=$!
         fi

@@ -26,6 +26,8 @@
 #      the cache (tsx's esbuild, vitest's rolldown and lightningcss and
 #      serialport's bindings are per-platform), then socketcan cross-compiled
 #      with node-gyp against the Node package's headers;
+#   5b. what a board installs: `npm ci --omit=dev` (same flags) into
+#      sysroot/opt/gsu-board, the serial check's daemon's node_modules;
 #   6. the initramfs: busybox + the modules + scripts/qemu/arm-init.sh.
 #
 # Idempotent: each step is skipped when its result is in the cache (step 5 is
@@ -289,6 +291,28 @@ else
     echo "cross-building socketcan for $ARCH failed (log: $cache/socketcan-build.log)" > "$cache/socketcan-skipped"
     log "socketcan: cross-build FAILED (log: $cache/socketcan-build.log); the CAN suite will be skipped with this reason"
   fi
+fi
+
+# --- 5b. what a board installs: the runtime dependencies only -----------------
+# gsu flash runs `npm ci --omit=dev` in /opt/gsu on a board; its cross-install
+# equivalent goes to /opt/gsu-board in the sysroot, where the serial check's daemon
+# (compiled JS laid by gsu flash --root) takes its node_modules from. socketcan is
+# built by npm on a board; here the cross-built addon from step 5 is copied in.
+board_app=$sysroot/opt/gsu-board
+if [ "$(cat "$board_app/.lock" 2>/dev/null)" = "$lock_sum" ]; then
+  log "runtime-only node_modules for $ARCH present (package-lock unchanged)"
+else
+  t=$(date +%s%N)
+  rm -rf "$board_app"; mkdir -p "$board_app"
+  cp "$repo/package.json" "$repo/package-lock.json" "$board_app/"
+  log "npm ci --omit=dev --cpu=$NPM_CPU --os=linux --libc=glibc --ignore-scripts (into $board_app: what a board installs)"
+  (cd "$board_app" && net npm ci --omit=dev --cpu="$NPM_CPU" --os=linux --libc=glibc --ignore-scripts --no-audit --no-fund --loglevel=error >"$cache/npm-ci-board.log" 2>&1) \
+    || { tail -10 "$cache/npm-ci-board.log" >&2; fail "npm ci --omit=dev for $ARCH failed or timed out after ${net_timeout}s (log: $cache/npm-ci-board.log)"; }
+  log "runtime-only node_modules for $ARCH: $(du -sm "$board_app/node_modules" | cut -f1) MiB, $(find "$board_app/node_modules" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l) top-level packages, in $(ms_since "$t") ms"
+  echo "$lock_sum" > "$board_app/.lock"
+fi
+if [ -d "$board_app/node_modules/socketcan" ] && [ -f "$sc/build/Release/can.node" ] && [ ! -f "$board_app/node_modules/socketcan/build/Release/can.node" ]; then
+  mkdir -p "$board_app/node_modules/socketcan/build" && cp -r "$sc/build/Release" "$board_app/node_modules/socketcan/build/"
 fi
 
 # --- 6. initramfs --------------------------------------------------------------

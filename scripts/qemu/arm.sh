@@ -11,8 +11,9 @@
 #   can       300 frames (GSU_ARM_CAN_FRAMES) can0 -> can1 over two kvaser_pci (SJA1000) controllers
 #             at 500 kbit/s (set by iproute2's ip), in order and intact, and the
 #             SocketCAN suite (test/can/socketcan.test.ts) passes on can0;
-#   serial    a board daemon (gsu board) on /dev/ttyS0 answers `gsu status`
-#             (a signed status telecommand) sent by the host over the pty.
+#   serial    a board daemon (gsu board) on /dev/ttyS0, driven by the host's gsu over
+#             the pty (scripts/qemu/arm-host.sh): status, signed uploads, upgrade, a
+#             fault whose rollback and takeover arrive as events, upgrade again, commit.
 # Prints "ARM-CHECK name PASS|FAIL|SKIP seconds detail" per check and a summary.
 # Exit: 0 all passed (a SKIP names its reason and fails unless GSU_ARM_ALLOW_SKIP=1);
 # 1 a check failed; 77 the lane cannot run here (QEMU or set-up missing), with
@@ -24,41 +25,7 @@ repo=$(cd "$here/../.." && pwd -P)
 cd "$repo" || exit 1
 
 # --- host side of the serial check (run by arm-run.sh --host) -------------------
-if [ "${1:-}" = --host-side ]; then
-  d=$GSU_ARM_RUN
-  k=$d/host
-  mkdir -p "$k"
-  node bin/gsu.js keygen --name ground --out "$k" >/dev/null || { echo "keygen failed"; echo keygen-failed > "$d/host-done"; exit 1; }
-  cp "$k/ground.pub" "$d/ground.pub"
-  cat > "$d/profile.json.tmp" <<EOF
-{"name": "arm-pi", "node": 1, "board": "raspberry-pi",
- "links": [{"kind": "serial", "path": "/dev/ttyS0", "baud": 115200}],
- "stateDir": "/tmp/gsu-state",
- "components": ["sensor@1.0.0", "estimator@1.0.0", "controller@1.0.0", "fdir@1.0.0", "telemetry@1.0.0"],
- "trustedKeys": {"ground": "ground.pub"}, "at": {"commit": "manual"}}
-EOF
-  mv "$d/profile.json.tmp" "$d/profile.json" && touch "$d/profile-ready"
-  i=0
-  while [ ! -f "$d/board-ready" ] && [ ! -f "$d/status" ] && [ $i -lt 4500 ]; do sleep 0.2; i=$((i + 1)); done
-  [ -f "$d/board-ready" ] || { echo "the board daemon never came up"; echo no-board > "$d/host-done"; exit 1; }
-  [ "$(cat "$d/board-ready")" = board-failed ] && { echo "the board daemon failed to start"; echo no-board > "$d/host-done"; exit 1; }
-  t=$(date +%s%N)
-  node bin/gsu.js status --link "serial:$GSU_ARM_PTY@115200" --target arm-pi --key "$k/ground.key" --timeout 30 --json > "$k/status.json" 2> "$k/status.err"
-  rc=$?
-  ms=$(( ($(date +%s%N) - t) / 1000000 ))
-  if [ $rc = 0 ] && node -e '
-      const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      const comps = (s.instances ?? []).map((i) => i.comp).sort().join(",");
-      console.log("gsu status over " + process.argv[2] + ": board " + (s.board ?? s.name ?? "?") + ", components " + comps);
-      process.exit(comps === "controller,estimator,fdir,sensor,telemetry" ? 0 : 1);' "$k/status.json" "$GSU_ARM_PTY"; then
-    echo "gsu status answered in $ms ms"
-    echo ok > "$d/host-done"
-    exit 0
-  fi
-  echo "gsu status failed (exit $rc, $ms ms):"; head -c 2000 "$k/status.err"; head -c 2000 "$k/status.json"
-  echo "status-failed" > "$d/host-done"
-  exit 1
-fi
+[ "${1:-}" = --host-side ] && exec bash "$here/arm-host.sh"
 
 arches=arm64 setup=1 check_only=
 while [ $# -gt 0 ]; do

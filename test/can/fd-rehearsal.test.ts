@@ -1,7 +1,7 @@
 // CAN FD and compact links end to end: SLCAN FD adapters over real pseudo-terminals (a
 // classic adapter refuses FD clearly), and the demo rehearsal with every board its own OS
 // process over emulated SLCAN adapters in each CAN mode: devices equal to the reference.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,19 +11,9 @@ import { parseLine } from "../../host/transport/can/slcan.ts";
 import type { CanFrame } from "../../host/transport/can/cyphal.ts";
 import { runMultiProcess } from "../../host/sim/multiproc.ts";
 import { spawnSync } from "node:child_process";
-import { PtyAdapter, type AdapterBehaviour } from "./pty-adapter.ts";
+import { useAdapters, until } from "./pty-adapter.ts";
 
-const adapters: PtyAdapter[] = [];
-afterEach(() => { while (adapters.length) adapters.pop()!.kill(); });
-async function adapter(b?: AdapterBehaviour) {
-  const a = await PtyAdapter.create(b);
-  adapters.push(a);
-  return a;
-}
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error("timed out"); await new Promise((r) => setTimeout(r, 5)); }
-};
+const adapter = useAdapters();
 
 describe("SLCAN adapters and CAN FD", () => {
   it("a classic adapter (BEL to Y2) is refused for +fd, naming the device and what to do", async () => {

@@ -3,6 +3,7 @@
 // were a USB-CAN adapter. The adapter answers commands with '\r' or BEL and
 // can inject frames and garbage.
 import type { IPty } from "node-pty";
+import { afterEach } from "vitest";
 import { parseLine, encodeFrame } from "../../host/transport/can/slcan.ts";
 import type { CanFrame } from "../../host/transport/can/cyphal.ts";
 
@@ -63,4 +64,21 @@ export class PtyAdapter {
   inject(f: CanFrame): void { this.pty.write(encodeFrame(f)); }
   raw(s: string): void { this.pty.write(s); }
   kill(): void { try { this.pty.kill(); } catch { /* already gone */ } }
+}
+
+/** For a test file: a factory of adapters that are killed after each test. */
+export function useAdapters(): (b?: AdapterBehaviour) => Promise<PtyAdapter> {
+  const adapters: PtyAdapter[] = [];
+  afterEach(() => { while (adapters.length) adapters.pop()!.kill(); });
+  return async (b?: AdapterBehaviour) => {
+    const a = await PtyAdapter.create(b);
+    adapters.push(a);
+    return a;
+  };
+}
+
+/** Polls cond every 5 ms; throws "timed out" after ms. */
+export async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error("timed out"); await new Promise((r) => setTimeout(r, 5)); }
 }

@@ -1,22 +1,12 @@
 // SLCAN over a real pseudo-terminal pair: SlcanBus opens /dev/pts/N with
 // serialport 13, the test plays the adapter on the master side (node-pty).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SlcanBus, MockCanNetwork, openCanBus } from "../../host/transport/can/bus.ts";
 import { CanTransport } from "../../host/transport/can/transport.ts";
 import type { CanFrame } from "../../host/transport/can/cyphal.ts";
-import { PtyAdapter, type AdapterBehaviour } from "./pty-adapter.ts";
+import { useAdapters, until } from "./pty-adapter.ts";
 
-const adapters: PtyAdapter[] = [];
-afterEach(() => { while (adapters.length) adapters.pop()!.kill(); });
-async function adapter(b?: AdapterBehaviour) {
-  const a = await PtyAdapter.create(b);
-  adapters.push(a);
-  return a;
-}
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error("timed out"); await new Promise((r) => setTimeout(r, 5)); }
-};
+const adapter = useAdapters();
 
 describe("SLCAN over a real PTY (node-pty)", () => {
   it("opens with C, S<n>, O; frames both ways; C on close", async () => {

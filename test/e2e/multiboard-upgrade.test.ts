@@ -84,7 +84,7 @@ describe.skipIf(!!socatMissing)(`gsu upgrade on two board daemons${socatMissing 
     for (const b of ["gnc", "io"] as Name[]) {
       const t0 = Date.now();
       while (!(await status(b)).guarded) {
-        if (Date.now() - t0 > 15_000) throw new Error(`${b} never entered guarded operation\n${all()}`);
+        if (Date.now() - t0 > 15_000) throw new Error(`${b} never entered guarded operation; waiting for: gnc ${JSON.stringify((await status("gnc")).waitingFor)}, io ${JSON.stringify((await status("io")).waitingFor)}\n${all()}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -109,6 +109,25 @@ describe.skipIf(!!socatMissing)(`gsu upgrade on two board daemons${socatMissing 
     await waitFor(() => deviceLines(state("gnc")).length > before + 40, 20_000, "the loop after the takeover", all);
     expectExact("gnc", "wheel", before + 40);
     expectExact("io", "downlink", 40);
+  }, 120_000);
+
+  it("gnc killed (kill -9) during guarded operation: io ends guarded operation by recovery, gnc comes back with its committed versions, the loop runs on", async () => {
+    await uploadAndUpgrade();
+    daemons.gnc!.proc.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    await start("gnc");
+    expect(daemons.gnc!.out()).toMatch(/estimator: running 1\.0\.0/);
+    await waitFor(() => /node 2 restarted .*guarded operation ends by recovery/.test(daemons.io!.out()), 15_000, "io to see gnc's restart", all);
+    for (const b of ["gnc", "io"] as Name[]) {
+      const t0 = Date.now();
+      while ((await status(b)).guarded) {
+        if (Date.now() - t0 > 15_000) throw new Error(`${b} stayed in guarded operation after gnc's restart\n${all()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const w = deviceLines(state("gnc")).length, d = deviceLines(state("io")).length;
+    await waitFor(() => deviceLines(state("gnc")).length > w + 30 && deviceLines(state("io")).length > d + 30, 20_000, "the loop after gnc's restart", all);
+    expect(all()).not.toMatch(/component-trap/);
   }, 120_000);
 
   it("upgrade again and gsu commit: the two-phase commit commits on both boards; a restarted gnc runs v2 and rejoins", async () => {

@@ -57,13 +57,16 @@ const title = `SocketCAN in an emulated Linux (QEMU, Debian's kernel, vcan0)${sk
 
 describe.skipIf(skipReason !== undefined)(title, () => {
   it(
-    gated.length ? `runs ${gated.join(", ")} there with GSU_TEST_CAN_IFACE=vcan0, and they pass` : "a socketcan round trip on vcan0 (test/can has no gated suite yet)",
+    gated.length ? `runs ${gated.join(", ")} there with GSU_TEST_CAN_IFACE=vcan0 (MTU 16) and GSU_TEST_CAN_FD_IFACE=vcan1, and they pass, none skipped` : "a socketcan round trip on vcan0 (test/can has no gated suite yet)",
     async (ctx) => {
       const json = join(root, "test-results", `qemu-socketcan-${process.pid}.json`);
       rmSync(json, { force: true });
       const cmd = gated.length
         ? // --no-cache: the host's vitest owns node_modules/.vite's results file.
-          `GSU_TEST_CAN_IFACE=vcan0 npx vitest run ${gated.join(" ")} --no-cache --reporter=verbose --reporter=json --outputFile.json=${json}`
+          // vcan0 made classic (MTU 16) and vcan1 left FD (MTU 72): the suites' FD halves run too
+          // (GSU_TEST_CAN_FD_IFACE; they check that a classic interface is refused for +fd), none skipped.
+          `ip link set vcan0 down && ip link set vcan0 mtu 16 && ip link set vcan0 up && ` +
+          `GSU_TEST_CAN_IFACE=vcan0 GSU_TEST_CAN_FD_IFACE=vcan1 npx vitest run ${gated.join(" ")} --no-cache --reporter=verbose --reporter=json --outputFile.json=${json}`
         : roundTrip;
       const { code, out } = await run(cmd, 540);
       const text = stripAnsi(out);
