@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { runTestbed } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { Core } from "../host/core/core.ts";
+import { decodeFrame } from "../host/runtime/frame.ts";
 import { StreamTransport } from "../host/transport/stream.ts";
 import { ENVELOPE_OVERHEAD } from "../host/transport/framing/envelope.ts";
 
@@ -40,9 +41,11 @@ const steps = Number(process.env.GSU_BENCH_STEPS ?? (QUICK ? 60 : 300));
 runTestbed(demoSystem(), {
   seed: 11, steps, latency: { min: 50, max: 2000 }, fault: null,
   tap: (_t, src, dst, frame) => {
-    const h = core.decodeHeader(frame);
+    // the protocol's bytes: the core header and, in the vector form (FLAG_VEC), the vector's
+    // components after the route; decodeFrame hands back route + payload alone
+    const { header: h, body } = decodeFrame(core, frame);
     const app = h.kind === "app";
-    traffic.push({ src, dst, frame, header: h.length, payload: app ? frame.length - h.length - 2 : 0, kind: h.kind });
+    traffic.push({ src, dst, frame, header: app ? frame.length - body.length : h.length, payload: app ? body.length - 2 : 0, kind: h.kind });
   },
 });
 
