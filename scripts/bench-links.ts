@@ -45,7 +45,7 @@ runTestbed(demoSystem(), {
     // components after the route; decodeFrame hands back route + payload alone
     const { header: h, body } = decodeFrame(core, frame);
     const app = h.kind === "app";
-    traffic.push({ src, dst, frame, header: app ? frame.length - body.length : h.length, payload: app ? body.length - 2 : 0, kind: h.kind });
+    traffic.push({ src, dst, frame, header: frame.length - body.length, payload: app ? body.length - 2 : 0, kind: h.kind });
   },
 });
 
