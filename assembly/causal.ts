@@ -60,12 +60,11 @@ export function causalReset(procs: u32): void {
 }
 
 /**
- * Gives a cluster member its slot (1-based): `want` when the host named it (setSlot: the
- * member's position in the plan's cluster list, the same on every board), otherwise the
- * next free one. False when the slot is out of range.
+ * Gives a cluster member its slot s (1-based): the one the host named (setSlot: the
+ * member's position in the plan's cluster list, the same on every board), or the lowest
+ * free one (beginGuarded chooses it). False when the slot is out of range.
  */
-export function assignSlot(p: Proc, pid: u32, want: u32): bool {
-  const s = want > 0 ? want : members + 1;
+export function assignSlot(p: Proc, pid: u32, s: u32): bool {
   if (s > MAXM) return false;
   p.slot = s;
   if (s > members) members = s;

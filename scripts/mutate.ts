@@ -35,7 +35,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -406,7 +406,7 @@ async function main() {
   // a long run that is stopped still leaves what it measured.
   const writeJson = (complete: boolean) => {
     if (!o.json) return;
-    const p = join(root, o.json);
+    const p = resolve(root, o.json); // an absolute --json stays absolute
     mkdirSync(dirname(p), { recursive: true });
     const count = (s: Status) => outcomes.filter((x) => x.status === s).length;
     const killed = count("killed"), timeout = count("timeout"), compile = count("compile"), equivalent = count("equivalent");

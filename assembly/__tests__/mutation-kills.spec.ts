@@ -10,6 +10,7 @@ import {
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin, stageCapacity, globalVec, stagePtr,
+  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW,
 } from "../index";
 import { VB, vGet } from "../vec";
 import * as S from "../state";
@@ -759,5 +760,95 @@ describe("an effect's unused words are 0", () => {
     const o = findFx(FX_ROLE);
     expect(o).toBeGreaterThanOrEqual(0);
     for (let w: u32 = 3; w <= 8; w++) expect(fx(<u32>o, w)).toBe(0);
+  });
+});
+
+// Found by the sample `npm run mutate -- --sample 120 --seed 41` at aa0d2ed (the core in
+// vector form). Each spec names the mutant it kills.
+
+// A member's held-input records leave when folded: the count is written back. Kills
+// causal.ts stepOut: delete `store<u32>(base, n);` (c9bbed21), with which folded records
+// stayed counted, the table looked full, and a later step's input joined a stale record
+// and folded a step late.
+describe("a member's held inputs: folded records free their places", () => {
+  it("8 records folded, then two new steps each fold at their own output", () => {
+    tenSnapshots();
+    for (let k: u32 = 1; k <= 8; k++) expect(recvStep(L, k, k)).toBe(OK); // steps 0..7, vectors [.,1..8]
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 8);
+    expect(run1()).toBe(OK);                                   // L outputs step 7: folds all 8
+    expect(causalAt(L, 1)).toBe(8);
+    expect(recvStep(L, 9, 10)).toBe(OK);                       // step 9, vector [.,9]
+    expect(recvStep(L, 10, 11)).toBe(OK);                      // step 10, vector [.,10]
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 10);
+    expect(run1()).toBe(OK);                                   // L outputs step 9: folds step 9's only
+    expect(causalAt(L, 1)).toBe(9);
+  });
+});
+
+// entryVec answers "absent" past an entry's vectors: a checkpoint has two (c, c2), a
+// receiver-log record one. Kills index.ts entryVec `k >= r.nvec` -> `k > r.nvec` (fc589714).
+describe("entryVec past an entry's vectors", () => {
+  it("k == nvec reads as absent", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // A checkpoints: (c, c2) = (1, 1)
+    expect(recv(A, KIND_LOW, 1, 2)).toBe(OK);     // and again: (2, 2), the next slot
+    expect(entryVec(A, 0, 0, 1, 0)).toBe(1);
+    expect(entryVec(A, 0, 1, 0, 0)).toBe(2);
+    expect(entryVec(A, 0, 0, 2, 0)).toBe(0xFFFFFFFF); // not the next slot's c
+    expect(entryVec(A, 0, 1, 2, 0)).toBe(0xFFFFFFFF);
+  });
+});
+
+// The host may hand a frame that ends at the last byte of linear memory. Kills index.ts
+// decodeVecVals `ptr + len > memory end` -> `>=` (5bbce51e).
+describe("a vector's components at the very end of memory", () => {
+  it("decode, not a range error", () => {
+    const end = <u32>(memory.size() << 16);
+    const keep1 = load<u8>(end - 1);
+    store<u8>(end - 1, 5);                        // mask 2: component 1 alone, varint 5
+    const used = decodeVecVals(end - 1, 0, 1, 2);
+    store<u8>(end - 1, keep1);
+    expect(used).toBe(1);
+    expect(decodeVecVals(end - 1, 0, 2, 2)).toBe(-7); // one byte past the end
+    expect(decodeBoundsHdr(end, 1)).toBe(-7);
+  });
+});
+
+// A new guarded operation clears every process's takeover state, pid 0's included. Kills
+// index.ts beginGuarded `let pid: u32 = 0` -> `1` in the reset loop (587ff9e1).
+describe("beginGuarded clears the takeover state of the process at pid 0", () => {
+  it("a shadow at pid 0 took over; the next guarded operation starts it afresh", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    const Hs: u32 = 0, Ln: u32 = 1;
+    setRole(Hs, ROLE_HS); setRole(Ln, ROLE_LOW); setRole(2, ROLE_HA);
+    expect(beginGuarded()).toBe(OK);
+    expect(send(Ln, KIND_ACT)).toBe(OK);
+    expect(recover(0, 0)).toBe(OK);               // Hs takes over
+    expect(query(Hs, Q_FROM_SHADOW)).toBe(1);
+    expect(query(Hs, Q_ROLE)).toBe(ROLE_HA);
+    setRole(Ln, ROLE_LOW);
+    expect(beginGuarded()).toBe(OK);              // a new upgrade; Hs stays an active process
+    expect(query(Hs, Q_FROM_SHADOW)).toBe(0);
+  });
+});
+
+
+// Outside guarded operation a send changes no causal state: a member committed with an
+// input of a later step held apart; made a member again, it sends before beginGuarded.
+// Kills rules.ts onSend `rules != RULES_PAPER && guarded` -> `||` (2e9eccb2).
+describe("a send outside guarded operation folds nothing", () => {
+  it("held input stays held until the next guarded operation resets it", () => {
+    tenSnapshots();
+    expect(recvStep(L, 5, 7)).toBe(OK);          // step 6, vector [.,5]: held apart
+    expect(causalAt(L, 1)).toBe(0);
+    setEv(0, EV_COMMIT, 0);
+    expect(run1()).toBe(OK);
+    expect(setRole(L, ROLE_LOW)).toBe(OK);
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 7);
+    expect(run1()).toBe(OK);                      // its output of step 6, not guarded
+    expect(causalAt(L, 1)).toBe(0);
   });
 });
