@@ -51,14 +51,16 @@ Options:
                         Without --fault, the first upgraded component with a gsu_fault hook
                         takes a fault at 60% of the steps. A file without "components"
                         uses the examples' components (examples/system.json's format).
-  --links sim|pty|slcan-pty|vcan
+  --links sim|pty|slcan-pty|vcan|socketcan:IF[,IF...]
                         sim (default): every board in this process on the simulated
                         network; pty: each board its own OS process on a serial bus of
                         pseudo-terminals; slcan-pty: the same over SLCAN (CAN through
                         USB-CAN adapters, emulated on pseudo-terminals); vcan: SocketCAN
-                        vcan0 (Linux with CAN; see scripts/qemu/)
+                        vcan0 (Linux with CAN; see scripts/qemu/); socketcan:can0,can1:
+                        SocketCAN interfaces on one CAN bus, board i on the i-th (round
+                        robin; e.g. two controllers wired together)
   --can-mode compact|fd|fd+compact
-                        with --links slcan-pty or vcan: every board's CAN link in that
+                        with --links slcan-pty, vcan or socketcan: every board's CAN link in that
                         mode (compact transfers, CAN FD; docs/wire.md "CAN modes per link")
   --link-loss P         lose each frame between boards with probability P (e.g. 0.2)
   --link-dup P          duplicate each frame with probability P
@@ -116,13 +118,13 @@ export function untested(o: { fault: { comp: string; step: number } | null; step
  * --links vcan needs the SocketCAN interface vcan0 up: say so at once (exit 3) rather than
  * start board processes that wait for it.
  */
-export function checkVcan(iface = "vcan0", sysfs = "/sys/class/net"): void {
+export function checkVcan(iface = "vcan0", sysfs = "/sys/class/net", option = "--links vcan"): void {
   const how = `create it (Linux, as root): modprobe vcan && ip link add dev ${iface} type vcan && ip link set up ${iface}; or rehearse over --links pty or slcan-pty (no kernel CAN needed), or under QEMU (scripts/qemu/)`;
   let flags: string;
   try { flags = readFileSync(`${sysfs}/${iface}/flags`, "utf8"); } catch {
-    throw new IoError(`--links vcan needs the SocketCAN interface ${iface}, and this machine has none (no ${sysfs}/${iface}); ${how}`);
+    throw new IoError(`${option} needs the SocketCAN interface ${iface}, and this machine has none (no ${sysfs}/${iface}); ${how}`);
   }
-  if (!(Number(flags.trim()) & 1)) throw new IoError(`--links vcan: the interface ${iface} is down; bring it up (as root): ip link set up ${iface}`);
+  if (!(Number(flags.trim()) & 1)) throw new IoError(`${option}: the interface ${iface} is down; bring it up (as root): ip link set up ${iface}`);
 }
 
 /** COMPONENT@STEP (--fault) and BOARD@STEP (--crash). */
@@ -161,11 +163,14 @@ export async function run(argv: string[]): Promise<number> {
     "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true }, crash: { type: "string", multiple: true },
   });
   const links = values.links ?? "sim";
-  if (!["sim", "pty", "slcan-pty", "vcan"].includes(links)) throw new UsageError(`--links must be sim, pty, slcan-pty or vcan, not '${links}'`);
+  // socketcan:IF[,IF...]: SocketCAN interfaces on one bus (the emulated Pi's can0 and can1), board i on the i-th
+  const socketcan = /^socketcan:([A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*)$/.exec(links)?.[1].split(",");
+  if (!["sim", "pty", "slcan-pty", "vcan"].includes(links) && !socketcan) throw new UsageError(`--links must be sim, pty, slcan-pty, vcan or socketcan:IF[,IF...] (e.g. socketcan:can0,can1), not '${links}'`);
   if (links === "vcan") checkVcan();
+  for (const i of socketcan ?? []) checkVcan(i, undefined, `--links ${links}`);
   const canMode = values["can-mode"] as "compact" | "fd" | "fd+compact" | undefined;
   if (canMode !== undefined && !["classic", "compact", "fd", "fd+compact"].includes(canMode)) throw new UsageError(`--can-mode must be classic, compact, fd or fd+compact, not '${canMode}'`);
-  if (canMode !== undefined && links !== "slcan-pty" && links !== "vcan") throw new UsageError(`--can-mode needs CAN links between board processes: --links slcan-pty or vcan, not ${links}`);
+  if (canMode !== undefined && links !== "slcan-pty" && links !== "vcan" && !socketcan) throw new UsageError(`--can-mode needs CAN links between board processes: --links slcan-pty, vcan or socketcan:IF,..., not ${links}`);
   const seed = int("seed", values.seed, 1);
   const steps = int("steps", values.steps, 200, 1);
   const rules = (values.rules ?? "safe") as Rules;
@@ -271,7 +276,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.config) throw new UsageError("--config works with --links sim only");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
     const periodMs = int("period", values.period, 4, 1);
-    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: links as "pty", fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
+    const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: socketcan ? "socketcan" : links as "pty", canIfaces: socketcan, fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
       linkFaults: linkFaults && (linkFaults.loss || linkFaults.dup) ? { loss: linkFaults.loss, dup: linkFaults.dup, seed } : undefined,
       corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions,
       timeoutMs: Math.max(30_000, steps * periodMs * 3),

@@ -5,6 +5,8 @@
 //   slcan-pty  a CAN bus of SLCAN (Lawicel) adapters: one pseudo-terminal per board,
 //              the parent answers adapter commands and carries frames between them
 //   vcan       SocketCAN vcan0 (inside the emulated Linux): no parent in the path
+//   socketcan  SocketCAN interfaces on one bus (canIfaces, board i on the i-th, round
+//              robin): the emulated Pi's two kvaser_pci controllers can0 and can1
 // The verdict is computed exactly as in-process: device sequences against the
 // fault-free reference run of the old versions.
 import { fork, type ChildProcess } from "node:child_process";
@@ -15,7 +17,7 @@ import { loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
 import type { TraceEvent } from "../runtime/board.ts";
 
-export type LinkKind = "pty" | "slcan-pty" | "vcan";
+export type LinkKind = "pty" | "slcan-pty" | "vcan" | "socketcan";
 
 export interface MultiOptions {
   system: string; seed: number; steps: number; rules: Rules; links: LinkKind;
@@ -36,6 +38,8 @@ export interface MultiOptions {
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
   /** CAN links (slcan-pty, vcan): the CAN mode of every board's link (docs/wire.md, "CAN modes per link"); the emulated SLCAN adapters take CAN FD (Y2). */
   canMode?: "classic" | "compact" | "fd" | "fd+compact";
+  /** socketcan: the interfaces (board i on canIfaces[i % length]); vcan is ["vcan0"]. */
+  canIfaces?: string[];
 }
 
 export interface MultiResult {
@@ -151,7 +155,11 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   let candump: import("../transport/can/candump-log.ts").CandumpLogWriter | undefined;
   const mode = !o.canMode || o.canMode === "classic" ? "" : o.canMode === "compact" ? "+compact" : o.canMode === "fd" ? "+fd" : "+fd+compact";
   if (mode && o.links === "pty") throw new Error(`CAN mode '${o.canMode}' needs CAN links (slcan-pty or vcan), not pty`);
-  if (o.links === "vcan") links = boards.map(() => `vcan0${mode}`);
+  if (o.links === "vcan" || o.links === "socketcan") {
+    const ifaces = o.links === "vcan" ? ["vcan0"] : o.canIfaces ?? [];
+    if (!ifaces.length) throw new Error("socketcan links need the interfaces (canIfaces)");
+    links = boards.map((_b, i) => `${ifaces[i % ifaces.length]}${mode}`);
+  }
   else {
     for (const _ of boards) ends.push(await openPty());
     if (o.links === "pty") {
@@ -170,7 +178,10 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   const errors: string[] = [];
   const linkStats: unknown[] = [];
   const children: ChildProcess[] = [];
-  const entry = fileURLToPath(new URL("./board-proc.ts", import.meta.url));
+  // The compiled tree gsu flash lays (host/**/*.js, no tsx on a board) forks the compiled
+  // board process with plain node; the development tree through tsx.
+  const compiled = import.meta.url.endsWith(".js");
+  const entry = fileURLToPath(new URL(compiled ? "./board-proc.js" : "./board-proc.ts", import.meta.url));
   const waiters = new Map<ChildProcess, { type: string; resolve: () => void }[]>();
   const waitFor = (c: ChildProcess, type: string) => new Promise<void>((resolve) => waiters.get(c)!.push({ type, resolve }));
   let done: () => void = () => {};
@@ -182,7 +193,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
 
   try {
     for (const b of boards) {
-      const c = fork(entry, [], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const c = fork(entry, [], { execArgv: compiled ? [] : ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
       children.push(c);
       waiters.set(c, []);
       c.on("message", (m: { type: string; [k: string]: unknown }) => {

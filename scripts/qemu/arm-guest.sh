@@ -4,8 +4,8 @@
 # "ARM-CHECK <name> PASS|FAIL|SKIP <seconds>s <detail>"; the exit status is 1
 # if any failed. The serial check meets the host side (arm.sh --host-side)
 # through files in /run/gsu (the run directory, a 9p share).
-# GSU_ARM_CHECKS: which checks (default "rehearse can serial").
-checks=${GSU_ARM_CHECKS:-rehearse can serial}
+# GSU_ARM_CHECKS: which checks (default "rehearse can can-boards serial").
+checks=${GSU_ARM_CHECKS:-rehearse can can-boards serial}
 d=/run/gsu
 failed=0
 now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; } # ms since boot
@@ -62,6 +62,38 @@ for c in $checks; do
       [ $rc3 = 2 ] && sed 's/\x1b\[[0-9;]*m//g' /tmp/vt.log | tail -40
       result can FAIL "$t" "throughput exit $rc1 ($(grep '^CAN-THROUGHPUT' /tmp/tp.log | head -1)); SocketCAN suite exit $rc2: ${counts:-no report}"
     fi
+    ;;
+  can-boards)
+    # The multi-board rehearsal over the real CAN controllers: the demo's three boards
+    # as separate OS processes (the compiled JS gsu flash --root lays, when there),
+    # io and comms on can0, gnc on can1 (two kvaser_pci on one emulated bus, 500 kbit/s),
+    # every frame between gnc and the others crossing the bus from one SJA1000 to the
+    # other; fault controller@30, rollback, takeover; devices equal to the reference run.
+    if [ -f "$d/can-missing" ]; then result can-boards FAIL "$t" "$(cat "$d/can-missing")"; continue; fi
+    i=0
+    case " $checks " in *" serial "*) while [ ! -f "$d/board-bin" ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done ;; esac
+    bin=$(cat "$d/board-bin" 2>/dev/null); [ -f "$bin" ] || bin=bin/gsu.js
+    how=$([ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS")
+    if ! node -e 'require("socketcan")' 2>/tmp/sc.err; then
+      result can-boards SKIP "$t" "socketcan does not load for $(uname -m): $(head -1 /tmp/sc.err)"; continue
+    fi
+    steps=${GSU_ARM_CAN_STEPS:-40}
+    st() { cat /sys/class/net/$1/statistics/$2; }
+    c0=$(st can0 tx_packets) c1=$(st can1 tx_packets)
+    node "$bin" rehearse --links socketcan:can0,can1 --steps "$steps" --fault controller@$((steps / 2)) --period "${GSU_ARM_CAN_PERIOD:-500}" --json --html - > /tmp/canb.json 2> /tmp/canb.err
+    rc=$?
+    tail -5 /tmp/canb.err
+    node -e '
+      const s = JSON.parse(require("fs").readFileSync("/tmp/canb.json", "utf8").split("\n").find((l) => l.startsWith("{")));
+      const tl = s.timeline.map((e) => `${e.board}:${e.type}${e.comp ? " " + e.comp : ""}`);
+      console.log(`CAN-BOARDS verdict ${s.verdict}, ${s.boards} boards on ${s.links}, devices ${Object.entries(s.devices).map(([d, n]) => d + " " + n).join(", ")}, timeline ${tl.join(", ")}, wall ${(s.wall_ms / 1000).toFixed(1)} s${s.errors.length ? ", errors: " + s.errors.join("; ") : ""}${s.differences.length ? ", differences: " + s.differences.slice(0, 3).join("; ") : ""}`);
+      process.exit(s.verdict === "pass" && s.boards === 3 && tl.some((x) => x.includes(":takeover")) ? 0 : 1);' > /tmp/canb.sum 2>&1
+    rc2=$?
+    frames="frames sent: can0 $(( $(st can0 tx_packets) - c0 )), can1 $(( $(st can1 tx_packets) - c1 )) (each received by the other controller: can0 rx $(st can0 rx_packets), can1 rx $(st can1 rx_packets) since boot; dropped rx can0 $(st can0 rx_dropped), can1 $(st can1 rx_dropped))"
+    cat /tmp/canb.sum
+    echo "arm-guest: $frames"
+    if [ $rc = 0 ] && [ $rc2 = 0 ]; then result can-boards PASS "$t" "gsu rehearse --links socketcan:can0,can1 --steps $steps ($how): $(sed -n 's/^CAN-BOARDS //p' /tmp/canb.sum); $frames"
+    else result can-boards FAIL "$t" "gsu rehearse --links socketcan:can0,can1 ($how) exited $rc: $(head -c 600 /tmp/canb.sum) $(tail -c 400 /tmp/canb.json)"; fi
     ;;
   serial)
     # A board daemon on /dev/ttyS0 (the PCI UART wired to a host pty); the host

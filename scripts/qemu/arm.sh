@@ -11,6 +11,9 @@
 #   can       300 frames (GSU_ARM_CAN_FRAMES) can0 -> can1 over two kvaser_pci (SJA1000) controllers
 #             at 500 kbit/s (set by iproute2's ip), in order and intact, and the
 #             SocketCAN suite (test/can/socketcan.test.ts) passes on can0;
+#   can-boards the multi-board rehearsal over those controllers: the demo's three boards as
+#             OS processes, io and comms on can0, gnc on can1 (gsu rehearse --links
+#             socketcan:can0,can1, fault controller@20): PASS;
 #   serial    a board daemon (gsu board) on /dev/ttyS0, driven by the host's gsu over
 #             the pty (scripts/qemu/arm-host.sh): status, signed uploads, upgrade, a
 #             fault whose rollback and takeover arrive as events, upgrade again, commit.
@@ -52,7 +55,7 @@ for arch in $arches; do
     # which needs util.styleText (Node >= 20.12): no CAN suite there.
     export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARMHF:-rehearse serial}
   else
-    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can serial}
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards serial}
   fi
   t0=$(date +%s)
   if [ -n "$setup" ]; then

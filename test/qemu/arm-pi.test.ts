@@ -3,6 +3,8 @@
 //   rehearse  `gsu rehearse --steps 200` PASSes on the board;
 //   can       300 frames can0 -> can1 over two kvaser_pci (SJA1000) controllers at
 //             500 kbit/s, then test/can/socketcan.test.ts on can0 (+ its FD half on vcan0);
+//   can-boards the multi-board rehearsal with its boards as OS processes on those two
+//             controllers (io and comms on can0, gnc on can1): fault, takeover, PASS;
 //   serial    the board daemon on the emulated UART, driven from this host's gsu:
 //             status, signed uploads, upgrade, a fault, rollback and takeover seen as
 //             events, upload + upgrade again, commit (scripts/qemu/arm-host.sh).
@@ -14,7 +16,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
-const checks = ["rehearse", "can", "serial"];
+const checks = ["rehearse", "can", "can-boards", "serial"];
 const ready = process.env.GSU_IN_QEMU ? { status: 77, stderr: "already inside an emulated machine" }
   : spawnSync("bash", [join(root, "scripts/qemu/arm-run.sh"), "--arch", "arm64", "--check"], { encoding: "utf8" });
 const why = ready.status === 0 ? "" : (ready.stderr || `arm-run.sh --check exited ${ready.status}`).replace(/^arm-run: SKIP: /, "").trim();
