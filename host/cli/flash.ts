@@ -33,6 +33,13 @@ Options:
   --root DIR     lay the files into DIR instead (DIR/opt/gsu, DIR/etc/...), for CI
                  and image builds; the board-side commands are printed, not run
   --dry-run      print every step and command; change nothing
+For a board without network or systemd (an image build, the emulated Pi of
+scripts/qemu/): each step left out is printed as left for the board.
+  --setup-dry-run      run setup.sh with --dry-run (what it would change, no apt,
+                       no useradd, no systemctl)
+  --deps-from DIR      link /opt/gsu/node_modules to DIR, a node_modules installed on
+                       the board beforehand, instead of npm ci --omit=dev (no registry)
+  --no-start           install the unit but do not enable or start it (no systemd)
 
 The user needs sudo on the board. ssh options (port, key) come from ~/.ssh/config.
 Exit status: 0 done, 1 a step failed, 2 bad arguments or a bad profile.`;
@@ -84,10 +91,13 @@ function summarize(plan: DeployPlan, s: Steps): void {
   for (const w of plan.warnings) process.stderr.write(`gsu flash: warning: ${w}\n`);
 }
 
-function boardCommands(plan: DeployPlan, stage: string): { title: string; cmd: string }[] {
+/** What the board-side steps leave out (--setup-dry-run, --deps-from, --no-start). */
+export interface BoardStepOptions { setupDryRun?: boolean; depsFrom?: string; noStart?: boolean }
+
+function boardCommands(plan: DeployPlan, stage: string, o: BoardStepOptions = {}): { title: string; cmd: string }[] {
   const st = (p: string) => `${stage}/${p}`;
-  const setup = [`${stage}/${INSTALL_DIR}/hardware/${plan.board}/setup.sh`, ...plan.setupArgs.map((a) => (a.startsWith("etc/") ? st(a) : a))];
-  return [
+  const setup = [`${stage}/${INSTALL_DIR}/hardware/${plan.board}/setup.sh`, ...plan.setupArgs.map((a) => (a.startsWith("etc/") ? st(a) : a)), ...(o.setupDryRun ? ["--dry-run"] : [])];
+  const steps = [
     { title: `prepare the board: packages, gsu user, CAN and UART setup, unit (hardware/${plan.board}/setup.sh)`, cmd: `sudo bash ${setup.map(shq).join(" ")}` },
     {
       title: "install the runtime to /opt/gsu and the profile to /etc/gsu/profile.json",
@@ -95,13 +105,16 @@ function boardCommands(plan: DeployPlan, stage: string): { title: string; cmd: s
         // the link and status keys: readable by the service's group only
         plan.secrets.map((f) => ` && sudo chown root:gsu ${shq(`/${f}`)} && sudo chmod 0640 ${shq(`/${f}`)}`).join(""),
     },
-    { title: "install the runtime's dependencies (npm ci --omit=dev)", cmd: "cd /opt/gsu && sudo npm ci --omit=dev --no-audit --no-fund" },
+    o.depsFrom !== undefined
+      ? { title: `link the runtime's dependencies installed beforehand: /opt/gsu/node_modules -> ${o.depsFrom}`, cmd: `test -d ${shq(o.depsFrom)} && sudo ln -sfn ${shq(o.depsFrom)} /opt/gsu/node_modules` }
+      : { title: "install the runtime's dependencies (npm ci --omit=dev)", cmd: "cd /opt/gsu && sudo npm ci --omit=dev --no-audit --no-fund" },
     {
       title: `enable and (re)start ${UNIT_NAME}`,
       cmd: `sudo systemctl daemon-reload && sudo systemctl enable ${UNIT_NAME} && sudo systemctl restart ${UNIT_NAME} && sleep 3 && ` +
         `{ systemctl is-active --quiet ${UNIT_NAME} && echo '${UNIT_NAME} is active' || { systemctl --no-pager status ${UNIT_NAME}; echo 'see: journalctl -u gsu-board -n 50'; exit 1; }; }`,
     },
   ];
+  return o.noStart ? steps.slice(0, -1) : steps;
 }
 
 function toRoot(plan: DeployPlan, dir: string, dryRun: boolean): number {
@@ -128,8 +141,8 @@ function toRoot(plan: DeployPlan, dir: string, dryRun: boolean): number {
   return 0;
 }
 
-function toBoard(plan: DeployPlan, target: string, dryRun: boolean): number {
-  const board = boardCommands(plan, REMOTE_STAGE);
+function toBoard(plan: DeployPlan, target: string, dryRun: boolean, o: BoardStepOptions = {}): number {
+  const board = boardCommands(plan, REMOTE_STAGE, o);
   const s = new Steps(4 + board.length, dryRun);
   s.step("check the build and the profile");
   summarize(plan, s);
@@ -162,6 +175,8 @@ function toBoard(plan: DeployPlan, target: string, dryRun: boolean): number {
   } finally {
     if (!dryRun) rmSync(stage, { recursive: true, force: true });
   }
+  if (o.noStart) process.stdout.write(`left for the board (--no-start): sudo systemctl enable --now ${UNIT_NAME} (or start ${`/${UNIT_DEST}`}'s ExecStart by hand)\n`);
+  if (o.setupDryRun) process.stdout.write("left for the board (--setup-dry-run): what setup.sh printed as 'would run'\n");
   process.stdout.write(dryRun ? "dry run: nothing was run.\n"
     : `done: ${target} runs ${UNIT_NAME} with /etc/gsu/profile.json. Logs: ssh ${target} journalctl -u gsu-board -f\n`);
   return 0;
@@ -173,6 +188,9 @@ export async function run(argv: string[]): Promise<number> {
     board: { type: "string" },
     root: { type: "string" },
     "dry-run": { type: "boolean" },
+    "setup-dry-run": { type: "boolean" },
+    "deps-from": { type: "string" },
+    "no-start": { type: "boolean" },
   }, { allowPositionals: true });
   if (!values.profile) throw new UsageError("flash needs --profile raspberry-pi|beaglebone|PATH");
   if (positionals.length > 1) throw new UsageError(`flash takes one USER@HOST, not ${positionals.length}: ${positionals.join(" ")}`);
@@ -183,6 +201,11 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`'${target}' is not USER@HOST (or an ssh host alias)`);
   }
   if (values.root === "") throw new UsageError("--root needs a directory");
+  const boardSteps: BoardStepOptions = { setupDryRun: values["setup-dry-run"], depsFrom: values["deps-from"], noStart: values["no-start"] };
+  if (values.root !== undefined && (boardSteps.setupDryRun || boardSteps.depsFrom !== undefined || boardSteps.noStart)) {
+    throw new UsageError("--setup-dry-run, --deps-from and --no-start change the steps run on a board over ssh; --root runs none");
+  }
+  if (boardSteps.depsFrom !== undefined && !boardSteps.depsFrom.startsWith("/")) throw new UsageError(`--deps-from needs an absolute path on the board (a node_modules directory), not '${boardSteps.depsFrom}'`);
 
   let plan: DeployPlan;
   try {
@@ -199,7 +222,7 @@ export async function run(argv: string[]): Promise<number> {
   const dryRun = !!values["dry-run"];
   if (values.root !== undefined) return toRoot(plan, values.root, dryRun);
   try {
-    return toBoard(plan, target!, dryRun);
+    return toBoard(plan, target!, dryRun, boardSteps);
   } catch (e) {
     process.stderr.write(`gsu flash: ${(e as Error).message}\n`);
     return 1;

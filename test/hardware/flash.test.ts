@@ -317,6 +317,20 @@ describe.skipIf(!built)(`gsu flash USER@HOST: the steps over ssh (fake ssh, rsyn
     expect(calls(log)).toEqual([]);
     for (const s of ["$ ssh", "$ rsync", "setup.sh", "npm ci --omit=dev", "systemctl enable gsu-board.service", "dry run: nothing was run."]) expect(r.stdout).toContain(s);
   });
+
+  it("a board without network or systemd: --setup-dry-run, --deps-from DIR, --no-start (the emulated Pi's flash)", () => {
+    const { bin, log } = fakeBin(0);
+    const r = gsu(["flash", "pi@gsu-pi.local", "--profile", "raspberry-pi", "--setup-dry-run", "--deps-from", "/opt/gsu-board/node_modules", "--no-start"], { PATH: `${bin}:${process.env.PATH}` });
+    expect(r.status, r.stderr).toBe(0);
+    const c = calls(log);
+    expect(c).toHaveLength(5);
+    expect(c[2]).toMatch(/setup\.sh --network \S+ --unit \S+ --dry-run/);
+    expect(c[4]).toContain("test -d /opt/gsu-board/node_modules && sudo ln -sfn /opt/gsu-board/node_modules /opt/gsu/node_modules");
+    expect(c.join("\n")).not.toMatch(/npm ci|systemctl/);
+    expect(r.stdout).toContain("left for the board (--no-start): sudo systemctl enable --now gsu-board.service");
+    expect(gsu(["flash", "--root", tmp("x"), "--profile", "raspberry-pi", "--no-start"]).status).toBe(2);
+    expect(gsu(["flash", "pi@gsu-pi.local", "--profile", "raspberry-pi", "--deps-from", "node_modules"]).status).toBe(2);
+  });
 });
 
 describe.skipIf(!built)(`the deployed tree is a working runtime after npm ci --omit=dev${BUILD_REASON}`, () => {
