@@ -158,6 +158,8 @@ export class BoardDaemon {
       // a daemon may be starting again after a crash or a reboot while the others run guarded
       // operation: it answers their recovery round (docs/protocol.md "A board that crashes")
       epoch: store.recoveryEpoch(), restarted: true,
+      // what it must not forget across a crash: the last recovery outcome it sent as coordinator, and what each device got
+      outcome: store.recoveryOutcome(), deviceMarks: store.deviceMarks(),
       hooks: {
         now: () => Date.now() * 1000,
         // the coordinator rounds' resends and timeouts (host/runtime/rounds.ts), contained like every handler
@@ -480,6 +482,7 @@ export class BoardDaemon {
       }
     }
     if (e.type === "recovered") this.store.recordRecoveryEpoch(this.board.epoch);
+    if (e.type === "recovered" && this.board.rounds.lastOutcome?.epoch === this.board.epoch) this.store.recordRecoveryOutcome(this.board.rounds.lastOutcome);
     if (e.type === "recovered" && this.onTrial.length) {
       this.store.abort(this.onTrial, "recovered: the old version took over");
       this.log(`recovery: ${this.onTrial.join(", ")} aborted; the old versions run`);

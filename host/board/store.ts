@@ -28,10 +28,11 @@
  */
 import { createHash, randomBytes, type KeyObject } from "node:crypto";
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Manifest } from "../component/manifest.ts";
+import type { Mark, MarkStore } from "../runtime/output-commit.ts";
 import { canonicalJson, imageKeyId, RejectedError, verifyImage, type VerifiedImage } from "./image.ts";
 import { checkDowngrade, checkPlan, type SystemView } from "./policy.ts";
 
@@ -474,6 +475,51 @@ export class SlotStore {
 
   recordRecoveryEpoch(e: number): void {
     this.writeAtomic(join(this.dir, "epoch"), Buffer.from(`${e}\n`), "epoch");
+  }
+
+  /**
+   * The outcome of the last recovery round this board ran as coordinator
+   * (recovery-outcome.json, written atomically when it applies): restarted, it sends it
+   * again to a board that missed it (docs/protocol.md "A board that crashes").
+   */
+  recoveryOutcome(): { epoch: number; V: number[]; Vext: number[] } | undefined {
+    const file = join(this.dir, "recovery-outcome.json");
+    const text = readIfPresent(file);
+    if (text === null) return undefined;
+    let j: { epoch?: unknown; V?: unknown; Vext?: unknown };
+    try { j = JSON.parse(text); } catch (e) { throw new StoreError(`${file} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename: restore it, or delete it (a board that missed the last recovery's outcome then waits until it is restarted)`); }
+    const vec = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0);
+    if (!Number.isInteger(j.epoch) || !vec(j.V) || !vec(j.Vext)) throw new StoreError(`${file} must hold {"epoch": N, "V": [..], "Vext": [..]}`);
+    return j as { epoch: number; V: number[]; Vext: number[] };
+  }
+
+  recordRecoveryOutcome(o: { epoch: number; V: number[]; Vext: number[] }): void {
+    this.writeAtomic(join(this.dir, "recovery-outcome.json"), Buffer.from(JSON.stringify(o)), "outcome");
+  }
+
+  /**
+   * The last position each device got from each component port (output-commit.ts), in
+   * device-marks.log: one line "KEY STEP ORD" appended and synced (fdatasync) before the
+   * device is given the message. Read at start (the last line of a key wins; a torn last
+   * line is skipped: that message was never given) and compacted by an atomic rewrite.
+   */
+  deviceMarks(): MarkStore {
+    const file = join(this.dir, "device-marks.log");
+    const marks = new Map<string, Mark>();
+    for (const line of (readIfPresent(file) ?? "").split("\n")) {
+      const m = /^(\S+) (\d+) (\d+)$/.exec(line);
+      if (m) marks.set(m[1], { step: Number(m[2]), ord: Number(m[3]) });
+    }
+    this.writeAtomic(file, Buffer.from([...marks].map(([k, m]) => `${k} ${m.step} ${m.ord}\n`).join("")), "marks");
+    let fd = -1;
+    return {
+      load: () => marks.entries(),
+      save: (key, m) => {
+        if (fd < 0) fd = openSync(file, "a");
+        writeSync(fd, `${key} ${m.step} ${m.ord}\n`);
+        fdatasyncSync(fd);
+      },
+    };
   }
 
   /** Records the committed versions of components other boards host (see remoteVersions). */

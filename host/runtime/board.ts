@@ -9,6 +9,7 @@ import type { App, ComponentVersion } from "./app.ts";
 import { FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
 import { Rounds, splitControl, type Counts, type RoundOptions } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type SystemSpec, type UpgradePlan, type Wire } from "./system.ts";
+import { nextPos, OutputCommit, type Mark, type MarkStore } from "./output-commit.ts";
 import { BROADCAST, type Transport } from "../transport/types.ts";
 
 export const FLAG_NEW = 2;
@@ -40,6 +41,8 @@ export interface Instance {
   twin?: { app: App; out: { port: number; bytes: Uint8Array }[] };
   /** Last step number delivered per input port (no-loss/no-duplicate oracle). */
   steps: Map<number, number>;
+  /** Position of the last message sent on each output port (output commit by identity, output-commit.ts); checkpointed. */
+  outPos: Map<number, Mark>;
   /** Rollbacks so far: an output held across a recovery is void if its sender rolled back since. */
   rolledBack?: number;
 }
@@ -106,6 +109,8 @@ export interface BoardOptions {
   rounds?: Partial<RoundOptions>;
   /** The recovery epoch to resume (a restarted board: the epoch it had reached, persisted by its host). */
   epoch?: number;
+  /** A restarted coordinator: the outcome of the last recovery round it ran (Rounds.lastOutcome, persisted by its host). */
+  outcome?: { epoch: number; V: number[]; Vext: number[] };
   /**
    * This board restarted (a crash, a reboot) and may find the others in guarded
    * operation: until it is guarded itself it answers their recovery round with nothing
@@ -114,11 +119,16 @@ export interface BoardOptions {
   restarted?: boolean;
   /** Error compensation hook (docs/protocol.md point 5); null means: recover. */
   compensate?: (inst: Instance, device: string, payload: Uint8Array) => Uint8Array | null;
+  /**
+   * Where the last position given to each device survives a crash (output-commit.ts):
+   * without it a restarted board can give a device a message its previous run gave.
+   */
+  deviceMarks?: MarkStore;
 }
 
-interface Outgoing { inst: Instance; port: number; bytes: Uint8Array; /** simulation only: derives from the fault */ bad: boolean }
+interface Outgoing { inst: Instance; port: number; bytes: Uint8Array; /** simulation only: derives from the fault */ bad: boolean; /** its position on the port (a message with a step) */ pos?: Mark }
 
-const TRAILER_FIXED = 12;
+const TRAILER_FIXED = 16;
 
 export class Board {
   readonly core: Core;
@@ -144,8 +154,8 @@ export class Board {
   private pausedInputs = false;
   /** The upgraded components of the guarded operation and their new versions, hosted here or not. */
   private upgraded = new Map<string, string>();
-  /** The last step delivered to each device from each component (toDevice). */
-  private devStep = new Map<string, number>();
+  /** The last position given to each device from each component port (toDevice). */
+  private readonly output: OutputCommit;
   /** The plan the upgrade round starts (upgradeWhenQuiet). */
   private plannedUpgrade: UpgradePlan | null = null;
   /** Application frames sent to and received from each board (the upgrade round's quiescence check). */
@@ -165,6 +175,7 @@ export class Board {
     const mine = opts.spec.boards.find((b) => b.node === opts.node);
     if (!mine) throw new Error(`board '${opts.name}': node ${opts.node} is not in the system's board list`);
     this.core = new Core({ procs: Math.max(2, mine.components.length * 2), ...opts.core, rules: opts.rules });
+    this.output = new OutputCommit(opts.deviceMarks);
     if (opts.epoch) { this.core.resumeEpoch(opts.epoch); this.epoch = opts.epoch; }
     for (const c of mine.components) {
       const i = this.spawn(c, opts.spec.components[c], "base");
@@ -220,6 +231,7 @@ export class Board {
       },
       trace: (type, extra) => this.trace(type, extra ?? {}),
     }, opts.rounds);
+    if (opts.outcome) this.rounds.resumeOutcome(opts.outcome);
     opts.transport.onFrame((src, frame) => this.onFrame(src, frame));
   }
 
@@ -236,10 +248,15 @@ export class Board {
     const pid = this.inst.findIndex((i) => !i.live);
     const slot = pid >= 0 ? pid : this.inst.length;
     const inst: Instance = {
-      pid: slot, comp, version, gen, live: true, erroneous: false, steps: new Map(),
+      pid: slot, comp, version, gen, live: true, erroneous: false, steps: new Map(), outPos: new Map(),
       app: undefined as unknown as App,
     };
-    inst.app = version.create((port, bytes, bad) => this.outbox.push({ inst, port, bytes: bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous }));
+    inst.app = version.create((port, bytes, bad) => {
+      const step = stepOf(bytes);
+      let pos: Mark | undefined;
+      if (step !== undefined) { pos = nextPos(inst.outPos.get(port), step); inst.outPos.set(port, pos); }
+      this.outbox.push({ inst, port, bytes: bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous, pos });
+    });
     this.inst[slot] = inst;
     this.book.delete(slot);
     return inst;
@@ -265,6 +282,11 @@ export class Board {
       const name = from.version.ports.find((p) => p.port === port && p.dir === "in")?.name;
       const np = to.version.ports.find((p) => p.name === name && p.dir === "in");
       if (np) to.steps.set(np.port, step);
+    }
+    for (const [port, pos] of from.outPos) {
+      const name = from.version.ports.find((p) => p.port === port && p.dir === "out")?.name;
+      const np = to.version.ports.find((p) => p.name === name && p.dir === "out");
+      if (np) to.outPos.set(np.port, pos);
     }
     to.erroneous = from.erroneous;
   }
@@ -428,6 +450,8 @@ export class Board {
       // cannot take a message that may derive from an unvalidated one. The others' recovery
       // (peerRestarted) re-sends what the old versions make of it.
       this.drop("unvalidated-after-restart", `from ${fromComp ?? "a device"} to ${w.to.comp}: dirty, and this board restarted outside guarded operation`);
+      // its peers run guarded operation and may not know it restarted: ask for the recovery
+      if (((h.epoch ^ this.epoch) & 15) === 0) this.rounds.requestAfterRestart();
       return;
     }
     let targets: Instance[];
@@ -470,7 +494,7 @@ export class Board {
     }
     const evs: CoreEvent[] = targets.map((t) => ({
       type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch, vec: h.vec,
-      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4), payload, step: stepOf(payload),
+      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4) + 12 * t.outPos.size, payload, step: stepOf(payload),
     }));
     if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
     let fx: CoreEffect[];
@@ -540,7 +564,8 @@ export class Board {
   }
 
   // Snapshot = app snapshot, then the runtime's per-process trailer:
-  // erroneous u32 (the simulation's fallback oracle flag), n u32, n x (port u32, step u32), app length u32.
+  // erroneous u32 (the simulation's fallback oracle flag), n u32, n x (port u32, step u32),
+  // m u32, m x (output port u32, step u32, ordinal u32) (output-commit.ts), app length u32.
   private checkpoint(t: Instance, view: Uint8Array): void {
     const n = t.app.snapshotInto(view);
     const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
@@ -548,6 +573,8 @@ export class Board {
     dv.setUint32(o, t.erroneous ? 1 : 0, true); o += 4;
     dv.setUint32(o, t.steps.size, true); o += 4;
     for (const [port, step] of t.steps) { dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true); o += 8; }
+    dv.setUint32(o, t.outPos.size, true); o += 4;
+    for (const [port, p] of t.outPos) { dv.setUint32(o, port, true); dv.setUint32(o + 4, p.step, true); dv.setUint32(o + 8, p.ord, true); o += 12; }
     dv.setUint32(o, n, true); o += 4;
     this.core.setCheckpointLength(t.pid, o);
     this.stats.checkpoints++;
@@ -565,6 +592,9 @@ export class Board {
     const k = dv.getUint32(o, true); o += 4;
     t.steps = new Map();
     for (let i = 0; i < k; i++) { t.steps.set(dv.getUint32(o, true), dv.getInt32(o + 4, true)); o += 8; }
+    const m = dv.getUint32(o, true); o += 4;
+    t.outPos = new Map();
+    for (let i = 0; i < m; i++) { t.outPos.set(dv.getUint32(o, true), { step: dv.getUint32(o + 4, true), ord: dv.getUint32(o + 8, true) }); o += 12; }
   }
 
   // ---- outbound ------------------------------------------------------------------------
@@ -576,7 +606,7 @@ export class Board {
       for (const o of batch) {
         for (const wi of this.outWires(o)) {
           const w = this.opts.spec.wires[wi];
-          if (isDevice(w.to)) this.toDevice(w.to.device, o.bytes, o.inst, o.bad);
+          if (isDevice(w.to)) this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
           else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, o.bad);
         }
       }
@@ -707,13 +737,16 @@ export class Board {
       }
       case "deliver-device": {
         const m = meta[e.event];
-        this.toDevice((m.w.to as { device: string }).device, m.o.bytes, m.o.inst, m.o.bad);
+        this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.pos);
         break;
       }
-      case "suppressed":
+      case "suppressed": {
         // a shadow's output, logged by the core: remember whether it is erroneous for a resend
-        if (this.opts.hooks.oracle) { const m = meta[e.event]; this.remember(m.o.inst.pid, "out", m.wi, m.o.bytes, m.o.bad); }
+        const m = meta[e.event];
+        if (this.opts.hooks.oracle) this.remember(m.o.inst.pid, "out", m.wi, m.o.bytes, m.o.bad);
+        if (e.log === "ext" && m.o.pos) this.suppressedDevice(m.o, m.w, e.index);
         break;
+      }
       case "counter":
         break;
       default:
@@ -725,7 +758,7 @@ export class Board {
     switch (f.type) {
       case "deliver-device":
         this.stats.atPassed++;
-        this.toDevice(dev, m.o.bytes, m.o.inst, m.o.bad);
+        this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.pos);
         break;
       case "broadcast-passed": {
         const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext, P: f.P, Q: f.Q });
@@ -744,7 +777,7 @@ export class Board {
         this.trace("at-failed", { comp: m.o.inst.comp, gen: m.o.inst.gen, device: dev, compensated: sub !== null });
         if (sub) {
           this.core.submit([{ type: "compensated", pid: m.o.inst.pid }]);
-          this.toDevice(dev, sub, m.o.inst, false);
+          this.toDevice(m.w, sub, m.o.inst, false, m.o.pos);
         } else {
           this.requestRecovery();
         }
@@ -828,6 +861,7 @@ export class Board {
       if (e.type === "role") this.promote(e.pid);
     }
     this.guarded = false;
+    this.output.forgetShadows();
     this.stats.commits++;
     this.trace("commit", {});
     this.checkErroneous();
@@ -855,6 +889,7 @@ export class Board {
     // the link counts with its previous run are void (an upgrade round balances them): both start at 0
     this.frameCounts.delete(node);
     if (node === this.opts.coordinator) this.rounds.coordinatorRestarted();
+    this.rounds.peerRestarted(node);
     if (this.guarded && !this.recovering) this.requestRecovery();
   }
 
@@ -919,7 +954,7 @@ export class Board {
           const t = this.inst[e.pid];
           const w = this.opts.spec.wires[e.peer];
           const bad = this.recalled(e.pid, "out", e.peer, e.payload);
-          if (e.log === "ext") this.toDevice((w.to as { device: string }).device, e.payload, t, bad);
+          if (e.log === "ext") this.toDevice(w, e.payload, t, bad, this.output.recallShadow(e.pid, e.index));
           else this.transmit(w, e.peer, { kind: "app", dirty: 0, index: 0, epoch: next & 15 }, 0, e.payload, bad);
           break;
         }
@@ -932,6 +967,7 @@ export class Board {
           break;
       }
     }
+    this.output.forgetShadows();
     // Outputs emitted before the round by a process that rolled back in it are void: it
     // regenerates them from its checkpoint.
     this.outbox = [...saved.filter((o, i) => (o.inst.rolledBack ?? 0) === savedGen[i]), ...pending];
@@ -954,15 +990,35 @@ export class Board {
     if (t.gen === "old") this.trace("takeover", { comp: t.comp });
   }
 
+  /**
+   * A device message the core suppressed. A shadow's (role hs): remembered by its log index
+   * for a resend at takeover. An active process's (its output commit by count after a
+   * rollback): the device gets it if its position is new to it after all (a replay a crash
+   * made inexact regenerates fewer messages than were delivered; the count would then eat
+   * new ones). Without a crash the two rules agree; a disagreement is a violation.
+   */
+  private suppressedDevice(o: Outgoing, w: Wire, index: number): void {
+    if (this.core.role(o.inst.pid) === "hs") { this.output.rememberShadow(o.inst.pid, index, o.pos!); return; }
+    if (this.opts.rules === "paper" || !isDevice(w.to) || isDevice(w.from)) return;
+    if (!this.output.isNew(OutputCommit.key(w.to.device, o.inst.comp, w.from.port), o.pos!)) return;
+    this.opts.hooks.oracle?.violation("output-commit-mismatch", `${this.name}: ${o.inst.comp}(${o.inst.gen}) -> ${w.to.device}: step ${o.pos!.step} #${o.pos!.ord} suppressed by count after a rollback, but the device never got it`);
+    this.trace("output-commit", { comp: o.inst.comp, gen: o.inst.gen, device: w.to.device, step: o.pos!.step, ord: o.pos!.ord });
+    this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
+  }
+
   /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
-  private toDevice(dev: string, payload: Uint8Array, from: Instance, bad: boolean): void {
-    // The last check before a device: a component's messages to a device carry rising steps
-    // (the ABI's first u32). An earlier step than one already delivered is never passed on: it
-    // can only be a replay that a crash made inexact (docs/protocol.md "A board that crashes").
-    if (payload.length >= 4) {
-      const k = `${dev}/${from.comp}`, step = stepOf(payload) ?? 0, last = this.devStep.get(k);
-      if (last !== undefined && step < last) { this.drop("device-stale-step", `${from.comp}(${from.gen}) -> ${dev}: step ${step} after step ${last} was delivered`); return; }
-      this.devStep.set(k, step);
+  private toDevice(w: Wire, payload: Uint8Array, from: Instance, bad: boolean, pos: Mark | undefined): void {
+    const dev = (w.to as { device: string }).device;
+    // The last check before a device (output-commit.ts): a message whose position (step,
+    // ordinal in the step) on its component port is not past the last one the device got
+    // from that port is never passed on: it can only be one produced again by a replay a
+    // crash made inexact, or by a restarted board (docs/protocol.md "A board that crashes").
+    // The printed rules keep their own output commit: only an earlier step is held back.
+    if (payload.length >= 4 && !isDevice(w.from)) {
+      const key = OutputCommit.key(dev, from.comp, w.from.port), step = stepOf(payload)!;
+      const p = pos ?? nextPos(this.output.last(key), step); // a resend the core's log index did not name: after the last
+      const no = this.output.admit(key, p, this.opts.rules === "paper");
+      if (no) { this.drop(no.reason, `${from.comp}(${from.gen}) -> ${dev}: step ${p.step} #${p.ord} after step ${no.last.step} #${no.last.ord} was delivered`); return; }
     }
     this.opts.hooks.device(dev, payload, from);
     if (!bad || !this.opts.hooks.oracle) return;

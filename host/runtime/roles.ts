@@ -16,7 +16,7 @@ export const ROLE_TABLE: { kind: number; name: string; sender: string; receiver:
   { kind: 3, name: "bound", sender: "any board", receiver: "the coordinator only" },
   { kind: 4, name: "apply", sender: "the coordinator only", receiver: "any board" },
   { kind: 5, name: "counter", sender: "nobody (never crosses a link)", receiver: "-" },
-  { kind: 6, name: "control: COMMIT, PREPARE, RESUME, QUIESCE, START, GO, CURRENT", sender: "the coordinator only", receiver: "any board" },
+  { kind: 6, name: "control: COMMIT, PREPARE, RESUME, QUIESCE, START, GO, CURRENT, OFF", sender: "the coordinator only", receiver: "any board" },
   { kind: 6, name: "control: READY, REFUSE, COMMITTED, APPLIED, IDLE, STARTED, CATCHUP", sender: "any board", receiver: "the coordinator only" },
   { kind: 7, name: "-", sender: "nobody (0xFF is a management frame, outside the layer)", receiver: "-" },
 ];

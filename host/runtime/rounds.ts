@@ -18,7 +18,7 @@ import { BROADCAST } from "../transport/types.ts";
 /** Control frame operations: header kind 6 (control), index = op | arg << 4. */
 export const OP = {
   COMMIT: 1, PREPARE: 2, READY: 3, REFUSE: 4, COMMITTED: 5, APPLIED: 6, RESUME: 7,
-  QUIESCE: 8, IDLE: 9, START: 10, STARTED: 11, GO: 12, CATCHUP: 13, CURRENT: 14,
+  QUIESCE: 8, IDLE: 9, START: 10, STARTED: 11, GO: 12, CATCHUP: 13, CURRENT: 14, OFF: 15,
 } as const;
 export type OpName = keyof typeof OP;
 const OP_NAME = new Map<number, OpName>(Object.entries(OP).map(([k, v]) => [v, k as OpName]));
@@ -124,9 +124,11 @@ export interface RoundOptions {
   voteUs: number;
   /** Resend periods without progress before a board stops resending (reported as unfinished). */
   maxResends: number;
+  /** An upgrade round that has not started guarded operation everywhere after this long is called off (OFF). */
+  upgradeUs: number;
 }
 
-export const DEFAULT_ROUNDS: RoundOptions = { resendUs: 250_000, partitionUs: 2_000_000, voteUs: 2_000_000, maxResends: 2_000 };
+export const DEFAULT_ROUNDS: RoundOptions = { resendUs: 250_000, partitionUs: 2_000_000, voteUs: 2_000_000, maxResends: 2_000, upgradeUs: 30_000_000 };
 
 export class Rounds {
   // ---- participant state ----
@@ -140,6 +142,10 @@ export class Rounds {
   private quiesceN = -1;
   private startedN = -1;
   private goN = -1;
+  /** The upgrade round the coordinator called off (OFF), participant and coordinator side. */
+  private offN = -1;
+  /** The last upgrade round was called off (or died with its coordinator) before this board started guarded operation. */
+  private offBeforeStart = false;
   private lastCounts = "";
   // ---- coordinator state ----
   private round: { epoch: number; bounds: Map<number, [number[], number[]]>; opened: number } | null = null;
@@ -181,6 +187,16 @@ export class Rounds {
     return u;
   }
   get roundOpen(): boolean { return this.round !== null; }
+  /** The outcome of the last recovery round this board ran as coordinator (its host keeps it on disk). */
+  get lastOutcome(): { epoch: number; V: number[]; Vext: number[] } | null { return this.lastApply; }
+  /**
+   * A restarted coordinator resumes the outcome of its last round from disk: a board that
+   * missed the apply before the crash asks for it again (begin or CATCHUP of that epoch) and
+   * must get it; without it that board waits for ever (docs/protocol.md "A board that crashes").
+   */
+  resumeOutcome(a: { epoch: number; V: number[]; Vext: number[] }): void {
+    if (this.isCoordinator && a.epoch === this.h.epoch()) this.lastApply = { epoch: a.epoch, V: [...a.V], Vext: [...a.Vext] };
+  }
 
   private ctl(op: number, arg: number, body?: Uint8Array): Uint8Array {
     const hdr = this.h.header({ kind: "control", dirty: 0, index: controlIndex(op, arg), epoch: this.h.epoch() & 15 });
@@ -201,8 +217,20 @@ export class Rounds {
     this.ticking = true;
     this.h.timer(this.opts.resendUs * this.backoff, () => { this.ticking = false; this.tick(); });
   }
+  /** A participant holding its inputs for an upgrade round that has not said go or off. */
+  private upgradePending(): boolean {
+    return !this.isCoordinator && this.quiesceN >= 0 && this.goN !== this.quiesceN && this.offN !== this.quiesceN;
+  }
+  /**
+   * This board answers a recovery round with nothing to recover and moves to its epoch: it
+   * restarted, or the upgrade round was called off before it started guarded operation.
+   */
+  private bystander(): boolean {
+    if (this.h.guarded() || this.h.recovering()) return false;
+    return this.h.restarted() || this.offBeforeStart;
+  }
   private waiting(): boolean {
-    return this.requested > this.h.epoch() || this.catchUp > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
+    return this.upgradePending() || this.requested > this.h.epoch() || this.catchUp > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
       || this.unackedCommit.size > 0 || this.upgrade !== null || this.unackedGo.size > 0
       || (this.preparedN >= 0 && this.h.guarded()) || (this.retryCommitAt >= 0 && this.h.guarded());
   }
@@ -221,6 +249,9 @@ export class Rounds {
     }
     if (this.preparedN >= 0 && this.h.guarded() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.READY, this.preparedN);
     if (this.catchUp > this.h.epoch() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.CATCHUP, this.catchUp);
+    // holding inputs for an upgrade round: remind the coordinator with IDLE (one that called the
+    // round off or never ran it answers OFF; one whose round is over, GO)
+    if (this.upgradePending()) this.sendCtl(this.h.coordinator, OP.IDLE, this.quiesceN, encodeCounts(this.h.counts()));
     // coordinator
     if (this.round) {
       for (const n of this.h.boards) if (!this.round.bounds.has(n)) {
@@ -242,6 +273,7 @@ export class Rounds {
       if (this.h.guarded() && !this.round) { this.h.trace("commit-retry", {}); if (!this.startCommit(false)) this.retryCommitAt = now + this.opts.voteUs; }
     }
     for (const n of this.unackedCommit) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: n }); this.sendCtl(n, OP.COMMIT, this.lastCommitN); }
+    if (this.upgrade && now - this.upgrade.opened >= this.opts.upgradeUs) this.abortUpgrade(`guarded operation had not started on every board after ${this.opts.upgradeUs / 1e6} s`);
     if (this.upgrade) {
       const u = this.upgrade;
       if (u.stage === "quiesce") for (const n of this.others()) this.sendCtl(n, OP.QUIESCE, u.n); // counts may have changed: ask every board
@@ -265,6 +297,23 @@ export class Rounds {
   }
 
   /**
+   * A restarted board got a message of the guarded operation (a dirty one, of the current
+   * epoch) and no recovery has begun: its peers may not know it restarted (it crashed before
+   * their link layers had its first run's incarnation, or they were cut off from it when it
+   * came back). It asks for the recovery its restart needs, once per epoch; a coordinator
+   * with no guarded operation to end answers CURRENT and the request is dropped.
+   */
+  requestAfterRestart(): void {
+    const next = this.h.epoch() + 1;
+    if (this.requested >= next || this.h.recovering()) return;
+    this.h.trace("recovery-request", { epoch: next, why: "a restarted board got a message of a guarded operation" });
+    if (this.isCoordinator) { this.requested = next; this.openRound(next, -1); return; }
+    this.requested = next;
+    this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
+    this.arm();
+  }
+
+  /**
    * The coordinator restarted while this board was in a recovery round it ran: the round
    * died with it. Ask the restarted coordinator again; it runs the round (with nothing of
    * its own to recover), this board answers with the bound it already has.
@@ -276,6 +325,7 @@ export class Rounds {
     // an upgrade round it was running died with it: inputs held for it go on (a board that had
     // started guarded operation ends it by recovery: Board.peerRestarted)
     if ((this.quiesceN >= 0 && this.startedN !== this.quiesceN) || (this.startedN >= 0 && this.goN !== this.startedN)) this.h.resume("inputs", "the coordinator restarted: its upgrade round is off");
+    if (this.quiesceN >= 0 && this.startedN !== this.quiesceN) this.offBeforeStart = true;
     this.preparedN = -1; this.committedN = -1; this.quiesceN = -1; this.startedN = -1; this.goN = -1; this.lastCounts = "";
     if (!(this.h.recovering() || this.requested > this.h.epoch())) return;
     const next = this.h.epoch() + 1;
@@ -302,8 +352,9 @@ export class Rounds {
     if (src !== this.h.coordinator) return; // only the coordinator opens rounds; a request goes to it
     if (next !== this.h.epoch() + 1) return;
     if (!this.h.guarded()) {
-      // restarted: nothing of the guarded operation survived here; answer so the round need not wait
-      if (!this.h.restarted()) return;
+      // restarted (or its upgrade round called off before it started): nothing of the guarded
+      // operation is here; answer so the round need not wait
+      if (!this.bystander()) return;
       this.myBound = { next, v: [0], vext: [0] };
     } else if (this.phase === null && this.preparedN >= 0) this.resumeFromPrepare("a recovery round began");
     if (this.h.guarded() && !this.h.recovering()) {
@@ -327,8 +378,8 @@ export class Rounds {
       return;
     }
     // a restarted coordinator runs the round the others ask for (they lost the guarded operation it held)
-    const bystander = !this.h.guarded() && this.h.restarted();
-    if (!this.h.guarded() && !bystander) return;
+    const bystander = this.bystander();
+    if (!this.h.guarded() && !bystander) { if (src >= 0) this.sendCtl(src, OP.CURRENT, epoch); return; } // nothing to end: the request is void
     if (this.phase) this.callOff("a recovery round began");
     this.round = { epoch: next, bounds: new Map(), opened: this.h.now() };
     this.h.send(BROADCAST, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
@@ -379,7 +430,7 @@ export class Rounds {
     if (epochMod === (epoch & 15) && epoch > 0) { this.sendCtl(this.h.coordinator, OP.APPLIED, epoch); return; } // a resend: already applied
     if (epochMod !== ((epoch + 1) & 15)) return;
     const next = epoch + 1;
-    if (!this.h.recovering() && !this.h.restarted()) {
+    if (!this.h.recovering() && !this.bystander()) {
       if (!this.h.guarded()) return;
       // It missed the begin (lost, or it was cut off): recover now, from the agreed bound.
       this.h.trace("recovery-late", { epoch: next });
@@ -459,6 +510,8 @@ export class Rounds {
       case OP.COMMIT:
         if (c || !fromCoord) return true;
         if (this.h.guarded()) { this.committedN = arg; this.h.commitLocal(); }
+        // restarted since: it runs what its store committed, and no guarded operation here waits for this commit
+        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0) { this.committedN = arg; this.h.trace("commit-after-restart", { n: arg }); }
         if (this.preparedN >= 0) this.resumeFromPrepare(`commit ${arg}`);
         if (this.committedN === arg) this.sendCtl(src, OP.COMMITTED, arg);
         return true;
@@ -489,6 +542,8 @@ export class Rounds {
       case OP.CURRENT:
         if (c || !fromCoord) return true;
         if (arg <= this.h.epoch() && this.catchUp > this.h.epoch()) { this.catchUp = 0; this.h.dropAhead(`the coordinator is at epoch ${arg}`); }
+        // a recovery asked for with no guarded operation at the coordinator (requestAfterRestart): void
+        if (arg <= this.h.epoch() && this.requested > this.h.epoch() && !this.h.guarded() && !this.h.recovering()) this.requested = 0;
         return true;
       case OP.APPLIED:
         if (c && this.lastApply && arg === this.lastApply.epoch) this.unackedApply.delete(src);
@@ -498,11 +553,14 @@ export class Rounds {
         if (c || !fromCoord) return true;
         if (arg <= this.goN) return true;
         if (arg === this.startedN) { this.sendCtl(src, OP.STARTED, arg); return true; }
-        if (this.quiesceN !== arg) { this.quiesceN = arg; this.lastCounts = ""; this.h.pause("inputs", `upgrade ${arg}: quiescing`); }
+        if (this.quiesceN !== arg) { this.quiesceN = arg; this.lastCounts = ""; this.offBeforeStart = false; this.h.pause("inputs", `upgrade ${arg}: quiescing`); }
         this.reportIdle(true);
         this.arm();
         return true;
       case OP.IDLE: {
+        if (c && arg === this.offN) { this.sendCtl(src, OP.OFF, arg); return true; }
+        if (c && !this.upgrade && arg > this.upgradeN) { this.sendCtl(src, OP.OFF, arg); return true; } // a round this coordinator never ran (it restarted)
+        if (c && !this.upgrade && arg === this.upgradeN && this.unackedGo.has(src)) { this.sendCtl(src, OP.GO, arg); return true; }
         if (!c || !this.upgrade || this.upgrade.n !== arg || this.upgrade.stage !== "quiesce") return true;
         const counts = decodeCounts(body);
         if (typeof counts === "string") { this.h.trace("drop", { reason: "bad-idle", detail: `from node ${src}: ${counts}` }); return true; }
@@ -521,10 +579,22 @@ export class Rounds {
         return true;
       case OP.STARTED:
         if (!c) return true;
+        if (arg === this.offN) { this.sendCtl(src, OP.OFF, arg); return true; }
         if (!this.upgrade && arg === this.upgradeN) { this.unackedGo.delete(src); return true; } // the answer to GO
         if (!this.upgrade || this.upgrade.n !== arg) return true;
         this.upgrade.started.add(src);
         this.checkStarted();
+        return true;
+      case OP.OFF:
+        // the upgrade round is off: inputs resume; a board that had started guarded operation
+        // ends it in the recovery round the coordinator runs (the old versions take over)
+        if (c || !fromCoord) return true;
+        if (arg === this.quiesceN && this.offN !== arg && this.goN !== arg) {
+          this.offN = arg;
+          if (this.startedN !== arg) this.offBeforeStart = true;
+          this.h.trace("upgrade-aborted", { n: arg, why: "the coordinator called the upgrade round off" });
+          this.h.resume("inputs", `upgrade ${arg}: off`);
+        }
         return true;
       case OP.GO:
         if (c || !fromCoord) return true;
@@ -553,6 +623,32 @@ export class Rounds {
     this.arm();
     this.checkQuiet();
     return true;
+  }
+
+  /**
+   * The coordinator calls its upgrade round off (a board restarted during it, or it did not
+   * reach guarded operation everywhere in upgradeUs): OFF to every board, inputs resume, and
+   * if guarded operation started anywhere (the round's start stage) it ends by recovery, an
+   * abort: the old versions, whose state at the quiescent point the shadows kept, take over.
+   * The ground sees upgrade-aborted; a new upgrade needs the plan again (gsu upgrade).
+   */
+  abortUpgrade(why: string): void {
+    const u = this.upgrade;
+    if (!this.isCoordinator || !u) return;
+    this.upgrade = null;
+    this.offN = u.n;
+    this.h.trace("upgrade-aborted", { n: u.n, why });
+    if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.OFF, u.n));
+    if (this.h.guarded() && !this.round) this.openRound(this.h.epoch() + 1, -1);
+    this.h.resume("inputs", `upgrade ${u.n}: off`);
+    this.arm();
+  }
+
+  /** A board restarted: an upgrade round of this coordinator cannot finish with what it lost (the plan). */
+  peerRestarted(node: number): void {
+    if (!this.isCoordinator) return;
+    this.unackedGo.delete(node);
+    if (this.upgrade) this.abortUpgrade(`node ${node} restarted during the round (it lost the plan)`);
   }
 
   /** A participant reports its counts while quiescing (after every application frame it handles). */

@@ -3,6 +3,7 @@
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
 import type { RoundOptions } from "../runtime/rounds.ts";
+import type { Mark, MarkStore } from "../runtime/output-commit.ts";
 import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
 import { Rng } from "./rng.ts";
@@ -60,6 +61,8 @@ export interface RunOptions {
    * recovery epoch and a new link-layer incarnation (implies links).
    */
   crashes?: { board: string; step: number; downSteps?: number }[];
+  /** False: a restarted board has lost what each device got (no device marks on its disk; tests show what that costs). */
+  deviceMarks?: boolean;
   /**
    * Benchmarks: false turns the simulation-only checks off (the ground-truth oracles and
    * their taint tracking, frame tags, the detail trace), as on a real board. Default true.
@@ -161,8 +164,14 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const everyBoard: Board[] = [];
   const outstanding: Outstanding = new Map();
   const crashWindows: NonNullable<RunResult["crashWindows"]> = [];
+  // what each board keeps on disk across a crash: the last position each device got (output-commit.ts)
+  const disks = new Map<number, Map<string, Mark>>();
+  const diskOf = (node: number): MarkStore => {
+    const d = disks.get(node) ?? disks.set(node, new Map()).get(node)!;
+    return { load: () => d.entries(), save: (k, m) => { d.set(k, m); } };
+  };
 
-  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec }): Board => {
+  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec; outcome?: Board["opts"]["outcome"] }): Board => {
     const life: { alive: boolean; gate?: Gate; stack?: LinkStack } = { alive: true };
     let me: Board | undefined;
     const board = new Board({
@@ -173,7 +182,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       if (w) w.toStep = Math.max(w.toStep, Math.floor(clock.now / period) + 1);
       me?.peerRestarted(n);
     }), spec: restart?.spec ?? sys.spec, coordinator,
-    restarted: !!restart, epoch: restart?.epoch,
+    restarted: !!restart, epoch: restart?.epoch, outcome: restart?.outcome, deviceMarks: o.deviceMarks === false ? undefined : diskOf(b.node),
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
@@ -240,7 +249,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         const committed = old.stats.commits > 0;
         const spec = committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
         const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
-        boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec });
+        // (a coordinator's last round outcome is written when it applies, like the epoch)
+        boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec, outcome: old.rounds.lastOutcome ?? undefined });
         down.delete(bi);
         record({ type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent);
       });
