@@ -10,11 +10,12 @@ import {
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin, stageCapacity, globalVec, stagePtr,
-  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW,
+  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW, hdrField,
 } from "../index";
 import { VB, vGet } from "../vec";
 import * as S from "../state";
 import { cvAt } from "../causal";
+import { E_ROLE_SEND, KIND_SDW } from "../constants";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -850,5 +851,92 @@ describe("a send outside guarded operation folds nothing", () => {
     setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 7);
     expect(run1()).toBe(OK);                      // its output of step 6, not guarded
     expect(causalAt(L, 1)).toBe(0);
+  });
+});
+
+// Found by the sample `npm run mutate -- --sample 150 --seed 43` (after the seed-41 specs).
+
+// Member slot j's passed device messages are its own count, read at its own place. Kills
+// causal.ts passedOf `slot - 1` -> `slot - 0` (4975133e).
+describe("each member's count of passed device messages", () => {
+  it("E_1 = 1 after L's pass, E_2 = 0", () => {
+    resetAll();
+    twoMembers();
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);
+    expect(globalVec(5, 0)).toBe(1);
+    expect(globalVec(5, 1)).toBe(0);
+  });
+});
+
+// An input of the step a member has already output folds at once (it cannot be held for a
+// later output of that step). Kills causal.ts learn `step1 <= p.foldStep` -> `<` (adc61f23).
+describe("an input of the step just output folds at once", () => {
+  it("output of step 3, then an input of step 3", () => {
+    tenSnapshots();
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 4);
+    expect(run1()).toBe(OK);                     // L outputs step 3
+    expect(recvStep(L, 5, 4)).toBe(OK);          // an input of step 3, vector [.,5]
+    expect(causalAt(L, 1)).toBe(5);
+  });
+});
+
+/** L receives a member message of step step1 - 1 whose vector has component j = x, the rest 0. */
+function recvOneComp(j: u32, x: u32, step1: u32): i32 {
+  const at = stagePtr() + 128;
+  memory.fill(at, 0, VB);
+  store<u32>(at + <usize>j * 4, x);
+  setEv(0, EV_RECV, L, KIND_LOW, 0, 0, S.epoch & 15, 8);
+  evWord(0, EW_VOFF, 129);
+  evWord(0, EW_STEP, step1);
+  return run1();
+}
+// A held record's step is matched at the record's own first word, not at the last word of
+// the record before it (which, in a 16-member vector, can equal a step). Kills causal.ts
+// learn `base + 4 + i * PREC` -> `base - 4 + ...` in the search (e2d54117).
+describe("a held step is found at its record, whatever the vectors hold", () => {
+  it("the 16th component of one record equals the next input's step", () => {
+    tenSnapshots();
+    expect(recvOneComp(15, 7, 5)).toBe(OK);      // held: step 4, component 16 = 7
+    expect(recvOneComp(1, 3, 6)).toBe(OK);       // held: step 5, component 2 = 3
+    expect(recvOneComp(1, 9, 7)).toBe(OK);       // held: step 6, component 2 = 9
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 6);
+    expect(run1()).toBe(OK);                     // L outputs step 5: folds steps 4 and 5
+    expect(causalAt(L, 15)).toBe(7);
+    expect(causalAt(L, 1)).toBe(3);
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 7);
+    expect(run1()).toBe(OK);                     // L outputs step 6: folds step 6
+    expect(causalAt(L, 1)).toBe(9);
+  });
+});
+
+// A bad second bound in the vector form is reported as the aux field's fault. Kills
+// codec.ts decodeBounds `hErrAux = 1` -> `0` (072a518d).
+describe("a truncated second bound names the aux field", () => {
+  it("passedAt, vector form, P complete, Q missing", () => {
+    const at = stagePtr();
+    store<u8>(at, 0x31); store<u8>(at + 1, 0x03); store<u8>(at + 2, 0x02); store<u8>(at + 3, 0x07);
+    expect(decodeBoundsHdr(<u32>at, 4)).toBeLessThan(0);
+    expect(hdrField(6)).toBe(1);
+    expect(decodeBoundsHdr(<u32>at, 2)).toBeLessThan(0); // P's components missing: the index's fault
+    expect(hdrField(6)).toBe(0);
+  });
+});
+
+// setRole gives a process a fresh role: one that took over from a shadow is no longer
+// "from a shadow" (it may not send the old interface's shadow-internal messages). Kills
+// index.ts setRole: delete `p.fromShadow = 0;` (8447a8ae).
+describe("setRole clears the takeover mark", () => {
+  it("a shadow took over; set to active again it sends no shadow-internal message", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(0, ROLE_LOW); setRole(1, ROLE_HS); setRole(2, ROLE_HA);
+    expect(beginGuarded()).toBe(OK);
+    expect(recover(0, 0)).toBe(OK);              // pid 1 takes over
+    expect(query(1, Q_FROM_SHADOW)).toBe(1);
+    expect(send(1, KIND_SDW)).toBe(OK);          // the old interface, after takeover
+    expect(setRole(1, ROLE_HA)).toBe(OK);
+    expect(query(1, Q_FROM_SHADOW)).toBe(0);
+    expect(send(1, KIND_SDW)).toBe(E_ROLE_SEND);
   });
 });
