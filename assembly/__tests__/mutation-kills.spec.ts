@@ -940,3 +940,31 @@ describe("setRole clears the takeover mark", () => {
     expect(send(1, KIND_SDW)).toBe(E_ROLE_SEND);
   });
 });
+
+/** pid receives a member message of step step1 - 1 whose vector has component j = x. */
+function recvCompAt(pid: u32, j: u32, x: u32, step1: u32): i32 {
+  const at = stagePtr() + 128;
+  memory.fill(at, 0, VB);
+  store<u32>(at + <usize>j * 4, x);
+  setEv(0, EV_RECV, pid, KIND_LOW, 0, 0, S.epoch & 15, 8);
+  evWord(0, EW_VOFF, 129);
+  evWord(0, EW_STEP, step1);
+  return run1();
+}
+// With all 8 of a member's records taken, the search for a held step stops at the 8th: the
+// word after it is the next member's count. Kills causal.ts learn `i < n` -> `i <= n` in the
+// search (8c599852), which matched L's input against B's count and wrote it into B's record.
+describe("a full member's search stays in its own records", () => {
+  it("L full, B holds one record, L gets an input whose step equals B's count", () => {
+    tenSnapshots();
+    expect(recvCompAt(B, 0, 4, 3)).toBe(OK);     // B holds: step 2, component 1 = 4 (B's count: 1)
+    for (let k: u32 = 2; k <= 9; k++) expect(recvCompAt(L, 1, k, k)).toBe(OK); // L: 8 records
+    expect(recvCompAt(L, 1, 20, 1)).toBe(OK);    // step 0, component 2 = 20: joins step 8's record
+    setEv(0, EV_SEND, B, KIND_ACT); evWord(0, EW_STEP, 3);
+    expect(run1()).toBe(OK);                     // B outputs step 2: folds its record
+    expect(causalAt(B, 0)).toBe(4);
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 9);
+    expect(run1()).toBe(OK);                     // L outputs step 8: folds all its records
+    expect(causalAt(L, 1)).toBe(20);
+  });
+});
