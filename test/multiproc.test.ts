@@ -56,6 +56,24 @@ describe("multi-process rehearsal over real links", () => {
     expect(layers.reduce((a, l) => a + l.retransmits, 0)).toBeGreaterThan(0);
     expect(layers.reduce((a, l) => a + l.duplicates, 0)).toBeGreaterThan(0);
   }, 120_000);
+  it("--crash over real links: a board process killed with -9 in guarded operation and after a recovery, started again with its state directory; the crash verdict holds", async () => {
+    // io hosts the devices' components, gnc the cluster and the coordinator (docs/protocol.md "A board that crashes")
+    for (const [board, fault] of [["io", null], ["gnc", { comp: "estimator", step: 20 }]] as const) {
+      const r = await runMultiProcess({ system: "demo", seed: 1, steps: 120, rules: "safe", links: "pty", fault, periodMs: 20, crashes: [{ board, step: 50 }] });
+      expect(r.errors, board).toEqual([]);
+      expect(r.problems, board).toEqual([]);
+      expect(r.verdict, board).toBe("pass");
+      const types = r.trace.map((e) => e.type);
+      expect(types, board).toContain("crash");
+      expect(types, board).toContain("restart");
+      // the others saw the new incarnation, and the killed board came back at the epoch it had reached
+      expect(r.trace.filter((e) => e.type === "peer-restarted").length, board).toBe(2);
+      // the kill lost something, and the devices were served after it
+      const wheel = r.devices.filter((d) => d.device === "wheel").map((d) => Buffer.from(d.payload.slice(0, 8), "hex").readUInt32LE(0));
+      expect(wheel.length, board).toBeLessThan(120);
+      expect(Math.max(...wheel), board).toBe(120);
+    }
+  }, 180_000);
   it("the SLCAN bus recording is a candump -L log", () => {
     const log = readCandumpLog(readFileSync(join(dir, "bus.log"), "utf8"));
     expect(log.length).toBeGreaterThan(500);

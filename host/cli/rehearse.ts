@@ -77,7 +77,9 @@ Options:
                         guarded operation ends by recovery on every board. The verdict:
                         exact before the crash, nothing derived from the fault, no
                         duplicate, only the steps while it was down lost, devices served
-                        again after (docs/protocol.md "A board that crashes")
+                        again after (docs/protocol.md "A board that crashes"). With
+                        --links pty the board's process is killed with -9 and started
+                        again with its state directory
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
   --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
@@ -269,7 +271,7 @@ export async function run(argv: string[]): Promise<number> {
     if (x.step >= steps) throw new UsageError(`--crash ${x.board}@${x.step} is not before the last step (--steps ${steps}): nothing would run after it`);
   }
   if (crashes.length && values.reference) throw new UsageError("--crash needs an upgrade to test; a --reference run has none");
-  if (crashes.length && links !== "sim") throw new UsageError("--crash works with --links sim (in process) for now; over real links kill a board daemon instead (test/e2e/multiboard-upgrade.test.ts does)");
+  if (crashes.length && links !== "sim" && links !== "pty") throw new UsageError(`--crash works with --links sim (in process) and pty (the board process is killed with -9 and started again with its state directory), not yet with ${links}`);
   if (linkFaults && values.reference) throw new UsageError("link faults (--link-loss, --link-dup, --link-corrupt, --partition) need an upgrade to test; a --reference run has none");
   const quiet = !!values.json;
   if (links !== "sim") {
@@ -278,7 +280,7 @@ export async function run(argv: string[]): Promise<number> {
     const periodMs = int("period", values.period, 4, 1);
     const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: socketcan ? "socketcan" : links as "pty", canIfaces: socketcan, fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
       linkFaults: linkFaults && (linkFaults.loss || linkFaults.dup) ? { loss: linkFaults.loss, dup: linkFaults.dup, seed } : undefined,
-      corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions,
+      corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions, crashes: crashes.length ? crashes : undefined,
       timeoutMs: Math.max(30_000, steps * periodMs * 3),
       progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
@@ -302,10 +304,11 @@ export async function run(argv: string[]): Promise<number> {
         L.push(`Links: ${r.corrupted} frames damaged by the relay; the link layer retransmitted ${sum((l) => l.retransmits + l.fastRetransmits)} and dropped ${sum((l) => l.duplicates)} duplicates`);
       }
       L.push("");
-      if (r.verdict === "pass") L.push("Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
+      if (r.verdict === "pass") L.push(r.problems ? `Verdict: PASS: before the crash (${crashes.map((x) => `${x.board}@${x.step}`).join(", ")}) devices saw exactly the fault-free reference run's messages; after it no duplicate, only the crash's steps lost, and every device served again.`
+        : "Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
       else {
         L.push("Verdict: FAIL");
-        for (const d of [...r.errors, ...r.differences.map((x) => `device: ${x}`), ...r.violations.map((v) => `${v.kind}: ${v.detail}`)].slice(0, 12)) L.push(`  ${d}`);
+        for (const d of [...r.errors, ...(r.problems ?? []), ...r.differences.map((x) => `device: ${x}`), ...(r.problems ? [] : r.violations.map((v) => `${v.kind}: ${v.detail}`))].slice(0, 12)) L.push(`  ${d}`);
       }
       process.stdout.write(L.join("\n") + "\n");
     }

@@ -11,11 +11,46 @@ import { LinkLayer } from "../transport/reliable.ts";
 import { FaultyTransport, type FaultOptions } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
 import { CutAndCorrupt, xorshift } from "./sim-links.ts";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Mark, MarkStore } from "../runtime/output-commit.ts";
+
+/**
+ * What this board keeps on disk in its state directory, so that the parent can kill it
+ * (-9) and start it again (docs/protocol.md "A board that crashes"): its incarnation
+ * (rising at every start), its recovery epoch, the outcome of its last round as
+ * coordinator, whether it committed, and the last position each device got.
+ */
+class BoardDisk {
+  constructor(readonly dir: string) { mkdirSync(dir, { recursive: true }); }
+  private read(name: string): string | null { const f = join(this.dir, name); return existsSync(f) ? readFileSync(f, "utf8") : null; }
+  private write(name: string, text: string): void { writeFileSync(join(this.dir, name), text); }
+  nextIncarnation(): number {
+    const last = Number(this.read("incarnation") ?? 0);
+    const n = Math.max(last + 1, 1);
+    this.write("incarnation", String(n));
+    return n;
+  }
+  get epoch(): number { return Number(this.read("epoch") ?? 0); }
+  set epoch(e: number) { this.write("epoch", String(e)); }
+  get outcome(): { epoch: number; V: number[]; Vext: number[] } | undefined { const t = this.read("outcome.json"); return t ? JSON.parse(t) : undefined; }
+  set outcome(o: { epoch: number; V: number[]; Vext: number[] } | undefined) { if (o) this.write("outcome.json", JSON.stringify(o)); }
+  get committed(): boolean { return this.read("committed") !== null; }
+  markCommitted(): void { this.write("committed", "1"); }
+  marks(): MarkStore {
+    const t = this.read("device-marks.json");
+    const m = new Map<string, Mark>(t ? Object.entries(JSON.parse(t) as Record<string, Mark>) : []);
+    return { load: () => m.entries(), save: (k, mark) => { m.set(k, mark); this.write("device-marks.json", JSON.stringify(Object.fromEntries(m))); } };
+  }
+}
 
 interface Init {
   type: "init"; system: string; node: number; link: string; rules: Rules; coordinator: number; commitAfter?: number; fault?: { comp: string; step: number } | null; linkFaults?: FaultOptions;
   /** Frames damaged on the wire, dropped by the frame check (where the relay does not flip real bits: SLCAN, vcan). */
   dropCorrupt?: number;
+  /** The board's state directory (what it keeps across a kill -9); restarted: this start follows one. */
+  stateDir?: string;
+  restarted?: boolean;
 }
 type Msg = Init | { type: "cut"; on: boolean } | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
 
@@ -44,6 +79,9 @@ process.on("message", async (m: Msg) => {
     if (m.type === "init") {
       init = m;
       sys = await loadSystemByName(m.system);
+      const disk = m.stateDir ? new BoardDisk(m.stateDir) : undefined;
+      // a restart after a commit runs the committed (new) versions
+      const spec = m.restarted && disk?.committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
       const peers = sys.spec.boards.map((b) => b.node).filter((n) => n !== m.node);
       const raw = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
       // The link layer (docs/wire.md): reliable, ordered delivery with retransmission, and
@@ -53,20 +91,26 @@ process.on("message", async (m: Msg) => {
       const rnd = xorshift((m.linkFaults?.seed ?? 1) * 7919 + m.node);
       const under = new CutAndCorrupt(faulty, () => cutOff, () => (m.dropCorrupt ?? 0) > 0 && rnd() < m.dropCorrupt!);
       layer = new LinkLayer(under, {
-        peers: sys.spec.boards.map((b) => b.node), incarnation: Math.max(1, Math.floor(Date.now() / 1000)),
+        peers: sys.spec.boards.map((b) => b.node), incarnation: disk ? disk.nextIncarnation() : Math.max(1, Math.floor(Date.now() / 1000)),
         admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
         onEvent: (e) => { send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }); if (e.type === "peer-restarted") board?.peerRestarted(e.node); },
       });
       transport = layer;
       const me = sys.spec.boards.find((b) => b.node === m.node)!;
       board = new Board({
-        name: me.name, node: m.node, transport, spec: sys.spec, coordinator: m.coordinator, rules: m.rules,
+        name: me.name, node: m.node, transport, spec, coordinator: m.coordinator, rules: m.rules,
+        restarted: !!m.restarted, epoch: m.restarted ? disk?.epoch : undefined, outcome: m.restarted ? disk?.outcome : undefined, deviceMarks: disk?.marks(),
         commit: m.commitAfter ? { afterPassed: m.commitAfter } : undefined,
         hooks: {
           now: () => Math.round((performance.now() - t0) * 1000),
           timer: (us, fn) => { setTimeout(fn, Math.max(1, Math.round(us / 1000))).unref(); },
           device: (device, payload, from) => send({ type: "device", device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen }),
-          event: (e) => { send({ type: "event", e }); if (e.type === "upgrade") armFault(); },
+          event: (e) => {
+            if (disk && e.type === "recovered") { disk.epoch = board!.epoch; if (board!.rounds.lastOutcome?.epoch === board!.epoch) disk.outcome = board!.rounds.lastOutcome; }
+            if (disk && e.type === "commit") disk.markCommitted();
+            send({ type: "event", e });
+            if (e.type === "upgrade") armFault();
+          },
           // real links carry no ground truth: only the per-port step oracle runs here
           oracle: { isErroneous: () => false, setErroneous: () => {}, violation: (kind, detail) => send({ type: "violation", kind, detail }) },
         },

@@ -10,7 +10,11 @@
 // The verdict is computed exactly as in-process: device sequences against the
 // fault-free reference run of the old versions.
 import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { judgeCrash } from "./property.ts";
 import { xorshift } from "./sim-links.ts";
 import { compareDevices, runTestbed, type DeviceRecord } from "./testbed.ts";
 import { loadSystemByName } from "./systems.ts";
@@ -35,6 +39,12 @@ export interface MultiOptions {
   corrupt?: number;
   /** Boards cut off from every other between two steps. */
   partitions?: { board: string; fromStep: number; toStep: number }[];
+  /**
+   * Boards killed (-9) after a step's inputs and started again downSteps steps later
+   * (default 5) with their state directory: the crash verdict (property.ts judgeCrash)
+   * judges the run, on a step clock (every record is timed by the step the parent was at).
+   */
+  crashes?: { board: string; step: number; downSteps?: number }[];
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
   /** CAN links (slcan-pty, vcan): the CAN mode of every board's link (docs/wire.md, "CAN modes per link"); the emulated SLCAN adapters take CAN FD (Y2). */
   canMode?: "classic" | "compact" | "fd" | "fd+compact";
@@ -47,6 +57,8 @@ export interface MultiResult {
   differences: string[]; verdict: "pass" | "fail"; wallMs: number; linkStats: unknown[]; errors: string[];
   /** Frames the serial relay damaged (pty with corrupt). */
   corrupted: number;
+  /** With crashes: the crash verdict's problems (empty: pass). */
+  problems?: string[];
 }
 
 interface PtyEnd { path: string; write(b: Buffer | string): void; onData(f: (b: Buffer) => void): void; kill(): void }
@@ -186,21 +198,37 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   const waitFor = (c: ChildProcess, type: string) => new Promise<void>((resolve) => waiters.get(c)!.push({ type, resolve }));
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => { done = r; });
+  const lastStep = (x: DeviceRecord) => Buffer.from(x.payload.slice(0, 8), "hex").readUInt32LE(0) >= o.steps;
   const check = () => {
+    // with a crash the devices miss some steps by design: done when each has the last step from each feeder
+    if (o.crashes?.length) {
+      for (const r of reference) if (r.payload.length >= 8 && !devices.some((x) => x.device === r.device && x.comp === r.comp && x.payload.length >= 8 && lastStep(x))) return;
+      return done();
+    }
     for (const [d, n] of expected) if (devices.filter((x) => x.device === d).length < n) return;
     done();
   };
 
-  try {
-    for (const b of boards) {
-      const c = fork(entry, [], { execArgv: compiled ? [] : ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      children.push(c);
-      waiters.set(c, []);
+  // With crashes every record is timed on a step clock (P µs a step, the parent's current
+  // step; after a kill never before it) for the crash verdict; each board has a state directory.
+  const P = 10_000;
+  let stepNow = 0, floorT = 0;
+  const stepT = () => Math.max(stepNow * P, floorT);
+  const crashes = o.crashes ?? [];
+  const stateRoot = crashes.length ? mkdtempSync(join(tmpdir(), "gsu-multiproc-")) : undefined;
+  const down = new Set<number>();
+  const crashWindows: { board: string; fromStep: number; toStep: number }[] = [];
+  const spawnBoard = (bi: number): ChildProcess => {
+    const b = boards[bi];
+    const c = fork(entry, [], { execArgv: compiled ? [] : ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    children[bi] = c;
+    waiters.set(c, []);
+    {
       c.on("message", (m: { type: string; [k: string]: unknown }) => {
         if (m.type === "device") {
-          devices.push({ t: Math.round((performance.now() - wall0) * 1000), device: m.device as string, payload: m.payload as string, comp: m.comp as string, gen: m.gen as string });
+          devices.push({ t: crashes.length ? stepT() : Math.round((performance.now() - wall0) * 1000), device: m.device as string, payload: m.payload as string, comp: m.comp as string, gen: m.gen as string });
           check();
-        } else if (m.type === "event") trace.push(m.e as TraceEvent);
+        } else if (m.type === "event") trace.push(crashes.length ? { ...(m.e as TraceEvent), t: stepT() } : m.e as TraceEvent);
         else if (m.type === "violation") violations.push({ kind: m.kind as string, detail: m.detail as string });
         else if (m.type === "error") { errors.push(`${b.name}: ${m.error}`); done(); }
         else if (m.type === "log") o.progress?.(`${b.name}: ${m.line}`);
@@ -215,8 +243,20 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         for (const w of waiters.get(c)!.splice(0)) w.resolve();
       });
     }
+    return c;
+  };
+  const initBoard = (i: number, restarted: boolean) => {
+    const c = children[i];
+    const r = waitFor(c, "ready");
+    c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: restarted ? null : o.fault, linkFaults: o.linkFaults, dropCorrupt: o.links === "pty" ? 0 : o.corrupt,
+      stateDir: stateRoot ? join(stateRoot, boards[i].name) : undefined, restarted });
+    return r;
+  };
+
+  try {
+    for (let bi = 0; bi < boards.length; bi++) spawnBoard(bi);
     await Promise.all(children.map((c) => waitFor(c, "alive")));
-    await Promise.all(children.map((c, i) => { const r = waitFor(c, "ready"); c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: o.fault, linkFaults: o.linkFaults, dropCorrupt: o.links === "pty" ? 0 : o.corrupt }); return r; }));
+    await Promise.all(children.map((_c, i) => initBoard(i, false)));
     o.progress?.(`${boards.length} board processes up on ${o.links} links`);
     const upgradeAt = o.upgradeAt ?? 0;
     if (!upgradeAt) await Promise.all(children.map((c) => { const r = waitFor(c, "upgraded"); c.send({ type: "upgrade" }); return r; }));
@@ -226,13 +266,39 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       bi: boards.findIndex((b) => sys.spec.wires.some((w) => "device" in w.from && w.from.device === input.device && !("device" in w.to) && b.components.includes(w.to.comp))),
     }));
     for (let k = 1; k <= o.steps; k++) {
+      stepNow = k;
+      for (const x of crashes) {
+        const bi = boards.findIndex((b) => b.name === x.board);
+        if (k === x.step + (x.downSteps ?? 5) && down.has(bi)) {
+          // started again with its state directory (a new incarnation); the parent waits for it
+          spawnBoard(bi);
+          await waitFor(children[bi], "alive");
+          await initBoard(bi, true);
+          down.delete(bi);
+          trace.push({ type: "restart", t: stepT(), board: x.board } as TraceEvent);
+          o.progress?.(`${x.board} restarted after step ${k}`);
+        }
+      }
       for (const p of o.partitions ?? []) {
         const bi = boards.findIndex((b) => b.name === p.board);
         const heal = Math.min(p.toStep, o.steps);
-        if (bi >= 0 && (k === p.fromStep || k === heal)) children[bi].send({ type: "cut", on: k === p.fromStep && k !== heal });
+        if (bi >= 0 && !down.has(bi) && (k === p.fromStep || k === heal)) children[bi].send({ type: "cut", on: k === p.fromStep && k !== heal });
       }
-      for (const { input, bi } of feeds) children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
+      // an input to a board that is down is lost (its process is not there to read it)
+      for (const { input, bi } of feeds) if (!down.has(bi)) children[bi].send({ type: "input", device: input.device, payload: Buffer.from(input.gen(k)).toString("hex") });
       if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
+      for (const x of crashes) {
+        const bi = boards.findIndex((b) => b.name === x.board);
+        if (k === x.step && !down.has(bi)) {
+          await new Promise((r) => setTimeout(r, period)); // this step's inputs reach it
+          children[bi].kill("SIGKILL");
+          down.add(bi);
+          floorT = x.step * P + P / 2 + 1;
+          crashWindows.push({ board: x.board, fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5) });
+          trace.push({ type: "crash", t: x.step * P + P / 2, board: x.board } as TraceEvent);
+          o.progress?.(`${x.board} killed (-9) after step ${k}`);
+        }
+      }
       if (k === upgradeAt) {
         // the boards that host upgraded components get the plan first, then the coordinator starts the round; the
         // inputs keep coming, and the boards hold them until the round resumes them
@@ -252,11 +318,28 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     clearTimeout(timer);
     // let late duplicates, if any, arrive before judging
     await new Promise((r) => setTimeout(r, 300));
-    await Promise.all(children.map((c) => { const r = Promise.race([waitFor(c, "stats"), new Promise<void>((x) => setTimeout(x, 2000).unref())]); c.send({ type: "stop" }); return r; }));
+    await Promise.all(children.map((c, i) => { if (down.has(i)) return; const r = Promise.race([waitFor(c, "stats"), new Promise<void>((x) => setTimeout(x, 2000).unref())]); c.send({ type: "stop" }); return r; }));
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
     for (const e of ends) e.kill();
     candump?.close();
+    if (stateRoot) rmSync(stateRoot, { recursive: true, force: true });
+  }
+  if (crashes.length) {
+    // as in process (testbed.ts): until every peer has seen the restart, what it sent to the board's previous run is lost
+    for (const w of crashWindows) {
+      const node = boards.find((b) => b.name === w.board)!.node;
+      for (const e of trace) if (e.type === "peer-restarted" && e.node === node && e.t > w.fromStep * P) w.toStep = Math.max(w.toStep, Math.floor(e.t / P) + 1);
+    }
+    // the crash verdict: exact before the kill, no duplicate, only the crash's steps lost, devices served again
+    const problems = judgeCrash(sys, { system: o.system, steps: o.steps, fault: o.fault }, {
+      options: { crashes, periodUs: P }, devices, trace, violations, crashWindows,
+    } as unknown as Parameters<typeof judgeCrash>[2]);
+    const errs = errors.filter((e) => !e.startsWith("timed out"));
+    return {
+      devices, trace, violations, differences: [], errors: errs, linkStats, wallMs: performance.now() - wall0, corrupted: busFaults.corrupted, problems,
+      verdict: problems.length === 0 && errs.length === 0 ? "pass" : "fail",
+    };
   }
   const differences = compareDevices(devices, reference);
   return {

@@ -151,7 +151,7 @@ export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fa
  *  - after the restart every device gets messages again (when the run goes on long enough);
  * and the rest of judge() (memory, stalls, drops).
  */
-function judgeCrash(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, r: RunResult): string[] {
+export function judgeCrash(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fault">, r: RunResult): string[] {
   const problems: string[] = [];
   const crashes = r.options.crashes!;
   const period = r.options.periodUs ?? 10_000;
