@@ -82,6 +82,7 @@ describe('exit statuses: 0 ok, 1 the thing checked failed, 2 bad usage, 3 I/O or
       [['status', '--link', 'serial:/dev/gsu-no-such-port@115200', '--board', '2', '--target', 'pi-2', '--key', at('keys/t.key')], 3, /cannot open the link serial:\/dev\/gsu-no-such-port@115200/],
       [['rehearse', '--links', 'vcan', ...(vcan ? ['--bogus'] : [])], vcan ? 2 : 3, vcan ? undefined : /vcan0.*modprobe vcan && ip link add dev vcan0 type vcan/],
       [['rehearse', '--links', 'socketcan:gsu-no-can9'], 3, /--links socketcan:gsu-no-can9 needs the SocketCAN interface gsu-no-can9/],
+      [['rehearse', '--timeout', '5'], 2, /--timeout works with --links other than sim/],
       [['rehearse', '--links', 'socketcan:'], 2, /--links must be .*socketcan:IF\[,IF\.\.\.\]/],
     ];
     for (const [args, status, pat] of table) {

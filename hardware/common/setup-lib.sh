@@ -139,7 +139,11 @@ step_os() {
 step_packages() {
   step "packages"
   if [ "$DO_PACKAGES" = 0 ]; then log "    skipped (--no-packages)"; return; fi
-  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install Node.js ${NODE_MAJOR_MIN}+, build-essential, python3, can-utils and rsync by hand, then rerun with --no-packages"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    local why="apt-get not found; install Node.js ${NODE_MAJOR_MIN}+, build-essential, python3, can-utils and rsync by hand, then rerun with --no-packages"
+    # a dry run goes on (it shows the rest); a real run stops here
+    if [ "$DRY_RUN" = 1 ]; then warn "$why (a real run stops here)"; else die "$why"; fi
+  fi
   local want=(build-essential python3 can-utils rsync iproute2) missing=() p
   # A Node.js >= 20 that is already there (e.g. from NodeSource, which bundles
   # npm) is kept; otherwise Debian's nodejs and npm packages are installed.

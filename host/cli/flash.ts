@@ -178,6 +178,7 @@ function toBoard(plan: DeployPlan, target: string, dryRun: boolean, o: BoardStep
   if (o.noStart) process.stdout.write(`left for the board (--no-start): sudo systemctl enable --now ${UNIT_NAME} (or start ${`/${UNIT_DEST}`}'s ExecStart by hand)\n`);
   if (o.setupDryRun) process.stdout.write("left for the board (--setup-dry-run): what setup.sh printed as 'would run'\n");
   process.stdout.write(dryRun ? "dry run: nothing was run.\n"
+    : o.noStart ? `done: the runtime and /etc/gsu/profile.json are on ${target}; ${UNIT_NAME} was not started (--no-start).\n`
     : `done: ${target} runs ${UNIT_NAME} with /etc/gsu/profile.json. Logs: ssh ${target} journalctl -u gsu-board -f\n`);
   return 0;
 }

@@ -82,6 +82,8 @@ Options:
                         again with its state directory
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
+  --timeout S           with --links other than sim: seconds to wait, after the last input,
+                        for every device message (default: 3 x steps x period, at least 30)
   --candump FILE        record the bus traffic as a candump -L log (sim and slcan-pty)
   --trace FILE          write JSON Lines: every device delivery as
                         {"type":"device","device":...,"payload":"<hex>"} in order, plus protocol events
@@ -161,7 +163,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: "string" }, steps: { type: "string" }, fault: { type: "string" }, "no-fault": { type: "boolean" },
     reference: { type: "boolean" }, rules: { type: "string" }, "upgrade-at": { type: "string" }, "commit-after": { type: "string" },
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
-    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" }, "can-mode": { type: "string" },
+    html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" }, timeout: { type: "string" }, "can-mode": { type: "string" },
     "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true }, crash: { type: "string", multiple: true },
   });
   const links = values.links ?? "sim";
@@ -274,6 +276,7 @@ export async function run(argv: string[]): Promise<number> {
   if (crashes.length && links !== "sim" && links !== "pty") throw new UsageError(`--crash works with --links sim (in process) and pty (the board process is killed with -9 and started again with its state directory), not yet with ${links}`);
   if (linkFaults && values.reference) throw new UsageError("link faults (--link-loss, --link-dup, --link-corrupt, --partition) need an upgrade to test; a --reference run has none");
   const quiet = !!values.json;
+  if (values.timeout !== undefined && links === "sim") throw new UsageError("--timeout works with --links other than sim (board processes on real links); the in-process rehearsal has no wall clock to wait for");
   if (links !== "sim") {
     if (values.config) throw new UsageError("--config works with --links sim only");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
@@ -281,7 +284,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: socketcan ? "socketcan" : links as "pty", canIfaces: socketcan, fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
       linkFaults: linkFaults && (linkFaults.loss || linkFaults.dup) ? { loss: linkFaults.loss, dup: linkFaults.dup, seed } : undefined,
       corrupt: linkFaults?.corrupt, partitions: linkFaults?.partitions, crashes: crashes.length ? crashes : undefined,
-      timeoutMs: Math.max(30_000, steps * periodMs * 3),
+      timeoutMs: values.timeout !== undefined ? int("timeout", values.timeout, 30, 1) * 1000 : Math.max(30_000, steps * periodMs * 3),
       progress: quiet ? undefined : (l) => { if (process.stderr.isTTY) process.stderr.write(`\r${l.padEnd(60)}`); } });
     if (!quiet && process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
     const key = ["at-failed", "rollback", "takeover", "recovered", "commit", "memory-full"];

@@ -313,7 +313,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       await new Promise((r) => setTimeout(r, period));
     }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => { timer = setTimeout(() => { errors.push(`timed out: devices got ${devices.length} of ${[...expected.values()].reduce((a, b) => a + b, 0)} messages`); r(); }, o.timeoutMs ?? 30_000); });
+    const timeout = new Promise<void>((r) => { timer = setTimeout(() => { errors.push(`timed out ${Math.round((o.timeoutMs ?? 30_000) / 1000)} s after the last input (gsu rehearse --timeout): devices got ${devices.length} of ${[...expected.values()].reduce((a, b) => a + b, 0)} messages`); r(); }, o.timeoutMs ?? 30_000); });
     await Promise.race([finished, timeout]);
     clearTimeout(timer);
     // let late duplicates, if any, arrive before judging

@@ -4,8 +4,8 @@
 # "ARM-CHECK <name> PASS|FAIL|SKIP <seconds>s <detail>"; the exit status is 1
 # if any failed. The serial check meets the host side (arm.sh --host-side)
 # through files in /run/gsu (the run directory, a 9p share).
-# GSU_ARM_CHECKS: which checks (default "rehearse can can-boards serial").
-checks=${GSU_ARM_CHECKS:-rehearse can can-boards serial}
+# GSU_ARM_CHECKS: which checks (default "rehearse can can-boards flash serial").
+checks=${GSU_ARM_CHECKS:-rehearse can can-boards flash serial}
 d=/run/gsu
 failed=0
 now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; } # ms since boot
@@ -13,6 +13,25 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 result() { echo "ARM-CHECK $1 $2 $(secs "$3" "$(now)")s $4"; [ "$2" = FAIL ] && failed=1; return 0; }
 
 echo "arm-guest: $(uname -m), kernel $(uname -r), Node $(node --version), $(grep -c ^processor /proc/cpuinfo) CPU, uptime $(cut -d' ' -f1 /proc/uptime) s at start"
+
+# The flash check's ssh server, started first: the host runs gsu flash over it while the
+# other checks run. dropbear (Debian's arm64 package) with a host key made now, root's
+# authorized key the one the host made for this run (arm-host.sh); port 22 is reached
+# from the host at 127.0.0.1:$GSU_ARM_SSH_PORT (QEMU user networking, hostfwd).
+flash_unit=
+case " $checks " in *" flash "*)
+  if [ ! -f "$d/ssh-port" ]; then echo "no ssh port: arm-run.sh was not given GSU_ARM_SSH_PORT" > "$d/ssh-failed"
+  elif [ -f "$d/net-missing" ]; then cp "$d/net-missing" "$d/ssh-failed"
+  else
+    i=0
+    while [ ! -f "$d/flash-key.pub" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+    mkdir -p /root/.ssh && chmod 700 /root/.ssh && cp "$d/flash-key.pub" /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys &&
+      dropbearkey -t ed25519 -f /tmp/ssh_host_ed25519_key > /tmp/dropbearkey.log 2>&1 &&
+      { dropbear -r /tmp/ssh_host_ed25519_key -p 22 -E -F > /tmp/dropbear.log 2>&1 & } &&
+      sleep 0.5 && echo "arm-guest: ssh server up: $(dropbear -V 2>&1 | head -1), eth0 $(/usr/bin/ip -br addr show eth0 | tr -s ' ')" &&
+      touch "$d/ssh-ready" || echo "the ssh server did not start: $(tail -3 /tmp/dropbearkey.log /tmp/dropbear.log 2>/dev/null | tr '\n' ' ')" > "$d/ssh-failed"
+  fi ;;
+esac
 
 for c in $checks; do
   t=$(now)
@@ -80,7 +99,7 @@ for c in $checks; do
     steps=${GSU_ARM_CAN_STEPS:-40}
     st() { cat /sys/class/net/$1/statistics/$2; }
     c0=$(st can0 tx_packets) c1=$(st can1 tx_packets)
-    node "$bin" rehearse --links socketcan:can0,can1 --steps "$steps" --fault controller@$((steps / 2)) --period "${GSU_ARM_CAN_PERIOD:-500}" --json --html - > /tmp/canb.json 2> /tmp/canb.err
+    node "$bin" rehearse --links socketcan:can0,can1 --steps "$steps" --fault controller@$((steps / 2)) --period "${GSU_ARM_CAN_PERIOD:-250}" --timeout "${GSU_ARM_CAN_TIMEOUT:-300}" --json --html - > /tmp/canb.json 2> /tmp/canb.err
     rc=$?
     tail -5 /tmp/canb.err
     node -e '
@@ -95,6 +114,28 @@ for c in $checks; do
     if [ $rc = 0 ] && [ $rc2 = 0 ]; then result can-boards PASS "$t" "gsu rehearse --links socketcan:can0,can1 --steps $steps ($how): $(sed -n 's/^CAN-BOARDS //p' /tmp/canb.sum); $frames"
     else result can-boards FAIL "$t" "gsu rehearse --links socketcan:can0,can1 ($how) exited $rc: $(head -c 600 /tmp/canb.sum) $(tail -c 400 /tmp/canb.json)"; fi
     ;;
+  flash)
+    # gsu flash from the host over real ssh (arm-host.sh): the runtime, the profile, the
+    # unit arrive; setup.sh ran in its dry-run mode (no network, no systemd here), the
+    # runtime-only node_modules installed beforehand are linked (--deps-from), the unit
+    # is not started (--no-start): the serial check starts the daemon as it says.
+    if [ -f "$d/ssh-failed" ]; then result flash FAIL "$t" "$(cat "$d/ssh-failed")"; continue; fi
+    i=0
+    while [ ! -f "$d/flash-status" ] && [ $i -lt 2000 ]; do sleep 0.2; i=$((i + 1)); done
+    fs=$(cat "$d/flash-status" 2>/dev/null)
+    # the unit as flash staged it (setup.sh installs it to /etc/systemd/system; a dry run here)
+    u=/root/.cache/gsu-flash/etc/systemd/system/gsu-board.service
+    miss=
+    for f in /opt/gsu/bin/gsu.js /opt/gsu/host/cli/main.js /opt/gsu/host/runtime/board.js /opt/gsu/package.json /etc/gsu/profile.json /etc/gsu/keys/ground.pub $u; do [ -f $f ] || miss="$miss $f"; done
+    [ -f /opt/gsu/node_modules/serialport/package.json ] || miss="$miss /opt/gsu/node_modules (-> $(readlink /opt/gsu/node_modules))"
+    cmp -s /etc/gsu/profile.json "$d/flash-profile.json" || miss="$miss /etc/gsu/profile.json-as-sent"
+    cmp -s /etc/gsu/keys/ground.pub "$d/ground.pub" || miss="$miss /etc/gsu/keys/ground.pub-as-sent"
+    tail -12 /tmp/dropbear.log 2>/dev/null | grep -v '^$' | tail -3
+    if [ "$fs" = 0 ] && [ -z "$miss" ]; then
+      flash_unit=$u
+      result flash PASS "$t" "gsu flash root@gsu-emulated-pi over ssh (dropbear, QEMU hostfwd) in $(cat "$d/flash-ms" 2>/dev/null) ms: $(find /opt/gsu -type f | wc -l) files in /opt/gsu ($(du -sk /opt/gsu | cut -f1) KiB), /etc/gsu/profile.json and keys as sent, the unit staged; setup.sh --dry-run, node_modules -> $(readlink /opt/gsu/node_modules), unit not started (no systemd)"
+    else result flash FAIL "$t" "gsu flash over ssh exited ${fs:-never (no flash-status)}${miss:+; missing or different:$miss}: $(tail -c 600 "$d/flash.out" 2>/dev/null | tr '\n' ' ')"; fi
+    ;;
   serial)
     # A board daemon on /dev/ttyS0 (the PCI UART wired to a host pty); the host
     # (scripts/qemu/arm-host.sh) writes its profile and key, then drives it with its
@@ -102,10 +143,21 @@ for c in $checks; do
     i=0
     while [ ! -f "$d/profile-ready" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
     if [ ! -f "$d/profile-ready" ]; then result serial FAIL "$t" "the host side never wrote the board profile"; continue; fi
-    # From the compiled JavaScript the host laid with gsu flash --root (what a board runs), if there.
+    # From what gsu flash installed over ssh, started as its unit says (ExecStart, in its
+    # WorkingDirectory, its Environment; as root: no gsu user here); else from the compiled
+    # JavaScript the host laid with gsu flash --root.
     bin=$(cat "$d/board-bin" 2>/dev/null); [ -f "$bin" ] || bin=bin/gsu.js
-    echo "arm-guest: starting the board daemon: node $bin board"
-    node "$bin" board --profile "$d/profile.json" --sim-devices 10 > /tmp/board.log 2>&1 &
+    if [ -n "$flash_unit" ]; then
+      exe=$(sed -n 's/^ExecStart=//p' "$flash_unit") wd=$(sed -n 's/^WorkingDirectory=//p' "$flash_unit") env=$(sed -n 's/^Environment=//p' "$flash_unit")
+      bin="/opt/gsu/bin/gsu.js (installed by gsu flash over ssh)"
+      mkdir -p /var/lib/gsu # StateDirectory=gsu
+      echo "arm-guest: starting the board daemon as $flash_unit says: cd $wd && env $env $exe"
+      # shellcheck disable=SC2086
+      (cd "$wd" && exec env $env $exe --sim-devices 10) > /tmp/board.log 2>&1 &
+    else
+      echo "arm-guest: starting the board daemon: node $bin board"
+      node "$bin" board --profile "$d/profile.json" --sim-devices 10 > /tmp/board.log 2>&1 &
+    fi
     bpid=$!
     i=0
     while ! grep -q 'up; serving the ground' /tmp/board.log && kill -0 $bpid 2>/dev/null && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
@@ -128,7 +180,7 @@ for c in $checks; do
     echo "arm-guest: board daemon $stop"
     tail -8 /tmp/board.log
     hs=$(cat "$d/host-done" 2>/dev/null)
-    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS from gsu flash --root, $(cat "$d/board-deps" 2>/dev/null)")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
+    if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "$([ -n "$flash_unit" ] && echo "compiled JS installed by gsu flash over ssh, node_modules: npm ci --omit=dev for arm64" || echo "compiled JS from gsu flash --root, $(cat "$d/board-deps" 2>/dev/null)")")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
     else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
     ;;
   *) result "$c" FAIL "$t" "unknown check" ;;

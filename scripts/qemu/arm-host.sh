@@ -14,6 +14,11 @@
 # (guest -> host: seconds to "serving", or board-failed), host-done (host ->
 # guest: "ok" or what failed), board-bin (host -> guest: the compiled gsu.js that
 # `gsu flash --root` laid in flash/). GSU_ARM_SERIAL_FLOW=status: the status step only.
+# The flash check (when the guest has an ssh port, GSU_ARM_SSH_PORT): an ssh key made for
+# this run (flash-key.pub, host -> guest), then, once the guest's dropbear is up
+# (ssh-ready), `gsu flash root@gsu-emulated-pi` over real ssh with an ssh_config naming
+# the forwarded port and the key (found through an ssh on PATH that passes -F, as
+# ~/.ssh/config would); flash-status, flash-ms, flash.out, flash-profile.json (host -> guest).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/../.." && pwd -P)
@@ -27,6 +32,10 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 node bin/gsu.js keygen --name ground --out "$k" >/dev/null || { echo "keygen failed"; done_with keygen-failed; }
 cp "$k/ground.pub" "$d/ground.pub"
+if [ -f "$d/ssh-port" ]; then
+  ssh-keygen -q -t ed25519 -N '' -C "gsu-emulated-pi flash $(date +%s)" -f "$k/flash-id" || { echo "ssh-keygen failed"; done_with ssh-keygen-failed; }
+  cp "$k/flash-id.pub" "$d/flash-key.pub"
+fi
 # What a board runs: `gsu flash --root` lays the runtime as compiled JavaScript (no tsx at
 # start) into the run directory; the guest starts the daemon from there. Its node_modules:
 # what a board installs, `npm ci --omit=dev` for arm64 (arm-setup.sh step 5b:
@@ -52,6 +61,37 @@ cat > "$d/profile.json.tmp" <<EOF
  "trustedKeys": {"ground": "ground.pub"}, "at": {"commit": "manual"}}
 EOF
 mv "$d/profile.json.tmp" "$d/profile.json" && touch "$d/profile-ready"
+
+# gsu flash over ssh to the emulated Pi: the profile the serial check's daemon runs with,
+# its trusted key beside it. setup.sh in its dry-run mode (no apt, no useradd, no
+# systemd in the guest), the runtime-only node_modules already on the board
+# (/opt/gsu-board, arm-setup.sh 5b: npm ci would need the registry and a compiler), the
+# unit left for the guest to start as it says.
+if [ -f "$d/ssh-port" ]; then
+  i=0
+  while [ ! -f "$d/ssh-ready" ] && [ ! -f "$d/ssh-failed" ] && [ ! -f "$d/status" ] && [ $i -lt 3000 ]; do sleep 0.2; i=$((i + 1)); done
+  if [ -f "$d/ssh-ready" ]; then
+    fp=$k/flash-profile
+    mkdir -p "$fp/keys" "$k/bin" && cp "$k/ground.pub" "$fp/keys/ground.pub"
+    sed -e 's|"stateDir": "/tmp/gsu-state"|"stateDir": "/var/lib/gsu"|' -e 's|"ground": "ground.pub"|"ground": "keys/ground.pub"|' "$d/profile.json" > "$fp/profile.json"
+    cp "$fp/profile.json" "$d/flash-profile.json"
+    printf '%s\n' "Host gsu-emulated-pi" "  HostName 127.0.0.1" "  Port $(cat "$d/ssh-port")" "  IdentityFile $k/flash-id" \
+      "  IdentitiesOnly yes" "  StrictHostKeyChecking accept-new" "  UserKnownHostsFile $k/known_hosts" "  BatchMode yes" \
+      "  ConnectionAttempts 3" "  LogLevel ERROR" > "$k/ssh_config"
+    printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$k/ssh_config" > "$k/bin/ssh" && chmod 755 "$k/bin/ssh"
+    t=$(date +%s%N)
+    PATH=$k/bin:$PATH node bin/gsu.js flash root@gsu-emulated-pi --profile "$fp/profile.json" --setup-dry-run --deps-from /opt/gsu-board/node_modules --no-start > "$d/flash.out" 2>&1
+    rc=$?
+    ms_since "$t" > "$d/flash-ms"
+    echo "ground: gsu flash root@gsu-emulated-pi over ssh: exit $rc in $(cat "$d/flash-ms") ms"
+    grep -E '^\[[0-9]+/[0-9]+\]|would run|^left for|^done' "$d/flash.out" | head -40 | sed 's/^/ground: flash| /'
+    [ $rc = 0 ] || tail -20 "$d/flash.out"
+    echo $rc > "$d/flash-status"
+  else
+    echo "the guest's ssh server never came up: $(cat "$d/ssh-failed" 2>/dev/null)"
+  fi
+fi
+
 i=0
 while [ ! -f "$d/board-ready" ] && [ ! -f "$d/status" ] && [ $i -lt 4500 ]; do sleep 0.2; i=$((i + 1)); done
 [ -f "$d/board-ready" ] || { echo "the board daemon never came up"; done_with no-board; }

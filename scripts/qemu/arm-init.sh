@@ -64,6 +64,14 @@ mount -t 9p -o "$o9p,cache=loose" repo "$r$repo" || die "cannot mount the work t
 mount --bind $r/opt/gsu/node_modules "$r$repo/node_modules" || die "cannot bind the ARM node_modules over $repo/node_modules"
 # vitest writes its bundled config to node_modules/.vite-temp: tmpfs there.
 mount -t tmpfs -o mode=755 vite "$r$repo/node_modules/.vite-temp" || die "cannot mount a tmpfs on node_modules/.vite-temp"
+# Where gsu flash installs (/opt/gsu, /etc/gsu, /etc/systemd) and the daemon keeps its
+# state (/var/lib/gsu): writable, as on a board (the sysroot is read-only). /opt/gsu
+# in the sysroot holds the ARM node_modules bound over the work tree's just above; that
+# bind stays.
+for m in opt/gsu etc/gsu etc/systemd var; do
+  [ -d "$r/$m" ] && mount -t tmpfs -o mode=755 "gsu-$(echo $m | tr / -)" "$r/$m" || die "cannot mount a tmpfs on /$m (run arm-setup.sh again)"
+done
+mkdir -p $r/var/lib $r/var/log $r/etc/systemd/system $r/etc/systemd/network
 
 ip link set lo up
 # No CAN interface is not fatal here (the rehearsal and serial checks still
@@ -88,6 +96,13 @@ done
 chroot $r /usr/bin/ip link add dev vcan0 type vcan && chroot $r /usr/bin/ip link set vcan0 up ||
   echo "arm-init: no vcan0 (the FD suite will say so)"
 hostname gsu-arm
+# QEMU user networking (arm-run.sh with GSU_ARM_SSH_PORT; restrict=on: only the
+# host-forwarded port, no way out): eth0 at slirp's 10.0.2.15.
+if [ -f /gsu/ssh-port ]; then
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 0.2; done
+  chroot $r /usr/bin/ip addr add 10.0.2.15/24 dev eth0 && chroot $r /usr/bin/ip link set eth0 up ||
+    echo "no eth0 (virtio-net): $(dmesg | grep -i virtio | tail -2 | tr '\n' ' ')" > /gsu/net-missing
+fi
 
 mkfifo /out
 cat /out &

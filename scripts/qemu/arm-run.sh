@@ -22,7 +22,8 @@
 # instead of running CMD.
 # Knobs: GSU_QEMU_ARM_CACHE, GSU_QEMU_MEM (MiB), GSU_QEMU_SMP, GSU_QEMU_CPU,
 # GSU_ARM_BITRATE (CAN bit/s, default 500000), GSU_QEMU_VERBOSE=1 (kernel
-# messages and the QEMU command line).
+# messages and the QEMU command line), GSU_ARM_SSH_PORT=PORT (QEMU user networking,
+# restrict=on, with the guest's port 22 forwarded to 127.0.0.1:PORT; else no network).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -90,6 +91,11 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 printf '%s\n' "$*" > "$run/cmd.sh"
 printf '%s' "$repo" > "$run/repo"
 printf '%s' "${GSU_ARM_BITRATE:-500000}" > "$run/bitrate"
+nic=(-nic none)
+if [ -n "${GSU_ARM_SSH_PORT:-}" ]; then
+  nic=(-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$GSU_ARM_SSH_PORT-:22")
+  printf '%s' "$GSU_ARM_SSH_PORT" > "$run/ssh-port"
+fi
 
 append="console=ttyAMA0 panic=-1"
 if [ -n "${GSU_QEMU_VERBOSE:-}" ]; then append+=" loglevel=7"; else append+=" quiet loglevel=3"; fi
@@ -97,7 +103,7 @@ share() { echo "-fsdev local,id=$1,path=$2,security_model=none${3:+,$3} -device 
 # shellcheck disable=SC2207,SC2054
 args=(
   -M "$machine" -cpu "$cpu" -smp "${GSU_QEMU_SMP:-1}" -m "$mem"
-  -nodefaults -no-user-config -display none -nic none -no-reboot
+  -nodefaults -no-user-config -display none "${nic[@]}" -no-reboot
   -chardev stdio,id=con,signal=off -serial chardev:con
   -kernel "$cache/kernel" -initrd "$cache/initramfs.cpio" -append "$append"
   -object can-bus,id=canbus0

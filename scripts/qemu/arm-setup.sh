@@ -28,6 +28,9 @@
 #      with node-gyp against the Node package's headers;
 #   5b. what a board installs: `npm ci --omit=dev` (same flags) into
 #      sysroot/opt/gsu-board, the serial check's daemon's node_modules;
+#   5c. what `gsu flash` needs on the board (the flash check): `apt-get download`
+#      dropbear-bin (ssh server), rsync and bash (setup.sh) with their libraries into
+#      the sysroot, plus /usr/bin/sudo as a pass-through (the guest runs as root);
 #   6. the initramfs: busybox + the modules + scripts/qemu/arm-init.sh.
 #
 # Idempotent: each step is skipped when its result is in the cache (step 5 is
@@ -80,8 +83,9 @@ trap 'rc=$?; [ $rc -eq 0 ] || [ -f "$cache/setup-failed" ] || echo "arm-setup.sh
 net() { timeout -k 10 "$net_timeout" "$@"; }
 
 # Modules the guest loads (their dependencies first, found from .modinfo).
-WANT_MODULES="virtio_pci 9pnet_virtio 9p can can_raw can_bcm can_dev sja1000 kvaser_pci vcan"
-MODULE_DIRS="kernel/drivers/virtio kernel/net/9p kernel/fs/9p kernel/fs/netfs kernel/fs/fscache kernel/net/can kernel/drivers/net/can"
+# virtio_net: QEMU user networking (ssh for gsu flash, host-forwarded to localhost).
+WANT_MODULES="virtio_pci 9pnet_virtio 9p can can_raw can_bcm can_dev sja1000 kvaser_pci vcan virtio_net"
+MODULE_DIRS="kernel/drivers/virtio kernel/net/9p kernel/fs/9p kernel/fs/netfs kernel/fs/fscache kernel/net/can kernel/drivers/net/can kernel/drivers/net/virtio_net.ko kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko"
 # Debian packages whose files make the guest's root (the sysroot).
 SYSROOT_DEBS="libc6 libgcc-s1 libstdc++6 iproute2 libbpf1 libelf1 zlib1g libmnl0 libbsd0 libmd0 libcap2${EXTRA_DEBS:+ $EXTRA_DEBS}"
 
@@ -141,7 +145,7 @@ fetch_debs() { # DIR PKG...
     || { tail -5 "$dir/download.log" >&2; fail "apt-get download $* ($ARCH) failed or timed out after ${net_timeout}s (log: $dir/download.log)"; }
 }
 
-if [ -f "$cache/kernel.env" ] && [ -f "$cache/kernel" ] && [ -f "$cache/modules/modules.list" ] && [ -f "$cache/busybox" ]; then
+if [ -f "$cache/kernel.env" ] && [ -f "$cache/kernel" ] && [ -f "$cache/modules/modules.list" ] && [ -f "$cache/busybox" ] && grep -qxF "WANT='$WANT_MODULES'" "$cache/kernel.env"; then
   # shellcheck disable=SC1091
   . "$cache/kernel.env"
   log "kernel present: $PKG $PKG_VERSION (cached)"
@@ -190,7 +194,7 @@ else
     cp "${path_of[$m]}" "$cache/modules/$m.ko"
     echo "$m.ko" >> "$cache/modules/modules.list"
   done
-  printf 'PKG=%s\nPKG_VERSION=%s\nKVER=%s\n' "$PKG" "$PKG_VERSION" "$KVER" > "$cache/kernel.env"
+  printf "PKG=%s\nPKG_VERSION=%s\nKVER=%s\nWANT='%s'\n" "$PKG" "$PKG_VERSION" "$KVER" "$WANT_MODULES" > "$cache/kernel.env"
   rm -rf "$x" "$dl"
   log "kernel $KVER ($(( $(stat -c %s "$cache/kernel") / 1048576 )) MiB), busybox and ${#order[@]} modules (${order[*]}) in $(ms_since "$t") ms"
 fi
@@ -314,6 +318,35 @@ fi
 if [ -d "$board_app/node_modules/socketcan" ] && [ -f "$sc/build/Release/can.node" ] && [ ! -f "$board_app/node_modules/socketcan/build/Release/can.node" ]; then
   mkdir -p "$board_app/node_modules/socketcan/build" && cp -r "$sc/build/Release" "$board_app/node_modules/socketcan/build/"
 fi
+
+# --- 5c. what gsu flash needs on the board --------------------------------------
+# An ssh server (dropbear), rsync (flash copies with it, and installs with it on the
+# board) and bash (setup.sh), from Debian's ARCH packages, as on a board's image.
+FLASH_DEBS="dropbear-bin libcrypt1 libtomcrypt1 libtommath1 libgmp10 rsync libacl1 liblz4-1 libpopt0 libssl3 libxxhash0 libzstd1 bash libtinfo6"
+if [ "$(cat "$sysroot/.flash-debs" 2>/dev/null)" = "$FLASH_DEBS" ]; then
+  log "ssh server, rsync and bash present (cached)"
+else
+  lists_fresh || arch_update
+  t=$(date +%s%N)
+  dl=$cache/download; rm -rf "$dl"
+  log "apt-get download $FLASH_DEBS ($ARCH)"
+  # shellcheck disable=SC2086
+  fetch_debs "$dl" $FLASH_DEBS
+  for d in "$dl"/*.deb; do
+    dpkg-deb --fsys-tarfile "$d" | tar -x --keep-directory-symlink -C "$sysroot" --exclude='./usr/share/doc*' --exclude='./usr/share/man*' --exclude='./usr/share/locale*' \
+      || fail "extracting $(basename "$d") into the sysroot failed"
+  done
+  log "ssh server, rsync, bash: $(ls "$dl"/*.deb | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1024 )) KiB downloaded in $(ms_since "$t") ms"
+  rm -rf "$dl"
+  echo "$FLASH_DEBS" > "$sysroot/.flash-debs"
+fi
+# The guest runs everything as root: sudo passes the command through (gsu flash's board
+# steps say sudo, as a board's non-root user needs).
+printf '#!/bin/sh\n# gsu emulated board: everything runs as root here; sudo passes the command through.\nexec "$@"\n' > "$sysroot/usr/bin/sudo"
+chmod 755 "$sysroot/usr/bin/sudo"
+# Mount points for the tmpfs the guest's init puts where gsu flash installs (/opt/gsu,
+# /etc/gsu, /etc/systemd) and where the daemon keeps its state (/var/lib/gsu).
+mkdir -p "$sysroot"/{var,etc/gsu,etc/systemd}
 
 # --- 6. initramfs --------------------------------------------------------------
 stamp="$ARCH $PKG $PKG_VERSION $(sha256sum "$here/arm-init.sh" "$cache/busybox" "$cache/modules/modules.list" | cut -c1-64 | tr '\n' ' ')"

@@ -14,6 +14,10 @@
 #   can-boards the multi-board rehearsal over those controllers: the demo's three boards as
 #             OS processes, io and comms on can0, gnc on can1 (gsu rehearse --links
 #             socketcan:can0,can1, fault controller@20): PASS;
+#   flash     the host's gsu flash over real ssh (dropbear in the guest, QEMU user
+#             networking with the guest's port 22 forwarded to a free localhost port):
+#             runtime, profile, key and unit arrive; the serial check's daemon starts
+#             from them as the unit says;
 #   serial    a board daemon (gsu board) on /dev/ttyS0, driven by the host's gsu over
 #             the pty (scripts/qemu/arm-host.sh): status, signed uploads, upgrade, a
 #             fault whose rollback and takeover arrive as events, upgrade again, commit.
@@ -55,7 +59,7 @@ for arch in $arches; do
     # which needs util.styleText (Node >= 20.12): no CAN suite there.
     export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARMHF:-rehearse serial}
   else
-    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards serial}
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards flash serial}
   fi
   t0=$(date +%s)
   if [ -n "$setup" ]; then
@@ -70,6 +74,11 @@ for arch in $arches; do
   log=$(mktemp)
   host=
   [[ " $GSU_ARM_CHECKS " == *" serial "* ]] && host="bash $(printf %q "$here/arm.sh") --host-side"
+  unset GSU_ARM_SSH_PORT
+  if [[ " $GSU_ARM_CHECKS " == *" flash "* ]]; then
+    # a free port on the host's loopback for the guest's ssh (QEMU hostfwd)
+    GSU_ARM_SSH_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })') && export GSU_ARM_SSH_PORT
+  fi
   GSU_QEMU_TIMEOUT=${GSU_QEMU_TIMEOUT:-900} bash "$here/arm-run.sh" --arch "$arch" ${host:+--host "$host"} 'sh scripts/qemu/arm-guest.sh' 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   t2=$(date +%s)

@@ -5,7 +5,10 @@
 //             500 kbit/s, then test/can/socketcan.test.ts on can0 (+ its FD half on vcan0);
 //   can-boards the multi-board rehearsal with its boards as OS processes on those two
 //             controllers (io and comms on can0, gnc on can1): fault, takeover, PASS;
-//   serial    the board daemon on the emulated UART, driven from this host's gsu:
+//   flash     this host's gsu flash over real ssh (dropbear in the guest, a forwarded
+//             localhost port): runtime, profile, key and unit arrive;
+//   serial    the board daemon, started from what was flashed as its unit says, on the
+//             emulated UART, driven from this host's gsu:
 //             status, signed uploads, upgrade, a fault, rollback and takeover seen as
 //             events, upload + upgrade again, commit (scripts/qemu/arm-host.sh).
 // Set up with `bash scripts/qemu/arm-setup.sh arm64` (.ci/run does; ~120 MB once, cached).
@@ -16,7 +19,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
-const checks = ["rehearse", "can", "can-boards", "serial"];
+const checks = ["rehearse", "can", "can-boards", "flash", "serial"];
 const ready = process.env.GSU_IN_QEMU ? { status: 77, stderr: "already inside an emulated machine" }
   : spawnSync("bash", [join(root, "scripts/qemu/arm-run.sh"), "--arch", "arm64", "--check"], { encoding: "utf8" });
 const why = ready.status === 0 ? "" : (ready.stderr || `arm-run.sh --check exited ${ready.status}`).replace(/^arm-run: SKIP: /, "").trim();
