@@ -10,12 +10,12 @@ import {
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin, stageCapacity, globalVec, stagePtr,
-  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW, hdrField,
+  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW, hdrField, resumeEpoch,
 } from "../index";
 import { VB, vGet } from "../vec";
 import * as S from "../state";
 import { cvAt } from "../causal";
-import { E_ROLE_SEND, KIND_SDW } from "../constants";
+import { E_BAD_EPOCH, E_GUARDED, E_ROLE_SEND, KIND_SDW } from "../constants";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -966,5 +966,34 @@ describe("a full member's search stays in its own records", () => {
     setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 9);
     expect(run1()).toBe(OK);                     // L outputs step 8: folds all its records
     expect(causalAt(L, 1)).toBe(20);
+  });
+});
+
+// resumeEpoch: a restarted board resumes the persisted epoch outside guarded operation and
+// recovery, never backwards. Kills index.ts resumeEpoch `if (S.recovering)` negated (ae2c54f2).
+describe("resumeEpoch", () => {
+  it("outside guarded operation it resumes; inside it refuses; never backwards", () => {
+    resetAll();
+    expect(resumeEpoch(3)).toBe(OK);
+    expect(S.epoch).toBe(3);
+    expect(resumeEpoch(2)).toBe(E_BAD_EPOCH);
+    setRole(L, ROLE_LOW); setRole(A, ROLE_HA);
+    expect(beginGuarded()).toBe(OK);
+    expect(resumeEpoch(4)).toBe(E_GUARDED);      // (a recovery happens only in guarded operation)
+    expect(S.epoch).toBe(3);
+  });
+});
+
+// entryVec reads the receiver log too (which 1). Kills index.ts entryVec `which > 1` ->
+// `which >= 1` (70d2a2d9).
+describe("entryVec on the receiver log", () => {
+  it("a logged message's index vector", () => {
+    setup(RULES_SAFE);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // checkpoint
+    expect(recv(A, KIND_ACT, 0, 0)).toBe(OK);     // a clean message after it: logged
+    expect(query(A, Q_INLOG)).toBe(1);
+    expect(entryVec(A, 1, 0, 0, 0)).not.toBe(0xFFFFFFFF);
+    expect(entryVec(A, 2, 0, 0, 0)).toBe(0xFFFFFFFF);
   });
 });
