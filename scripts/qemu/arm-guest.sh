@@ -96,7 +96,7 @@ for c in $checks; do
     if ! node -e 'require("socketcan")' 2>/tmp/sc.err; then
       result can-boards SKIP "$t" "socketcan does not load for $(uname -m): $(head -1 /tmp/sc.err)"; continue
     fi
-    steps=${GSU_ARM_CAN_STEPS:-40}
+    steps=${GSU_ARM_CAN_STEPS:-30}
     st() { cat /sys/class/net/$1/statistics/$2; }
     c0=$(st can0 tx_packets) c1=$(st can1 tx_packets)
     node "$bin" rehearse --links socketcan:can0,can1 --steps "$steps" --fault controller@$((steps / 2)) --period "${GSU_ARM_CAN_PERIOD:-250}" --timeout "${GSU_ARM_CAN_TIMEOUT:-300}" --json --html - > /tmp/canb.json 2> /tmp/canb.err

@@ -16,11 +16,9 @@
 # directory: repo, env.sh, cmd.sh; `status` is written back there).
 /bin/busybox --install -s /bin
 export PATH=/bin
-mount -t devtmpfs dev /dev
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-stty -onlcr 2>/dev/null
+# early_mounts, load_modules, chroot_mounts, run_command, $o9p (shared with init.sh)
+. /lib/init-lib.sh
+early_mounts
 
 finish() {
   sync
@@ -32,27 +30,16 @@ die() {
   finish
 }
 
-for m in $(cat /lib/modules/modules.list); do
-  insmod "/lib/modules/$m" || die "insmod $m failed"
-done
+load_modules
 
-o9p=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$o9p" gsurun /gsu || die "cannot mount the run directory (9p tag gsurun)"
 mkdir -p /gsu/ok
 repo=$(cat /gsu/repo)
 bitrate=$(cat /gsu/bitrate 2>/dev/null || echo 500000)
 mount -t 9p -o "$o9p,ro,cache=loose" sysroot /newroot || die "cannot mount the sysroot (9p tag sysroot)"
 r=/newroot
-mount -t proc proc $r/proc &&
-  mount -t sysfs sys $r/sys &&
-  mount -t devtmpfs dev $r/dev &&
-  mkdir -p $r/dev/pts $r/dev/shm &&
-  mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts &&
-  mount -t tmpfs -o mode=1777 shm $r/dev/shm &&
-  mount -t tmpfs -o mode=1777 tmp $r/tmp &&
-  mount -t tmpfs -o mode=755 run $r/run &&
-  mount -t tmpfs -o mode=700 root $r/root &&
-  mkdir -p $r/run/gsu && mount --bind /gsu $r/run/gsu ||
+chroot_mounts $r &&
+  mount -t tmpfs -o mode=700 root $r/root ||
   die "cannot mount /proc, /sys, /dev, /tmp, /run or /root in the chroot"
 # A work tree under /tmp, /run or /root (a CI clone in /tmp) is hidden by the tmpfs just
 # mounted there: make its mount point in the tmpfs.
@@ -104,15 +91,5 @@ if [ -f /gsu/ssh-port ]; then
     echo "no eth0 (virtio-net): $(dmesg | grep -i virtio | tail -2 | tr '\n' ' ')" > /gsu/net-missing
 fi
 
-mkfifo /out
-cat /out &
-cat_pid=$!
-chroot $r /bin/sh -c '. /run/gsu/env.sh && cd "$GSU_REPO" && exec /bin/sh /run/gsu/cmd.sh' </dev/null >/out 2>&1
-status=$?
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-  kill -0 $cat_pid 2>/dev/null || break
-  sleep 0.1
-done
-kill $cat_pid 2>/dev/null
-echo "$status" > /gsu/status
+run_command $r
 finish

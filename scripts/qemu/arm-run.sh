@@ -64,8 +64,9 @@ fi
 # Stale ARM node_modules (package-lock changed) or an edited init: set up again
 # (no network unless the lock changed).
 lock_sum=$(sha256sum < "$repo/package-lock.json" | cut -c1-16) # not package.json: its scripts change often
-if [ "$(cat "$cache/sysroot/opt/gsu/.lock")" != "$lock_sum" ] || ! grep -q "$(sha256sum "$here/arm-init.sh" | cut -c1-64)" "$cache/initramfs.stamp" 2>/dev/null; then
-  echo "arm-run: package-lock.json or arm-init.sh changed, running arm-setup.sh $ARCH" >&2
+if [ "$(cat "$cache/sysroot/opt/gsu/.lock")" != "$lock_sum" ] || ! grep -q "$(sha256sum "$here/arm-init.sh" | cut -c1-64)" "$cache/initramfs.stamp" 2>/dev/null ||
+   ! grep -q "$(sha256sum "$here/init-lib.sh" | cut -c1-64)" "$cache/initramfs.stamp" 2>/dev/null; then
+  echo "arm-run: package-lock.json, arm-init.sh or init-lib.sh changed, running arm-setup.sh $ARCH" >&2
   bash "$here/arm-setup.sh" "$ARCH" >&2 || { echo "arm-run: arm-setup.sh failed" >&2; exit 125; }
 fi
 

@@ -69,16 +69,10 @@ case $ARCH in
 esac
 mkdir -p "$cache"
 
-t_start=$(date +%s%N)
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-log() { echo "arm-setup[$ARCH]: $*"; }
-fail() {
-  log "FAILED: $*" >&2
-  echo "$*" > "$cache/setup-failed"
-  exit 1
-}
-# shellcheck disable=SC2154
-trap 'rc=$?; [ $rc -eq 0 ] || [ -f "$cache/setup-failed" ] || echo "arm-setup.sh exited with status $rc (see its output)" > "$cache/setup-failed"' EXIT
+LOG_PREFIX="arm-setup[$ARCH]"
+# shellcheck source=setup-lib.sh
+. "$here/setup-lib.sh" # log, fail, ms_since, qemu_modules, qemu_initramfs (shared with setup.sh)
+qemu_on_exit arm-setup.sh
 # A network step: at most $net_timeout seconds, then a clear failure.
 net() { timeout -k 10 "$net_timeout" "$@"; }
 
@@ -172,34 +166,29 @@ else
   dpkg-deb --fsys-tarfile "$dl"/busybox-static_*.deb | tar -x -C "$x" ./bin/busybox || fail "extracting busybox-static failed"
   cp "$x/bin/busybox" "$cache/busybox"
 
-  mdir="$x/lib/modules/$KVER"
-  declare -A path_of=() builtin=() seen=()
-  while IFS= read -r f; do n=$(basename "$f" .ko); path_of[${n//-/_}]=$f; done < <(find "$mdir/kernel" -name '*.ko')
-  while IFS= read -r f; do n=$(basename "$f" .ko); builtin[${n//-/_}]=1; done < "$mdir/modules.builtin"
-  order=()
-  visit() {
-    local m=${1//-/_} deps d
-    [ -n "${seen[$m]:-}" ] && return 0
-    seen[$m]=1
-    [ -n "${builtin[$m]:-}" ] && return 0
-    [ -n "${path_of[$m]:-}" ] || fail "module $m (needed by the guest) is not in $MODULE_DIRS of $PKG"
-    deps=$(tr '\0' '\n' < "${path_of[$m]}" | sed -n 's/^depends=//p' | head -1)
-    for d in ${deps//,/ }; do visit "$d"; done
-    order+=("$m")
-  }
-  for m in $WANT_MODULES; do visit "$m"; done
-  mkdir -p "$cache/modules"
-  : > "$cache/modules/modules.list"
-  for m in "${order[@]}"; do
-    cp "${path_of[$m]}" "$cache/modules/$m.ko"
-    echo "$m.ko" >> "$cache/modules/modules.list"
-  done
+  qemu_modules "$x/lib/modules/$KVER"
   printf "PKG=%s\nPKG_VERSION=%s\nKVER=%s\nWANT='%s'\n" "$PKG" "$PKG_VERSION" "$KVER" "$WANT_MODULES" > "$cache/kernel.env"
   rm -rf "$x" "$dl"
   log "kernel $KVER ($(( $(stat -c %s "$cache/kernel") / 1048576 )) MiB), busybox and ${#order[@]} modules (${order[*]}) in $(ms_since "$t") ms"
 fi
 
 sysroot=$cache/sysroot
+# debs_into_sysroot LABEL PKG...: apt-get download the packages for ARCH and unpack them
+# into the sysroot (no docs, man pages, locales).
+debs_into_sysroot() {
+  local label=$1 t d dl=$cache/download; shift
+  lists_fresh || arch_update
+  t=$(date +%s%N)
+  rm -rf "$dl"
+  log "apt-get download $* ($ARCH)"
+  fetch_debs "$dl" "$@"
+  for d in "$dl"/*.deb; do
+    dpkg-deb --fsys-tarfile "$d" | tar -x --keep-directory-symlink -C "$sysroot" --exclude='./usr/share/doc*' --exclude='./usr/share/man*' --exclude='./usr/share/locale*' \
+      || fail "extracting $(basename "$d") into the sysroot failed"
+  done
+  log "$label: $(ls "$dl"/*.deb | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1024 )) KiB downloaded in $(ms_since "$t") ms"
+  rm -rf "$dl"
+}
 if [ -f "$sysroot/.debs" ] && [ "$(cat "$sysroot/.debs")" = "$SYSROOT_DEBS" ]; then
   log "sysroot libraries present: $SYSROOT_DEBS (cached)"
 else
@@ -208,18 +197,8 @@ else
   mkdir -p "$sysroot/usr/bin" "$sysroot/usr/lib" "$sysroot/usr/sbin"
   # merged /usr, as on a Debian 12 system
   ln -s usr/bin "$sysroot/bin"; ln -s usr/lib "$sysroot/lib"; ln -s usr/sbin "$sysroot/sbin"
-  lists_fresh || arch_update
-  t=$(date +%s%N)
-  dl=$cache/download; rm -rf "$dl"
-  log "apt-get download $SYSROOT_DEBS ($ARCH)"
   # shellcheck disable=SC2086
-  fetch_debs "$dl" $SYSROOT_DEBS
-  for d in "$dl"/*.deb; do
-    dpkg-deb --fsys-tarfile "$d" | tar -x --keep-directory-symlink -C "$sysroot" --exclude='./usr/share/doc*' --exclude='./usr/share/man*' --exclude='./usr/share/locale*' \
-      || fail "extracting $(basename "$d") into the sysroot failed"
-  done
-  log "sysroot: $(ls "$dl"/*.deb | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1048576 )) MiB downloaded in $(ms_since "$t") ms"
-  rm -rf "$dl"
+  debs_into_sysroot sysroot $SYSROOT_DEBS
   echo "$SYSROOT_DEBS" > "$sysroot/.debs"
 fi
 # The guest's shell and tools: busybox (the same for every step, so cheap to redo).
@@ -326,18 +305,8 @@ FLASH_DEBS="dropbear-bin libcrypt1 libtomcrypt1 libtommath1 libgmp10 rsync libac
 if [ "$(cat "$sysroot/.flash-debs" 2>/dev/null)" = "$FLASH_DEBS" ]; then
   log "ssh server, rsync and bash present (cached)"
 else
-  lists_fresh || arch_update
-  t=$(date +%s%N)
-  dl=$cache/download; rm -rf "$dl"
-  log "apt-get download $FLASH_DEBS ($ARCH)"
   # shellcheck disable=SC2086
-  fetch_debs "$dl" $FLASH_DEBS
-  for d in "$dl"/*.deb; do
-    dpkg-deb --fsys-tarfile "$d" | tar -x --keep-directory-symlink -C "$sysroot" --exclude='./usr/share/doc*' --exclude='./usr/share/man*' --exclude='./usr/share/locale*' \
-      || fail "extracting $(basename "$d") into the sysroot failed"
-  done
-  log "ssh server, rsync, bash: $(ls "$dl"/*.deb | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1024 )) KiB downloaded in $(ms_since "$t") ms"
-  rm -rf "$dl"
+  debs_into_sysroot "ssh server, rsync, bash" $FLASH_DEBS
   echo "$FLASH_DEBS" > "$sysroot/.flash-debs"
 fi
 # The guest runs everything as root: sudo passes the command through (gsu flash's board
@@ -349,24 +318,7 @@ chmod 755 "$sysroot/usr/bin/sudo"
 mkdir -p "$sysroot"/{var,etc/gsu,etc/systemd}
 
 # --- 6. initramfs --------------------------------------------------------------
-stamp="$ARCH $PKG $PKG_VERSION $(sha256sum "$here/arm-init.sh" "$cache/busybox" "$cache/modules/modules.list" | cut -c1-64 | tr '\n' ' ')"
-if [ -f "$cache/initramfs.cpio" ] && [ "$(cat "$cache/initramfs.stamp" 2>/dev/null)" = "$stamp" ]; then
-  log "initramfs present (cached)"
-else
-  t=$(date +%s%N)
-  s=$cache/initramfs.d; rm -rf "$s"
-  mkdir -p "$s"/{bin,dev,proc,sys,newroot,gsu,lib/modules}
-  cp "$cache/busybox" "$s/bin/busybox"
-  cp "$here/arm-init.sh" "$s/init"; chmod 755 "$s/init"
-  cp "$cache"/modules/*.ko "$cache/modules/modules.list" "$s/lib/modules/"
-  mknod -m 600 "$s/dev/console" c 5 1 2>/dev/null || true
-  (cd "$s" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) > "$cache/initramfs.cpio.tmp" \
-    || fail "building the initramfs failed"
-  mv "$cache/initramfs.cpio.tmp" "$cache/initramfs.cpio"
-  rm -rf "$s"
-  echo "$stamp" > "$cache/initramfs.stamp"
-  log "built initramfs ($(( $(stat -c %s "$cache/initramfs.cpio") / 1024 )) KiB) in $(ms_since "$t") ms"
-fi
+qemu_initramfs "$here/arm-init.sh" "$cache/busybox" "$ARCH $PKG $PKG_VERSION $(sha256sum "$here/arm-init.sh" "$cache/busybox" "$cache/modules/modules.list" | cut -c1-64 | tr '\n' ' ')"
 
 rm -f "$cache/setup-failed"
 log "ready in $(ms_since "$t_start") ms: $cache (kernel $KVER, Node $NODE_VERSION$([ -f "$cache/socketcan-skipped" ] && echo ", no socketcan: $(cat "$cache/socketcan-skipped")"))"

@@ -13,7 +13,7 @@
 #             SocketCAN suite (test/can/socketcan.test.ts) passes on can0;
 #   can-boards the multi-board rehearsal over those controllers: the demo's three boards as
 #             OS processes, io and comms on can0, gnc on can1 (gsu rehearse --links
-#             socketcan:can0,can1, fault controller@20): PASS;
+#             socketcan:can0,can1, fault controller@15, 30 steps): PASS;
 #   flash     the host's gsu flash over real ssh (dropbear in the guest, QEMU user
 #             networking with the guest's port 22 forwarded to a free localhost port):
 #             runtime, profile, key and unit arrive; the serial check's daemon starts

@@ -13,11 +13,9 @@
 # the command's exact exit status is written back there as `status`.
 /bin/busybox --install -s /bin
 export PATH=/bin
-mount -t devtmpfs dev /dev
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-stty -onlcr 2>/dev/null # plain \n on the serial console, as on the host
+# early_mounts, load_modules, chroot_mounts, run_command, $o9p (shared with arm-init.sh)
+. /lib/init-lib.sh
+early_mounts
 
 # QEMU exits with (v << 1) | 1 when v is written to the isa-debug-exit port;
 # run.sh decodes it. Statuses >= 127 are passed as 127 there (the exact one
@@ -31,25 +29,13 @@ report() {
 }
 die() { echo "qemu-init: $*"; report 125; }
 
-for m in $(cat /lib/modules/modules.list); do
-  insmod "/lib/modules/$m" || die "insmod $m failed"
-done
+load_modules
 
-o9p=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$o9p" gsurun /gsu || die "cannot mount the run directory (9p tag gsurun)"
 repo=$(cat /gsu/repo)
 mount -t 9p -o "$o9p,ro,cache=loose" hostroot /newroot || die "cannot mount the host's root (9p tag hostroot)"
 r=/newroot
-mount -t proc proc $r/proc &&
-  mount -t sysfs sys $r/sys &&
-  mount -t devtmpfs dev $r/dev &&
-  mkdir -p $r/dev/pts $r/dev/shm &&
-  mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts &&
-  mount -t tmpfs -o mode=1777 shm $r/dev/shm &&
-  mount -t tmpfs -o mode=1777 tmp $r/tmp &&
-  mount -t tmpfs -o mode=755 run $r/run &&
-  mkdir -p $r/run/gsu && mount --bind /gsu $r/run/gsu ||
-  die "cannot mount /proc, /sys, /dev, /tmp or /run in the chroot"
+chroot_mounts $r || die "cannot mount /proc, /sys, /dev, /tmp or /run in the chroot"
 mkdir -p "$r$repo" 2>/dev/null # exists already unless it lies under /tmp or /run
 mount -t 9p -o "$o9p,cache=loose" repo "$r$repo" || die "cannot mount the work tree $repo (9p tag repo)"
 
@@ -59,18 +45,5 @@ for i in vcan0 vcan1; do
 done
 hostname gsu-qemu
 
-# The command's stdout and stderr go to the console through a pipe (so it
-# sees no tty, as in CI). Wait for the command itself, not for the pipe's
-# end, which a stray background process may hold open.
-mkfifo /out
-cat /out &
-cat_pid=$!
-chroot $r /bin/sh -c '. /run/gsu/env.sh && cd "$GSU_REPO" && exec /bin/sh /run/gsu/cmd.sh' </dev/null >/out 2>&1
-status=$?
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-  kill -0 $cat_pid 2>/dev/null || break
-  sleep 0.1
-done
-kill $cat_pid 2>/dev/null
-echo "$status" > /gsu/status
+run_command $r
 report "$status"

@@ -47,10 +47,11 @@ check
 if [ "${1:-}" = --check ]; then echo "qemu-run: ready ($qemu, $(sed -n 's/^PKG=//p' "$cache/kernel.env"))"; exit 0; fi
 [ $# -gt 0 ] || { echo "usage: $0 'CMD ...' | --check" >&2; exit 2; }
 
-# init.sh edited since setup: rebuild the initramfs (fast, no network).
-stamp_init=$(sha256sum "$here/init.sh" | cut -c1-64)
-if ! grep -q "$stamp_init" "$cache/initramfs.stamp" 2>/dev/null; then
-  echo "qemu-run: init.sh changed, rebuilding the initramfs" >&2
+# init.sh or init-lib.sh edited since setup: rebuild the initramfs (fast, no network).
+stale=
+for f in init.sh init-lib.sh; do grep -q "$(sha256sum "$here/$f" | cut -c1-64)" "$cache/initramfs.stamp" 2>/dev/null || stale=$f; done
+if [ -n "$stale" ]; then
+  echo "qemu-run: $stale changed, rebuilding the initramfs" >&2
   bash "$here/setup.sh" >&2 || { echo "qemu-run: setup.sh failed" >&2; exit 125; }
 fi
 

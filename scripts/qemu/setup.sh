@@ -22,15 +22,10 @@ repo=$(cd "$here/../.." && pwd)
 cache=${GSU_QEMU_CACHE:-$repo/.cache/qemu}
 mkdir -p "$cache"
 
-t_start=$(date +%s%N)
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-log() { echo "qemu-setup: $*"; }
-fail() {
-  log "FAILED: $*" >&2
-  echo "$*" > "$cache/setup-failed"
-  exit 1
-}
-trap 'rc=$?; [ $rc -eq 0 ] || [ -f "$cache/setup-failed" ] || echo "setup.sh exited with status $rc (see its output)" > "$cache/setup-failed"' EXIT
+LOG_PREFIX=qemu-setup
+# shellcheck source=setup-lib.sh
+. "$here/setup-lib.sh" # log, fail, ms_since, qemu_modules, qemu_initramfs (shared with arm-setup.sh)
+qemu_on_exit setup.sh
 
 # Modules the guest loads (their dependencies are found and loaded first).
 # virtio_pci + 9pnet_virtio + 9p: the host's filesystem; the rest: CAN.
@@ -123,30 +118,7 @@ else
 
   # Module load order: each module after its dependencies (from .modinfo's
   # depends=), built-ins skipped.
-  mdir="$x/lib/modules/$KVER"
-  declare -A path_of=()
-  while IFS= read -r f; do n=$(basename "$f" .ko); path_of[${n//-/_}]=$f; done < <(find "$mdir/kernel" -name '*.ko')
-  declare -A builtin=()
-  while IFS= read -r f; do n=$(basename "$f" .ko); builtin[${n//-/_}]=1; done < "$mdir/modules.builtin"
-  declare -A seen=()
-  order=()
-  visit() {
-    local m=${1//-/_} deps d
-    [ -n "${seen[$m]:-}" ] && return 0
-    seen[$m]=1
-    [ -n "${builtin[$m]:-}" ] && return 0
-    [ -n "${path_of[$m]:-}" ] || fail "module $m (needed by the guest) is not in $MODULE_DIRS of $PKG"
-    deps=$(tr '\0' '\n' < "${path_of[$m]}" | sed -n 's/^depends=//p' | head -1)
-    for d in ${deps//,/ }; do visit "$d"; done
-    order+=("$m")
-  }
-  for m in $WANT_MODULES; do visit "$m"; done
-  mkdir -p "$cache/modules"
-  : > "$cache/modules/modules.list"
-  for m in "${order[@]}"; do
-    cp "${path_of[$m]}" "$cache/modules/$m.ko"
-    echo "$m.ko" >> "$cache/modules/modules.list"
-  done
+  qemu_modules "$x/lib/modules/$KVER"
   printf 'PKG=%s\nPKG_VERSION=%s\nKVER=%s\n' "$PKG" "$PKG_VERSION" "$KVER" > "$cache/kernel.env"
   rm -rf "$x" "$dl"
   log "extracted vmlinux ($(( $(stat -c %s "$cache/vmlinux") / 1048576 )) MiB) and ${#order[@]} modules (${order[*]}) in $(ms_since "$t") ms"
@@ -154,26 +126,7 @@ fi
 
 # --- 3. initramfs -------------------------------------------------------------
 # Rebuilt whenever init.sh, busybox or the kernel changes (takes ~0.1 s).
-stamp="$PKG $PKG_VERSION $(sha256sum "$here/init.sh" "$busybox" "$cache/modules/modules.list" | cut -c1-64 | tr '\n' ' ')"
-if [ -f "$cache/initramfs.cpio" ] && [ "$(cat "$cache/initramfs.stamp" 2>/dev/null)" = "$stamp" ]; then
-  log "initramfs present (cached)"
-else
-  t=$(date +%s%N)
-  s="$cache/initramfs.d"; rm -rf "$s"
-  mkdir -p "$s"/{bin,dev,proc,sys,newroot,gsu,lib/modules}
-  cp "$busybox" "$s/bin/busybox"
-  cp "$here/init.sh" "$s/init"; chmod 755 "$s/init"
-  cp "$cache"/modules/*.ko "$cache/modules/modules.list" "$s/lib/modules/"
-  # The kernel opens /dev/console for init before init runs (init reopens it
-  # after mounting devtmpfs too, so this node is only a nicety needing root).
-  mknod -m 600 "$s/dev/console" c 5 1 2>/dev/null || true
-  (cd "$s" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) > "$cache/initramfs.cpio.tmp" \
-    || fail "building the initramfs failed"
-  mv "$cache/initramfs.cpio.tmp" "$cache/initramfs.cpio"
-  rm -rf "$s"
-  echo "$stamp" > "$cache/initramfs.stamp"
-  log "built initramfs ($(( $(stat -c %s "$cache/initramfs.cpio") / 1024 )) KiB) in $(ms_since "$t") ms"
-fi
+qemu_initramfs "$here/init.sh" "$busybox" "$PKG $PKG_VERSION $(sha256sum "$here/init.sh" "$busybox" "$cache/modules/modules.list" | cut -c1-64 | tr '\n' ' ')"
 
 rm -f "$cache/setup-failed"
 log "ready in $(ms_since "$t_start") ms: $cache (kernel $KVER from $PKG $PKG_VERSION)"
