@@ -15,7 +15,7 @@ import {
 import { VB, vGet } from "../vec";
 import * as S from "../state";
 import { cvAt } from "../causal";
-import { E_BAD_EPOCH, E_GUARDED, E_ROLE_SEND, KIND_SDW } from "../constants";
+import { E_BAD_EPOCH, E_GUARDED, E_PAYLOAD_RANGE, E_ROLE_SEND, KIND_SDW } from "../constants";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -995,5 +995,23 @@ describe("entryVec on the receiver log", () => {
     expect(query(A, Q_INLOG)).toBe(1);
     expect(entryVec(A, 1, 0, 0, 0)).not.toBe(0xFFFFFFFF);
     expect(entryVec(A, 2, 0, 0, 0)).toBe(0xFFFFFFFF);
+  });
+});
+
+// An event's vector may end at the last byte of the staging area. Kills rules.ts vecOk
+// `o - 1` -> `o + 1` (e6843ce6), which refused it.
+describe("a vector at the very end of the staging area", () => {
+  it("is accepted; one byte further is refused", () => {
+    tenSnapshots();
+    const cap = stageCapacity();
+    const off = cap - VB;                          // the vector's first byte
+    memory.fill(stagePtr() + off, 0, VB);
+    store<u32>(stagePtr() + off + 4, 2);           // component 2 = 2
+    setEv(0, EV_RECV, L, KIND_LOW, 0, 0, S.epoch & 15, 8);
+    evWord(0, EW_VOFF, 1 + off);
+    expect(run1()).toBe(OK);
+    setEv(0, EV_RECV, L, KIND_LOW, 0, 0, S.epoch & 15, 8);
+    evWord(0, EW_VOFF, 2 + off);
+    expect(run1()).toBe(E_PAYLOAD_RANGE);
   });
 });
