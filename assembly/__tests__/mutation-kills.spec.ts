@@ -15,7 +15,7 @@ import {
 import { VB, vGet } from "../vec";
 import * as S from "../state";
 import { cvAt } from "../causal";
-import { E_BAD_EPOCH, E_GUARDED, E_PAYLOAD_RANGE, E_ROLE_SEND, KIND_SDW } from "../constants";
+import { E_BAD_EPOCH, E_GUARDED, E_PAYLOAD_RANGE, E_ROLE_SEND, FX_BROADCAST_PASSED, KIND_SDW } from "../constants";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -1013,5 +1013,67 @@ describe("a vector at the very end of the staging area", () => {
     setEv(0, EV_RECV, L, KIND_LOW, 0, 0, S.epoch & 15, 8);
     evWord(0, EW_VOFF, 2 + off);
     expect(run1()).toBe(E_PAYLOAD_RANGE);
+  });
+});
+
+// A checkpoint taken while a device message's AT is pending counts that message as out:
+// it was produced before the checkpoint. Kills rules.ts onRecv `p.extOut + p.pendingAt` ->
+// `p.extOut - p.pendingAt` (05df13c9).
+describe("output commit: a checkpoint with a device message's AT pending", () => {
+  it("rolling back to it regenerates nothing already out", () => {
+    setup(RULES_SAFE);
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d1, clean: delivered (extOut 1)
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);     // C1
+    expect(send(A, KIND_DEVICE)).toBe(OK);        // d2, dirty: AT pending
+    expect(query(A, Q_PENDING_AT)).toBe(1);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 2)).toBe(OK);     // C2: d1 and d2 out before it
+    expect(atResult(A, 1)).toBe(OK);              // d2 delivered (extOut 2)
+    expect(query(A, Q_EXT_OUT)).toBe(2);
+    expect(recover(1, 0)).toBe(OK);               // index 1 validated: back to C2, not C1
+    expect(query(A, Q_SUPPRESS_DEV)).toBe(0);
+    expect(query(A, Q_EXT_OUT)).toBe(2);
+  });
+});
+
+// A shadow's checkpoint keeps its own output counts (per-member numbering), and a rollback
+// restores them: after takeover it suppresses V[j] minus that count. Kills rules.ts onRecv
+// `role == ROLE_HS && ...` -> `role != ROLE_HS` (d7fc8e0f).
+describe("a shadow's checkpoint keeps its own output numbers", () => {
+  it("two outputs, a checkpoint, a rollback, V = 3: one regenerated output suppressed", () => {
+    setup(RULES_SAFE);
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(1);
+    expect(shadowOut(KIND_ACT, LOG_INT)).toBe(2);
+    for (let k = 0; k < 4; k++) expect(send(L, KIND_ACT)).toBe(OK); // indexes 1..4
+    expect(recv(A, KIND_LOW, 1, 4)).toBe(OK);     // A dirty, local 4
+    expect(recv(H, KIND_ACT, 1, 4)).toBe(OK);     // from A: H checkpoints, its own count 2
+    expect(query(H, Q_CKPTS)).toBe(1);
+    expect(recover(3, 0)).toBe(OK);               // 4 > V: H rolls back to it and takes over
+    expect(query(H, Q_ROLE)).toBe(ROLE_HA);
+    expect(send(H, KIND_ACT)).toBe(OK);           // its 3rd: the twin of L's 3rd, validated
+    expect(findFx(FX_SUPPRESSED)).toBeGreaterThanOrEqual(0);
+    expect(send(H, KIND_ACT)).toBe(OK);           // its 4th: above V, sent
+    expect(findFx(FX_SUPPRESSED)).toBe(-1);
+    expect(findFx(FX_SEND)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+// A member's pass reports its own new count in Q, whatever the other members' counts are.
+// Kills rules.ts onAtResult `vGet(vt, p.slot - 1) < e` -> `vGet(vt, p.slot - 0) < e` (5dfc06fe).
+describe("a member's pass carries its own count of passed device messages", () => {
+  it("B passed two, then L's first: Q = (1, 2)", () => {
+    resetAll();
+    twoMembers();
+    expect(send(B, KIND_DEVICE)).toBe(OK);
+    expect(atResult(B, 1)).toBe(OK);
+    expect(send(B, KIND_DEVICE)).toBe(OK);
+    expect(atResult(B, 1)).toBe(OK);
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);
+    const b = findFx(FX_BROADCAST_PASSED);
+    expect(b).toBeGreaterThanOrEqual(0);
+    expect(load<u32>(<usize>fx(<u32>b, 6))).toBe(1);
+    expect(load<u32>(<usize>fx(<u32>b, 6) + 4)).toBe(2);
   });
 });
