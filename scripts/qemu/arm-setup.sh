@@ -186,7 +186,7 @@ debs_into_sysroot() {
     dpkg-deb --fsys-tarfile "$d" | tar -x --keep-directory-symlink -C "$sysroot" --exclude='./usr/share/doc*' --exclude='./usr/share/man*' --exclude='./usr/share/locale*' \
       || fail "extracting $(basename "$d") into the sysroot failed"
   done
-  log "$label: $(ls "$dl"/*.deb | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1024 )) KiB downloaded in $(ms_since "$t") ms"
+  log "$label: $(find "$dl" -name '*.deb' | wc -l) packages, $(( $(du -cb "$dl"/*.deb | tail -1 | cut -f1) / 1024 )) KiB downloaded in $(ms_since "$t") ms"
   rm -rf "$dl"
 }
 if [ -f "$sysroot/.debs" ] && [ "$(cat "$sysroot/.debs")" = "$SYSROOT_DEBS" ]; then

@@ -1,4 +1,5 @@
-# shellcheck shell=dash
+# shellcheck shell=dash disable=SC2034
+# (SC2034: o9p is the caller's to use.)
 # scripts/qemu/init-lib.sh: what the guests' init scripts (init.sh, the x86 vcan lane;
 # arm-init.sh, the emulated ARM boards) both do. The initramfs holds it as
 # /lib/init-lib.sh (setup-lib.sh's qemu_initramfs); the init sources it. The caller

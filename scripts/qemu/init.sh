@@ -14,6 +14,7 @@
 /bin/busybox --install -s /bin
 export PATH=/bin
 # early_mounts, load_modules, chroot_mounts, run_command, $o9p (shared with arm-init.sh)
+# shellcheck source=init-lib.sh
 . /lib/init-lib.sh
 early_mounts
 

@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154
+# (SC2034, SC2154: t_start and order are read by the caller; cache, busybox, WANT_MODULES,
+# MODULE_DIRS and PKG are the caller's.)
 # scripts/qemu/setup-lib.sh: what setup.sh (the x86 vcan lane) and arm-setup.sh (the
 # emulated ARM boards) both do, sourced by them: logging and the failure record, the
 # guest's kernel modules in load order, and the initramfs. Not run on its own.
