@@ -10,6 +10,7 @@
 # host except the Debian packages in step 1):
 #   1. host packages, if missing (needs root): qemu-system-arm (both
 #      qemu-system-aarch64 and qemu-system-arm), busybox-static (its cpio),
+#      openssh-client and rsync (the flash check's gsu flash),
 #      and the cross C++ compiler for socketcan (g++-aarch64-linux-gnu or
 #      g++-arm-linux-gnueabihf; GSU_ARM_SOCKETCAN=0 skips it and socketcan);
 #   2. Debian's package lists for ARCH into a private apt state in the cache
@@ -89,6 +90,9 @@ need=()
 command -v qemu-system-aarch64 >/dev/null && command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v busybox >/dev/null || [ -x /bin/busybox ] || need+=(busybox-static)
 command -v xz >/dev/null || need+=(xz-utils)
+# the flash check: the host's gsu flash runs ssh (ssh-keygen for the run's key) and rsync
+command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v rsync >/dev/null || need+=(rsync)
 [ "$want_socketcan" = 0 ] || command -v "$CROSS-g++" >/dev/null || need+=("$CROSS_PKG")
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || fail "missing Debian packages ${need[*]}: run this script as root (or apt-get install them)"
