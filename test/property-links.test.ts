@@ -119,6 +119,20 @@ describe("a board that crashes: the defects the crash soak found (docs/protocol.
     expect(v.result.trace.some((e) => e.type === "restart")).toBe(true);
   });
 
+  // members on several boards (genx): a restarted member's messages reached a guarded board
+  // with no version flag and its shadow refused them (E_ROLE_RECV, dropped); failed at ec8c602
+  // in `npm run soak -- --system genx --crashes --cases 1000 --per-shape 5 --shrink 0`
+  it.each([
+    "--system genx-50 --seed 1812736541 --steps 16 --fault m2@15 --rules safe --latency 16..15049 --upgrade-at 0 --link-loss 0.08 --link-dup 0.08 --link-corrupt 0.01 --crash b1@1",
+    "--system genx-63 --seed 324978504 --steps 12 --fault m2@11 --rules safe --latency 405..16336 --upgrade-at 0 --link-loss 0.02 --link-dup 0.02 --link-corrupt 0.04 --crash b1@1",
+    "--system genx-161 --seed 282763457 --steps 13 --fault m1@2 --rules safe --latency 284..6435 --upgrade-at 0 --link-loss 0.22 --link-dup 0.06 --crash b2@7",
+  ])("a restarted member's message to a guarded board (genx): %s", (cmd) => {
+    const c = parseRepro(cmd);
+    const v = check(genSystem(Number(c.system.slice(5)), "several"), c);
+    expect(v.problems).toEqual([]);
+    expect(v.result.trace.some((e) => e.type === "member-outside-guarded")).toBe(true);
+  });
+
   it("the duplicates need the marks on disk: a restarted board that forgets what its devices got gives them old steps again", () => {
     // gen-579: b1 restarts, the recovery hands its fresh components steps 1..4 again; with the
     // marks the device check holds them back (device-repeat), without them (a board whose disk

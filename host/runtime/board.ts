@@ -454,6 +454,16 @@ export class Board {
       if (((h.epoch ^ this.epoch) & 15) === 0) this.rounds.requestAfterRestart();
       return;
     }
+    if (this.guarded && !(flags & (FLAG_OLD | FLAG_NEW)) && fromComp && this.cluster.has(fromComp) && this.opts.protocol !== false) {
+      // A cluster member's message without a version flag during guarded operation: its board
+      // is not in guarded operation, so it restarted (its members run their committed
+      // versions from their initial state) and this board may not have seen it yet. End
+      // guarded operation by recovery, as for a peer restart, and take the frame after it.
+      this.trace("member-outside-guarded", { from: fromComp, to: w.to.comp });
+      if (!this.recovering) this.requestRecovery();
+      this.held.push(() => this.onAppRouted(h, body, frame));
+      return;
+    }
     let targets: Instance[];
     let kind: Kind;
     if (flags & FLAG_OLD) {
