@@ -10,7 +10,7 @@ import {
 import {
   beginGuarded, causalAt, entryFlags, entryHigh, entryIndex, entryLen, entryPtr, init, Q_AT_PASSED, Q_CKPTS, Q_DIRTY, Q_EXT_OUT, Q_HELD, Q_INLOG, Q_PENDING_AT, Q_REPLAYED,
   Q_ROLE, Q_SUPPRESS_DEV, query, setRole, setTwin, stageCapacity, globalVec, stagePtr,
-  decodeBoundsHdr, decodeVecVals, entryVec, Q_FROM_SHADOW, hdrField, resumeEpoch,
+  decodeBoundsHdr, decodeHeader, decodeVecVals, entryVec, Q_FROM_SHADOW, hdrField, resumeEpoch, setSlot,
 } from "../index";
 import { VB, vGet } from "../vec";
 import * as S from "../state";
@@ -1075,5 +1075,40 @@ describe("a member's pass carries its own count of passed device messages", () =
     expect(b).toBeGreaterThanOrEqual(0);
     expect(load<u32>(<usize>fx(<u32>b, 6))).toBe(1);
     expect(load<u32>(<usize>fx(<u32>b, 6) + 4)).toBe(2);
+  });
+});
+
+// A header may end at the last byte of linear memory. Kills index.ts decodeHeader
+// `ptr + len > memory end` -> `>=` (1ec6b721).
+describe("a header at the very end of memory", () => {
+  it("decodes, not a range error", () => {
+    const end = <u32>(memory.size() << 16);
+    const k0 = load<u8>(end - 2), k1 = load<u8>(end - 1);
+    store<u8>(end - 2, 0x00); store<u8>(end - 1, 0x01); // app, clean, epoch 0, index 1
+    const st = decodeHeader(end - 2, 2);
+    const idx = hdrField(2);
+    store<u8>(end - 2, k0); store<u8>(end - 1, k1);
+    expect(st).toBe(0);
+    expect(idx).toBe(1);
+    expect(decodeHeader(end - 2, 3)).toBe(-7);
+  });
+});
+
+// A member in slot 16 with all 8 records taken: the latest held step is found among its own
+// records only (after slot 16's records comes other memory). Kills causal.ts learn's full
+// case `i < n` -> `i <= n` (140cbe32) where that memory reads as a later step.
+describe("slot 16's held inputs when all 8 records are taken", () => {
+  it("the 9th step joins the latest of its own records", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(L, ROLE_LOW); setRole(A, ROLE_HA);
+    expect(setSlot(L, 16)).toBe(OK);
+    expect(beginGuarded()).toBe(OK);
+    for (let k: u32 = 1; k <= 8; k++) expect(recvCompAt(L, 0, k, k + 1)).toBe(OK); // steps 1..8
+    expect(recvCompAt(L, 1, 50, 11)).toBe(OK);   // step 10: joins step 8's record (now step 10)
+    setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 11);
+    expect(run1()).toBe(OK);                     // L outputs step 10: folds every record
+    expect(causalAt(L, 0)).toBe(8);
+    expect(causalAt(L, 1)).toBe(50);
   });
 });

@@ -5,12 +5,13 @@
 // shadow's checkpoint kept the shadows' shared counter instead of its own count; with one
 // shadow the two are equal, so it takes two.
 import {
-  EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, FX_SEND, FX_SUPPRESSED, KIND_ACT, KIND_LOW,
+  EV_RECOVER_APPLY, EV_RECOVER_BEGIN, EV_RECV, EV_SEND, EW_VOFF, FX_RESEND, FX_SEND, FX_SUPPRESSED, KIND_ACT, KIND_LOW,
   OK, ROLE_HA, ROLE_HS, ROLE_LOW, RULES_SAFE,
 } from "../constants";
-import { beginGuarded, init, Q_CKPTS, Q_ROLE, query, setRole, setSlot, setTwin } from "../index";
+import { beginGuarded, init, Q_CKPTS, Q_ROLE, query, setRole, setSlot, setTwin, stagePtr } from "../index";
 import * as S from "../state";
-import { findFx, resetAll, run1, setEv } from "./helpers";
+import { VB } from "../vec";
+import { countFx, evWord, findFx, resetAll, run1, setEv } from "./helpers";
 
 const initStatus = init(RULES_SAFE, 5, 16, 256, 0, 4, 128, 4, 128);
 const L1: u32 = 0, L2: u32 = 1, A: u32 = 2, H1: u32 = 3, H2: u32 = 4;
@@ -55,5 +56,33 @@ describe("two shadows: each checkpoint keeps its shadow's own output count", () 
     expect(send(H1, KIND_ACT)).toBe(OK);          // its 4th: above V[0], sent
     expect(findFx(FX_SUPPRESSED)).toBe(-1);
     expect(findFx(FX_SEND)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+// The shadow at pid 0 gets its twin's slot too. Kills index.ts beginGuarded's shadow loop
+// `let pid: u32 = 0` -> `1` (280ea1c8): with one member slot 0 and slot 1 both mean
+// component 1, so it takes a shadow at pid 0 whose twin is member 2.
+describe("a shadow at pid 0 whose twin is member 2", () => {
+  it("resends only above V[2]", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    const H: u32 = 0, M1: u32 = 1, M2: u32 = 2, X: u32 = 3;
+    setRole(H, ROLE_HS); setRole(M1, ROLE_LOW); setRole(M2, ROLE_LOW); setRole(X, ROLE_HA);
+    expect(setSlot(M1, 1)).toBe(OK);
+    expect(setSlot(M2, 2)).toBe(OK);
+    expect(setTwin(H, M2)).toBe(OK);
+    expect(beginGuarded()).toBe(OK);
+    expect(send(M2, KIND_ACT)).toBe(OK);          // (0, 1)
+    expect(send(M2, KIND_ACT)).toBe(OK);          // (0, 2)
+    expect(send(H, KIND_ACT)).toBe(OK);           // the twins: H's 1 and 2, suppressed
+    expect(send(H, KIND_ACT)).toBe(OK);
+    setEv(0, EV_RECOVER_BEGIN, 0);
+    expect(run1()).toBe(OK);
+    memory.fill(stagePtr() + 128, 0, 2 * VB);     // V and Vext
+    store<u32>(stagePtr() + 128 + 4, 1);          // V = (0, 1): M2's first validated
+    setEv(0, EV_RECOVER_APPLY, 0, 0, 0, 0, S.epoch + 1, 0, 0, 0);
+    evWord(0, EW_VOFF, 129);
+    expect(run1()).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(1);            // H's 2nd only
   });
 });
