@@ -1094,9 +1094,10 @@ describe("a header at the very end of memory", () => {
   });
 });
 
-// A member in slot 16 with all 8 records taken: the latest held step is found among its own
-// records only (after slot 16's records comes other memory). Kills causal.ts learn's full
-// case `i < n` -> `i <= n` (140cbe32) where that memory reads as a later step.
+// A member in slot 16 (the last) with all 8 records taken: the 9th step joins the latest of
+// its own records. (Written for causal.ts learn's full case `i < n` -> `i <= n`, 140cbe32,
+// which reads the word after the 8th record: it does not kill it, that word reads 0 here;
+// the mutant is listed in test/mutation-equivalent.json with the reason.)
 describe("slot 16's held inputs when all 8 records are taken", () => {
   it("the 9th step joins the latest of its own records", () => {
     resetAll();
