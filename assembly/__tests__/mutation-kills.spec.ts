@@ -1113,3 +1113,46 @@ describe("slot 16's held inputs when all 8 records are taken", () => {
     expect(causalAt(L, 1)).toBe(50);
   });
 });
+
+// A shadow's checkpoint records where its device-output log stood: a rollback voids only the
+// outputs logged after it. Kills rules.ts onRecv: delete
+// `store<u32>(ck, p.outExt.nextSeq, R_A2);` (d125bcf5), which voided the older ones too.
+describe("a shadow's rollback keeps its device outputs from before the checkpoint", () => {
+  it("one device output, a checkpoint, a rollback: nothing voided, the output re-sent", () => {
+    setup(RULES_SAFE);
+    expect(shadowOut(KIND_DEVICE, LOG_EXT)).toBe(1);
+    expect(send(L, KIND_ACT)).toBe(OK);
+    expect(recv(A, KIND_LOW, 1, 1)).toBe(OK);
+    expect(recv(H, KIND_ACT, 1, 1)).toBe(OK);     // from A, dirty: H checkpoints
+    expect(query(H, Q_CKPTS)).toBe(1);
+    expect(recover(0, 0)).toBe(OK);               // H back to its checkpoint, takes over
+    expect(findFx(FX_VOIDED)).toBe(-1);
+    expect(countFx(FX_RESEND)).toBe(1);           // its device output: above Vext = 0
+  });
+});
+
+// Under paper a member's message to another member carries the members' counts and nothing
+// else, whatever the scratch vector held. Kills rules.ts allSent: delete `vZero(dst);`
+// (ce9eccbb), with which a component a pass notice had named (beyond the members) leaked.
+describe("paper: a member-to-member header carries only the members' counts", () => {
+  it("a pass notice names component 6; L's next message to B does not", () => {
+    resetAll();
+    S.setRules(RULES_PAPER);
+    setRole(L, ROLE_LOW); setRole(B, ROLE_LOW); setRole(A, ROLE_HA); setRole(H, ROLE_HS);
+    expect(setTwin(H, L)).toBe(OK);
+    expect(beginGuarded()).toBe(OK);
+    const at = stagePtr() + 128;
+    memory.fill(at, 0, 2 * VB);
+    store<u32>(at + VB + 5 * 4, 9);               // Vext = (0, 0, 0, 0, 0, 9)
+    setEv(0, EV_PASSED_AT, A, 0, 0, 0, S.epoch & 15, 0, 0, 0);
+    evWord(0, EW_VOFF, 129);
+    expect(run1()).toBe(OK);
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // Q = known Vext with L's count: (1, 0, 0, 0, 0, 9)
+    expect(send(L, KIND_LOW)).toBe(OK);           // to B: paper's header, every member's count
+    const i = findFx(FX_SEND);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const a = fx(<u32>i, 6);
+    expect(a == 0 ? 0 : load<u32>(<usize>a + 5 * 4)).toBe(0);
+  });
+});
