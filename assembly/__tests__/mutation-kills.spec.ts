@@ -1156,3 +1156,16 @@ describe("paper: a member-to-member header carries only the members' counts", ()
     expect(a == 0 ? 0 : load<u32>(<usize>a + 5 * 4)).toBe(0);
   });
 });
+
+// Two inputs of the same held step join in one record, every component included. Kills
+// causal.ts maxInto `let j: u32 = 0` -> `1` (9610f558), which dropped component 1.
+describe("a held step's second input joins its record in every component", () => {
+  it("B holds step 4 twice: component 1 = 3, then 7", () => {
+    tenSnapshots();
+    expect(recvCompAt(B, 0, 3, 5)).toBe(OK);
+    expect(recvCompAt(B, 0, 7, 5)).toBe(OK);
+    setEv(0, EV_SEND, B, KIND_ACT); evWord(0, EW_STEP, 5);
+    expect(run1()).toBe(OK);                      // B outputs step 4
+    expect(causalAt(B, 0)).toBe(7);
+  });
+});
