@@ -15,7 +15,7 @@ import {
 import { VB, vGet } from "../vec";
 import * as S from "../state";
 import { cvAt } from "../causal";
-import { E_BAD_EPOCH, E_GUARDED, E_PAYLOAD_RANGE, E_ROLE_SEND, FX_BROADCAST_PASSED, KIND_SDW } from "../constants";
+import { E_BAD_EPOCH, E_GUARDED, E_PAYLOAD_RANGE, E_ROLE_SEND, FX_BROADCAST_PASSED, KIND_SDW, E_HDR_EMPTY, E_HDR_TRUNCATED } from "../constants";
 import { countFx, evWord, findFx, fx, nfx, resetAll, run1, setEv, stageFill } from "./helpers";
 
 // 4 processes, 16 events, 256 stage bytes, 4 checkpoints / 128 bytes, 4 log records / 128 bytes.
@@ -1167,5 +1167,16 @@ describe("a held step's second input joins its record in every component", () =>
     setEv(0, EV_SEND, B, KIND_ACT); evWord(0, EW_STEP, 5);
     expect(run1()).toBe(OK);                      // B outputs step 4
     expect(causalAt(B, 0)).toBe(7);
+  });
+});
+
+// A bounds header of no bytes is empty; of one byte, truncated. Kills codec.ts decodeBounds
+// `len == 0` -> `len == 1` (736a98ee).
+describe("decodeBounds: empty and one-byte inputs", () => {
+  it("0 bytes: empty; 1 byte: truncated", () => {
+    const at = stagePtr();
+    store<u8>(at, 0x31);                          // passedAt, vector form, epoch 1
+    expect(decodeBoundsHdr(<u32>at, 0)).toBe(E_HDR_EMPTY);
+    expect(decodeBoundsHdr(<u32>at, 1)).toBe(E_HDR_TRUNCATED);
   });
 });
