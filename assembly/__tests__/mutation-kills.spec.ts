@@ -1180,3 +1180,18 @@ describe("decodeBounds: empty and one-byte inputs", () => {
     expect(decodeBoundsHdr(<u32>at, 1)).toBe(E_HDR_TRUNCATED);
   });
 });
+
+// A shadow whose named twin is no longer a member is a shadow of no member: with several
+// members, beginGuarded refuses. Kills index.ts beginGuarded `p.twin > 0 && twin is LOW` ->
+// `||` (0e115d17), which gave it the ex-member's slot (0) and started.
+describe("several members: a shadow whose twin was made active again is refused", () => {
+  it("twin named, then its role changed", () => {
+    resetAll();
+    S.setRules(RULES_SAFE);
+    setRole(L, ROLE_LOW); setRole(B, ROLE_LOW); setRole(H, ROLE_HS);
+    expect(setTwin(H, L)).toBe(OK);
+    expect(setRole(L, ROLE_HA)).toBe(OK);
+    expect(setRole(A, ROLE_LOW)).toBe(OK);        // members now B and A
+    expect(beginGuarded()).toBe(E_BAD_CONFIG);
+  });
+});
