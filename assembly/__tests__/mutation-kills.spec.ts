@@ -1195,3 +1195,19 @@ describe("several members: a shadow whose twin was made active again is refused"
     expect(beginGuarded()).toBe(E_BAD_CONFIG);
   });
 });
+
+// Paper: at takeover a shadow whose iVR equals the shadows' counter resends nothing (the
+// printed rule resends only when iVR is below it). Kills recovery.ts onRecoverApply
+// `p.iVR < sdwCounter` -> `<=` (40d5b8ea).
+describe("paper: iVR equal to the shadows' counter: no resend", () => {
+  it("one validated output and its twin", () => {
+    setup(RULES_PAPER);
+    expect(send(L, KIND_ACT)).toBe(OK);           // counter 1
+    expect(send(H, KIND_ACT)).toBe(OK);           // its twin: shadows' counter 1
+    expect(send(L, KIND_DEVICE)).toBe(OK);
+    expect(atResult(L, 1)).toBe(OK);              // passes with v = 1
+    expect(passed(H, 1, 1)).toBe(OK);             // H learns iVR = 1
+    expect(recover(1, 1)).toBe(OK);
+    expect(countFx(FX_RESEND)).toBe(0);
+  });
+});
