@@ -1197,8 +1197,9 @@ describe("several members: a shadow whose twin was made active again is refused"
 });
 
 // Paper: at takeover a shadow whose iVR equals the shadows' counter resends nothing (the
-// printed rule resends only when iVR is below it). Kills recovery.ts onRecoverApply
-// `p.iVR < sdwCounter` -> `<=` (40d5b8ea).
+// printed rule resends only when iVR is below it). (Written for recovery.ts onRecoverApply
+// `p.iVR < sdwCounter` -> `<=`, 40d5b8ea; it does not kill it: with iVR equal to the counter
+// the pass already freed every logged output, so a resend finds none. Listed as equivalent.)
 describe("paper: iVR equal to the shadows' counter: no resend", () => {
   it("one validated output and its twin", () => {
     setup(RULES_PAPER);
