@@ -53,7 +53,7 @@ describe("gsu rehearse --can-mode", () => {
     const gsu = (...a: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, "../../bin/gsu.js"), "rehearse", "--html", "-", ...a], { encoding: "utf8", timeout: 60_000 });
     const r1 = gsu("--can-mode", "fd");
     expect(r1.status).toBe(2);
-    expect(r1.stderr).toMatch(/--can-mode needs CAN links between board processes: --links slcan-pty or vcan, not sim/);
+    expect(r1.stderr).toMatch(/--can-mode needs CAN links between board processes: --links slcan-pty, vcan or socketcan:IF,\.\.\., not sim/);
     const r2 = gsu("--links", "slcan-pty", "--can-mode", "fast");
     expect(r2.status).toBe(2);
     expect(r2.stderr).toMatch(/--can-mode must be classic, compact, fd or fd\+compact, not 'fast'/);
