@@ -881,12 +881,12 @@ describe("an input of the step just output folds at once", () => {
   });
 });
 
-/** L receives a member message of step step1 - 1 whose vector has component j = x, the rest 0. */
-function recvOneComp(j: u32, x: u32, step1: u32): i32 {
+/** pid receives a member message of step step1 - 1 whose vector has component j = x, the rest 0. */
+function recvCompAt(pid: u32, j: u32, x: u32, step1: u32): i32 {
   const at = stagePtr() + 128;
   memory.fill(at, 0, VB);
   store<u32>(at + <usize>j * 4, x);
-  setEv(0, EV_RECV, L, KIND_LOW, 0, 0, S.epoch & 15, 8);
+  setEv(0, EV_RECV, pid, KIND_LOW, 0, 0, S.epoch & 15, 8);
   evWord(0, EW_VOFF, 129);
   evWord(0, EW_STEP, step1);
   return run1();
@@ -897,9 +897,9 @@ function recvOneComp(j: u32, x: u32, step1: u32): i32 {
 describe("a held step is found at its record, whatever the vectors hold", () => {
   it("component 15 of one record equals the next input's step", () => {
     tenSnapshots();
-    expect(recvOneComp(14, 7, 5)).toBe(OK);      // held: step 4, component 15 = 7 (the word 8 bytes before record 1)
-    expect(recvOneComp(1, 3, 6)).toBe(OK);       // held: step 5, component 2 = 3
-    expect(recvOneComp(1, 9, 7)).toBe(OK);       // held: step 6, component 2 = 9
+    expect(recvCompAt(L, 14, 7, 5)).toBe(OK);      // held: step 4, component 15 = 7 (the word 8 bytes before record 1)
+    expect(recvCompAt(L, 1, 3, 6)).toBe(OK);       // held: step 5, component 2 = 3
+    expect(recvCompAt(L, 1, 9, 7)).toBe(OK);       // held: step 6, component 2 = 9
     setEv(0, EV_SEND, L, KIND_ACT); evWord(0, EW_STEP, 6);
     expect(run1()).toBe(OK);                     // L outputs step 5: folds steps 4 and 5
     expect(causalAt(L, 14)).toBe(7);
@@ -941,16 +941,6 @@ describe("setRole clears the takeover mark", () => {
   });
 });
 
-/** pid receives a member message of step step1 - 1 whose vector has component j = x. */
-function recvCompAt(pid: u32, j: u32, x: u32, step1: u32): i32 {
-  const at = stagePtr() + 128;
-  memory.fill(at, 0, VB);
-  store<u32>(at + <usize>j * 4, x);
-  setEv(0, EV_RECV, pid, KIND_LOW, 0, 0, S.epoch & 15, 8);
-  evWord(0, EW_VOFF, 129);
-  evWord(0, EW_STEP, step1);
-  return run1();
-}
 // With all 8 of a member's records taken, the search for a held step stops at the 8th: the
 // word after it is the next member's count. Kills causal.ts learn `i < n` -> `i <= n` in the
 // search (8c599852), which matched L's input against B's count and wrote it into B's record.
