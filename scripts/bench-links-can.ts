@@ -17,14 +17,16 @@ import { runTestbed } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { Core } from "../host/core/core.ts";
 import { MockCanNetwork } from "../host/transport/can/bus.ts";
-import { CanTransport } from "../host/transport/can/transport.ts";
+import { CanTransport, SEQ_SUBJECT_OFFSET } from "../host/transport/can/transport.ts";
 import { classicFrameBits, fdFrameBits, type BusRates } from "../host/transport/can/bits.ts";
-import { encodeTransfer, type CanFrame } from "../host/transport/can/cyphal.ts";
+import { DEFAULT_SUBJECT_BASE, encodeTransfer, type CanFrame } from "../host/transport/can/cyphal.ts";
 import { SimNetwork } from "../host/sim/network.ts";
 import { VirtualClock } from "../host/sim/clock.ts";
 import { Rng } from "../host/sim/rng.ts";
 import { LinkLayer, type LayerClock } from "../host/transport/reliable.ts";
-import { BROADCAST, type Transport } from "../host/transport/types.ts";
+import { BROADCAST, CAN_CLASSIC_HINTS, type Transport } from "../host/transport/types.ts";
+
+const CAN_CLASSIC_HINTS_OPTS = { window: CAN_CLASSIC_HINTS.maxWindow, loneAcks: CAN_CLASSIC_HINTS.loneAcks };
 import type { LinkRow, TrafficFrame } from "./bench-links.ts";
 
 interface Sent { t: number; src: number; dst: number; frame: Uint8Array }
@@ -53,26 +55,32 @@ function capture(steps: number): { sent: Sent[]; payload: Map<Uint8Array, number
   return { sent, payload };
 }
 
-/** The same frames after the link layer (reliable.ts) of every board, as the layers send them (virtual time). */
-function throughLayer(sent: Sent[], opts: { key?: Buffer; auth?: "control" | "all" }): Sent[] {
+/**
+ * The same frames after the link layer (reliable.ts) of every board, as the layers send them
+ * (virtual time), hellos included (a receiver rebuilds a sequenced frame's tag from them).
+ * `classic`: as over a classic CAN link (its layerHints: acknowledgements alone, window 16).
+ */
+function throughLayer(sent: Sent[], opts: { key?: Buffer; auth?: "control" | "all" }, classic = false): Sent[] {
   const clock = new VirtualClock();
   const out: Sent[] = [];
   const net = new SimNetwork(clock, new Rng(3), { minLatency: 50, maxLatency: 2000, sendTap: (t, src, dst, frame) => out.push({ t, src, dst, frame }) });
   const vclock: LayerClock = { now: () => clock.now, after: (us, fn) => { let live = true; clock.after(us, () => { if (live) fn(); }); return () => { live = false; }; } };
-  const layers = new Map<number, Transport>(NODES.map((n) => [n, new LinkLayer(net.attach(n), { peers: NODES, incarnation: n, clock: vclock, ...opts })]));
+  const layers = new Map<number, Transport>(NODES.map((n) => [n, new LinkLayer(net.attach(n), { peers: NODES, incarnation: n, clock: vclock, ...opts, ...(classic ? CAN_CLASSIC_HINTS_OPTS : {}) })]));
   for (const l of layers.values()) l.onFrame(() => {});
   clock.run(1_000_000); // hellos
-  out.length = 0;
+  // the hellos that opened the sessions stay in the trace, at its start
+  for (const h of out) h.t = 0;
   const t0 = clock.now;
   for (const s of sent) clock.at(t0 + s.t, () => layers.get(s.src)!.send(s.dst, s.frame));
   clock.run(t0 + (sent.at(-1)?.t ?? 0) + 10e6);
+  for (const o of out) if (o.t) o.t -= t0 - 1;
   return out;
 }
 
 interface ModeResult { frames: CanFrame[]; transfers: number; delivered: number }
 
 /** Replays the frames through CanTransports in one mode; checks every receiver got exactly the reference. */
-async function replay(sent: Sent[], mode: { fd?: boolean; compact?: boolean }): Promise<ModeResult> {
+async function replay(sent: Sent[], mode: { fd?: boolean; compact?: boolean; layerHeader?: "in-id" | "explicit" }): Promise<ModeResult> {
   const net = new MockCanNetwork();
   const ts = NODES.map((n) => new CanTransport(net.attach(`node${n}`, { fd: mode.fd }), n, { ...mode, knownNodes: NODES }));
   const got = new Map<string, string[]>();
@@ -106,6 +114,20 @@ async function replay(sent: Sent[], mode: { fd?: boolean; compact?: boolean }): 
   return { frames: net.frames.map((r) => r.frame), transfers, delivered };
 }
 
+/** Payload bytes of the transfers on the link layer's sequenced subjects (tails and multi-frame CRCs left out). */
+function sequencedPayloadBytes(frames: CanFrame[]): { transfers: number; bytes: number } {
+  let transfers = 0, bytes = 0, cur = 0;
+  for (const f of frames) {
+    const subject = (f.id >> 8) & 0x1fff, off = subject - DEFAULT_SUBJECT_BASE;
+    if (off < SEQ_SUBJECT_OFFSET[0] || off >= SEQ_SUBJECT_OFFSET[1] + 128) continue;
+    const tail = f.data[f.data.length - 1];
+    if (tail & 0x80) { transfers++; cur = 0; }
+    cur += f.data.length - 1;
+    if (tail & 0x40) bytes += (tail & 0x80) ? cur : cur - 2;
+  }
+  return { transfers, bytes };
+}
+
 function cost(frames: CanFrame[], r: BusRates): { seconds: number; bits: number; stuff: number } {
   let seconds = 0, bits = 0, stuff = 0;
   for (const f of frames) {
@@ -132,18 +154,37 @@ export async function canReport(steps: number): Promise<{ lines: string[]; rows:
   lines.push(`  every receiver got exactly the reference frames, in order, in every mode. Payload share = the application payload bits delivered / bus bits (CAN FD: / bus time,`);
   lines.push(`  the data phase at the data rate); compact modes deliver the same payload in fewer bits. Classic CAN at 500 kbit/s; FD rates as named (nominal / data).`);
   lines.push(`  ${"mode".padEnd(48)} ${"transfers".padStart(9)} ${"CAN frames".padStart(10)} ${"frames/msg".padStart(10)} ${"bus bits".padStart(9)} ${"stuff".padStart(6)}  ${"payload share".padStart(13)}  bus load at 50 steps/s`);
-  const layerCases: { name: string; frames: Sent[] }[] = [
-    { name: "", frames: sent },
-    { name: "layer, no key: ", frames: throughLayer(sent, {}) },
-    { name: "layer, key (control): ", frames: throughLayer(sent, { key: Buffer.alloc(32, 0x42), auth: "control" }) },
+  // With the link layer: on classic CAN the layer runs as that link asks (acknowledgements
+  // alone, window 16) and its data frames' header rides in the CAN identifier; the bundled
+  // modes carry the layer's frames as bytes (acknowledgements piggybacked).
+  const key = Buffer.alloc(32, 0x42);
+  const layerCases: { name: string; frames: Sent[]; classic: Sent[] }[] = [
+    { name: "", frames: sent, classic: sent },
+    { name: "layer, no key: ", frames: throughLayer(sent, {}), classic: throughLayer(sent, {}, true) },
+    { name: "layer, key (control): ", frames: throughLayer(sent, { key, auth: "control" }), classic: throughLayer(sent, { key, auth: "control" }, true) },
   ];
+  const added: string[] = [];
   for (const lc of layerCases) {
-    const before = await replay(lc.frames, {});
+    const before = await replay(lc.classic, {});
+    if (lc.name) {
+      // the bytes the layer adds to a data frame on classic CAN: its sequenced transfers' payloads against the GSU frames they carry
+      const seqd = sequencedPayloadBytes(before.frames);
+      const dataIn = lc.classic.filter((s) => s.frame[0] === 0xe1 || s.frame[0] === 0xe5);
+      // the GSU frame inside a layer data frame: after E1|M, tag, seq (and "after" in mixed mode), before a MAC
+      const mixed = lc.name.includes("control");
+      const gsu = dataIn.reduce((n, s) => n + s.frame.length - 3 - (mixed ? 1 : 0) - (s.frame[0] === 0xe5 ? 8 : 0), 0);
+      const acks = lc.classic.filter((s) => (s.frame[0] & 0xf3) === 0xe2).length;
+      added.push(`  ${lc.name.replace(/: $/, "")}, classic CAN: ${dataIn.length} data frames in ${seqd.transfers} sequenced transfers, ${((seqd.bytes - gsu - 8 * dataIn.filter((s) => s.frame[0] === 0xe5).length) / dataIn.length).toFixed(2)} bytes added per data frame beyond the GSU frame and its MAC (the header is in the CAN identifier and transfer-ID${mixed ? "; with a key in control mode, the 1-byte \"after\" that orders the two streams" : ""}); ${acks} lone acknowledgement frames (${(acks / dataIn.length).toFixed(2)} per data frame)`);
+      const explicit = await replay(lc.frames, { layerHeader: "explicit" });
+      const ce = cost(explicit.frames, CLASSIC);
+      const r = explicit;
+      lines.push(`  ${(lc.name + "classic, header as bytes (before)").padEnd(48)} ${String(r.transfers).padStart(9)} ${String(r.frames.length).padStart(10)} ${(r.frames.length / lc.frames.length).toFixed(2).padStart(10)} ${String(ce.bits).padStart(9)} ${String(ce.stuff).padStart(6)}  ${pct(payloadBytes * 8 / CLASSIC.data / ce.seconds).padStart(13)}  ${pct(ce.seconds / steps * 50)}`);
+    }
     const cb = cost(before.frames, CLASSIC);
     const worst = before.frames.reduce((n, f) => n + worstBits(f.data.length), 0);
     const line = (name: string, r: ModeResult, seconds: number, bits: number, stuff: number, rate: BusRates) =>
       `  ${(lc.name + name).padEnd(48)} ${String(r.transfers).padStart(9)} ${String(r.frames.length).padStart(10)} ${(r.frames.length / lc.frames.length).toFixed(2).padStart(10)} ${String(bits).padStart(9)} ${String(stuff).padStart(6)}  ${pct(payloadBytes * 8 / rate.data / seconds).padStart(13)}  ${pct(seconds / steps * 50)}`;
-    lines.push(line("classic, today (before)", before, cb.seconds, cb.bits, cb.stuff, CLASSIC));
+    lines.push(line(lc.name ? "classic, header in the CAN ID" : "classic, today (before)", before, cb.seconds, cb.bits, cb.stuff, CLASSIC));
     if (!lc.name) lines.push(`  ${"  same, worst-case stuffing".padEnd(48)} ${"".padStart(9)} ${"".padStart(10)} ${"".padStart(10)} ${String(worst).padStart(9)} ${"".padStart(6)}  ${pct(payloadBytes * 8 / worst).padStart(13)}  ${pct(worst / CLASSIC.nominal / steps * 50)}  (the old estimate)`);
     const compact = await replay(lc.frames, { compact: true });
     const cc = cost(compact.frames, CLASSIC);
@@ -164,6 +205,7 @@ export async function canReport(steps: number): Promise<{ lines: string[]; rows:
       rows.push({ link: "CAN", case: `same, classic compact (${compact.frames.length} CAN frames)`, messages: sent.length, payload: payloadBytes, transfer: gsuBytes, wire: cc.bits / 8 });
     }
   }
+  lines.push("  the link layer's bytes on classic CAN (docs/wire.md, \"On CAN: the layer's header in the CAN identifier\"):", ...added);
   // what bounds the share: one full frame of payload, no other byte
   const full8 = classicFrameBits({ id: 0x10700201, ext: true, rtr: false, data: new Uint8Array(8).fill(0x5a) });
   const full64 = fdFrameBits({ id: 0x10700201, ext: true, rtr: false, fd: true, brs: true, data: new Uint8Array(64).fill(0x5a) });

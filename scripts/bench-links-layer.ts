@@ -10,28 +10,35 @@ import { LinkLayer, type LayerClock, type LinkLayerOptions } from "../host/trans
 import { FaultyTransport } from "../host/transport/faulty.ts";
 import { FrameLink } from "../host/transport/framing/link.ts";
 import { encodeTransfer } from "../host/transport/can/cyphal.ts";
-import { emptyStats, type Transport } from "../host/transport/types.ts";
+import { CAN_CLASSIC_HINTS, emptyStats, type Transport } from "../host/transport/types.ts";
 import type { TrafficFrame } from "./bench-links.ts";
 
 const KEY = Buffer.alloc(32, 0x42);
 const canBits = (n: number) => 67 + 8 * n + Math.floor((54 + 8 * n - 1) / 4);
 const serialLink = new FrameLink({ node: 1 });
 const serialBytes = (f: Uint8Array, dst: number) => serialLink.encode(dst, f).length;
-const can = (f: Uint8Array, src: number, dst: number) => {
-  const fs = encodeTransfer(f, { subject: 4096 + (dst === 0xff ? 128 : dst), source: src, transferId: 0, maxTransfer: 1 << 17 });
+/** A frame's cost on classic CAN; `inId`: a layer data frame without acknowledgements leaves its 3 header bytes to the CAN identifier (can/transport.ts). */
+const can = (f: Uint8Array, src: number, dst: number, inId = false) => {
+  const seqd = inId && dst !== 0xff && (f[0] | 0x04) === 0xe5;
+  const fs = encodeTransfer(seqd ? f.subarray(3) : f, { subject: 4096 + (dst === 0xff ? 128 : seqd ? 256 + dst : dst), source: src, transferId: 0, maxTransfer: 1 << 17 });
   return { frames: fs.length, bits: fs.reduce((s, x) => s + canBits(x.data.length), 0) };
 };
+/** The layer as a classic CAN link asks it to run (CanTransport.layerHints). */
+const ON_CAN = { window: CAN_CLASSIC_HINTS.maxWindow, loneAcks: CAN_CLASSIC_HINTS.loneAcks };
 
 function vclock(c: VirtualClock): LayerClock {
   return { now: () => c.now, after: (us, fn) => { let live = true; c.after(us, () => { if (live) fn(); }); return () => { live = false; }; } };
 }
 
-interface Config { name: string; layer: boolean; opts: Partial<LinkLayerOptions> }
+interface Config { name: string; layer: boolean; opts: Partial<LinkLayerOptions>; inId?: boolean }
 const CONFIGS: Config[] = [
   { name: "no layer (today)", layer: false, opts: {} },
   { name: "layer, no key", layer: true, opts: {} },
   { name: "layer, key, control frames authenticated", layer: true, opts: { key: KEY, auth: "control" } },
   { name: "layer, key, every frame authenticated", layer: true, opts: { key: KEY, auth: "all" } },
+  { name: "classic CAN, header in the ID, no key", layer: true, opts: { ...ON_CAN }, inId: true },
+  { name: "classic CAN, header in the ID, key, control", layer: true, opts: { key: KEY, auth: "control", ...ON_CAN }, inId: true },
+  { name: "classic CAN, header in the ID, key, all", layer: true, opts: { key: KEY, auth: "all", ...ON_CAN }, inId: true },
 ];
 
 /** Replays the demo traffic through the layers on the simulated network; counts what goes on the links. */
@@ -74,7 +81,7 @@ function bytesOf(traffic: TrafficFrame[], c: Config, loss = 0) {
   for (const o of out) {
     bytes += o.frame.length;
     serial += serialBytes(o.frame, o.dst);
-    const x = can(o.frame, o.src, o.dst);
+    const x = can(o.frame, o.src, o.dst, c.inId);
     canFrames += x.frames; bits += x.bits;
   }
   latencies.sort((a, b) => a - b);
@@ -109,20 +116,29 @@ export function benchLayer(traffic: TrafficFrame[], quick = false): string[] {
     const r = bytesOf(traffic, c);
     base ??= r;
     const pct = (x: number, y: number) => `${x >= y ? "+" : ""}${(100 * (x - y) / y).toFixed(1)}%`;
-    lines.push(`  ${c.name.padEnd(42)} ${String(r.frames).padStart(7)} ${String(r.bytes).padStart(8)} ${(r.bytes / traffic.length).toFixed(2).padStart(6)} ${String(r.serial).padStart(11)} ${String(r.canFrames).padStart(10)} ${String(r.bits).padStart(9)}  serial ${pct(r.serial, base.serial)}, CAN bits ${pct(r.bits, base.bits)}${c.layer ? `; ${r.helloFrames} hello frames at start` : ""}`);
+    const ser = c.inId ? "serial -" : `serial ${pct(r.serial, base.serial)}`;
+    lines.push(`  ${c.name.padEnd(42)} ${String(r.frames).padStart(7)} ${String(r.bytes).padStart(8)} ${(r.bytes / traffic.length).toFixed(2).padStart(6)} ${String(c.inId ? "-" : r.serial).padStart(11)} ${String(r.canFrames).padStart(10)} ${String(r.bits).padStart(9)}  ${ser}, CAN bits ${pct(r.bits, base.bits)}${c.layer ? `; ${r.helloFrames} hello frames at start` : ""}`);
   }
-  lines.push("  header per data frame: 4 bytes (marker+flags, incarnation tag, seq, ack) without a key; with a key, 4 on an unauthenticated app frame (seq, after),");
+  lines.push("  (\"classic CAN, header in the ID\": the layer as a classic CAN link runs it, acknowledgements alone and a window of 16; a data frame's");
+  lines.push("  marker, tag and sequence number ride in the CAN identifier and transfer-ID: no byte added to it; bytes and frames count the layer's frames before that)");
+  lines.push("  header per data frame as bytes (serial, CAN FD and compact): 4 bytes (marker+flags, incarnation tag, seq, ack) without a key; with a key, 4 on an unauthenticated app frame (seq, after),");
   lines.push("  14 on an authenticated one in \"control\" mode (seq, after, 2 acks, 8-byte MAC), 12 in \"all\" mode (seq, ack, MAC); broadcasts go once per peer board.");
 
   // goodput and delivery latency under loss (virtual time: the simulated network's 50..2000 µs latency, no bandwidth limit)
   lines.push("");
-  lines.push("delivery under frame loss (layer, key, control frames authenticated; simulated network, virtual time): latency from send to delivery");
-  const lossCase = CONFIGS[2];
-  const free = bytesOf(traffic, lossCase, 0);
-  for (const loss of quick ? [0, 0.05] : [0, 0.01, 0.05, 0.2]) {
-    const r = bytesOf(traffic, lossCase, loss);
-    lines.push(`  loss ${String(loss * 100).padStart(2)}%: delivered ${r.delivered} of ${free.delivered}, latency median ${(r.p50 / 1000).toFixed(2)} ms, p99 ${(r.p99 / 1000).toFixed(2)} ms, frames on the links ${r.frames} (${(r.frames / free.frames).toFixed(2)}x loss-free)`);
+  lines.push("delivery under frame loss, both ways (the layer with a key, control frames authenticated; simulated network, 50..2000 µs latency, virtual time):");
+  lines.push("  goodput = application bytes delivered per bit on the link, against the same at 0% loss; latency from send to delivery");
+  const appBytes = (r: ReturnType<typeof bytesOf>, d: number) => r.delivered * (app.reduce((n, t) => n + t.frame.length, 0) / app.length) / d;
+  for (const [link, c] of [["serial", CONFIGS[2]], ["classic CAN", CONFIGS[5]]] as const) {
+    const free = bytesOf(traffic, c, 0);
+    const wire = (r: ReturnType<typeof bytesOf>) => (link === "serial" ? r.serial * 10 : r.bits);
+    const g0 = appBytes(free, wire(free));
+    for (const loss of quick ? [0, 0.05] : [0, 0.01, 0.05, 0.2]) {
+      const r = bytesOf(traffic, c, loss);
+      lines.push(`  ${link.padEnd(11)} loss ${String(loss * 100).padStart(2)}%: delivered ${r.delivered} of ${free.delivered}, goodput ${(100 * appBytes(r, wire(r)) / g0).toFixed(1)}% of loss-free, latency median ${(r.p50 / 1000).toFixed(2)} ms, p99 ${(r.p99 / 1000).toFixed(2)} ms, frames on the links ${r.frames} (${(r.frames / free.frames).toFixed(2)}x loss-free)`);
+    }
   }
+  lines.push("  (serial wire bits: 10 per byte, start and stop bits; CAN: bus bits of classic frames, stuffing at its worst case)");
 
   // CPU time: paired, interleaved
   const rounds = quick ? 6 : 30, batch = quick ? 300 : 2000;

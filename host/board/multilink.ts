@@ -9,7 +9,8 @@
 //     reason to stop: the board runs, reports LINK_DOWN with the error, and retries
 //     with backoff (1 s, 2 s, 4 s ... 60 s); LINK_UP when it opens.
 import { isMgmt } from "./mgmt.ts";
-import { emptyStats, type Transport, type TransportStats } from "../transport/types.ts";
+import { emptyStats, mergeHints, type LayerHints, type Transport, type TransportStats } from "../transport/types.ts";
+import { layerHintsOfSpec } from "../transport/open.ts";
 import type { ProfileLink } from "./profile.ts";
 
 export function linkSpecOf(l: ProfileLink): string {
@@ -41,9 +42,12 @@ export class MultiLink implements Transport {
   private route = new Map<number, number>();
   private closed = false;
   private dead = emptyStats();
+  /** The strictest of its links' (known from the specs, so the same before a link is up). */
+  readonly layerHints: LayerHints | undefined;
 
   private constructor(private o: MultiLinkOptions) {
     this.node = o.node;
+    this.layerHints = mergeHints(o.specs.map(layerHintsOfSpec));
     this.slots = o.specs.map((spec) => ({ spec, t: null, retry: null, delay: o.backoffMs ?? 1000, failures: 0, lastError: "" }));
   }
 

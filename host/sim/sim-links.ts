@@ -91,6 +91,7 @@ export class CutAndCorrupt implements Transport {
   readonly node: number;
   readonly counts = { cut: 0, corrupted: 0 };
   constructor(private inner: Transport, private cut: (src: number, dst: number) => boolean, private corrupt: () => boolean) { this.node = inner.node; }
+  get layerHints() { return this.inner.layerHints; }
   send(dst: number, frame: Uint8Array): void {
     if (dst !== this.node && frame[0] !== 0xff) {
       if (this.cut(this.node, dst)) { this.counts.cut++; return; }
@@ -166,6 +167,7 @@ export class Gate implements Transport {
   readonly node: number;
   open = true;
   constructor(private inner: Transport) { this.node = inner.node; }
+  get layerHints() { return this.inner.layerHints; }
   send(dst: number, frame: Uint8Array): void { if (this.open) this.inner.send(dst, frame); }
   onFrame(handler: (src: number, frame: Uint8Array) => void): void { this.inner.onFrame((src, f) => { if (this.open) handler(src, f); }); }
   stats(): TransportStats { return this.inner.stats(); }

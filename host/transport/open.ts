@@ -3,7 +3,13 @@
 //   slcan:/dev/ttyACM0@500000      CAN through a USB-CAN (Lawicel/SLCAN) adapter
 //   can0, vcan0                    SocketCAN
 //   ...+fd[=2M] ...+compact        CAN FD / compact transfers (host/transport/can/bundle.ts)
-import type { Transport } from "./types.ts";
+import { CAN_CLASSIC_HINTS, type LayerHints, type Transport } from "./types.ts";
+
+/** What a link layer above the link `spec` must respect (Transport.layerHints), known from the spec alone. */
+export function layerHintsOfSpec(spec: string): LayerHints | undefined {
+  if (spec.startsWith("serial:") || /\+(fd|compact)\b/.test(spec)) return undefined;
+  return CAN_CLASSIC_HINTS;
+}
 
 export class LinkSpecError extends Error {
   constructor(message: string) { super(message); this.name = "LinkSpecError"; }

@@ -64,8 +64,10 @@ export interface LinkLayerOptions {
   key?: Uint8Array;
   /** With a key: "control" (default) authenticates every frame but application frames; "all" every frame. */
   auth?: AuthMode;
-  /** Frames in flight per peer and stream, unacknowledged (default 32, at most 64). */
+  /** Frames in flight per peer and stream, unacknowledged (default 32, at most 64, and at most the link's layerHints.maxWindow). */
   window?: number;
+  /** Acknowledgements only in frames of their own (default: the link's layerHints.loneAcks, else false: piggybacked on data). */
+  loneAcks?: boolean;
   /** Retransmission timeout, µs (default 200 ms); doubles without progress up to maxRtoUs (default 3.2 s). */
   rtoUs?: number;
   maxRtoUs?: number;
@@ -151,6 +153,7 @@ export class LinkLayer implements Transport {
   /** No key: one stream (0), unauthenticated. Key, auth "all": one stream (1), authenticated. Key, "control": both. */
   private readonly mixed: boolean;
   private readonly ackStreams: (0 | 1)[];
+  private readonly loneAcks: boolean;
   private closed = false;
   readonly counters = { dataSent: 0, delivered: 0, retransmits: 0, fastRetransmits: 0, acksSent: 0, hellosSent: 0, duplicates: 0, sessionResets: 0, lostOnRestart: 0 };
 
@@ -160,7 +163,9 @@ export class LinkLayer implements Transport {
     if (!Number.isInteger(inc) || inc < 1 || inc > 0xffffffff) throw new RangeError(`link layer: incarnation must be 1..2^32-1, not ${inc}`);
     if (o.key && o.key.length < 16) throw new RangeError("link layer: the link key must be at least 16 bytes");
     this.clock = o.clock ?? realClock;
-    this.window = Math.min(64, Math.max(1, o.window ?? 32));
+    // a link whose sequence numbers are short (CAN's transfer-ID) caps the window: not overridable
+    this.window = Math.min(64, inner.layerHints?.maxWindow ?? 64, Math.max(1, o.window ?? 32));
+    this.loneAcks = o.loneAcks ?? inner.layerHints?.loneAcks ?? false;
     this.rto = o.rtoUs ?? 200_000;
     this.maxRto = Math.max(this.rto, o.maxRtoUs ?? 16 * this.rto);
     this.ackDelay = o.ackDelayUs ?? 2_000;
@@ -257,7 +262,7 @@ export class LinkLayer implements Transport {
 
   private transmit(p: Peer, stream: 0 | 1, seq: number, u: Unacked): void {
     const mac = stream === 1;
-    const withAck = this.canAck(stream);
+    const withAck = this.canAck(stream) && !this.loneAcks;
     const n = 2 + 1 + (this.mixed ? 1 : 0) + (withAck ? this.ackStreams.length : 0);
     const out = new Uint8Array(n + u.body.length + (mac ? MAC_BYTES : 0));
     out[0] = LAYER_MARK | F_DATA | (withAck ? F_ACK : 0) | (mac ? F_MAC : 0);
@@ -338,15 +343,16 @@ export class LinkLayer implements Transport {
     const now = this.clock.now();
     let timedOut = false;
     for (const s of [0, 1] as const) {
+      // Only the frame everything waits for is sent again: the receiver may hold the later
+      // ones, and each partial acknowledgement after this resends the next hole at once (onAck).
       const tx = p.tx[s];
-      for (const [seq, u] of tx.unacked) {
-        if (now - u.sentAt < p.rtoCur - 1) continue;
-        if (seq === tx.base) timedOut = true;
-        u.sentAt = now;
-        tx.lastRetx = now;
-        this.counters.retransmits++;
-        this.transmit(p, s, seq, u);
-      }
+      const u = tx.unacked.get(tx.base);
+      if (!u || now - u.sentAt < p.rtoCur - 1) continue;
+      timedOut = true;
+      u.sentAt = now;
+      tx.lastRetx = now;
+      this.counters.retransmits++;
+      this.transmit(p, s, tx.base, u);
     }
     // back off only when the frame everything waits for timed out (not for later ones)
     if (timedOut) p.rtoCur = Math.min(this.maxRto, p.rtoCur * 2);

@@ -15,6 +15,30 @@ export interface Transport {
   /** Counters for telemetry: frames and bytes each way, and drops by reason. */
   stats(): TransportStats;
   close(): Promise<void>;
+  /**
+   * What the link asks of a link layer above it (docs/wire.md, "On CAN: the layer's header
+   * in the CAN identifier"): a classic Cyphal/CAN link carries a data frame's sequence number
+   * as its transfer-ID (5 bits), so the layer keeps at most 16 frames in flight per stream
+   * and sends acknowledgements alone. Wrappers pass it through.
+   */
+  readonly layerHints?: LayerHints;
+}
+
+export interface LayerHints {
+  /** Frames in flight per peer and stream at most (the link's sequence numbers are short). */
+  maxWindow: number;
+  /** Acknowledgements travel in frames of their own, never in a data frame. */
+  loneAcks: boolean;
+}
+
+/** A classic Cyphal/CAN link's (host/transport/can/transport.ts): the transfer-ID is the sequence number. */
+export const CAN_CLASSIC_HINTS: LayerHints = { maxWindow: 16, loneAcks: true };
+
+/** Hints of several links under one layer: the strictest of each. */
+export function mergeHints(hs: (LayerHints | undefined)[]): LayerHints | undefined {
+  const some = hs.filter((h): h is LayerHints => !!h);
+  if (!some.length) return undefined;
+  return { maxWindow: Math.min(...some.map((h) => h.maxWindow)), loneAcks: some.some((h) => h.loneAcks) };
 }
 
 export interface TransportStats {

@@ -307,6 +307,13 @@ export interface DecoderOptions {
   transferIdTimeout?: number;
   /** 8: classic CAN frames only (default); 64: CAN FD (non-last frames of 64 bytes, lengths valid FD lengths). */
   mtu?: 8 | 64;
+  /**
+   * Subjects whose transfer-IDs are a layer's sequence numbers (the link layer's sequenced
+   * subjects): a repeated transfer-ID is not dropped here (the layer above drops duplicates
+   * and must see a retransmission to acknowledge it again), and a first frame always starts
+   * a new transfer. Default: none.
+   */
+  sequenced?: (subject: number) => boolean;
 }
 
 interface Partial {
@@ -396,13 +403,14 @@ export class CyphalDecoder {
 
     if (tail.sot) {
       if (!tail.toggle) return this.drop("bad-toggle", "first frame with toggle 0 (UAVCAN v0?)");
+      const seqd = this.o.sequenced?.(id.subject) ?? false;
       if (s?.partial) {
         const p = s.partial;
-        if (p.transferId === tail.transferId && now - p.start <= this.timeout) return this.drop("duplicate", "repeated first frame");
+        if (!seqd && p.transferId === tail.transferId && now - p.start <= this.timeout) return this.drop("duplicate", "repeated first frame");
         s.partial = undefined;
         this.dropped.interrupted = (this.dropped.interrupted ?? 0) + 1;
       }
-      if (s && s.lastTransferId === tail.transferId && now - s.lastStart <= this.timeout) {
+      if (!seqd && s && s.lastTransferId === tail.transferId && now - s.lastStart <= this.timeout) {
         return this.drop("duplicate", `transfer-ID ${tail.transferId}`);
       }
       if (!s) { s = { lastTransferId: -1, lastStart: now }; this.sessions.set(key, s); }

@@ -2,13 +2,27 @@
 // framing (cyphal.ts). A GSU frame to node d is one Cyphal message transfer on
 // subject base+d, a broadcast one on base+128; the receiver reassembles only
 // its own subject and the broadcast subject. docs/wire.md, "GSU on CAN" has the layout.
-import { BROADCAST, emptyStats, type Transport, type TransportStats } from "../types.ts";
+import { BROADCAST, CAN_CLASSIC_HINTS, emptyStats, type LayerHints, type Transport, type TransportStats } from "../types.ts";
 import type { CanBus } from "./bus.ts";
 import { nowUs } from "./bus.ts";
 import {
   BROADCAST_SUBJECT_OFFSET, checkSubjectBase, CyphalDecoder, DEFAULT_MAX_TRANSFER, DEFAULT_SUBJECT_BASE,
   DEFAULT_TRANSFER_ID_TIMEOUT_US, encodeTransfer, MTU_CLASSIC, MTU_FD, NODE_ID_MAX, PRIORITY_NOMINAL, subjectFor, type DecodeResult,
+  UNREGULATED_SUBJECT_MAX,
 } from "./cyphal.ts";
+
+/**
+ * The link layer's header in the CAN identifier (docs/wire.md, "On CAN: the layer's header
+ * in the CAN identifier"). On a classic link a layer data frame without acknowledgements,
+ * `E1|M tag seq rest` (host/transport/reliable.ts), travels as `rest` alone on the
+ * sequenced subject of its stream, base + 256 + dst (no MAC) or base + 384 + dst (MAC),
+ * with the low 5 bits of seq as the Cyphal transfer-ID. The receiver rebuilds the frame:
+ * seq from the transfer-ID, nearest above the last seen (the layer keeps at most 16 frames
+ * in flight per stream, CAN_CLASSIC_HINTS), tag from the sender's last hello. So the
+ * reliability layer adds no byte to a CAN data frame.
+ */
+export const SEQ_SUBJECT_OFFSET = [256, 384] as const;
+const L_DATA = 0xe1, L_MAC = 0x04, L_HELLO_MASK = 0xf8, L_HELLO = 0xe8;
 import { CompactDecoder, CompactEncoder, decodePlain, encodePlain, isBundled, type BundleError } from "./bundle.ts";
 
 export interface CanTransportOptions {
@@ -40,6 +54,12 @@ export interface CanTransportOptions {
   maxBundle?: number;
   /** One line per node whose transfers are of another mode (fd/compact/classic), and per other refusal kind. */
   log?: (line: string) => void;
+  /**
+   * Classic links: "in-id" (default) carries a link-layer data frame's header in the CAN
+   * identifier and transfer-ID (SEQ_SUBJECT_OFFSET); "explicit" sends it as bytes (benches
+   * compare the two). Every node on the bus must agree.
+   */
+  layerHeader?: "in-id" | "explicit";
 }
 
 export interface CanStats { canFramesOut: number; canFramesIn: number; ignored: number; pending: number }
@@ -62,6 +82,13 @@ export class CanTransport implements Transport {
   private encoders = new Map<number, CompactEncoder>();
   private decoders = new Map<number, CompactDecoder>();
   private told = new Set<string>();
+  /** Classic links: layer data frames travel with their header in the CAN identifier (above). */
+  private readonly sequenced: boolean;
+  readonly layerHints: LayerHints | undefined;
+  /** Per source: the incarnation of its last hello (its tag rebuilds a data frame's). */
+  private helloInc = new Map<number, number>();
+  /** Per source and stream (src * 2 + stream): the newest 8-bit sequence number rebuilt. */
+  private seqRef = new Map<number, number>();
 
   constructor(private bus: CanBus, readonly node: number, private opts: CanTransportOptions = {}) {
     if (!Number.isInteger(node) || node < 0 || node > NODE_ID_MAX) {
@@ -74,9 +101,14 @@ export class CanTransport implements Transport {
     this.mode = opts.fd ? (opts.compact ? "fd+compact" : "fd") : opts.compact ? "compact" : "classic";
     const mine = this.base + node, all = this.base + BROADCAST_SUBJECT_OFFSET;
     const timeout = opts.transferIdTimeoutUs ?? DEFAULT_TRANSFER_ID_TIMEOUT_US;
+    // the sequenced subjects must fit the unregulated range too; a base too high for them keeps explicit headers
+    this.sequenced = !this.bundled && opts.layerHeader !== "explicit" && this.base + SEQ_SUBJECT_OFFSET[1] + NODE_ID_MAX <= UNREGULATED_SUBJECT_MAX;
+    this.layerHints = this.sequenced ? CAN_CLASSIC_HINTS : undefined;
+    const seq0 = this.base + SEQ_SUBJECT_OFFSET[0] + node, seq1 = this.base + SEQ_SUBJECT_OFFSET[1] + node;
     this.decoder = new CyphalDecoder({
       self: node,
-      accept: (s) => s === mine || s === all,
+      accept: (s) => s === mine || s === all || (this.sequenced && (s === seq0 || s === seq1)),
+      sequenced: (s) => this.sequenced && (s === seq0 || s === seq1),
       knownNodes: opts.knownNodes,
       maxTransfer: opts.maxTransfer ?? DEFAULT_MAX_TRANSFER,
       transferIdTimeout: timeout,
@@ -122,9 +154,17 @@ export class CanTransport implements Transport {
   }
 
   private transmit(dst: number, frame: Uint8Array): void {
-    const subject = subjectFor(dst === BROADCAST ? 0xff : dst, this.base);
-    const tid = this.tids.get(subject) ?? 0;
-    this.tids.set(subject, (tid + 1) & 31);
+    let subject: number, tid: number;
+    if (this.sequenced && dst !== BROADCAST && frame.length >= 3 && (frame[0] | L_MAC) === (L_DATA | L_MAC)) {
+      // a layer data frame without acknowledgements: its header rides in the CAN identifier
+      subject = this.base + SEQ_SUBJECT_OFFSET[frame[0] & L_MAC ? 1 : 0] + dst;
+      tid = frame[2] & 31;
+      frame = frame.subarray(3);
+    } else {
+      subject = subjectFor(dst === BROADCAST ? 0xff : dst, this.base);
+      tid = this.tids.get(subject) ?? 0;
+      this.tids.set(subject, (tid + 1) & 31);
+    }
     let frames;
     try {
       frames = encodeTransfer(frame, {
@@ -156,7 +196,13 @@ export class CanTransport implements Transport {
     if (r.kind !== "transfer") return;
     const { source, subject, payload, transferId } = r.transfer;
     if (!this.bundled) {
+      const off = subject - this.base - this.node;
+      if (this.sequenced && (off === SEQ_SUBJECT_OFFSET[0] || off === SEQ_SUBJECT_OFFSET[1])) {
+        this.deliver(source, this.rebuild(source, off === SEQ_SUBJECT_OFFSET[1] ? 1 : 0, transferId, payload));
+        return;
+      }
       if (isBundled(payload)) { this.refuse(`a ${payload[0] === 0xfe ? "CAN FD bundle" : "compact transfer"}`, source); return; }
+      if (this.sequenced && payload.length >= 6 && (payload[0] & L_HELLO_MASK) === L_HELLO) this.sawHello(source, payload);
       this.deliver(source, payload);
       return;
     }
@@ -183,6 +229,33 @@ export class CanTransport implements Transport {
         if (!this.told.has(err.reason)) { this.told.add(err.reason); this.opts.log?.(this.lastError.message); }
       }
     }
+  }
+
+  /** A peer's hello: a new incarnation restarts its sequence numbers at 1 (reliable.ts). */
+  private sawHello(src: number, hello: Uint8Array): void {
+    const inc = (hello[2] | (hello[3] << 8) | (hello[4] << 16) | (hello[5] << 24)) >>> 0;
+    if (this.helloInc.get(src) === inc) return;
+    this.helloInc.set(src, inc);
+    this.seqRef.set(src * 2, 0);
+    this.seqRef.set(src * 2 + 1, 0);
+  }
+
+  /** The layer data frame a sequenced transfer stands for: header E1|M, the tag, the sequence number rebuilt. */
+  private rebuild(src: number, stream: 0 | 1, tid: number, rest: Uint8Array): Uint8Array {
+    const k = src * 2 + stream;
+    const ref = this.seqRef.get(k) ?? 0;
+    // the sender keeps at most 16 frames in flight and the receiver has seen up to the newest:
+    // a frame is at most 15 behind the newest seen and at most 16 ahead of it
+    let d = (tid - ref) & 31;
+    if (d > 16) d -= 32;
+    const seq = (ref + d) & 0xff;
+    if (d > 0) this.seqRef.set(k, seq);
+    const out = new Uint8Array(3 + rest.length);
+    out[0] = L_DATA | (stream ? L_MAC : 0);
+    out[1] = (this.helloInc.get(src) ?? 0) & 0xff;
+    out[2] = seq;
+    out.set(rest, 3);
+    return out;
   }
 
   /** A transfer or frame of another link mode: refused, counted as mode-mismatch (fd-mismatch for CAN frames), said once per node. */
