@@ -11,6 +11,8 @@ import { check, judge, runGenSuite, runSuite, type Case, type SuiteReport } from
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { genSystem } from "../host/sim/gen-system.ts";
 import { runTestbed } from "../host/sim/testbed.ts";
+import { meshSystem } from "../host/sim/mesh-system.ts";
+import { EXPLORE_SHAPES } from "../host/sim/explore-systems.ts";
 
 const DEMO = Number(process.env.GSU_LINK_DEMO_CASES ?? 150);
 const SHAPES = Number(process.env.GSU_LINK_SHAPES ?? 200);
@@ -79,7 +81,7 @@ function parseRepro(cmd: string): Case {
     upgradeAt: Number(v("--upgrade-at")) || undefined,
     links: { loss: Number(v("--link-loss") ?? 0), dup: Number(v("--link-dup") ?? 0), corrupt: Number(v("--link-corrupt") ?? 0),
       partitions: all("--partition").map((p) => { const [b, r] = p.split("@"); const [x, y] = r.split("..").map(Number); return { board: b, fromStep: x, toStep: y }; }) },
-    crashes: all("--crash").map((x) => ({ board: x.split("@")[0], step: Number(x.split("@")[1]) })),
+    crashes: all("--crash").map((x) => ({ board: x.split("@")[0], step: parseInt(x.split("@")[1], 10), ...(x.endsWith(":vote") ? { atVote: true } : {}) })),
   };
   return c;
 }
@@ -161,4 +163,25 @@ describe("a board that crashes: the defects the crash soak found (docs/protocol.
     }
     expect(aborted).toBeGreaterThanOrEqual(4);
   }, 120_000);
+});
+
+describe("a board that voted ready in a commit vote and crashed before the commit reached it (docs/protocol.md \"A board that crashes\")", () => {
+  // x2b: cluster {m1, m2} over a changed interface (m1 -> m2), m1 on b2 (the coordinator),
+  // m2 on b3 with a1. b3 votes ready and crashes at once; b2 commits (every vote is in).
+  // Restarted on its last committed versions, b3 would run m2's old version against m1's new
+  // one; it is in doubt, so the coordinator's COMMIT makes it restart into the new versions.
+  const sys = meshSystem(EXPLORE_SHAPES.x2b);
+  const newM2 = sys.plan.upgrades.find((u) => u.name === "m2")!.version;
+  it.each([1, 2, 3, 4, 5, 6])("seed %i: b3 adopts the commit and runs m2's new version; every oracle holds", (seed) => {
+    const c: Case = { system: "x2b", seed, steps: 40, fault: null, rules: "safe", latency: { min: 50, max: 2000 }, commitAfter: 2,
+      links: { loss: 0.05, dup: 0.02 }, crashes: [{ board: "b3", step: 0, atVote: true }] };
+    const v = check(sys, c);
+    expect(v.problems).toEqual([]);
+    const seq = v.result.trace.filter((e) => e.board === "b3" && ["commit-voted", "crash", "restart", "commit-adopt", "commit-after-restart"].includes(e.type)).map((e) => e.type);
+    expect(seq).toEqual(["commit-voted", "crash", "restart", "commit-adopt", "crash", "restart", "commit-after-restart"]);
+    expect(v.result.trace.some((e) => e.board === "b2" && e.type === "commit")).toBe(true);
+    expect(v.result.procs.filter((p) => p.board === "b3" && p.comp === "m2").map((p) => p.version)).toEqual([newM2]);
+    // and the devices were served with the new versions after it
+    expect(v.result.devices.some((d) => d.device === "dm" && d.t > v.result.crashWindows!.at(-1)!.t!)).toBe(true);
+  });
 });

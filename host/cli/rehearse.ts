@@ -72,14 +72,17 @@ Options:
                         (sequence numbers, acks, retransmission: docs/wire.md), the rounds
                         resend (docs/protocol.md "Rounds that survive loss"), and the
                         devices must still get exactly the reference run's messages
-  --crash BOARD@STEP    BOARD crashes after step STEP (everything in its memory lost) and
+  --crash BOARD@STEP[:vote]
+                        BOARD crashes after step STEP (everything in its memory lost) and
                         restarts 5 steps later with its committed versions (repeatable);
                         guarded operation ends by recovery on every board. The verdict:
                         exact before the crash, nothing derived from the fault, no
                         duplicate, only the steps while it was down lost, devices served
-                        again after (docs/protocol.md "A board that crashes"). With
-                        --links pty the board's process is killed with -9 and started
-                        again with its state directory
+                        again after (docs/protocol.md "A board that crashes"). Over
+                        real links the board's process is killed with -9 and started
+                        again with its state directory. :vote (in process): instead,
+                        right after the board's first commit vote from step STEP on; it
+                        restarts in doubt and adopts the commit the others made
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
   --timeout S           with --links other than sim: seconds to wait, after the last input,
@@ -206,10 +209,12 @@ export async function run(argv: string[]): Promise<number> {
   if (fault && values["upgrade-at"] === undefined && fault.step <= upgradeAt) upgradeAt = Math.max(0, fault.step - 1);
   const linkFaults = parseLinkFaults(values);
   const crashes = (values.crash ?? []).flatMap((x) => x.split(",")).filter(Boolean).map((x) => {
-    const m = NAME_AT_STEP.exec(x);
-    if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later), not '${x}'`);
-    return { board: m[1], step: Number(m[2]) };
+    const vote = x.endsWith(":vote");
+    const m = NAME_AT_STEP.exec(vote ? x.slice(0, -5) : x);
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later) or BOARD@STEP:vote (right after its first commit vote from step STEP on), not '${x}'`);
+    return vote ? { board: m[1], step: Number(m[2]), atVote: true } : { board: m[1], step: Number(m[2]) };
   });
+  if (links !== "sim" && crashes.some((x) => "atVote" in x)) throw new UsageError("--crash BOARD@STEP:vote works with --links sim (in process) only: over real links the parent process cannot see the vote leave");
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
   if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
@@ -273,7 +278,6 @@ export async function run(argv: string[]): Promise<number> {
     if (x.step >= steps) throw new UsageError(`--crash ${x.board}@${x.step} is not before the last step (--steps ${steps}): nothing would run after it`);
   }
   if (crashes.length && values.reference) throw new UsageError("--crash needs an upgrade to test; a --reference run has none");
-  if (crashes.length && links !== "sim" && links !== "pty") throw new UsageError(`--crash works with --links sim (in process) and pty (the board process is killed with -9 and started again with its state directory), not yet with ${links}`);
   if (linkFaults && values.reference) throw new UsageError("link faults (--link-loss, --link-dup, --link-corrupt, --partition) need an upgrade to test; a --reference run has none");
   const quiet = !!values.json;
   if (values.timeout !== undefined && links === "sim") throw new UsageError("--timeout works with --links other than sim (board processes on real links); the in-process rehearsal has no wall clock to wait for");

@@ -93,7 +93,7 @@ export function summarize(r: RunResult, differences: string[], problems?: string
     recovery: r.recovery ? { virtual_ms: r.recovery.virtualUs / 1000, wall_ms: r.recovery.wallMs } : null,
     devices, checkpoints: r.checkpoints, dirtyReceipts: r.dirtyReceipts, heldAfter: r.heldAfter, wall_ms: r.wallMs,
     firstError: firstError ? describeFirstError(firstError) : null,
-    crashes: o.crashes?.length ? o.crashes.map((x) => `${x.board}@${x.step}`) : undefined,
+    crashes: o.crashes?.length ? o.crashes.map((x) => `${x.board}@${x.step}${"atVote" in x && x.atVote ? ":vote" : ""}`) : undefined,
     links: r.links ? {
       ...r.links,
       roundResends: r.trace.filter((e) => e.type === "round-resend").length,
@@ -112,7 +112,7 @@ export function textReport(s: Summary, boards: string): string {
   const L: string[] = [];
   L.push(`GSU rehearsal: seed ${s.seed}, ${s.steps} steps, rules ${s.rules}, ${s.reference ? "reference run (old versions only)" : s.fault ? `fault ${s.fault}` : "no fault"}`);
   L.push(`Boards: ${boards}`);
-  if (s.crashes) L.push(`Crashes: ${s.crashes.map((c) => `${c.replace("@", " after step ")}, restarted 5 steps later`).join("; ")}`);
+  if (s.crashes) L.push(`Crashes: ${s.crashes.map((c) => c.endsWith(":vote") ? `${c.slice(0, -5).replace("@", " right after its first commit vote from step ")}, restarted 5 steps later (in doubt: it adopts a commit the others made)` : `${c.replace("@", " after step ")}, restarted 5 steps later`).join("; ")}`);
   L.push("");
   L.push("Timeline (virtual time)");
   for (const e of s.timeline.slice(0, 60)) L.push(`  ${lpad(e.t_ms.toFixed(3), 10)} ms  ${pad(e.board, 7)} ${e.event}`);

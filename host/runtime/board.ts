@@ -111,6 +111,8 @@ export interface BoardOptions {
   epoch?: number;
   /** A restarted coordinator: the outcome of the last recovery round it ran (Rounds.lastOutcome, persisted by its host). */
   outcome?: { epoch: number; V: number[]; Vext: number[] };
+  /** A restarted board: the commit it had voted ready for without learning the outcome (rounds.ts inDoubt). */
+  inDoubt?: number;
   /**
    * This board restarted (a crash, a reboot) and may find the others in guarded
    * operation: until it is guarded itself it answers their recovery round with nothing
@@ -201,6 +203,7 @@ export class Board {
       epoch: () => this.epoch,
       guarded: () => this.guarded,
       restarted: () => !!opts.restarted && !this.guarded && !this.recovering,
+      inDoubt: () => (opts.restarted && opts.inDoubt !== undefined ? opts.inDoubt : -1),
       recovering: () => this.recovering,
       beginLocal: (next) => this.beginLocal(next),
       applyLocal: (V, Vext, next) => this.applyLocal(V, Vext, next),

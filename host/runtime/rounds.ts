@@ -88,6 +88,12 @@ export interface RoundHost {
   guarded(): boolean;
   /** A board that restarted and is not guarded: it answers a recovery round with nothing to recover (bound 0, 0). */
   restarted(): boolean;
+  /**
+   * The commit this board voted ready for before it restarted, without learning the
+   * outcome (kept on its disk), or -1. Its COMMIT means the others run the new versions:
+   * the board must restart into them (trace "commit-adopt") before it acknowledges.
+   */
+  inDoubt?(): number;
   recovering(): boolean;
   /** The core's recover-begin: this board's bound; the board stops application work. */
   // Bounds are vectors over the cluster's member slots (docs/protocol.md point 4); with
@@ -504,12 +510,21 @@ export class Rounds {
         }
         this.preparedN = arg;
         this.h.pause("all", `commit ${arg}: voted ready`);
+        // written to the board's disk before the vote leaves (a restart then knows it is in doubt)
+        this.h.trace("commit-voted", { n: arg });
         this.sendCtl(src, OP.READY, arg);
         this.arm();
         return true;
       case OP.COMMIT:
         if (c || !fromCoord) return true;
         if (this.h.guarded()) { this.committedN = arg; this.h.commitLocal(); }
+        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0 && this.h.inDoubt?.() === arg) {
+          // it voted ready, restarted, and runs its old versions: the others committed the new
+          // ones. Not acknowledged here: the board restarts into the committed versions (its
+          // host does that on this event) and acknowledges the coordinator's next resend.
+          this.h.trace("commit-adopt", { n: arg });
+          return true;
+        }
         // restarted since: it runs what its store committed, and no guarded operation here waits for this commit
         else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0) { this.committedN = arg; this.h.trace("commit-after-restart", { n: arg }); }
         if (this.preparedN >= 0) this.resumeFromPrepare(`commit ${arg}`);

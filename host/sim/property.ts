@@ -17,7 +17,7 @@ export interface Case {
   commitAfter?: number;
   upgradeAt?: number;     // upgrade while the system runs, after this step
   links?: SimLinkFaults;  // faulty links: every board runs the link layer (host/sim/sim-links.ts)
-  crashes?: { board: string; step: number }[]; // boards that crash and restart 5 steps later
+  crashes?: { board: string; step: number; atVote?: boolean }[]; // boards that crash and restart 5 steps later
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
@@ -104,6 +104,13 @@ export function judge(sys: TestbedSystem, c: Pick<Case, "system" | "steps" | "fa
       if (diffs.length) problems.push(`device equivalence: ${diffs.length} differences, first: ${diffs[0]}`);
     }
   }
+  // after a commit every running process of an upgraded component runs its new version (the
+  // plan's), on every board: a board that restarted must not bring an old one back
+  if (result.ended === "commit") {
+    const want = new Map(sys.plan.upgrades.map((u) => [u.name, u.version]));
+    const mixed = result.procs.filter((p) => want.has(p.comp) && p.role !== "retired" && p.version !== undefined && p.version !== want.get(p.comp));
+    if (mixed.length) problems.push(`versions after commit: ${mixed.map((p) => `${p.board} runs ${p.comp}@${p.version}, committed ${want.get(p.comp)}`).join("; ")}`);
+  }
   if ((result.ended === "recovery" || result.ended === "commit") && result.heldAfter !== 0) {
     problems.push(`memory: ${result.heldAfter} protocol bytes still held after ${result.ended}`);
   }
@@ -172,15 +179,17 @@ export function judgeCrash(sys: TestbedSystem, c: Pick<Case, "system" | "steps" 
     const after = r.trace.filter((e) => e.type === "recovered" && e.t >= t).map((e) => e.t);
     return after.length ? Math.floor(Math.max(...after) / period) + 1 : 0;
   };
-  const windows = (r.crashWindows ?? crashes.map((x) => ({ fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5) })))
-    .map((w, i) => ({ from: Math.min(w.fromStep, pendingAt(crashes[i].step * period + period / 2)), to: Math.max(w.toStep, recoveredBy(crashes[i].step * period + period / 2)) }));
+  // when each crash happened: as the run recorded it, else the step it was asked for
+  const cw = r.crashWindows ?? crashes.map((x) => ({ fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5), t: undefined as number | undefined }));
+  const at = cw.map((w, i) => w.t ?? crashes[i].step * period + period / 2);
+  const windows = cw.map((w, i) => ({ from: Math.min(w.fromStep, pendingAt(at[i])), to: Math.max(w.toStep, recoveredBy(at[i])) }));
   const inWindow = (s: number) => windows.some((w) => s >= w.from && s <= w.to);
   // component ports may lose messages a recovery discarded while the devices already had
   // what they fed; what counts is what the devices miss (below)
   // (and a fresh component can be handed an earlier step again, which it ignores: also not a device's concern)
   // (and the output commit by count can disagree with the one by identity, which decides: what the devices got is judged below)
   for (const v of r.violations) if (v.kind !== "loss" && v.kind !== "duplicate" && v.kind !== "output-commit-mismatch") problems.push(`${v.kind}: ${v.detail}`);
-  const first = Math.min(...crashes.map((x) => x.step * period + period / 2));
+  const first = Math.min(...at);
   const before = compareDevices(r.devices.filter((d) => d.t < first), ref).filter((d) => !/got nothing/.test(d));
   if (before.length) problems.push(`device equivalence before the crash: ${before.length} differences, first: ${before[0]}`);
   const last = new Map<string, number>();
@@ -227,6 +236,9 @@ export function randomCase(rng: Rng, system: string, faultComps: string[], rules
     // operation, or, with an upgrade while the system runs, before, during or after its
     // upgrade round (which a crash calls off: docs/protocol.md "A board that crashes")
     if (links.crashes && rng.next() < 1 / 4 && steps > 2) c.crashes = [{ board: links.boards[rng.int(0, links.boards.length - 1)], step: rng.int(1, steps - 1) }];
+    // with a commit, half of those crash right after the board's first vote from that step
+    // on (a restart in doubt; no draw of its own: the other cases stay as they were)
+    if (c.crashes && c.commitAfter !== undefined && c.seed % 2 === 0) c.crashes[0].atVote = true;
   }
   return c;
 }
@@ -257,7 +269,7 @@ export function reproduce(c: Case): string {
     if (l.corrupt) parts.push(`--link-corrupt ${l.corrupt}`);
     for (const p of l.partitions ?? []) parts.push(`--partition ${p.board}@${p.fromStep}..${p.toStep}`);
   }
-  for (const x of c.crashes ?? []) parts.push(`--crash ${x.board}@${x.step}`);
+  for (const x of c.crashes ?? []) parts.push(`--crash ${x.board}@${x.step}${x.atVote ? ":vote" : ""}`);
   return parts.join(" ");
 }
 

@@ -58,9 +58,11 @@ export interface RunOptions {
   /**
    * Boards that crash (everything in memory lost) between step STEP and the next, and
    * restart downSteps steps later (default 5) with their last committed versions, their
-   * recovery epoch and a new link-layer incarnation (implies links).
+   * recovery epoch and a new link-layer incarnation (implies links). `atVote`: instead,
+   * right after the board votes ready in a commit vote at or after that step (so it restarts
+   * in doubt: rounds.ts inDoubt).
    */
-  crashes?: { board: string; step: number; downSteps?: number }[];
+  crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[];
   /** False: a restarted board has lost what each device got (no device marks on its disk; tests show what that costs). */
   deviceMarks?: boolean;
   /**
@@ -82,6 +84,8 @@ export interface DeviceRecord { t: number; device: string; payload: string; comp
 
 export interface ProcReport {
   board: string; comp: string; gen: string; role: string; checkpoints: number; logged: number;
+  /** The component version the process runs. */
+  version?: string;
   peakBytes: number; rollbackDistance: number; atPassed: number; atFailed: number;
 }
 
@@ -114,7 +118,8 @@ export interface RunResult {
    * earliest step of an application frame to or from the board still undelivered at the
    * crash, to the step before it restarted.
    */
-  crashWindows?: { board: string; fromStep: number; toStep: number }[];
+  /** Per crash as it happened (t: its virtual time, µs; a restart in doubt that adopts a commit is a crash of its own). */
+  crashWindows?: { board: string; fromStep: number; toStep: number; t?: number }[];
   /** With faulty links: what the injectors did and what the link layers did about it, summed over the boards. */
   links?: { lost: number; duplicated: number; delayed: number; corrupted: number; cut: number; retransmits: number; duplicatesDropped: number; delivered: number };
   dirtyReceipts: number;
@@ -171,7 +176,12 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     return { load: () => d.entries(), save: (k, m) => { d.set(k, m); } };
   };
 
-  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec; outcome?: Board["opts"]["outcome"] }): Board => {
+  const voted = new Map<number, number>();
+  /** Boards that committed, on disk (their own commit, or one they adopted after a restart in doubt). */
+  const committedOnDisk = new Set<number>();
+  let onVote: (node: number) => void = () => {};
+  let adopt: (node: number) => void = () => {};
+  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec; outcome?: Board["opts"]["outcome"]; inDoubt?: number }): Board => {
     const life: { alive: boolean; gate?: Gate; stack?: LinkStack } = { alive: true };
     let me: Board | undefined;
     const board = new Board({
@@ -182,7 +192,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       if (w) w.toStep = Math.max(w.toStep, Math.floor(clock.now / period) + 1);
       me?.peerRestarted(n);
     }), spec: restart?.spec ?? sys.spec, coordinator,
-    restarted: !!restart, epoch: restart?.epoch, outcome: restart?.outcome, deviceMarks: o.deviceMarks === false ? undefined : diskOf(b.node),
+    restarted: !!restart, epoch: restart?.epoch, outcome: restart?.outcome, inDoubt: restart?.inDoubt, deviceMarks: o.deviceMarks === false ? undefined : diskOf(b.node),
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
@@ -206,6 +216,10 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       },
       event(e) {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
+        // what a board keeps on disk: the commit it voted for (until it learns the outcome)
+        if (e.type === "commit-voted") { voted.set(b.node, e.n as number); onVote(b.node); }
+        if (e.type === "commit" || e.type === "commit-after-restart") voted.delete(b.node);
+        if (e.type === "commit-adopt") clock.at(clock.now, () => adopt(b.node));
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
         if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
         record(e);
@@ -230,31 +244,51 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   // inputs to it are lost); it restarts later with what a board keeps on disk: its
   // committed versions and its recovery epoch; a new link-layer incarnation.
   const down = new Set<number>();
+  const newSpec = { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } };
+  const crash = (bi: number, step: number, downSteps: number) => {
+    if (down.has(bi)) return;
+    const old = boards[bi];
+    const life = lives.get(old)!;
+    life.alive = false;
+    if (life.gate) life.gate.open = false;
+    life.stack?.layer.stop(); // its timers die with it
+    down.add(bi);
+    if (old.stats.commits > 0) committedOnDisk.add(old.node);
+    let from = step + 1;
+    for (const [k, f] of outstanding) if (f.src === old.node || f.dst === old.node) { if (f.step >= 0) from = Math.min(from, f.step); outstanding.delete(k); }
+    crashWindows.push({ board: old.name, fromStep: from, toStep: Math.max(step + downSteps, Math.floor(clock.now / period) + 1), t: clock.now });
+    record({ type: "crash", t: clock.now, board: old.name, guarded: old.guarded } as unknown as TraceEvent);
+    clock.at(clock.now + downSteps * period, () => restart(bi, old));
+  };
+  const restart = (bi: number, old: Board) => {
+    const committed = committedOnDisk.has(old.node);
+    const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
+    // (a coordinator's last round outcome is written when it applies, like the epoch)
+    boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec: committed ? newSpec : sys.spec, outcome: old.rounds.lastOutcome ?? undefined, inDoubt: committed ? undefined : voted.get(old.node) });
+    down.delete(bi);
+    record({ type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent);
+  };
+  // A board that restarted in doubt and hears its vote was committed: it records the commit
+  // on its disk and restarts into the committed versions at once (rounds.ts "commit-adopt").
+  adopt = (node) => {
+    const bi = sys.spec.boards.findIndex((b) => b.node === node);
+    if (bi < 0 || down.has(bi)) return;
+    committedOnDisk.add(node);
+    voted.delete(node);
+    crash(bi, Math.floor(clock.now / period), 0);
+  };
   for (const c of o.crashes ?? []) {
     const bi = sys.spec.boards.findIndex((b) => b.name === c.board);
     if (bi < 0) throw new Error(`crash: the system has no board '${c.board}' (boards: ${sys.spec.boards.map((b) => b.name).join(", ")})`);
-    clock.at(c.step * period + period / 2, () => {
-      if (down.has(bi)) return;
-      const old = boards[bi];
-      const life = lives.get(old)!;
-      life.alive = false;
-      if (life.gate) life.gate.open = false;
-      life.stack?.layer.stop(); // its timers die with it
-      down.add(bi);
-      let from = c.step + 1;
-      for (const [k, f] of outstanding) if (f.src === old.node || f.dst === old.node) { if (f.step >= 0) from = Math.min(from, f.step); outstanding.delete(k); }
-      crashWindows.push({ board: old.name, fromStep: from, toStep: c.step + (c.downSteps ?? 5) });
-      record({ type: "crash", t: clock.now, board: old.name, guarded: old.guarded } as unknown as TraceEvent);
-      clock.at(clock.now + (c.downSteps ?? 5) * period, () => {
-        const committed = old.stats.commits > 0;
-        const spec = committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
-        const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
-        // (a coordinator's last round outcome is written when it applies, like the epoch)
-        boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec, outcome: old.rounds.lastOutcome ?? undefined });
-        down.delete(bi);
-        record({ type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent);
-      });
-    });
+    if (c.atVote) {
+      const prev = onVote;
+      let done = false;
+      onVote = (node) => {
+        prev(node);
+        // after the vote has left (the READY is sent in the same turn as the event)
+        if (!done && node === sys.spec.boards[bi].node && clock.now >= c.step * period) { done = true; clock.at(clock.now, () => crash(bi, Math.floor(clock.now / period), c.downSteps ?? 5)); }
+      };
+    } else clock.at(c.step * period + period / 2, () => crash(bi, c.step, c.downSteps ?? 5));
   }
 
   let upgraded = !!o.reference || !o.upgradeAt;
@@ -335,6 +369,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       procs.push({
         board: b.name, comp: inst?.comp ?? `#${pid}`, gen: inst?.gen ?? "?", role,
         checkpoints: b.core.q(pid, "ckptsTaken"), logged: b.core.q(pid, "logged"), peakBytes: b.core.q(pid, "peak"),
+        version: inst?.version.version,
         rollbackDistance: b.core.q(pid, "lastRollback"), atPassed: b.core.q(pid, "atPassed"), atFailed: b.core.q(pid, "atFailed"),
       });
       checkpoints += b.core.q(pid, "ckptsTaken");
