@@ -1,7 +1,7 @@
 // The board daemon (`gsu board --profile FILE`): runs the hosted components from
 // the state directory's last committed versions, over the profile's link, and
 // serves the ground: signed uploads, authenticated telecommands, telemetry.
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
@@ -15,7 +15,7 @@ import { PlanError } from "../runtime/system.ts";
 import { openLink } from "../transport/open.ts";
 import type { Transport } from "../transport/types.ts";
 import { loadProfileKeys, type BoardProfile } from "./profile.ts";
-import { SlotStore, UntrustedImageError } from "./store.ts";
+import { readIfPresent, SlotStore, UntrustedImageError } from "./store.ts";
 import { checkDowngrade } from "./policy.ts";
 import { TelecommandGuard, type Telecommand } from "./telecommand.ts";
 import { UploadReceiver } from "./upload.ts";
@@ -39,6 +39,12 @@ export interface DaemonOptions {
   systemFile?: string;
   /** Bytes of the on-board event log (STATE/events, default 256 KiB). */
   eventLogBytes?: number;
+  /**
+   * The daemon must start again from its store (a commit it voted for in doubt was made:
+   * it now runs the committed versions): the host stops it and starts a new one. Without
+   * it the process exits with status 75 (EX_TEMPFAIL) for its supervisor (systemd) to restart.
+   */
+  onRestart?: (why: string) => void;
 }
 
 const enc = new TextEncoder();
@@ -135,7 +141,9 @@ export class BoardDaemon {
     // from the system's boards (a spoofable check).
     const boards = new Set(spec.boards.map((b) => b.node));
     const coordinator = coordinatorOf(spec);
-    this.layer = boardLinkLayer({ profile: p, spec, link, coordinator, onEvent: (e) => this.contain("link", p.node, () => this.onLayerEvent(e)) });
+    // a vote this board sent before it restarted, outcome unknown: its peers may run the versions it voted for
+    const vote = store.vote();
+    this.layer = boardLinkLayer({ profile: p, spec, link, coordinator, inDoubt: vote?.versions, onEvent: (e) => this.contain("link", p.node, () => this.onLayerEvent(e)) });
     const layer = this.layer;
     const under: Transport = layer ?? link;
     const inbound = (src: number, f: Uint8Array, h: (src: number, f: Uint8Array) => void): void => {
@@ -157,7 +165,7 @@ export class BoardDaemon {
       name: p.name, node: p.node, transport: split, spec, coordinator, rules: "safe", commit,
       // a daemon may be starting again after a crash or a reboot while the others run guarded
       // operation: it answers their recovery round (docs/protocol.md "A board that crashes")
-      epoch: store.recoveryEpoch(), restarted: true,
+      epoch: store.recoveryEpoch(), restarted: true, inDoubt: vote?.n,
       // what it must not forget across a crash: the last recovery outcome it sent as coordinator, and what each device got
       outcome: store.recoveryOutcome(), deviceMarks: store.deviceMarks(),
       hooks: {
@@ -223,6 +231,15 @@ export class BoardDaemon {
     }
     d.timers.push(setInterval(() => d.contain("telemetry", p.node, () => d.sendTelemetry()), Math.round(1000 / Math.max(0.1, p.telemetry.housekeepingHz))));
     const feedsImu = spec.wires.some((w) => isDevice(w.from) && w.from.device === "imu" && !isDevice(w.to) && spec.boards.find((b) => b.node === p.node)!.components.includes(w.to.comp));
+    if (o.simDevicesHz && feedsImu) {
+      // the simulated IMU keeps counting while the board is down, as a real device does: a
+      // restarted daemon goes on from the steps that passed since the first start (its clock
+      // in the state directory), never from 1 again (the other boards' components have seen those)
+      const t0file = join(p.stateDir, "sim-devices-t0");
+      const t0 = Number(readIfPresent(t0file) ?? NaN);
+      if (Number.isFinite(t0)) d.step = Math.max(0, Math.floor((Date.now() - t0) * o.simDevicesHz / 1000));
+      else writeFileSync(t0file, `${Date.now()}\n`);
+    }
     if (o.simDevicesHz && feedsImu) d.timers.push(setInterval(() => d.contain("devices", p.node, () => {
       // start-up synchronisation: the components run once every board of the system is in step
       if (d.layer && !d.layer.ready()) return;
@@ -464,6 +481,16 @@ export class BoardDaemon {
 
   // ---- events, devices, telemetry -----------------------------------------------------
   private onEvent(e: TraceEvent): void {
+    // the two-phase commit's vote, on disk before it leaves (docs/protocol.md "A board that crashes")
+    if (e.type === "commit-voted") this.store.recordVote({ n: e.n as number, versions: Object.fromEntries(this.board.upgradedVersions()) });
+    if (e.type === "commit" || e.type === "commit-after-restart") this.store.clearVote();
+    if (e.type === "commit-adopt") this.adoptCommit(e.n as number);
+    if (process.env.GSU_TEST_KILL_AFTER_EVENT === e.type) {
+      // tests: a crash right after this point. What this turn sends goes out (the event comes
+      // before the frame that follows it; the serial port's write is queued); from the next
+      // turn nothing more is received or sent; killed 200 ms later.
+      setImmediate(() => { this.layer?.stop(); setTimeout(() => process.kill(process.pid, "SIGKILL"), 200); });
+    }
     if (e.type === "commit" && this.onTrial.length) {
       this.store.commit(this.onTrial);
       // the new versions are the running ones now (the board runtime shares this spec)
@@ -492,6 +519,26 @@ export class BoardDaemon {
       this.log(`event ${e.type}${e.comp ? ` ${e.comp}` : ""}${e.gen ? `(${e.gen})` : ""}`);
     }
     this.emitEvent(e);
+  }
+
+  /**
+   * This board voted for commit n, restarted before the outcome reached it, and now hears
+   * the coordinator commit: the versions it voted for become its committed ones (its own
+   * dropped trials, and the others' versions it checks peers against), and it starts again
+   * from its store to run them; it acknowledges the coordinator's next resend.
+   */
+  private adoptCommit(n: number): void {
+    const v = this.store.vote();
+    if (!v || v.n !== n) return;
+    const mine = this.store.adoptDropped(Object.fromEntries(Object.entries(v.versions).filter(([c]) => this.board.hosts(c))));
+    const remote = Object.fromEntries(Object.entries(v.versions).filter(([c]) => !this.board.hosts(c)));
+    if (Object.keys(remote).length) this.store.recordRemoteVersions(remote);
+    this.store.clearVote();
+    const what = Object.entries(v.versions).map(([c, ver]) => `${c}@${ver}`).join(", ");
+    this.log(`commit ${n} was made while this board was down after voting for it: ${what} committed${mine.length ? ` (${mine.join(", ")} from the slots dropped at restart)` : ""}; starting again on them`);
+    this.emitEvent({ type: "commit-adopted", n, versions: what });
+    if (this.o.onRestart) this.o.onRestart(`commit ${n} adopted`);
+    else setImmediate(() => process.exit(75));
   }
 
   private emitEvent(e: Omit<TraceEvent, "t" | "board"> & { t?: number; board?: string }): void {

@@ -47,6 +47,8 @@ export interface BoardLinkOptions {
   link: Transport;
   coordinator: number;
   onEvent: (e: LinkLayerEvent) => void;
+  /** The versions of a commit this board voted for before it restarted, outcome unknown: peers running them are accepted too. */
+  inDoubt?: Record<string, string>;
 }
 
 /** The link layer for a daemon, or null when the profile runs none (no key, linkReliable false). */
@@ -63,7 +65,13 @@ export function boardLinkLayer(o: BoardLinkOptions): LinkLayer | null {
     key,
     auth: p.linkAuth,
     hello: () => encodeHello(helloInfo(spec, p.node)),
-    checkHello: (src, body) => checkHello(spec, p.node, src, body),
+    checkHello: (src, body) => {
+      const why = checkHello(spec, p.node, src, body);
+      if (!why || !o.inDoubt) return why;
+      // a peer that committed the vote this board is in doubt about: it runs those versions
+      const voted = { ...spec, components: Object.fromEntries(Object.entries(spec.components).map(([n, c]) => [n, o.inDoubt![n] ? { ...c, version: o.inDoubt![n] } : c])) };
+      return checkHello(voted, p.node, src, body) === null ? null : why;
+    },
     admit: roleCheck({ self: p.node, coordinator: o.coordinator, senderOfWire: wireSenders(spec) }),
     onEvent: o.onEvent,
   });

@@ -114,7 +114,7 @@ export interface OpenReport {
 }
 
 /** A file's text, or null when it does not exist (any other error is thrown). */
-function readIfPresent(file: string): string | null {
+export function readIfPresent(file: string): string | null {
   try { return readFileSync(file, "utf8"); } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;
@@ -523,6 +523,51 @@ export class SlotStore {
   }
 
   /** Records the committed versions of components other boards host (see remoteVersions). */
+  /**
+   * The commit vote this board sent and has not learned the outcome of (vote.json, written
+   * atomically before the vote leaves; docs/protocol.md "A board that crashes"): the
+   * commit's number and the versions it would make the system's, every upgraded component's.
+   */
+  vote(): { n: number; versions: Record<string, string> } | undefined {
+    const file = join(this.dir, "vote.json");
+    const text = readIfPresent(file);
+    if (text === null) return undefined;
+    let j: { n?: unknown; versions?: unknown };
+    try { j = JSON.parse(text); } catch (e) { throw new StoreError(`${file} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename: restore it, or delete it (the board then runs its committed versions and refuses peers that committed its vote, naming them)`); }
+    if (!Number.isInteger(j.n) || !j.versions || typeof j.versions !== "object" || !Object.values(j.versions).every((v) => typeof v === "string")) throw new StoreError(`${file} must hold {"n": N, "versions": {"name": "version", ...}}`);
+    return j as { n: number; versions: Record<string, string> };
+  }
+
+  recordVote(v: { n: number; versions: Record<string, string> }): void {
+    this.writeAtomic(join(this.dir, "vote.json"), Buffer.from(JSON.stringify(v)), "vote");
+  }
+
+  clearVote(): void {
+    rmSync(join(this.dir, "vote.json"), { force: true });
+  }
+
+  /**
+   * A vote in doubt was committed by the others: each of `versions` that this store holds
+   * as the trial dropped at the restart (the slot's note) becomes the committed version, in
+   * one state write. Returns those it committed.
+   */
+  adoptDropped(versions: Record<string, string>): string[] {
+    const list = Object.entries(versions).filter(([n, v]) => this.state.components[n]?.note?.version === v).map(([n]) => n);
+    if (!list.length) return [];
+    this.mutate("commit", () => {
+      const at = new Date().toISOString();
+      for (const n of list) {
+        const c = this.comp(n);
+        const { text: _t, ...ref } = c.note!;
+        const old = c.committed;
+        c.committed = ref;
+        c.committedAt = at;
+        c.note = old && old.slot !== ref.slot ? { ...old, text: "previous committed version" } : null;
+      }
+    });
+    return list;
+  }
+
   recordRemoteVersions(versions: Record<string, string>): void {
     const all = { ...this.remoteVersions(), ...versions };
     this.writeAtomic(join(this.dir, "remote-versions.json"), Buffer.from(JSON.stringify(all, null, 1)), "remote");

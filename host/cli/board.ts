@@ -35,16 +35,23 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(ground) || ground < 0 || ground > 127) throw new UsageError(`--ground must be a node id in 0..127, not '${values.ground}'`);
   const hz = values["sim-devices"] === undefined ? 0 : Number(values["sim-devices"]);
   if (!(hz >= 0 && hz <= 1000)) throw new UsageError(`--sim-devices must be a rate in 0..1000 Hz, not '${values["sim-devices"]}'`);
-  let d: BoardDaemon;
-  try {
-    d = await BoardDaemon.start({ profile, systemFile: values.system, groundNode: ground, simDevicesHz: hz, log: (l) => console.log(`${profile.name}: ${l}`) });
-  } catch (e) {
-    if (e instanceof PlanError) throw new UsageError(e.message);
-    throw e;
-  }
-  console.log(`${profile.name}: node ${profile.node} up; serving the ground (node ${ground})`);
+  let d!: BoardDaemon;
+  let again: () => void = () => {};
+  const start = async () => {
+    try {
+      d = await BoardDaemon.start({ profile, systemFile: values.system, groundNode: ground, simDevicesHz: hz, log: (l) => console.log(`${profile.name}: ${l}`),
+        // a commit adopted after a restart: start again from the store, in this process
+        onRestart: (why) => { console.log(`${profile.name}: starting again (${why})`); again(); } });
+    } catch (e) {
+      if (e instanceof PlanError) throw new UsageError(e.message);
+      throw e;
+    }
+    console.log(`${profile.name}: node ${profile.node} up; serving the ground (node ${ground})`);
+  };
+  await start();
   await new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
+    again = () => { setImmediate(async () => { await d.stop(); await start(); }); };
   });
   await d.stop();
   return 0;

@@ -10,9 +10,9 @@ export const root = join(import.meta.dirname, "../..");
 export interface Daemon { name: string; proc: ChildProcess; out: () => string }
 
 /** Starts `gsu board ARGS...` and resolves once it says it serves the ground (rejects with its output after `ms`). */
-export async function startDaemon(name: string, args: string[], ms = 15_000): Promise<Daemon> {
+export async function startDaemon(name: string, args: string[], ms = 15_000, env?: Record<string, string>): Promise<Daemon> {
   let out = "";
-  const proc = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [join(root, "bin/gsu.js"), "board", ...args], { stdio: ["ignore", "pipe", "pipe"], env: env ? { ...process.env, ...env } : process.env });
   proc.stdout!.on("data", (d) => { out += d; });
   proc.stderr!.on("data", (d) => { out += d; });
   const d = { name, proc, out: () => out };
