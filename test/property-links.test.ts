@@ -135,6 +135,18 @@ describe("a board that crashes: the defects the crash soak found (docs/protocol.
     expect(v.result.trace.some((e) => e.type === "member-outside-guarded")).toBe(true);
   });
 
+  // genx-4507 (two boards): b2 never heard b1's first run (its hellos lost, then a partition)
+  // when both started guarded operation; b1 crashed and restarted, and b2, meeting b1's second
+  // run as the first it knew, stayed guarded for ever (stalled). The hello's RESTARTED flag
+  // tells it. Failed in `npm run soak -- --system genx --crashes --cases 3000 --per-shape 5
+  // --shrink 0 --first 4001 --seed 77` (1 of 3000), also at bd094d0.
+  it("a restarted board whose peer never knew its first run (hello flag RESTARTED): genx-4507", () => {
+    const c = parseRepro("--system genx-4507 --seed 1331544043 --steps 11 --fault m1@6 --rules safe --latency 259..20231 --upgrade-at 0 --link-loss 0.16 --link-dup 0.08 --link-corrupt 0.03 --partition b1@3..13 --crash b1@6");
+    const v = check(genSystem(4507, "several"), c);
+    expect(v.problems).toEqual([]);
+    expect(v.result.trace.some((e) => e.board === "b2" && e.type === "recovered")).toBe(true);
+  });
+
   it("the duplicates need the marks on disk: a restarted board that forgets what its devices got gives them old steps again", () => {
     // gen-579: b1 restarts, the recovery hands its fresh components steps 1..4 again; with the
     // marks the device check holds them back (device-repeat), without them (a board whose disk

@@ -3,7 +3,7 @@
 // profile and the system (peers, key, what is authenticated, the role table, the
 // start-up hello), and the Transport the board runtime sees. docs/wire.md, "The
 // link layer: reliable, ordered, authenticated".
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { LinkLayer, type LinkLayerEvent } from "../transport/reliable.ts";
 import { loadLinkKey } from "../transport/auth.ts";
@@ -61,6 +61,8 @@ export function boardLinkLayer(o: BoardLinkOptions): LinkLayer | null {
   const spec = o.spec;
   return new LinkLayer(o.link, {
     peers: spec.boards.map((b) => b.node),
+    // a state directory that already holds an incarnation: this run is not the board's first
+    restarted: existsSync(join(p.stateDir, INCARNATION_FILE)),
     incarnation: nextIncarnation(p.stateDir),
     key,
     auth: p.linkAuth,

@@ -91,7 +91,7 @@ process.on("message", async (m: Msg) => {
       const rnd = xorshift((m.linkFaults?.seed ?? 1) * 7919 + m.node);
       const under = new CutAndCorrupt(faulty, () => cutOff, () => (m.dropCorrupt ?? 0) > 0 && rnd() < m.dropCorrupt!);
       layer = new LinkLayer(under, {
-        peers: sys.spec.boards.map((b) => b.node), incarnation: disk ? disk.nextIncarnation() : Math.max(1, Math.floor(Date.now() / 1000)),
+        peers: sys.spec.boards.map((b) => b.node), incarnation: disk ? disk.nextIncarnation() : Math.max(1, Math.floor(Date.now() / 1000)), restarted: !!m.restarted,
         admit: roleCheck({ self: m.node, coordinator: m.coordinator, senderOfWire: wireSenders(sys.spec) }),
         onEvent: (e) => { send({ type: "log", line: `link layer: ${JSON.stringify(e)}` }); if (e.type === "peer-restarted") board?.peerRestarted(e.node); },
       });

@@ -153,7 +153,7 @@ export function simLinkStack(o: LinkStackOptions): LinkStack {
   const faulty = new FaultyTransport(o.port, { loss: f.loss, dup: f.dup, reorder: f.reorder, maxDelayUs: f.maxDelayUs ?? 20_000, seed: o.seed * 1000 + o.node, clock: vc });
   const cc = new CutAndCorrupt(faulty, cut, () => (f.corrupt ?? 0) > 0 && rnd() < f.corrupt!);
   const layer = new LinkLayer(cc, {
-    peers: nodes, incarnation: o.incarnation ?? 1, key: f.key, clock: vc, rtoUs: 20_000, maxRtoUs: 400_000, helloUs: 20_000, ackDelayUs: 1_000,
+    peers: nodes, incarnation: o.incarnation ?? 1, restarted: (o.incarnation ?? 1) > 1, key: f.key, clock: vc, rtoUs: 20_000, maxRtoUs: 400_000, helloUs: 20_000, ackDelayUs: 1_000,
     hello: () => encodeHello(helloInfo(o.spec, o.node)), checkHello: (src, body) => checkHello(o.spec, o.node, src, body),
     admit: roleCheck({ self: o.node, coordinator: o.coordinator, senderOfWire: wireSenders(o.spec) }),
     onEvent: (e) => { if (e.type === "peer-restarted") o.onPeerRestarted?.(e.node); },

@@ -31,6 +31,7 @@ export const F_HELLO = 0x08;
 /** Hello flags (byte 8 of a hello body). */
 export const H_WANT = 0x01;   // the sender has not yet seen this receiver echo its incarnation: answer with a hello
 export const H_REFUSE = 0x02; // the sender refuses to run with this receiver (start-up synchronisation mismatch)
+export const H_RESTARTED = 0x04; // this run of the sender is not its first (it crashed or rebooted): a receiver that knew no earlier run learns it restarted
 export const HELLO_FIXED = 9; // u32 incarnation, u32 echo, u8 flags
 export const MAX_HELLO_BODY = 1024;
 /** A receiver accepts sequence numbers up to this far ahead (a sender's window is at most this). */
@@ -60,6 +61,8 @@ export interface LinkLayerOptions {
   peers: Iterable<number>;
   /** This run's incarnation, 1..2^32-1; must rise at every restart (a persisted counter). */
   incarnation: number;
+  /** This run is not the board's first (hello flag RESTARTED): a peer that never had a session with an earlier run still learns it restarted. */
+  restarted?: boolean;
   /** The deployment's 32-byte link key; without it no frame is authenticated. */
   key?: Uint8Array;
   /** With a key: "control" (default) authenticates every frame but application frames; "all" every frame. */
@@ -319,7 +322,7 @@ export class LinkLayer implements Transport {
     out[1] = this.o.incarnation & 0xff;
     dv.setUint32(2, this.o.incarnation, true);
     dv.setUint32(6, p.inc, true);
-    out[10] = (p.echoed ? 0 : H_WANT) | (p.mismatch ? H_REFUSE : 0);
+    out[10] = (p.echoed ? 0 : H_WANT) | (p.mismatch ? H_REFUSE : 0) | (this.o.restarted ? H_RESTARTED : 0);
     out.set(body, 11);
     if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, []), out.subarray(0, n)), n);
     p.lastHello = this.clock.now();
@@ -536,6 +539,9 @@ export class LinkLayer implements Transport {
     if (inc !== p.inc) {
       fresh = true;
       if (p.inc) this.restarted(p, inc);
+      // the first run of the peer this board hears of, but not the peer's first run: whatever
+      // it held before (its part in a guarded operation, say) is gone with that run
+      else if (hf & H_RESTARTED) { this.counters.sessionResets++; this.emit({ type: "peer-restarted", node: p.node, from: 0, incarnation: inc, lost: 0 }); }
       p.inc = inc;
       p.echoed = false;
       p.refuses = false;
