@@ -77,6 +77,18 @@ describe("multi-process rehearsal over real links", () => {
       if (fault) expect(r.trace.some((e) => e.type === "recovered"), `${board} ${links}`).toBe(true);
     }
   }, 240_000);
+  it("--crash io@1:vote over PTYs: io dies right after its commit vote, gnc commits, io restarts in doubt, adopts the commit and starts again; the crash verdict holds", async () => {
+    const r = await runMultiProcess({ system: "demo", seed: 2, steps: 100, rules: "safe", links: "pty", fault: null, commitAfter: 3, periodMs: 20, crashes: [{ board: "io", step: 1, atVote: true }] });
+    expect(r.errors).toEqual([]);
+    expect(r.problems).toEqual([]);
+    expect(r.verdict).toBe("pass");
+    const io = r.trace.filter((e) => e.board === "io").map((e) => e.type).filter((t) => ["commit-voted", "crash", "restart", "commit-adopt", "commit-after-restart"].includes(t));
+    expect(io).toEqual(["commit-voted", "crash", "restart", "commit-adopt", "crash", "restart", "commit-after-restart"]);
+    expect(r.trace.some((e) => e.board === "gnc" && e.type === "commit")).toBe(true);
+    const wheel = r.devices.filter((d) => d.device === "wheel").map((d) => Buffer.from(d.payload.slice(0, 8), "hex").readUInt32LE(0));
+    expect(Math.max(...wheel)).toBe(100);
+  }, 120_000);
+
   it("the SLCAN bus recording is a candump -L log", () => {
     const log = readCandumpLog(readFileSync(join(dir, "bus.log"), "utf8"));
     expect(log.length).toBeGreaterThan(500);

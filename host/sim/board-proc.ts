@@ -11,7 +11,7 @@ import { LinkLayer } from "../transport/reliable.ts";
 import { FaultyTransport, type FaultOptions } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
 import { CutAndCorrupt, xorshift } from "./sim-links.ts";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Mark, MarkStore } from "../runtime/output-commit.ts";
 
@@ -37,6 +37,9 @@ class BoardDisk {
   set outcome(o: { epoch: number; V: number[]; Vext: number[] } | undefined) { if (o) this.write("outcome.json", JSON.stringify(o)); }
   get committed(): boolean { return this.read("committed") !== null; }
   markCommitted(): void { this.write("committed", "1"); }
+  /** The commit this board voted ready for and has not learned the outcome of (rounds.ts inDoubt). */
+  get vote(): number | undefined { const t = this.read("vote"); return t === null ? undefined : Number(t); }
+  set vote(n: number | undefined) { if (n === undefined) rmSync(join(this.dir, "vote"), { force: true }); else this.write("vote", String(n)); }
   marks(): MarkStore {
     const t = this.read("device-marks.json");
     const m = new Map<string, Mark>(t ? Object.entries(JSON.parse(t) as Record<string, Mark>) : []);
@@ -51,6 +54,8 @@ interface Init {
   /** The board's state directory (what it keeps across a kill -9); restarted: this start follows one. */
   stateDir?: string;
   restarted?: boolean;
+  /** Tests: this board dies (-9) right after its first commit vote (it restarts in doubt). */
+  crashAtVote?: boolean;
 }
 type Msg = Init | { type: "cut"; on: boolean } | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
 
@@ -99,7 +104,7 @@ process.on("message", async (m: Msg) => {
       const me = sys.spec.boards.find((b) => b.node === m.node)!;
       board = new Board({
         name: me.name, node: m.node, transport, spec, coordinator: m.coordinator, rules: m.rules,
-        restarted: !!m.restarted, epoch: m.restarted ? disk?.epoch : undefined, outcome: m.restarted ? disk?.outcome : undefined, deviceMarks: disk?.marks(),
+        restarted: !!m.restarted, inDoubt: m.restarted && !disk?.committed ? disk?.vote : undefined, epoch: m.restarted ? disk?.epoch : undefined, outcome: m.restarted ? disk?.outcome : undefined, deviceMarks: disk?.marks(),
         commit: m.commitAfter ? { afterPassed: m.commitAfter } : undefined,
         hooks: {
           now: () => Math.round((performance.now() - t0) * 1000),
@@ -108,7 +113,14 @@ process.on("message", async (m: Msg) => {
           event: (e) => {
             if (disk && e.type === "recovered") { disk.epoch = board!.epoch; if (board!.rounds.lastOutcome?.epoch === board!.epoch) disk.outcome = board!.rounds.lastOutcome; }
             if (disk && e.type === "commit") disk.markCommitted();
+            // the vote on disk before it leaves; a commit made while this board was down after
+            // voting: committed on disk, and the parent starts the board again on the new versions
+            if (disk && e.type === "commit-voted") disk.vote = e.n as number;
+            if (disk && (e.type === "commit" || e.type === "commit-after-restart")) disk.vote = undefined;
+            if (disk && e.type === "commit-adopt") { disk.markCommitted(); disk.vote = undefined; }
             send({ type: "event", e });
+            if (e.type === "commit-adopt") setImmediate(() => { layer?.stop(); send({ type: "restart-me" }); });
+            if (e.type === "commit-voted" && init?.crashAtVote && !init.restarted) setImmediate(() => { layer?.stop(); send({ type: "crashing" }); setTimeout(() => process.kill(process.pid, "SIGKILL"), 20); });
             if (e.type === "upgrade") armFault();
           },
           // real links carry no ground truth: only the per-port step oracle runs here

@@ -44,7 +44,7 @@ export interface MultiOptions {
    * (default 5) with their state directory: the crash verdict (property.ts judgeCrash)
    * judges the run, on a step clock (every record is timed by the step the parent was at).
    */
-  crashes?: { board: string; step: number; downSteps?: number }[];
+  crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[];
   timeoutMs?: number; candump?: string; progress?: (line: string) => void;
   /** CAN links (slcan-pty, vcan): the CAN mode of every board's link (docs/wire.md, "CAN modes per link"); the emulated SLCAN adapters take CAN FD (Y2). */
   canMode?: "classic" | "compact" | "fd" | "fd+compact";
@@ -217,7 +217,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   const crashes = o.crashes ?? [];
   const stateRoot = crashes.length ? mkdtempSync(join(tmpdir(), "gsu-multiproc-")) : undefined;
   const down = new Set<number>();
-  const crashWindows: { board: string; fromStep: number; toStep: number }[] = [];
+  const crashWindows: { board: string; fromStep: number; toStep: number; t?: number }[] = [];
   const spawnBoard = (bi: number): ChildProcess => {
     const b = boards[bi];
     const c = fork(entry, [], { execArgv: compiled ? [] : ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -232,6 +232,26 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         else if (m.type === "violation") violations.push({ kind: m.kind as string, detail: m.detail as string });
         else if (m.type === "error") { errors.push(`${b.name}: ${m.error}`); done(); }
         else if (m.type === "log") o.progress?.(`${b.name}: ${m.line}`);
+        // a board that dies right after its vote (crashAtVote), and one that adopted a commit
+        // made while it was down and must start again on the committed versions (rounds.ts inDoubt)
+        else if (m.type === "crashing" || m.type === "restart-me") {
+          const x = crashes.find((y) => y.board === b.name);
+          const downSteps = m.type === "crashing" ? x?.downSteps ?? 5 : 0;
+          if (m.type === "restart-me") c.kill("SIGKILL");
+          down.add(bi);
+          floorT = stepT() + 1;
+          crashWindows.push({ board: b.name, fromStep: stepNow + 1, toStep: stepNow + Math.max(1, downSteps), t: stepT() });
+          trace.push({ type: "crash", t: stepT(), board: b.name } as TraceEvent);
+          o.progress?.(`${b.name} ${m.type === "crashing" ? "killed (-9) right after its commit vote" : "starts again on the commit it adopted"} at step ${stepNow}`);
+          void (async () => {
+            await new Promise((r) => setTimeout(r, Math.max(1, downSteps) * (o.periodMs ?? 4)));
+            spawnBoard(bi);
+            await waitFor(children[bi], "alive");
+            await initBoard(bi, true);
+            down.delete(bi);
+            trace.push({ type: "restart", t: stepT(), board: b.name } as TraceEvent);
+          })();
+        }
         else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats, layer: m.layer });
         const ws = waiters.get(c)!;
         const i = ws.findIndex((w) => w.type === m.type);
@@ -249,7 +269,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     const c = children[i];
     const r = waitFor(c, "ready");
     c.send({ type: "init", system: o.system, node: boards[i].node, link: links[i], rules: o.rules, coordinator, commitAfter: o.commitAfter, fault: restarted ? null : o.fault, linkFaults: o.linkFaults, dropCorrupt: o.links === "pty" ? 0 : o.corrupt,
-      stateDir: stateRoot ? join(stateRoot, boards[i].name) : undefined, restarted });
+      stateDir: stateRoot ? join(stateRoot, boards[i].name) : undefined, restarted, crashAtVote: crashes.some((x) => x.atVote && x.board === boards[i].name) });
     return r;
   };
 
@@ -269,6 +289,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       stepNow = k;
       for (const x of crashes) {
         const bi = boards.findIndex((b) => b.name === x.board);
+        if (x.atVote) continue; // the board itself dies after its vote; the handler above restarts it
         if (k === x.step + (x.downSteps ?? 5) && down.has(bi)) {
           // started again with its state directory (a new incarnation); the parent waits for it
           spawnBoard(bi);
@@ -289,12 +310,13 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
       if (k % 25 === 0) o.progress?.(`step ${k}/${o.steps}`);
       for (const x of crashes) {
         const bi = boards.findIndex((b) => b.name === x.board);
+        if (x.atVote) continue;
         if (k === x.step && !down.has(bi)) {
           await new Promise((r) => setTimeout(r, period)); // this step's inputs reach it
           children[bi].kill("SIGKILL");
           down.add(bi);
           floorT = x.step * P + P / 2 + 1;
-          crashWindows.push({ board: x.board, fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5) });
+          crashWindows.push({ board: x.board, fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5), t: x.step * P + P / 2 });
           trace.push({ type: "crash", t: x.step * P + P / 2, board: x.board } as TraceEvent);
           o.progress?.(`${x.board} killed (-9) after step ${k}`);
         }
