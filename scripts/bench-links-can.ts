@@ -83,6 +83,8 @@ interface ModeResult { frames: CanFrame[]; transfers: number; delivered: number 
 async function replay(sent: Sent[], mode: { fd?: boolean; compact?: boolean; layerHeader?: "in-id" | "explicit" }): Promise<ModeResult> {
   const net = new MockCanNetwork();
   const ts = NODES.map((n) => new CanTransport(net.attach(`node${n}`, { fd: mode.fd }), n, { ...mode, knownNodes: NODES }));
+  // replaying link-layer frames: as with the layer above (its header in the CAN identifier on classic links)
+  if (sent.some((s) => (s.frame[0] & 0xf0) === 0xe0)) for (const t of ts) t.attachLayer();
   const got = new Map<string, string[]>();
   ts.forEach((t, i) => t.onFrame((src, f) => {
     const k = `${src}>${NODES[i]}`;

@@ -44,6 +44,8 @@ export class MultiLink implements Transport {
   private dead = emptyStats();
   /** The strictest of its links' (known from the specs, so the same before a link is up). */
   readonly layerHints: LayerHints | undefined;
+  private layered = false;
+  attachLayer(): void { this.layered = true; for (const s of this.slots) s.t?.attachLayer?.(); }
 
   private constructor(private o: MultiLinkOptions) {
     this.node = o.node;
@@ -79,6 +81,7 @@ export class MultiLink implements Transport {
       const t = await this.o.open(s.spec, this.node);
       if (this.closed) { await t.close(); return; }
       s.t = t;
+      if (this.layered) t.attachLayer?.();
       s.delay = this.o.backoffMs ?? 1000;
       t.onFrame((src, f) => {
         this.route.set(src, i);

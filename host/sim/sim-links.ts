@@ -92,6 +92,7 @@ export class CutAndCorrupt implements Transport {
   readonly counts = { cut: 0, corrupted: 0 };
   constructor(private inner: Transport, private cut: (src: number, dst: number) => boolean, private corrupt: () => boolean) { this.node = inner.node; }
   get layerHints() { return this.inner.layerHints; }
+  attachLayer(): void { this.inner.attachLayer?.(); }
   send(dst: number, frame: Uint8Array): void {
     if (dst !== this.node && frame[0] !== 0xff) {
       if (this.cut(this.node, dst)) { this.counts.cut++; return; }
@@ -168,6 +169,7 @@ export class Gate implements Transport {
   open = true;
   constructor(private inner: Transport) { this.node = inner.node; }
   get layerHints() { return this.inner.layerHints; }
+  attachLayer(): void { this.inner.attachLayer?.(); }
   send(dst: number, frame: Uint8Array): void { if (this.open) this.inner.send(dst, frame); }
   onFrame(handler: (src: number, frame: Uint8Array) => void): void { this.inner.onFrame((src, f) => { if (this.open) handler(src, f); }); }
   stats(): TransportStats { return this.inner.stats(); }

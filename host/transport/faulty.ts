@@ -56,6 +56,7 @@ export class FaultyTransport implements Transport {
   }
 
   get layerHints() { return this.inner.layerHints; }
+  attachLayer(): void { this.inner.attachLayer?.(); }
   onFrame(handler: (src: number, frame: Uint8Array) => void): void { this.inner.onFrame(handler); }
   stats(): TransportStats { return this.inner.stats(); }
   close(): Promise<void> { return this.inner.close(); }

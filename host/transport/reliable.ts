@@ -184,6 +184,7 @@ export class LinkLayer implements Transport {
         cancelAck: null, cancelRto: null, rtoCur: this.rto, cancelHello: null, lastHello: -Infinity,
       });
     }
+    inner.attachLayer?.();
     inner.onFrame((src, f) => {
       // nothing a peer sends may stop the layer: a fault is counted and reported, the frame dropped
       try { this.receive(src, f); } catch (e) { this.drop("layer-fault", src, `frame from node ${src}: ${(e as Error).message ?? e}`.slice(0, 200)); }

@@ -22,6 +22,8 @@ export interface Transport {
    * and sends acknowledgements alone. Wrappers pass it through.
    */
   readonly layerHints?: LayerHints;
+  /** A link layer (reliable.ts) now runs above this link: the link may carry its header in its own fields (CAN). Wrappers pass it through. */
+  attachLayer?(): void;
 }
 
 export interface LayerHints {

@@ -19,7 +19,10 @@ import {
  * with the low 5 bits of seq as the Cyphal transfer-ID. The receiver rebuilds the frame:
  * seq from the transfer-ID, nearest above the last seen (the layer keeps at most 16 frames
  * in flight per stream, CAN_CLASSIC_HINTS), tag from the sender's last hello. So the
- * reliability layer adds no byte to a CAN data frame.
+ * reliability layer adds no byte to a CAN data frame. Only to a peer whose hello this
+ * transport has seen (a link layer runs there and rebuilds the header; the layer sends data
+ * only once a session is open, so after it), and only with a link layer above this one
+ * (attachLayer): anything else travels as it is.
  */
 export const SEQ_SUBJECT_OFFSET = [256, 384] as const;
 const L_DATA = 0xe1, L_MAC = 0x04, L_HELLO_MASK = 0xf8, L_HELLO = 0xe8;
@@ -85,6 +88,9 @@ export class CanTransport implements Transport {
   /** Classic links: layer data frames travel with their header in the CAN identifier (above). */
   private readonly sequenced: boolean;
   readonly layerHints: LayerHints | undefined;
+  /** A link layer runs above (attachLayer): only then are the sequenced subjects sent and received. */
+  private layered = false;
+  attachLayer(): void { this.layered = true; }
   /** Per source: the incarnation of its last hello (its tag rebuilds a data frame's). */
   private helloInc = new Map<number, number>();
   /** Per source and stream (src * 2 + stream): the newest 8-bit sequence number rebuilt. */
@@ -107,8 +113,8 @@ export class CanTransport implements Transport {
     const seq0 = this.base + SEQ_SUBJECT_OFFSET[0] + node, seq1 = this.base + SEQ_SUBJECT_OFFSET[1] + node;
     this.decoder = new CyphalDecoder({
       self: node,
-      accept: (s) => s === mine || s === all || (this.sequenced && (s === seq0 || s === seq1)),
-      sequenced: (s) => this.sequenced && (s === seq0 || s === seq1),
+      accept: (s) => s === mine || s === all || (this.sequenced && this.layered && (s === seq0 || s === seq1)),
+      sequenced: (s) => this.sequenced && this.layered && (s === seq0 || s === seq1),
       knownNodes: opts.knownNodes,
       maxTransfer: opts.maxTransfer ?? DEFAULT_MAX_TRANSFER,
       transferIdTimeout: timeout,
@@ -155,8 +161,9 @@ export class CanTransport implements Transport {
 
   private transmit(dst: number, frame: Uint8Array): void {
     let subject: number, tid: number;
-    if (this.sequenced && dst !== BROADCAST && frame.length >= 3 && (frame[0] | L_MAC) === (L_DATA | L_MAC)) {
-      // a layer data frame without acknowledgements: its header rides in the CAN identifier
+    if (this.sequenced && this.layered && dst !== BROADCAST && frame.length >= 3 && (frame[0] | L_MAC) === (L_DATA | L_MAC) && this.helloInc.has(dst)) {
+      // a layer data frame without acknowledgements, to a peer whose link layer said hello
+      // here (so it rebuilds the header): the header rides in the CAN identifier
       subject = this.base + SEQ_SUBJECT_OFFSET[frame[0] & L_MAC ? 1 : 0] + dst;
       tid = frame[2] & 31;
       frame = frame.subarray(3);
@@ -197,12 +204,12 @@ export class CanTransport implements Transport {
     const { source, subject, payload, transferId } = r.transfer;
     if (!this.bundled) {
       const off = subject - this.base - this.node;
-      if (this.sequenced && (off === SEQ_SUBJECT_OFFSET[0] || off === SEQ_SUBJECT_OFFSET[1])) {
+      if (this.sequenced && this.layered && (off === SEQ_SUBJECT_OFFSET[0] || off === SEQ_SUBJECT_OFFSET[1])) {
         this.deliver(source, this.rebuild(source, off === SEQ_SUBJECT_OFFSET[1] ? 1 : 0, transferId, payload));
         return;
       }
       if (isBundled(payload)) { this.refuse(`a ${payload[0] === 0xfe ? "CAN FD bundle" : "compact transfer"}`, source); return; }
-      if (this.sequenced && payload.length >= 6 && (payload[0] & L_HELLO_MASK) === L_HELLO) this.sawHello(source, payload);
+      if (this.sequenced && this.layered && payload.length >= 6 && (payload[0] & L_HELLO_MASK) === L_HELLO) this.sawHello(source, payload);
       this.deliver(source, payload);
       return;
     }
