@@ -99,13 +99,13 @@ describe.skipIf(skipReason !== undefined)(title, () => {
   // --timeout 300: the boards may take that long after the last input under TCG on a loaded
   // machine (30 s, the default for these steps, timed out at load ~15 with 70 of 120 messages
   // delivered and nothing else wrong); a board that stalls still fails the run.
-  // In the same boot: the gnc board's process killed with -9 after its recovery and started
+  // In the same boot: the gnc board's process killed with -9 in guarded operation and started
   // again with its state directory (--crash over vcan: the link layer's data frames carry their
   // header in the CAN identifier, and the restarted board's new incarnation resets them).
   it(
-    "a rehearsal whose three boards are separate processes sharing vcan0 as their bus: fault, recovery, PASS; then gnc crashed and restarted: the crash verdict holds",
+    "a rehearsal whose three boards are separate processes sharing vcan0 as their bus: fault, recovery, PASS; then gnc killed in guarded operation and restarted: the crash verdict holds",
     async () => {
-      const { code, out } = await run("node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@30 --period 60 --timeout 300 --json --html - && node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@20 --crash gnc@40 --period 60 --timeout 300 --json --html -", 900);
+      const { code, out } = await run("node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@30 --period 60 --timeout 300 --json --html - && node bin/gsu.js rehearse --links vcan --steps 30 --no-fault --crash gnc@15 --period 60 --timeout 300 --json --html -", 900);
       const text = stripAnsi(out);
       expect(code, `run.sh exited ${code}; output tail:\n${text.slice(-3000)}`).toBe(0);
       const lines = text.split("\n").filter((l) => l.startsWith("{\"verdict\""));
@@ -113,15 +113,16 @@ describe.skipIf(skipReason !== undefined)(title, () => {
       const s = JSON.parse(lines[0]);
       expect(s).toMatchObject({ verdict: "pass", links: "vcan", boards: 3, devices: { wheel: 60, downlink: 60 } });
       expect(s.timeline.map((e: { type: string }) => e.type)).toContain("takeover");
+      // no fault here (under TCG at load a fault's detection can fall after the kill): the
+      // crash verdict alone, exact before the kill, no duplicate, only the window's steps lost
       const c = JSON.parse(lines[1]);
       expect(c).toMatchObject({ verdict: "pass", links: "vcan", boards: 3, errors: [] });
-      // the fault was found and recovered from (under TCG the takeover may fall after the kill,
-      // and the restarted gnc runs its committed versions: no takeover is needed then)
-      expect(c.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(["at-failed", "recovered"]));
+      // the other boards ended guarded operation by recovery when gnc came back
+      expect(c.timeline.map((e: { type: string }) => e.type)).toContain("recovered");
       // the kill lost the steps while gnc was down (how many depends on the emulation's speed:
       // 21 at load 1, the window lasting until every peer saw the restart); the verdict above
       // holds only if each lost step is in that window and every device was served again
-      expect(c.devices.wheel).toBeLessThan(60);
+      expect(c.devices.wheel).toBeLessThan(30);
       expect(c.devices.wheel).toBeGreaterThan(0);
     },
     900_000,
