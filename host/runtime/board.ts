@@ -192,6 +192,9 @@ export class Board {
         // Under safe and folded only the cluster's ATs validate, and the cluster's boards
         // count every pass before they announce it: their bounds are the maximum.
         if (opts.rules === "paper") return allBoards;
+        // a coordinator restarted outside guarded operation does not know the cluster: it
+        // cannot tell which boards made passes, so it waits for every board's bound
+        if (self.cluster.size === 0 && opts.restarted) return allBoards;
         const on = new Set([opts.coordinator]);
         for (const b of opts.spec.boards) if (b.components.some((c) => self.cluster.has(c))) on.add(b.node);
         return [...on];
