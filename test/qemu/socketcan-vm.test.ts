@@ -99,13 +99,14 @@ describe.skipIf(skipReason !== undefined)(title, () => {
   // --timeout 300: the boards may take that long after the last input under TCG on a loaded
   // machine (30 s, the default for these steps, timed out at load ~15 with 70 of 120 messages
   // delivered and nothing else wrong); a board that stalls still fails the run.
-  // In the same boot: the gnc board's process killed with -9 in guarded operation and started
+  // In the same boot, with 5% of frames lost and 2% duplicated on every board's link and io
+  // cut off from step 5 to 8: the gnc board's process killed with -9 in guarded operation and started
   // again with its state directory (--crash over vcan: the link layer's data frames carry their
   // header in the CAN identifier, and the restarted board's new incarnation resets them).
   it(
-    "a rehearsal whose three boards are separate processes sharing vcan0 as their bus: fault, recovery, PASS; then gnc killed in guarded operation and restarted: the crash verdict holds",
+    "a rehearsal whose three boards are separate processes sharing vcan0 as their bus: fault, recovery, PASS; then with link loss, duplication and a partition, gnc killed in guarded operation and restarted: the crash verdict holds",
     async () => {
-      const { code, out } = await run("node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@30 --period 60 --timeout 300 --json --html - && node bin/gsu.js rehearse --links vcan --steps 30 --no-fault --crash gnc@15 --period 60 --timeout 300 --json --html -", 900);
+      const { code, out } = await run("node bin/gsu.js rehearse --links vcan --steps 60 --fault controller@30 --period 60 --timeout 300 --json --html - && node bin/gsu.js rehearse --links vcan --steps 30 --no-fault --crash gnc@15 --link-loss 0.05 --link-dup 0.02 --partition io@5..8 --period 60 --timeout 300 --json --html -", 900);
       const text = stripAnsi(out);
       expect(code, `run.sh exited ${code}; output tail:\n${text.slice(-3000)}`).toBe(0);
       const lines = text.split("\n").filter((l) => l.startsWith("{\"verdict\""));
