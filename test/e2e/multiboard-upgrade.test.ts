@@ -149,6 +149,10 @@ describe.skipIf(!!socatMissing)(`gsu upgrade on two board daemons${socatMissing 
       if (Date.now() - t0 > 15_000) throw new Error(`gnc still waits for io's commit acknowledgement: ${JSON.stringify((await status("gnc")).waitingFor)}\n${all()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // gsu status shows what the rounds and the link layer did: the commit resent to io, its restarts
+    const gs = await status("gnc");
+    expect(gs.rounds.resends, JSON.stringify(gs.rounds)).toBeGreaterThan(0);
+    expect(gs.layer.sessionResets, JSON.stringify(gs.layer)).toBeGreaterThan(0);
     const d = deviceLines(state("io")).length;
     await waitFor(() => deviceLines(state("io")).length > d + 30, 20_000, "the loop after io's restart", all);
     for (const b of ["gnc", "io"] as Name[]) expect((await status(b)).guarded, b).toBe(false);
