@@ -2,14 +2,17 @@
 // separate process per run (each run's own peak: node's resourceUsage().maxRSS, printed at
 // exit by scripts/maxrss-preload.mjs). Runs with the HTML report and without it (--html -).
 // The trace is streamed to its file (host/cli/trace-stream.ts), so memory does not grow
-// with the run; a baseline run of 200 steps shows what any run takes.
+// with the run; a baseline run of 200 steps shows what any run takes. Each configuration
+// runs on two trees: the development tree (TypeScript through tsx) and the compiled
+// JavaScript that `gsu flash` lays on a board (host/board/compile-js.ts; laid into a temp
+// dir by `gsu flash --root`, node_modules linked, as npm run bench:startup does).
 //
 //   npm run bench:memory               200 and 20000 steps, 3 runs each (a few minutes)
 //   npm run bench:memory -- --quick    a smoke run for CI: 200 and 400 steps, 1 run each
 //                                      (the same code paths; the figures are not measurements)
 // Figures also go to bench-results/memory.json (memory-quick.json with --quick).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,28 +27,40 @@ const gsu = fileURLToPath(new URL("../bin/gsu.js", import.meta.url));
 const preload = new URL("./maxrss-preload.mjs", import.meta.url).href;
 const dir = mkdtempSync(join(tmpdir(), "gsu-bench-memory-"));
 const fail = (msg: string): never => { console.error(`bench-memory: FAILED: ${msg}`); rmSync(dir, { recursive: true, force: true }); process.exit(1); };
+const root = fileURLToPath(new URL("..", import.meta.url));
+const flashRoot = join(dir, "flash");
+{
+  const f = spawnSync(process.execPath, [gsu, "flash", "--root", flashRoot, "--profile", "raspberry-pi"], { encoding: "utf8" });
+  if (f.status !== 0) fail(`gsu flash --root ${flashRoot} exited ${f.status}: ${(f.stderr ?? "").slice(-400)}`);
+  symlinkSync(join(root, "node_modules"), join(flashRoot, "opt/gsu/node_modules"));
+}
+const trees = { tsx: gsu, compiled: join(flashRoot, "opt/gsu/bin/gsu.js") } as const;
+type Tree = keyof typeof trees;
 
-function run(steps: number, html: boolean): { mb: number; traceBytes: number; verdict: string } {
+function run(tree: Tree, steps: number, html: boolean): { mb: number; traceBytes: number; verdict: string } {
   const trace = join(dir, "t.jsonl");
-  const r = spawnSync(process.execPath, ["--import", preload, gsu, "rehearse", "--steps", String(steps), "--trace", trace, "--html", html ? join(dir, "r.html") : "-", "--json"],
+  const r = spawnSync(process.execPath, ["--import", preload, trees[tree], "rehearse", "--steps", String(steps), "--trace", trace, "--html", html ? join(dir, "r.html") : "-", "--json"],
     { encoding: "utf8", maxBuffer: 64 << 20 });
   const m = /GSU_MAXRSS_KB (\d+)\s*$/.exec(r.stderr ?? "");
-  if (r.status !== 0 || !m) fail(`gsu rehearse --steps ${steps} exited ${r.status}: ${(r.stderr ?? "").slice(-400)}`);
+  if (r.status !== 0 || !m) fail(`gsu rehearse (${tree}) --steps ${steps} exited ${r.status}: ${(r.stderr ?? "").slice(-400)}`);
   return { mb: (Number(m![1]) * 1024) / 1e6, // maxRSS is in KiB; MB = 10^6 bytes
     traceBytes: statSync(trace).size, verdict: JSON.parse(r.stdout).verdict };
 }
 
-const rows: { steps: number; html: boolean; mb: number[]; traceBytes: number }[] = [];
+const rows: { tree: Tree; steps: number; html: boolean; mb: number[]; traceBytes: number }[] = [];
 for (const steps of [200, LONG]) {
   for (const html of [true, false]) {
-    const mb: number[] = [];
+    const byTree = { tsx: [] as number[], compiled: [] as number[] };
     let traceBytes = 0;
     for (let i = 0; i < RUNS; i++) {
-      const r = run(steps, html);
-      if (r.verdict !== "pass") fail(`gsu rehearse --steps ${steps}: verdict ${r.verdict}`);
-      mb.push(r.mb); traceBytes = r.traceBytes;
+      // the two trees interleaved, alternating which goes first
+      for (const tree of (i % 2 ? ["compiled", "tsx"] : ["tsx", "compiled"]) as Tree[]) {
+        const r = run(tree, steps, html);
+        if (r.verdict !== "pass") fail(`gsu rehearse (${tree}) --steps ${steps}: verdict ${r.verdict}`);
+        byTree[tree].push(r.mb); traceBytes = r.traceBytes;
+      }
     }
-    rows.push({ steps, html, mb, traceBytes });
+    for (const tree of ["tsx", "compiled"] as Tree[]) rows.push({ tree, steps, html, mb: byTree[tree], traceBytes });
   }
 }
 rmSync(dir, { recursive: true, force: true });
@@ -53,7 +68,7 @@ console.log(`gsu rehearse peak RSS in MB (10^6 bytes; node ${process.version}), 
 for (const r of rows) {
   const s = [...r.mb].sort((a, b) => a - b);
   const goal = r.steps === 20000 ? `   goal < ${GOAL_MB} MB: ${s[Math.floor(s.length / 2)]! < GOAL_MB ? "met" : "NOT met"}` : "";
-  console.log(`  --steps ${String(r.steps).padEnd(6)} --trace FILE ${r.html ? "--html FILE" : "--html -   "}  ${s[0]!.toFixed(0)} / ${s[Math.floor(s.length / 2)]!.toFixed(0)} / ${s[s.length - 1]!.toFixed(0)} MB` +
+  console.log(`  ${r.tree === "tsx" ? "tsx     " : "compiled"} --steps ${String(r.steps).padEnd(6)} --trace FILE ${r.html ? "--html FILE" : "--html -   "}  ${s[0]!.toFixed(0)} / ${s[Math.floor(s.length / 2)]!.toFixed(0)} / ${s[s.length - 1]!.toFixed(0)} MB` +
     `   (trace file ${(r.traceBytes / 1048576).toFixed(1)} MiB)${goal}`);
 }
 mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
