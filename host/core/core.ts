@@ -120,6 +120,7 @@ export class Core {
   readonly events: Uint32Array;
   readonly effectsView: Uint32Array;
   readonly stage: Uint8Array;
+  private readonly stage32: Uint32Array | undefined;
   readonly u8: Uint8Array;
 
   constructor(cfg: CoreConfig = {}) {
@@ -156,6 +157,7 @@ export class Core {
     this.events = new Uint32Array(this.mem, this.x.eventsPtr(), this.evCap * EVENT_WORDS);
     this.effectsView = new Uint32Array(this.mem, this.x.effectsPtr(), this.fxCap * EFFECT_WORDS);
     this.stage = new Uint8Array(this.mem, this.x.stagePtr(), this.stageCap);
+    this.stage32 = (this.x.stagePtr() & 3) === 0 ? new Uint32Array(this.mem, this.x.stagePtr(), this.stageCap >> 2) : undefined;
     this.u8 = new Uint8Array(this.mem);
   }
 
@@ -245,6 +247,60 @@ export class Core {
   }
   consumed(): number { return this.x.consumed(); }
   status(): number { return this.x.status(); }
+
+  // ---- the lean per-message path (issue 12) --------------------------------------
+  // The board writes a receipt's event words straight into the events view and reads the
+  // effects in place by index: no event or effect objects, no allocation. Validation is
+  // the link boundary's (frame.ts decodes u32 fields; the board picks the kind); submit()
+  // keeps its checks for everything else. Sequence: putRecv(slot 0..n-1), runLean(n),
+  // then fxType(i) / fxWord(i, k) for i < the returned count, consumed() and status().
+  /** Writes a recv event at `slot`; returns the stage bytes it used from stageOff, or -1 when the staging area is full. */
+  putRecv(slot: number, stageOff: number, pid: number, kind: number, peer: number, dirty: number, index: number,
+    epoch: number, snapBytes: number, payload: Uint8Array, step: number, vec: readonly number[] | undefined): number {
+    const w = this.events;
+    const o = slot * EVENT_WORDS;
+    w.fill(0, o, o + EVENT_WORDS);
+    w[o] = EV.RECV; w[o + 1] = pid; w[o + 2] = kind; w[o + 3] = peer;
+    w[o + 7] = dirty; w[o + 8] = index; w[o + 9] = epoch & 15; w[o + 10] = snapBytes;
+    if (step >= 0) w[o + 13] = (step + 1) >>> 0;
+    const pl = payload.length;
+    if (stageOff + pl > this.stageCap) return -1;
+    this.stage.set(payload, stageOff);
+    w[o + 5] = stageOff; w[o + 6] = pl;
+    if (vec !== undefined && wide(vec)) {
+      const at = (stageOff + pl + 3) & ~3;
+      if (at + VB > this.stageCap) return -1;
+      const v = this.stage32 ?? new Uint32Array(this.mem, this.x.stagePtr() + at, VM);
+      const b = this.stage32 ? at >> 2 : 0;
+      for (let j = 0; j < VM; j++) v[b + j] = j < vec.length ? vec[j] >>> 0 : 0;
+      w[o + 14] = at + 1;
+      return at + VB - stageOff;
+    }
+    return pl;
+  }
+  /** Runs the first n events of the events view; returns the effect count (read them with fxType/fxWord). */
+  runLean(n: number): number { return this.x.step(n); }
+  /** The type word (abi.ts FX) of effect i of the last run. */
+  fxType(i: number): number { return this.effectsView[i * EFFECT_WORDS]; }
+  /** Word k (1..8) of effect i of the last run. */
+  fxWord(i: number, k: number): number { return this.effectsView[i * EFFECT_WORDS + k]; }
+  /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
+  fxCheckpointView(i: number): Uint8Array {
+    const o = i * EFFECT_WORDS;
+    return new Uint8Array(this.mem, this.effectsView[o + 3], this.effectsView[o + 4]);
+  }
+  /** The first n effects of the last run as objects (for the rare paths: refusals). */
+  leanEffects(n: number): CoreEffect[] {
+    const out: CoreEffect[] = [];
+    this.decodeEffects(n, 0, out);
+    return out;
+  }
+  /** The CoreError submit() would throw for a refusal of `ev` (event index gi) after a lean run. */
+  leanRefusal(st: number, ev: CoreEvent, gi: number, nfx: number): CoreError {
+    return this.refusal(st, ev, gi, this.leanEffects(nfx));
+  }
+  static readonly FX = FX;
+  static readonly KIND = KIND;
 
   private encodeEvent(ev: CoreEvent, gi: number, slot: number, stageOff: number, out: CoreEffect[]): number {
     // Hot path: no closures, no allocation besides what the caller handed in.

@@ -3,7 +3,10 @@
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
 import { Core, CoreError, wide, type CoreConfig, type CoreEffect, type CoreEvent, type Rules } from "../core/core.ts";
-import type { Kind } from "../core/abi.ts";
+import { DROP_REASON, FX, type Kind } from "../core/abi.ts";
+import { runReceipts, type LeanRun } from "./recv-path.ts";
+
+type RecvHeader = { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] };
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
 import { FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
@@ -501,18 +504,19 @@ export class Board {
     this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: vec ? vec[0] : h.index, epoch: h.epoch, vec }, body.subarray(2), bad);
   }
 
-  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] }, payload: Uint8Array, bad: boolean): void {
+  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): void {
     if (this.opts.protocol === false) {
       for (const t of targets) this.deliver(t, w, payload, bad);
       this.flushUnprotected();
       this.checkErroneous();
       return;
     }
-    const evs: CoreEvent[] = targets.map((t) => ({
-      type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch, vec: h.vec,
-      snapBytes: t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4) + 12 * t.outPos.size, payload, step: stepOf(payload),
-    }));
-    if (this.guarded && h.dirty === 1) this.stats.dirtyReceipts += targets.filter((t) => t.gen !== "new").length;
+    if (this.guarded && h.dirty === 1) for (const t of targets) if (t.gen !== "new") this.stats.dirtyReceipts++;
+    if (!this.receiveLean(targets, from, wi, w, h, payload, bad)) this.receiveObjects(targets, from, wi, w, h, payload, bad);
+  }
+
+  private receiveObjects(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): void {
+    const evs: CoreEvent[] = targets.map((t) => this.recvEvent(t, from, wi, h, payload));
     let fx: CoreEffect[];
     try {
       fx = this.core.submit(evs);
@@ -533,9 +537,9 @@ export class Board {
       if (!t) continue;
       if (e.type === "checkpoint") {
         this.checkpoint(t, e.snapshot);
-        this.detail("checkpoint", () => ({ comp: t.comp, gen: t.gen, index: e.index }));
+        if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: e.index });
       } else if (e.type === "deliver") {
-        this.detail("recv", () => ({ comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index }));
+        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index });
         this.deliver(t, w, payload, bad);
       }
       else if (e.type === "drop") this.drop(e.reason, `${t.comp}(${t.gen}) wire ${wi}`);
@@ -543,6 +547,65 @@ export class Board {
     }
     this.flush();
     this.checkErroneous();
+  }
+
+  private recvEvent(t: Instance, from: Kind, wi: number, h: RecvHeader, payload: Uint8Array): CoreEvent {
+    return { type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch, vec: h.vec,
+      snapBytes: this.snapBytes(t), payload, step: stepOf(payload) };
+  }
+  private snapBytes(t: Instance): number {
+    return t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4) + 12 * t.outPos.size;
+  }
+
+  // The lean path (recv-path.ts): event words in, effects read in place. False when the
+  // events did not fit the staging area (nothing ran): the object path takes them.
+  private readonly lean: LeanRun = { put: 0, nfx: 0, done: 0, st: 0 };
+  private readonly leanPids: number[] = [0, 0];
+  private readonly leanSnap: number[] = [0, 0];
+  private receiveLean(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): boolean {
+    const n = targets.length;
+    if (n > 2) return false;
+    for (let i = 0; i < n; i++) { this.leanPids[i] = targets[i].pid; this.leanSnap[i] = this.snapBytes(targets[i]); }
+    const core = this.core;
+    const r = runReceipts(core, this.lean, this.leanPids, this.leanSnap, n, from, wi, h.dirty, h.index, h.epoch, h.vec, payload);
+    if (r.put < n) return false;
+    const nfx = r.nfx, done = r.done, st = r.st;
+    if (st < 0) {
+      // a refusal: what ran, ran (its effects are carried out below, as submit's path does)
+      const err = core.leanRefusal(st, this.recvEvent(targets[done], from, wi, h, payload), done, nfx);
+      if (isFull(err)) {
+        const rest = targets.slice(done);
+        this.held.push(() => this.receive(rest, from, wi, w, h, payload, bad));
+        this.stall(err);
+      } else {
+        this.drop(`refused:${err.code}`, `${targets[done]?.comp ?? "?"} wire ${wi}: ${err.message}`);
+      }
+    }
+    for (let i = 0; i < nfx; i++) {
+      const type = core.fxType(i);
+      if (type !== FX.CHECKPOINT && type !== FX.DELIVER && type !== FX.DROP && type !== FX.LOGGED) continue;
+      const pid = core.fxWord(i, 1);
+      const t = n > 0 && targets[0].pid === pid ? targets[0] : n > 1 && targets[1].pid === pid ? targets[1] : undefined;
+      if (!t) continue;
+      if (type === FX.CHECKPOINT) {
+        this.checkpoint(t, core.fxCheckpointView(i));
+        if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: core.fxWord(i, 2) });
+      } else if (type === FX.DELIVER) {
+        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index });
+        this.deliver(t, w, payload, bad);
+      } else if (type === FX.DROP) {
+        const c = core.fxWord(i, 3);
+        this.drop(DROP_REASON[c] ?? String(c), `${t.comp}(${t.gen}) wire ${wi}`);
+      } else this.stats.logged++;
+    }
+    if (st >= 0 && done < n) {
+      // the effect buffer filled before every event ran: the rest go the object path
+      this.receiveObjects(targets.slice(done), from, wi, w, h, payload, bad);
+      return true;
+    }
+    this.flush();
+    this.checkErroneous();
+    return true;
   }
 
   private deliver(t: Instance, w: Wire, payload: Uint8Array, bad: boolean): void {
