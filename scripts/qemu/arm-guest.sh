@@ -4,8 +4,8 @@
 # "ARM-CHECK <name> PASS|FAIL|SKIP <seconds>s <detail>"; the exit status is 1
 # if any failed. The serial check meets the host side (arm.sh --host-side)
 # through files in /run/gsu (the run directory, a 9p share).
-# GSU_ARM_CHECKS: which checks (default "rehearse can can-boards flash serial").
-checks=${GSU_ARM_CHECKS:-rehearse can can-boards flash serial}
+# GSU_ARM_CHECKS: which checks (default "rehearse can can-boards flash serial can-daemons").
+checks=${GSU_ARM_CHECKS:-rehearse can can-boards flash serial can-daemons}
 d=/run/gsu
 failed=0
 now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; } # ms since boot
@@ -182,6 +182,44 @@ for c in $checks; do
     hs=$(cat "$d/host-done" 2>/dev/null)
     if [ "$hs" = ok ]; then result serial PASS "$t" "board daemon ($( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "$([ -n "$flash_unit" ] && echo "compiled JS installed by gsu flash over ssh, node_modules: npm ci --omit=dev for arm64" || echo "compiled JS from gsu flash --root, $(cat "$d/board-deps" 2>/dev/null)")")) on /dev/ttyS0 serving after ${up}s; from the host over the pty: ${GSU_ARM_SERIAL_FLOW:-status, 2 signed uploads, upgrade, fault -> AT_FAILED/TAKEOVER/RECOVERED events and 1.0.0 back, upload + upgrade again, commit -> 2.0.0}; daemon $stop"
     else result serial FAIL "$t" "board daemon or host side failed (host: ${hs:-no answer})"; fi
+    ;;
+  can-daemons)
+    # Two board daemons (gsu board --system, the link layer, a deployment key) in this one
+    # guest: gnc on can0, io on can1 (two kvaser_pci on one emulated bus, 500 kbit/s),
+    # each also on a UART of its own to the host (gnc /dev/ttyS0, io /dev/ttyS1), whose
+    # gsu drives the ground flow (scripts/qemu/arm-host-can.sh): uploads, upgrade round,
+    # fault -> AT_FAILED/TAKEOVER/RECOVERED events, devices exact, upgrade, commit on both.
+    m=$d/mb
+    if [ -f "$d/can-missing" ]; then result can-daemons FAIL "$t" "$(cat "$d/can-missing")"; continue; fi
+    i=0
+    while [ ! -f "$m/profiles-ready" ] && [ ! -f "$d/.host-status" ] && [ $i -lt 1500 ]; do sleep 0.2; i=$((i + 1)); done
+    if [ ! -f "$m/profiles-ready" ]; then result can-daemons FAIL "$t" "the host side never wrote the profiles (host: $(cat "$d/host-done" 2>/dev/null))"; continue; fi
+    bin=$(cat "$d/board-bin" 2>/dev/null); [ -f "$bin" ] || bin=bin/gsu.js
+    st() { cat /sys/class/net/$1/statistics/$2; }
+    c0=$(st can0 tx_packets) c1=$(st can1 tx_packets)
+    node "$bin" board --profile "$m/gnc.json" --system "$m/system.json" > "$m/gnc.log" 2>&1 &
+    gpid=$!
+    node "$bin" board --profile "$m/io.json" --system "$m/system.json" --sim-devices "${GSU_ARM_MB_HZ:-10}" > "$m/io.log" 2>&1 &
+    ipid=$!
+    i=0
+    while ! { grep -q 'session with node 1 open' "$m/gnc.log" && grep -q 'session with node 2 open' "$m/io.log"; } &&
+      kill -0 $gpid 2>/dev/null && kill -0 $ipid 2>/dev/null && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
+    up=$(secs "$t" "$(now)")
+    if grep -q 'session with node 1 open' "$m/gnc.log" && grep -q 'session with node 2 open' "$m/io.log"; then
+      echo "arm-guest: gnc (can0) and io (can1) serving, their session open over CAN after ${up}s"
+      echo "$up" > "$m/ready"
+      i=0
+      while [ ! -f "$m/done" ] && [ ! -f "$d/.host-status" ] && [ $i -lt 4500 ]; do sleep 0.2; i=$((i + 1)); done
+    else
+      echo "gnc or io did not come up within ${up}s" > "$m/failed"
+    fi
+    kill $gpid $ipid 2>/dev/null; wait $gpid $ipid 2>/dev/null
+    frames="CAN frames sent: can0 (gnc) $(( $(st can0 tx_packets) - c0 )), can1 (io) $(( $(st can1 tx_packets) - c1 )); dropped rx can0 $(st can0 rx_dropped), can1 $(st can1 rx_dropped)"
+    echo "arm-guest: $frames"
+    tail -4 "$m/gnc.log"; tail -4 "$m/io.log"
+    hs=$(cat "$m/done" 2>/dev/null)
+    if [ "$hs" = ok ]; then result can-daemons PASS "$t" "gnc on can0 and io on can1 (gsu board --system, $( [ "$bin" = bin/gsu.js ] && echo "TypeScript through tsx" || echo "compiled JS"), link layer + key), session open after ${up}s; host gsu over ttyS0/ttyS1: uploads, upgrade round -> guarded on both, fault -> AT_FAILED/TAKEOVER/RECOVERED events, both recovered, devices equal to a fault-free run, upgrade again, commit -> committed on both; $frames"
+    else result can-daemons FAIL "$t" "host: ${hs:-no answer}; $(cat "$m/failed" 2>/dev/null) gnc: $(tail -c 300 "$m/gnc.log" | tr '\n' ' ') io: $(tail -c 300 "$m/io.log" | tr '\n' ' ')"; fi
     ;;
   *) result "$c" FAIL "$t" "unknown check" ;;
   esac

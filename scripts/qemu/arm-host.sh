@@ -14,6 +14,7 @@
 # (guest -> host: seconds to "serving", or board-failed), host-done (host ->
 # guest: "ok" or what failed), board-bin (host -> guest: the compiled gsu.js that
 # `gsu flash --root` laid in flash/). GSU_ARM_SERIAL_FLOW=status: the status step only.
+# Then, when GSU_ARM_CHECKS has can-daemons, scripts/qemu/arm-host-can.sh (its host half).
 # The flash check (when the guest has an ssh port, GSU_ARM_SSH_PORT): an ssh key made for
 # this run (flash-key.pub, host -> guest), then, once the guest's dropbear is up
 # (ssh-ready), `gsu flash root@gsu-emulated-pi` over real ssh with an ssh_config naming
@@ -149,4 +150,7 @@ gsu commit commit "${link[@]}" "${key[@]}"
 gsu status-3 status "${link[@]}" "${key[@]}" --json
 [ "$(comps "$k/status-3.out" estimator)" = "2.0.0 not-guarded" ] || { echo "after the commit: estimator $(comps "$k/status-3.out" estimator), wanted 2.0.0 not-guarded"; done_with commit-wrong; }
 echo "ground: after the fault 1.0.0 ran again (rollback, takeover); committed: estimator 2.0.0, not guarded"
-done_with ok
+echo ok > "$d/host-done"
+# then the can-daemons check: two daemons in the guest over CAN, driven over both UARTs
+case " ${GSU_ARM_CHECKS:-} " in *" can-daemons "*) exec bash "$here/arm-host-can.sh" ;; esac
+exit 0

@@ -2,7 +2,7 @@
 # Runs a command on an emulated ARM board: QEMU's `virt` machine with Debian's
 # kernel for ARCH, two kvaser_pci CAN controllers on one emulated CAN bus (can0
 # and can1 in the guest, SJA1000 driver, bit rate set with iproute2's ip) and a
-# PCI 16550 UART (/dev/ttyS0 in the guest) wired to a pseudo-terminal on the host.
+# PCI 16550 UARTs (/dev/ttyS0 and /dev/ttyS1 in the guest) wired to pseudo-terminals on the host.
 # Set up first with scripts/qemu/arm-setup.sh ARCH.
 #
 #   scripts/qemu/arm-run.sh [--arch arm64|armhf] [--host 'HOSTCMD'] 'CMD ...'
@@ -11,7 +11,8 @@
 # CMD runs as root in the guest, in the work tree (mounted read-write over 9p at
 # its own path) with the ARM node_modules in place of the host's, Node on PATH,
 # TMPDIR=/tmp (tmpfs). HOSTCMD, if given, runs on the host once QEMU has made
-# the pty, with GSU_ARM_PTY (the host end of the guest's /dev/ttyS0) and
+# the ptys, with GSU_ARM_PTY (the host end of the guest's /dev/ttyS0), GSU_ARM_PTY2
+# (of /dev/ttyS1) and
 # GSU_ARM_RUN (a directory the guest sees as /run/gsu: the two sides meet
 # there through files). Its output is prefixed with "host| ".
 #
@@ -110,6 +111,7 @@ args=(
   -object can-bus,id=canbus0
   -device kvaser_pci,canbus=canbus0 -device kvaser_pci,canbus=canbus0
   -chardev pty,id=gl -device pci-serial,chardev=gl
+  -chardev pty,id=gl2 -device pci-serial,chardev=gl2
   $(share sysroot "$cache/sysroot" readonly=on) $(share repo "$repo") $(share gsurun "$run")
 )
 [ -n "${GSU_QEMU_VERBOSE:-}" ] && echo "arm-run: $qemu ${args[*]}" >&2
@@ -120,16 +122,17 @@ t0=$(date +%s%N)
 mkfifo "$run/.qemu-out"
 timeout -k 5 "$timeout_s" nice "$qemu" "${args[@]}" </dev/null >"$run/.qemu-out" &
 qemu_pid=$!
-host_rc=0
+host_rc=0 pty='' pty2=''
 {
   while IFS= read -r line; do
     case $line in
-      "char device redirected to "*"(label gl)"*)
-        pty=${line#char device redirected to }; pty=${pty%% *}
-        echo "$pty" > "$run/pty"
-        if [ -n "$host_cmd" ]; then
+      "char device redirected to "*"(label gl)"*|"char device redirected to "*"(label gl2)"*)
+        p=${line#char device redirected to }; p=${p%% *}
+        case $line in *"(label gl)"*) pty=$p; echo "$pty" > "$run/pty" ;; *) pty2=$p; echo "$pty2" > "$run/pty2" ;; esac
+        # the host command starts once both ptys are known
+        if [ -n "$host_cmd" ] && [ -n "$pty" ] && [ -n "$pty2" ]; then
           # Its own process group (setsid), so it can be ended with everything it started.
-          GSU_ARM_PTY=$pty GSU_ARM_RUN=$run GSU_ARM_ARCH=$ARCH HOST_CMD=$host_cmd setsid bash -c \
+          GSU_ARM_PTY=$pty GSU_ARM_PTY2=$pty2 GSU_ARM_RUN=$run GSU_ARM_ARCH=$ARCH HOST_CMD=$host_cmd setsid bash -c \
             'bash -c "$HOST_CMD" 2>&1 | sed -u "s/^/host| /"; echo "${PIPESTATUS[0]}" > "$GSU_ARM_RUN/.host-status"' &
           host_pid=$!
         fi

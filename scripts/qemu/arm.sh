@@ -20,7 +20,12 @@
 #             from them as the unit says;
 #   serial    a board daemon (gsu board) on /dev/ttyS0, driven by the host's gsu over
 #             the pty (scripts/qemu/arm-host.sh): status, signed uploads, upgrade, a
-#             fault whose rollback and takeover arrive as events, upgrade again, commit.
+#             fault whose rollback and takeover arrive as events, upgrade again, commit;
+#   can-daemons two gsu board --system daemons in the one guest, gnc on can0 and io on can1
+#             (the link layer and a key over the kvaser_pci bus, 500 kbit/s), each on a UART
+#             of its own to the host (ttyS0, ttyS1), whose gsu drives uploads, the upgrade
+#             round, a fault (AT_FAILED/TAKEOVER/RECOVERED events, devices equal to a
+#             fault-free run) and the commit on both (scripts/qemu/arm-host-can.sh).
 # Prints "ARM-CHECK name PASS|FAIL|SKIP seconds detail" per check and a summary.
 # Exit: 0 all passed (a SKIP names its reason and fails unless GSU_ARM_ALLOW_SKIP=1);
 # 1 a check failed; 77 the lane cannot run here (QEMU or set-up missing), with
@@ -40,7 +45,7 @@ while [ $# -gt 0 ]; do
     --arch) arches=$2; shift 2 ;;
     --no-setup) setup=; shift ;;
     --check) check_only=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "arm.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -59,7 +64,7 @@ for arch in $arches; do
     # which needs util.styleText (Node >= 20.12): no CAN suite there.
     export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARMHF:-rehearse serial}
   else
-    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards flash serial}
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards flash serial can-daemons}
   fi
   t0=$(date +%s)
   if [ -n "$setup" ]; then

@@ -10,7 +10,12 @@
 //   serial    the board daemon, started from what was flashed as its unit says, on the
 //             emulated UART, driven from this host's gsu:
 //             status, signed uploads, upgrade, a fault, rollback and takeover seen as
-//             events, upload + upgrade again, commit (scripts/qemu/arm-host.sh).
+//             events, upload + upgrade again, commit (scripts/qemu/arm-host.sh);
+//   can-daemons two `gsu board --system` daemons in the guest, gnc on can0 and io on can1
+//             (link layer + key over the emulated CAN bus, 500 kbit/s), each reached from
+//             this host's gsu over its own UART (ttyS0, ttyS1): uploads, upgrade round,
+//             fault with AT_FAILED/TAKEOVER/RECOVERED events and devices equal to a
+//             fault-free run, upgrade again, commit on both (scripts/qemu/arm-host-can.sh).
 // Set up with `bash scripts/qemu/arm-setup.sh arm64` (.ci/run does; ~120 MB once, cached).
 // Where that set-up or QEMU is missing, the suite shows as skipped with the reason; in
 // CI (CI set) it fails instead, never skipping silently.
@@ -19,7 +24,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "../..");
-const checks = ["rehearse", "can", "can-boards", "flash", "serial"];
+const checks = ["rehearse", "can", "can-boards", "flash", "serial", "can-daemons"];
 const ready = process.env.GSU_IN_QEMU ? { status: 77, stderr: "already inside an emulated machine" }
   : spawnSync("bash", [join(root, "scripts/qemu/arm-run.sh"), "--arch", "arm64", "--check"], { encoding: "utf8" });
 const why = ready.status === 0 ? "" : (ready.stderr || `arm-run.sh --check exited ${ready.status}`).replace(/^arm-run: SKIP: /, "").trim();
