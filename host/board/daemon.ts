@@ -489,7 +489,7 @@ export class BoardDaemon {
     if (e.type === "round-catch-up" || e.type === "recovery-late") this.roundCounts.caughtUp++;
     // the two-phase commit's vote, on disk before it leaves (docs/protocol.md "A board that crashes")
     if (e.type === "commit-voted") this.store.recordVote({ n: e.n as number, versions: Object.fromEntries(this.board.upgradedVersions()) });
-    if (e.type === "commit" || e.type === "commit-after-restart") this.store.clearVote();
+    if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") this.store.clearVote();
     if (e.type === "commit-adopt") this.adoptCommit(e.n as number);
     if (process.env.GSU_TEST_KILL_AFTER_EVENT === e.type) {
       // tests: a crash right after this point. What this turn sends goes out (the event comes

@@ -172,8 +172,13 @@ export class Rounds {
   private ticks = 0;
   readonly opts: RoundOptions;
 
+  /** A restarted participant in doubt about a commit vote has heard the outcome (rounds.ts inDoubt). */
+  private doubtResolved = false;
+  private askingDoubt(): boolean { return !this.isCoordinator && !this.doubtResolved && (this.h.inDoubt?.() ?? -1) >= 0; }
+
   constructor(private h: RoundHost, opts?: Partial<RoundOptions>) {
     this.opts = { ...DEFAULT_ROUNDS, ...opts };
+    if (this.askingDoubt()) this.arm(); // its first tick asks the coordinator
   }
 
   get isCoordinator(): boolean { return this.h.node === this.h.coordinator; }
@@ -236,7 +241,7 @@ export class Rounds {
     return this.h.restarted() || this.offBeforeStart;
   }
   private waiting(): boolean {
-    return this.upgradePending() || this.requested > this.h.epoch() || this.catchUp > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
+    return this.askingDoubt() || this.upgradePending() || this.requested > this.h.epoch() || this.catchUp > this.h.epoch() || this.round !== null || this.unackedApply.size > 0 || this.phase !== null
       || this.unackedCommit.size > 0 || this.upgrade !== null || this.unackedGo.size > 0
       || (this.preparedN >= 0 && this.h.guarded()) || (this.retryCommitAt >= 0 && this.h.guarded());
   }
@@ -254,6 +259,9 @@ export class Rounds {
       this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
     }
     if (this.preparedN >= 0 && this.h.guarded() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.READY, this.preparedN);
+    // restarted in doubt: ask for the outcome with the vote again (the coordinator answers
+    // COMMIT if it committed and this board has not acknowledged, else RESUME: the vote is void)
+    if (this.askingDoubt()) this.sendCtl(this.h.coordinator, OP.READY, this.h.inDoubt!());
     if (this.catchUp > this.h.epoch() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.CATCHUP, this.catchUp);
     // holding inputs for an upgrade round: remind the coordinator with IDLE (one that called the
     // round off or never ran it answers OFF; one whose round is over, GO)
@@ -518,12 +526,16 @@ export class Rounds {
       case OP.COMMIT:
         if (c || !fromCoord) return true;
         if (this.h.guarded()) { this.committedN = arg; this.h.commitLocal(); }
-        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0 && this.h.inDoubt?.() === arg) {
+        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0 && this.h.inDoubt?.() === arg && !this.doubtResolved) {
           // it voted ready, restarted, and runs its old versions: the others committed the new
           // ones. Not acknowledged here: the board restarts into the committed versions (its
           // host does that on this event) and acknowledges the coordinator's next resend.
+          this.doubtResolved = true;
           this.h.trace("commit-adopt", { n: arg });
           return true;
+        }
+        else if (this.doubtResolved && this.h.inDoubt?.() === arg && this.committedN !== arg) {
+          return true; // adopted: the host is starting this board again on the committed versions
         }
         // restarted since: it runs what its store committed, and no guarded operation here waits for this commit
         else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0) { this.committedN = arg; this.h.trace("commit-after-restart", { n: arg }); }
@@ -533,6 +545,8 @@ export class Rounds {
       case OP.RESUME:
         if (c || !fromCoord) return true;
         if (this.preparedN === arg) this.resumeFromPrepare(`commit ${arg} called off`);
+        // in doubt about this vote: it was not committed (or is void); the old versions stay
+        if (this.askingDoubt() && this.h.inDoubt!() === arg) { this.doubtResolved = true; this.h.trace("commit-vote-void", { n: arg }); }
         return true;
       // coordinator side
       case OP.READY:
@@ -663,6 +677,9 @@ export class Rounds {
   peerRestarted(node: number): void {
     if (!this.isCoordinator) return;
     this.unackedGo.delete(node);
+    // a commit it had not acknowledged: its new run hears it now, not after the resend backoff
+    // (a run in doubt about it adopts it: inDoubt)
+    if (this.unackedCommit.has(node)) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: node }); this.sendCtl(node, OP.COMMIT, this.lastCommitN); }
     if (this.upgrade) this.abortUpgrade(`node ${node} restarted during the round (it lost the plan)`);
   }
 

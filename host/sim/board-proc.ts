@@ -116,7 +116,7 @@ process.on("message", async (m: Msg) => {
             // the vote on disk before it leaves; a commit made while this board was down after
             // voting: committed on disk, and the parent starts the board again on the new versions
             if (disk && e.type === "commit-voted") disk.vote = e.n as number;
-            if (disk && (e.type === "commit" || e.type === "commit-after-restart")) disk.vote = undefined;
+            if (disk && (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void")) disk.vote = undefined;
             if (disk && e.type === "commit-adopt") { disk.markCommitted(); disk.vote = undefined; }
             send({ type: "event", e });
             if (e.type === "commit-adopt") setImmediate(() => { layer?.stop(); send({ type: "restart-me" }); });

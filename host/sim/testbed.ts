@@ -218,7 +218,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         // what a board keeps on disk: the commit it voted for (until it learns the outcome)
         if (e.type === "commit-voted") { voted.set(b.node, e.n as number); onVote(b.node); }
-        if (e.type === "commit" || e.type === "commit-after-restart") voted.delete(b.node);
+        if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") voted.delete(b.node);
         if (e.type === "commit-adopt") clock.at(clock.now, () => adopt(b.node));
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
         if (e.type === "drop") drops.push({ board: e.board, reason: e.reason as string, detail: e.detail as string });
