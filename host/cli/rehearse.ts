@@ -6,7 +6,7 @@ import { glossaryText } from "../report/glossary.ts";
 import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import type { SimLinkFaults } from "../sim/sim-links.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
-import { firstErroneous, htmlReport, summarize, textReport } from "../report/rehearsal.ts";
+import { firstErroneous, summarize, textReport, writeHtmlReport } from "../report/rehearsal.ts";
 import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
 import { reportRetention, TraceWriter } from "./trace-stream.ts";
 import { PlanError } from "../runtime/system.ts";
@@ -373,7 +373,7 @@ export async function run(argv: string[]): Promise<number> {
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");
     const text = textReport(summary, boards);
     const htmlPath = values.html ?? "gsu-rehearsal.html";
-    if (htmlPath !== "-") writeFileSync(htmlPath, htmlReport(result, summary, text));
+    if (htmlPath !== "-") writeHtmlReport(htmlPath, result, summary, text);
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
     else {
       process.stdout.write(text + "\n");

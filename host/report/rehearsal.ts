@@ -1,6 +1,7 @@
 // The rehearsal report: a readable text summary, a JSON summary for tooling,
 // and an HTML page with a space-time diagram (processes as lines; messages,
 // checkpoints, ATs, rollback and takeover as marks).
+import { closeSync, openSync, writeSync } from "node:fs";
 import type { RunResult } from "../sim/testbed.ts";
 import { groupByFeeder, type DeviceRecord } from "../sim/testbed.ts";
 import type { TraceEvent } from "../runtime/board.ts";
@@ -151,7 +152,8 @@ export function textReport(s: Summary, boards: string): string {
 // ---- HTML -------------------------------------------------------------------------------
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
-function diagram(r: RunResult, t0: number, t1: number, width: number, title: string): string {
+/** A message-sequence diagram's SVG, piece by piece in document order (htmlReportChunks streams it). */
+function* diagramParts(r: RunResult, t0: number, t1: number, width: number, title: string): Generator<string> {
   const lanes: string[] = [];
   const laneOf = (board: string, comp: string, gen: string) => {
     const k = `${board} / ${comp} (${gen})`;
@@ -180,17 +182,17 @@ function diagram(r: RunResult, t0: number, t1: number, width: number, title: str
   const inWin = (t: number) => t >= t0 && t <= t1;
   const H = y(lanes.length + devs.length) + 34;
   const axisY = H - 28;
-  const parts: string[] = [];
+  yield `<h2>${esc(title)}</h2><div class="scroll"><svg width="${width}" height="${H}" xmlns="http://www.w3.org/2000/svg">`;
   // time axis: ticks at round steps of virtual time (ms)
   const stepMs = niceStep((t1 - t0) / 1000, Math.max(4, Math.floor((width - left) / 110)));
-  parts.push(`<line x1="${left}" y1="${axisY}" x2="${width - 20}" y2="${axisY}" class="axis"/>`);
+  yield `<line x1="${left}" y1="${axisY}" x2="${width - 20}" y2="${axisY}" class="axis"/>`;
   for (let ms = Math.ceil(t0 / 1000 / stepMs) * stepMs; ms * 1000 <= t1 + 1e-6; ms += stepMs) {
     const X = x(ms * 1000);
-    parts.push(`<line x1="${X}" y1="${top - 8}" x2="${X}" y2="${axisY}" class="tickg"/><line x1="${X}" y1="${axisY}" x2="${X}" y2="${axisY + 4}" class="axis"/><text x="${X}" y="${axisY + 15}" class="lab" text-anchor="middle">${+ms.toFixed(3)}</text>`);
+    yield `<line x1="${X}" y1="${top - 8}" x2="${X}" y2="${axisY}" class="tickg"/><line x1="${X}" y1="${axisY}" x2="${X}" y2="${axisY + 4}" class="axis"/><text x="${X}" y="${axisY + 15}" class="lab" text-anchor="middle">${+ms.toFixed(3)}</text>`;
   }
-  parts.push(`<text x="${width - 20}" y="${H - 2}" class="lab" text-anchor="end">virtual time (ms)</text>`);
-  lanes.forEach((l, i) => parts.push(`<line x1="${left}" y1="${y(i)}" x2="${width - 20}" y2="${y(i)}" class="lane"/><text x="4" y="${y(i) + 4}" class="lab">${esc(l)}</text>`));
-  devs.forEach((d) => parts.push(`<line x1="${left}" y1="${devY(d)}" x2="${width - 20}" y2="${devY(d)}" class="dev"/><text x="4" y="${devY(d) + 4}" class="lab">device ${esc(d)}</text>`));
+  yield `<text x="${width - 20}" y="${H - 2}" class="lab" text-anchor="end">virtual time (ms)</text>`;
+  for (let i = 0; i < lanes.length; i++) yield `<line x1="${left}" y1="${y(i)}" x2="${width - 20}" y2="${y(i)}" class="lane"/><text x="4" y="${y(i) + 4}" class="lab">${esc(lanes[i]!)}</text>`;
+  for (const d of devs) yield `<line x1="${left}" y1="${devY(d)}" x2="${width - 20}" y2="${devY(d)}" class="dev"/><text x="4" y="${devY(d) + 4}" class="lab">device ${esc(d)}</text>`;
   let upgradeMarked = false;
   const sends = new Map<string, TraceEvent>();
   for (const e of r.trace) if (e.type === "send") sends.set(e.id as string, e);
@@ -202,33 +204,33 @@ function diagram(r: RunResult, t0: number, t1: number, width: number, title: str
         const s = sends.get(e.id as string);
         if (s && s.t >= t0) {
           const from = laneOf(s.board, s.comp as string, s.gen as string);
-          parts.push(`<line x1="${x(s.t)}" y1="${y(from)}" x2="${x(e.t)}" y2="${y(lane)}" class="${e.dirty ? "msgd" : "msg"}"><title>${esc(`${s.comp}->${e.comp} dirty=${e.dirty} index=${e.index}`)}</title></line>`);
+          yield `<line x1="${x(s.t)}" y1="${y(from)}" x2="${x(e.t)}" y2="${y(lane)}" class="${e.dirty ? "msgd" : "msg"}"><title>${esc(`${s.comp}->${e.comp} dirty=${e.dirty} index=${e.index}`)}</title></line>`;
         }
         break;
       }
-      case "checkpoint": parts.push(`<rect x="${x(e.t) - 3}" y="${y(lane) - 3}" width="6" height="6" class="ckpt"><title>checkpoint ${e.index}</title></rect>`); break;
-      case "passed-at": parts.push(`<circle cx="${x(e.t)}" cy="${y(lane)}" r="3.5" class="pass"><title>passed AT v=${e.v}</title></circle>`); break;
-      case "at-failed": parts.push(`<text x="${x(e.t) - 6}" y="${y(lane) + 6}" class="fail">✖</text>`); break;
-      case "rollback": parts.push(`<path d="M${x(e.t)},${y(lane) - 9} l-10,5 l10,5 z" class="rb"><title>rollback to ${e.to}, distance ${e.distance}</title></path>`); break;
+      case "checkpoint": yield `<rect x="${x(e.t) - 3}" y="${y(lane) - 3}" width="6" height="6" class="ckpt"><title>checkpoint ${e.index}</title></rect>`; break;
+      case "passed-at": yield `<circle cx="${x(e.t)}" cy="${y(lane)}" r="3.5" class="pass"><title>passed AT v=${e.v}</title></circle>`; break;
+      case "at-failed": yield `<text x="${x(e.t) - 6}" y="${y(lane) + 6}" class="fail">✖</text>`; break;
+      case "rollback": yield `<path d="M${x(e.t)},${y(lane) - 9} l-10,5 l10,5 z" class="rb"><title>rollback to ${e.to}, distance ${e.distance}</title></path>`; break;
       case "takeover": {
         const ln = laneOf(e.board, e.comp as string, "old");
-        parts.push(`<path d="M${x(e.t)},${y(ln) - 7} l7,7 l-7,7 l-7,-7 z" class="tk"><title>takeover ${e.comp}</title></path>`);
+        yield `<path d="M${x(e.t)},${y(ln) - 7} l7,7 l-7,7 l-7,-7 z" class="tk"><title>takeover ${e.comp}</title></path>`;
         break;
       }
-      case "retire": parts.push(`<line x1="${x(e.t)}" y1="${y(lane) - 8}" x2="${x(e.t)}" y2="${y(lane) + 8}" class="ret"/>`); break;
-      case "recovered": case "commit": parts.push(`<line x1="${x(e.t)}" y1="${top - 12}" x2="${x(e.t)}" y2="${axisY}" class="epoch"><title>${esc(e.type === "commit" ? "commit" : `recovered with V=${e.V} Vext=${e.Vext}`)}</title></line>`); break;
+      case "retire": yield `<line x1="${x(e.t)}" y1="${y(lane) - 8}" x2="${x(e.t)}" y2="${y(lane) + 8}" class="ret"/>`; break;
+      case "recovered": case "commit": yield `<line x1="${x(e.t)}" y1="${top - 12}" x2="${x(e.t)}" y2="${axisY}" class="epoch"><title>${esc(e.type === "commit" ? "commit" : `recovered with V=${e.V} Vext=${e.Vext}`)}</title></line>`; break;
       case "upgrade": if (!upgradeMarked) {
         upgradeMarked = true;
-        parts.push(`<line x1="${x(e.t)}" y1="${top - 14}" x2="${x(e.t)}" y2="${axisY}" class="upg"><title>upgrade: guarded operation starts</title></line><text x="${x(e.t) + 3}" y="${top - 16}" class="upgl">upgrade</text>`);
+        yield `<line x1="${x(e.t)}" y1="${top - 14}" x2="${x(e.t)}" y2="${axisY}" class="upg"><title>upgrade: guarded operation starts</title></line><text x="${x(e.t) + 3}" y="${top - 16}" class="upgl">upgrade</text>`;
       } break;
     }
   }
   for (const d of r.devices) {
     if (!inWin(d.t)) continue;
     const b = compBoard.get(d.comp) ?? "";
-    parts.push(`<line x1="${x(d.t)}" y1="${y(laneOf(b, d.comp, d.gen))}" x2="${x(d.t)}" y2="${devY(d.device)}" class="out ${d.gen}"><title>${esc(`${d.comp}(${d.gen}) -> ${d.device}: ${d.payload.slice(0, 24)}`)}</title></line>`);
+    yield `<line x1="${x(d.t)}" y1="${y(laneOf(b, d.comp, d.gen))}" x2="${x(d.t)}" y2="${devY(d.device)}" class="out ${d.gen}"><title>${esc(`${d.comp}(${d.gen}) -> ${d.device}: ${d.payload.slice(0, 24)}`)}</title></line>`;
   }
-  return `<h2>${esc(title)}</h2><div class="scroll"><svg width="${width}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join("")}</svg></div>`;
+  yield "</svg></div>";
 }
 
 /** Round tick step: 1, 2 or 5 times a power of ten, giving about n ticks. */
@@ -259,18 +261,36 @@ export function failureWindow(r: RunResult): [number, number] | null {
 
 /** The rehearsal's HTML page. `firstError`: the earliest device output that differs from the reference (failing runs). */
 export function htmlReport(r: RunResult, s: Summary, text: string): string {
+  return [...htmlReportChunks(r, s, text)].join("");
+}
+
+/**
+ * Writes the HTML page to `path` as it is built, in chunks of about 1 MiB (the same bytes as
+ * htmlReport), so a long run's page (11 MB at 20000 steps) is never held whole in memory.
+ */
+export function writeHtmlReport(path: string, r: RunResult, s: Summary, text: string): void {
+  const fd = openSync(path, "w");
+  try {
+    let buf: string[] = [], n = 0;
+    for (const c of htmlReportChunks(r, s, text)) {
+      buf.push(c); n += c.length;
+      if (n >= 1 << 20) { writeSync(fd, buf.join("")); buf = []; n = 0; }
+    }
+    if (buf.length) writeSync(fd, buf.join(""));
+  } finally { closeSync(fd); }
+}
+
+/** The page, piece by piece in document order. */
+export function* htmlReportChunks(r: RunResult, s: Summary, text: string): Generator<string> {
   const end = r.virtualUs;
   const win = failureWindow(r);
-  const zoom = win ? diagram(r, win[0], win[1], 1400, `Around the failed AT, through the recovery (${((win[1] - win[0]) / 1000).toFixed(0)} ms of virtual time from ${(win[0] / 1000).toFixed(1)} ms)`) : "";
   const up = r.trace.find((e) => e.type === "upgrade");
-  const upgrade = up ? diagram(r, Math.max(0, up.t - 20_000), Math.min(end, up.t + 40_000), 1400, `Around the upgrade at ${(up.t / 1000).toFixed(1)} ms: guarded operation starts`) : "";
-  const whole = diagram(r, 0, end, Math.min(6000, Math.max(1400, Math.round(end / 400))), "The whole run");
   const plots = rehearsalSeries(r.trace, end);
   const headline = s.verdict === "pass"
     ? `PASS: ${s.reference ? "reference run; the oracles on protocol state held" : "devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke"}`
     : `FAIL: ${s.firstError ? `first erroneous device output: ${s.firstError}` : s.problems[0] ?? "the run did not meet its oracle"}`;
   const problems = s.verdict === "fail" && s.problems.length ? `<ul class="problems">${s.problems.slice(0, 20).map((p) => `<li>${esc(p)}</li>`).join("")}</ul>` : "";
-  return `<!doctype html><html><head><meta charset="utf-8"><title>GSU rehearsal: seed ${s.seed}</title><style>
+  yield `<!doctype html><html><head><meta charset="utf-8"><title>GSU rehearsal: seed ${s.seed}</title><style>
 body{font:14px system-ui,sans-serif;margin:20px;color:#222}.scroll{overflow-x:auto;border:1px solid #ddd;margin-bottom:16px}
 .lane{stroke:#999}.dev{stroke:#333;stroke-width:2}.lab{font:11px monospace;fill:#333}.axis{stroke:#666}.tickg{stroke:#eee}
 .msg{stroke:#4a7;stroke-width:.7;opacity:.6}.msgd{stroke:#d80;stroke-width:.8;opacity:.7}
@@ -283,7 +303,11 @@ ${GLOSSARY_CSS}</style>
 ${uplotHead()}</head><body>
 <h1>GSU upgrade rehearsal</h1><p class="verdict">${esc(headline)}</p>${problems}
 <p class="key"><span style="color:#4a7">━ clean message</span><span style="color:#d80">━ dirty message</span><span style="color:#36c">■ checkpoint</span><span style="color:#2a2">● passed AT</span><span style="color:#d00">✖ failed AT</span><span style="color:#f80">◀ rollback</span><span style="color:#93c">◆ takeover</span><span>┃ retired</span><span style="color:#36c">╎ upgrade</span><span style="color:#93c">┆ recovery / commit</span><span>│ output to a device (purple: old version)</span></p>
-${zoom}${upgrade}${whole}
+`;
+  if (win) yield* diagramParts(r, win[0], win[1], 1400, `Around the failed AT, through the recovery (${((win[1] - win[0]) / 1000).toFixed(0)} ms of virtual time from ${(win[0] / 1000).toFixed(1)} ms)`);
+  if (up) yield* diagramParts(r, Math.max(0, up.t - 20_000), Math.min(end, up.t + 40_000), 1400, `Around the upgrade at ${(up.t / 1000).toFixed(1)} ms: guarded operation starts`);
+  yield* diagramParts(r, 0, end, Math.min(6000, Math.max(1400, Math.round(end / 400))), "The whole run");
+  yield `
 <h2>Over time</h2>${plotBlock(plots.ats)}${plots.checkpoints ? plotBlock(plots.checkpoints) : ""}
 <h2>Report</h2><pre>${esc(text)}</pre>
 ${glossaryHtml()}</body></html>`;
