@@ -238,18 +238,11 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
           const x = crashes.find((y) => y.board === b.name);
           const downSteps = m.type === "crashing" ? x?.downSteps ?? 5 : 0;
           if (m.type === "restart-me") c.kill("SIGKILL");
-          down.add(bi);
-          floorT = stepT() + 1;
-          crashWindows.push({ board: b.name, fromStep: stepNow + 1, toStep: stepNow + Math.max(1, downSteps), t: stepT() });
-          trace.push({ type: "crash", t: stepT(), board: b.name } as TraceEvent);
+          wentDown(bi, stepT(), stepNow, stepNow + Math.max(1, downSteps));
           o.progress?.(`${b.name} ${m.type === "crashing" ? "killed (-9) right after its commit vote" : "starts again on the commit it adopted"} at step ${stepNow}`);
           void (async () => {
             await new Promise((r) => setTimeout(r, Math.max(1, downSteps) * (o.periodMs ?? 4)));
-            spawnBoard(bi);
-            await waitFor(children[bi], "alive");
-            await initBoard(bi, true);
-            down.delete(bi);
-            trace.push({ type: "restart", t: stepT(), board: b.name } as TraceEvent);
+            await startAgain(bi);
           })();
         }
         else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats, layer: m.layer });
@@ -273,6 +266,22 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     return r;
   };
 
+  /** Board bi's process is gone at step clock t (during step `step`): what it misses from the next step to `toStep` is the crash's. */
+  const wentDown = (bi: number, t: number, step: number, toStep: number) => {
+    down.add(bi);
+    floorT = t + 1;
+    crashWindows.push({ board: boards[bi].name, fromStep: step + 1, toStep, t });
+    trace.push({ type: "crash", t, board: boards[bi].name } as TraceEvent);
+  };
+  /** Started again with its state directory (a new incarnation); the caller waits for it. */
+  const startAgain = async (bi: number) => {
+    spawnBoard(bi);
+    await waitFor(children[bi], "alive");
+    await initBoard(bi, true);
+    down.delete(bi);
+    trace.push({ type: "restart", t: stepT(), board: boards[bi].name } as TraceEvent);
+  };
+
   try {
     for (let bi = 0; bi < boards.length; bi++) spawnBoard(bi);
     await Promise.all(children.map((c) => waitFor(c, "alive")));
@@ -291,12 +300,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         const bi = boards.findIndex((b) => b.name === x.board);
         if (x.atVote) continue; // the board itself dies after its vote; the handler above restarts it
         if (k === x.step + (x.downSteps ?? 5) && down.has(bi)) {
-          // started again with its state directory (a new incarnation); the parent waits for it
-          spawnBoard(bi);
-          await waitFor(children[bi], "alive");
-          await initBoard(bi, true);
-          down.delete(bi);
-          trace.push({ type: "restart", t: stepT(), board: x.board } as TraceEvent);
+          await startAgain(bi);
           o.progress?.(`${x.board} restarted after step ${k}`);
         }
       }
@@ -314,10 +318,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         if (k === x.step && !down.has(bi)) {
           await new Promise((r) => setTimeout(r, period)); // this step's inputs reach it
           children[bi].kill("SIGKILL");
-          down.add(bi);
-          floorT = x.step * P + P / 2 + 1;
-          crashWindows.push({ board: x.board, fromStep: x.step + 1, toStep: x.step + (x.downSteps ?? 5), t: x.step * P + P / 2 });
-          trace.push({ type: "crash", t: x.step * P + P / 2, board: x.board } as TraceEvent);
+          wentDown(bi, x.step * P + P / 2, x.step, x.step + (x.downSteps ?? 5));
           o.progress?.(`${x.board} killed (-9) after step ${k}`);
         }
       }
