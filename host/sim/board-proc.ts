@@ -4,7 +4,7 @@
 // PTY, or SocketCAN).
 import { Board } from "../runtime/board.ts";
 import { openLink } from "../transport/open.ts";
-import { loadSystemByName } from "./systems.ts";
+import { committedSpec, loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
 import type { Transport } from "../transport/types.ts";
 import { LinkLayer } from "../transport/reliable.ts";
@@ -86,7 +86,7 @@ process.on("message", async (m: Msg) => {
       sys = await loadSystemByName(m.system);
       const disk = m.stateDir ? new BoardDisk(m.stateDir) : undefined;
       // a restart after a commit runs the committed (new) versions
-      const spec = m.restarted && disk?.committed ? { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } } : sys.spec;
+      const spec = m.restarted && disk?.committed ? committedSpec(sys) : sys.spec;
       const peers = sys.spec.boards.map((b) => b.node).filter((n) => n !== m.node);
       const raw = await openLink(m.link, m.node, { peers, log: (l) => send({ type: "log", line: l }) });
       // The link layer (docs/wire.md): reliable, ordered delivery with retransmission, and

@@ -1,6 +1,12 @@
 // The systems a rehearsal can run: the demo (AssemblyScript components) and a
 // small synthetic one in TypeScript (fast, for property runs).
 import type { TestbedSystem } from "./testbed.ts";
+import type { SystemSpec } from "../runtime/system.ts";
+
+/** The system as a board runs it after the upgrade's commit: the plan's new versions in place of the old. */
+export function committedSpec(sys: Pick<TestbedSystem, "spec" | "plan">): SystemSpec {
+  return { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } };
+}
 
 export const SYSTEMS: Record<string, () => Promise<TestbedSystem>> = {
   demo: async () => (await import("./demo-system.ts")).demoSystem(),

@@ -10,6 +10,7 @@ import { Rng } from "./rng.ts";
 import { SimNetwork, type NetworkOptions, type Scheduler } from "./network.ts";
 import { untracked } from "./join.ts";
 import { Gate, simLinkStack, type LinkStack, type Outstanding, type SimLinkFaults } from "./sim-links.ts";
+import { committedSpec } from "./systems.ts";
 
 export interface DeviceInput { device: string; gen(step: number): Uint8Array }
 
@@ -244,7 +245,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   // inputs to it are lost); it restarts later with what a board keeps on disk: its
   // committed versions and its recovery epoch; a new link-layer incarnation.
   const down = new Set<number>();
-  const newSpec = { ...sys.spec, components: { ...sys.spec.components, ...Object.fromEntries(sys.plan.upgrades.map((u) => [u.name, u])) } };
+  const newSpec = committedSpec(sys);
   const crash = (bi: number, step: number, downSteps: number) => {
     if (down.has(bi)) return;
     const old = boards[bi];
