@@ -3,6 +3,7 @@
 // subject base+d, a broadcast one on base+128; the receiver reassembles only
 // its own subject and the broadcast subject. docs/wire.md, "GSU on CAN" has the layout.
 import { BROADCAST, CAN_CLASSIC_HINTS, emptyStats, type LayerHints, type Transport, type TransportStats } from "../types.ts";
+import { F_DATA, F_HELLO, F_MAC, LAYER_MARK } from "../reliable.ts";
 import type { CanBus } from "./bus.ts";
 import { nowUs } from "./bus.ts";
 import {
@@ -25,7 +26,8 @@ import {
  * (attachLayer): anything else travels as it is.
  */
 export const SEQ_SUBJECT_OFFSET = [256, 384] as const;
-const L_DATA = 0xe1, L_MAC = 0x04, L_HELLO_MASK = 0xf8, L_HELLO = 0xe8;
+// the link layer's byte 0 (reliable.ts): a data frame, its MAC flag, a hello
+const L_DATA = LAYER_MARK | F_DATA, L_MAC = F_MAC, L_HELLO_MASK = 0xf8, L_HELLO = LAYER_MARK | F_HELLO;
 import { CompactDecoder, CompactEncoder, decodePlain, encodePlain, isBundled, type BundleError } from "./bundle.ts";
 
 export interface CanTransportOptions {
