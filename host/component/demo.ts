@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { ComponentInstance, ComponentModule } from "./component.ts";
+import { detCos, detSin } from "./det-math.ts";
 import { loadManifest, portByName, type Manifest } from "./manifest.ts";
 
 export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -54,9 +55,9 @@ export function imuMessage(k: number): Uint8Array {
   const b = new Uint8Array(28);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, k >>> 0, true);
-  dv.setFloat64(4, 0.05 * Math.cos(0.013 * k), true);
-  dv.setFloat64(12, 0.04 * Math.sin(0.007 * k + 0.3), true);
-  dv.setFloat64(20, 0.03 * Math.cos(0.011 * k + 1.0), true);
+  dv.setFloat64(4, 0.05 * detCos(0.013 * k), true);
+  dv.setFloat64(12, 0.04 * detSin(0.007 * k + 0.3), true);
+  dv.setFloat64(20, 0.03 * detCos(0.011 * k + 1.0), true);
   return b;
 }
 

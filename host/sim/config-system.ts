@@ -16,6 +16,7 @@ import { wireSystem } from "../component/wiring.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
 import { computeCluster, PlanError } from "../runtime/system.ts";
 import type { DeviceInput, TestbedSystem } from "./testbed.ts";
+import { detSin } from "../component/det-math.ts";
 
 export interface VersionRef {
   name: string;
@@ -226,7 +227,7 @@ export function inputMessage(d: { size: number; fields: InputField[] }, k: numbe
   const dv = new DataView(b.buffer);
   dv.setUint32(0, k >>> 0, true);
   for (const f of d.fields) {
-    const s = Math.sin((2 * Math.PI * k) / f.period + f.phase);
+    const s = detSin((2 * Math.PI * k) / f.period + f.phase);
     let v = f.base + f.amplitude * (f.wave === "square" ? (s >= 0 ? 1 : -1) : s);
     const r = INT_RANGE[f.type];
     if (r) v = Math.min(r[1], Math.max(r[0], Math.round(v)));

@@ -5,6 +5,7 @@ import type { PortSpec } from "../runtime/app.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { joinComponent, msg, read } from "./join.ts";
+import { detSin } from "../component/det-math.ts";
 
 const p = (name: string, port: number, dir: "in" | "out", iface: string): PortSpec => ({ name, port, dir, iface });
 
@@ -45,5 +46,5 @@ export function fakeSystem(opts: { placement?: "3boards" | "2boards" } = {}): Te
     ats: { wheel: finite, downlink: finite },
   };
   const plan: UpgradePlan = { upgrades: [estV2, ctlV2] };
-  return { spec, plan, inputs: [{ device: "imu", gen: (k) => msg(k, [Math.sin(k / 7) * 0.01]) }] };
+  return { spec, plan, inputs: [{ device: "imu", gen: (k) => msg(k, [detSin(k / 7) * 0.01]) }] };
 }

@@ -24,6 +24,7 @@ import type { SystemSpec, UpgradePlan, Wire } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { Rng } from "./rng.ts";
 import { joinComponent, msg, read, type Compute } from "./join.ts";
+import { detCos, detSin } from "../component/det-math.ts";
 import type { Edge } from "./mesh-system.ts";
 
 export interface GenShape {
@@ -216,9 +217,9 @@ export function describeGen(s: GenShape): string {
 
 const pspec = (name: string, port: number, dir: "in" | "out", iface: string): PortSpec => ({ name, port, dir, iface });
 const INPUT: Record<string, (k: number) => number[]> = {
-  in1: (k) => [Math.sin(k / 7) * 0.01, Math.cos(k / 5) * 0.02],
-  in2: (k) => [Math.cos(k / 3) * 0.015, Math.sin(k / 11) * 0.01],
-  in3: (k) => [Math.sin(k / 4 + 1) * 0.02, Math.cos(k / 9) * 0.005],
+  in1: (k) => [detSin(k / 7) * 0.01, detCos(k / 5) * 0.02],
+  in2: (k) => [detCos(k / 3) * 0.015, detSin(k / 11) * 0.01],
+  in3: (k) => [detSin(k / 4 + 1) * 0.02, detCos(k / 9) * 0.005],
 };
 
 /** Builds the system of a shape: old versions of everything, new versions of the members. */

@@ -24,6 +24,7 @@ import type { SystemSpec, UpgradePlan, Wire } from "../runtime/system.ts";
 import type { TestbedSystem } from "./testbed.ts";
 import { Rng } from "./rng.ts";
 import { joinComponent, msg, read, type Compute } from "./join.ts";
+import { detCos, detSin } from "../component/det-math.ts";
 
 
 /** A component-to-component or component-to-device edge of the shape. */
@@ -255,6 +256,6 @@ export function meshSystem(seedOrShape: number | MeshShape, opts: { fault?: "mem
   const plan: UpgradePlan = { upgrades };
   return {
     spec, plan, shape: s, name: `${opts.fault === "cluster" ? "meshc" : "mesh"}-${s.seed}`,
-    inputs: [{ device: "imu", gen: (k) => msg(k, [Math.sin(k / 7) * 0.01, Math.cos(k / 5) * 0.02]) }],
+    inputs: [{ device: "imu", gen: (k) => msg(k, [detSin(k / 7) * 0.01, detCos(k / 5) * 0.02]) }],
   };
 }

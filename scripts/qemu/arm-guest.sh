@@ -66,16 +66,18 @@ for c in $checks; do
     # The SocketCAN suite on a real controller's interface (can0), its FD half on
     # vcan0 (MTU 72; the SJA1000 is classic only, which the suite checks is refused
     # for +fd). Every test must pass: none may be skipped. Counts come from vitest's
-    # JSON report, failures are shown with their error lines.
+    # JSON report, failures are shown with their error lines. In the same vitest run,
+    # test/det-math.test.ts: the simulated devices' inputs have on ARM the bits pinned on
+    # x86-64 (a board's devices are compared with a reference computed on the host).
     rm -f /tmp/vt.json
-    GSU_TEST_CAN_IFACE=can0 GSU_TEST_CAN_FD_IFACE=vcan0 node node_modules/vitest/vitest.mjs run test/can/socketcan.test.ts --no-cache \
+    GSU_TEST_CAN_IFACE=can0 GSU_TEST_CAN_FD_IFACE=vcan0 node node_modules/vitest/vitest.mjs run test/can/socketcan.test.ts test/det-math.test.ts --no-cache \
       --reporter=verbose --reporter=json --outputFile.json=/tmp/vt.json > /tmp/vt.log 2>&1; rc2=$?
     sed 's/\x1b\[[0-9;]*m//g' /tmp/vt.log | grep -E '^ *(✓|×|↓) |Test Files|Tests  ' | head -20
     node scripts/qemu/vitest-summary.cjs /tmp/vt.json --no-skip > /tmp/vs.log 2>&1; rc3=$?
     cat /tmp/vs.log
     counts=$(sed -n 's/^VITEST //p' /tmp/vs.log)
     if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ]; then
-      result can PASS "$t" "$(sed -n 's/^CAN-THROUGHPUT //p' /tmp/tp.log); test/can/socketcan.test.ts on can0 (+FD on vcan0): ${counts}"
+      result can PASS "$t" "$(sed -n 's/^CAN-THROUGHPUT //p' /tmp/tp.log); test/can/socketcan.test.ts on can0 (+FD on vcan0) and test/det-math.test.ts: ${counts}"
     else
       # vitest's own account of what failed (its summary and errors), when the JSON report has not said it
       [ $rc3 = 2 ] && sed 's/\x1b\[[0-9;]*m//g' /tmp/vt.log | tail -40
