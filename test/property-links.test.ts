@@ -212,3 +212,30 @@ describe("a board that voted ready in a commit vote and crashed before the commi
     expect(v.result.devices.some((d) => d.device === "dm" && d.t > v.result.crashWindows!.at(-1)!.t!)).toBe(true);
   });
 });
+
+describe("double failure: the board in doubt is away, and the coordinator that committed restarts before it returns", () => {
+  // As above, but b3 stays down 15 steps, and b2 (the coordinator) crashes right after
+  // committing and restarts before b3 is back. The restarted coordinator must still know it
+  // committed (its disk: rounds.ts commitLog), so b3's vote is answered COMMIT (adopt), not
+  // RESUME (b3 would then run m2's old version against m1's new one).
+  const sys = meshSystem(EXPLORE_SHAPES.x2b);
+  const newM2 = sys.plan.upgrades.find((u) => u.name === "m2")!.version;
+  it.each([1, 2, 3, 4])("seed %i: b3 adopts the commit b2 made before its own crash; every oracle holds", (seed) => {
+    const base: Case = { system: "x2b", seed, steps: 60, fault: null, rules: "safe", latency: { min: 50, max: 2000 }, commitAfter: 2,
+      links: { loss: 0.05, dup: 0.02 }, crashes: [{ board: "b3", step: 0, atVote: true, downSteps: 15 }] };
+    const first = check(sys, base);
+    const decided = first.result.trace.find((e) => e.board === "b2" && e.type === "commit-decided");
+    expect(decided, "b2 commits while b3 is down").toBeDefined();
+    const step = Math.floor(decided!.t / (first.result.options.periodUs ?? 10_000)) + 1;
+    const c: Case = { ...base, crashes: [...base.crashes!, { board: "b2", step, downSteps: 3 }] };
+    const v = check(sys, c);
+    expect(v.problems).toEqual([]);
+    const ev = (b: string, types: string[]) => v.result.trace.filter((e) => e.board === b && types.includes(e.type)).map((e) => e.type);
+    expect(ev("b2", ["commit-decided", "crash", "restart"])).toEqual(["commit-decided", "crash", "restart"]);
+    // b2 was back before b3
+    const restarts = v.result.trace.filter((e) => e.type === "restart").map((e) => e.board);
+    expect(restarts.slice(0, 2)).toEqual(["b2", "b3"]);
+    expect(ev("b3", ["commit-adopt", "commit-vote-void"])).toEqual(["commit-adopt"]);
+    expect(v.result.procs.filter((p) => p.board === "b3" && p.comp === "m2").map((p) => p.version)).toEqual([newM2]);
+  });
+});

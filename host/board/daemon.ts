@@ -167,7 +167,7 @@ export class BoardDaemon {
       // operation: it answers their recovery round (docs/protocol.md "A board that crashes")
       epoch: store.recoveryEpoch(), restarted: true, inDoubt: vote?.n,
       // what it must not forget across a crash: the last recovery outcome it sent as coordinator, and what each device got
-      outcome: store.recoveryOutcome(), deviceMarks: store.deviceMarks(),
+      outcome: store.recoveryOutcome(), commitLog: store.commitLog(), deviceMarks: store.deviceMarks(),
       hooks: {
         now: () => Date.now() * 1000,
         // the coordinator rounds' resends and timeouts (host/runtime/rounds.ts), contained like every handler
@@ -488,6 +488,7 @@ export class BoardDaemon {
     if (e.type === "recovery-partial" || e.type === "round-gave-up" || e.type === "commit-called-off") this.roundCounts.timeouts++;
     if (e.type === "round-catch-up" || e.type === "recovery-late") this.roundCounts.caughtUp++;
     // the two-phase commit's vote, on disk before it leaves (docs/protocol.md "A board that crashes")
+    if (e.type === "commit-prepare" || e.type === "commit-decided") this.store.recordCommitLog({ n: e.n as number, decided: e.type === "commit-decided" });
     if (e.type === "commit-voted") this.store.recordVote({ n: e.n as number, versions: Object.fromEntries(this.board.upgradedVersions()) });
     if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") this.store.clearVote();
     if (e.type === "commit-adopt") this.adoptCommit(e.n as number);

@@ -547,6 +547,25 @@ export class SlotStore {
   }
 
   /**
+   * As the coordinator: the last commit it opened and whether it decided it (commit.json,
+   * written atomically before the PREPARE or the COMMIT leaves; rounds.ts commitLog). After a
+   * restart a board in doubt about that commit hears COMMIT, and a new commit takes a new number.
+   */
+  commitLog(): { n: number; decided: boolean } | undefined {
+    const file = join(this.dir, "commit.json");
+    const text = readIfPresent(file);
+    if (text === null) return undefined;
+    let j: { n?: unknown; decided?: unknown };
+    try { j = JSON.parse(text); } catch (e) { throw new StoreError(`${file} is not valid JSON (${(e as Error).message}); it is only ever replaced by an atomic rename: restore it, or delete it (a board in doubt about this coordinator's last commit is then told it was called off)`); }
+    if (!Number.isInteger(j.n) || typeof j.decided !== "boolean") throw new StoreError(`${file} must hold {"n": N, "decided": true|false}`);
+    return j as { n: number; decided: boolean };
+  }
+
+  recordCommitLog(c: { n: number; decided: boolean }): void {
+    this.writeAtomic(join(this.dir, "commit.json"), Buffer.from(JSON.stringify(c)), "commit log");
+  }
+
+  /**
    * A vote in doubt was committed by the others: each of `versions` that this store holds
    * as the trial dropped at the restart (the slot's note) becomes the committed version, in
    * one state write. Returns those it committed.

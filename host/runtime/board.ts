@@ -116,6 +116,8 @@ export interface BoardOptions {
   outcome?: { epoch: number; V: number[]; Vext: number[] };
   /** A restarted board: the commit it had voted ready for without learning the outcome (rounds.ts inDoubt). */
   inDoubt?: number;
+  /** A restarted coordinator: the last commit it opened and whether it decided it (rounds.ts commitLog, persisted by its host). */
+  commitLog?: { n: number; decided: boolean };
   /**
    * This board restarted (a crash, a reboot) and may find the others in guarded
    * operation: until it is guarded itself it answers their recovery round with nothing
@@ -210,6 +212,7 @@ export class Board {
       guarded: () => this.guarded,
       restarted: () => !!opts.restarted && !this.guarded && !this.recovering,
       inDoubt: () => (opts.restarted && opts.inDoubt !== undefined ? opts.inDoubt : -1),
+      commitLog: () => (opts.restarted ? opts.commitLog : undefined),
       recovering: () => this.recovering,
       beginLocal: (next) => this.beginLocal(next),
       applyLocal: (V, Vext, next) => this.applyLocal(V, Vext, next),

@@ -94,6 +94,13 @@ export interface RoundHost {
    * the board must restart into them (trace "commit-adopt") before it acknowledges.
    */
   inDoubt?(): number;
+  /**
+   * A restarted coordinator: the last commit it opened, and whether it decided it (kept
+   * on its disk from the traces "commit-prepare" and "commit-decided", written before the
+   * PREPARE or COMMIT leaves). A board in doubt about that commit then hears COMMIT, not
+   * RESUME, and a new commit does not reuse its number.
+   */
+  commitLog?(): { n: number; decided: boolean } | undefined;
   recovering(): boolean;
   /** The core's recover-begin: this board's bound; the board stops application work. */
   // Bounds are vectors over the cluster's member slots (docs/protocol.md point 4); with
@@ -163,6 +170,8 @@ export class Rounds {
   private retryCommitAt = -1;
   private unackedCommit = new Set<number>();
   private lastCommitN = -1;
+  /** The commit a restarted coordinator had decided before it restarted (commitLog): it answers a vote for it with COMMIT. */
+  private restoredDecided = -1;
   private upgrade: { n: number; stage: "quiesce" | "start"; reports: Map<number, Counts>; started: Set<number>; opened: number } | null = null;
   private upgradeN = 0;
   private startBody = new Uint8Array(0);
@@ -178,6 +187,11 @@ export class Rounds {
 
   constructor(private h: RoundHost, opts?: Partial<RoundOptions>) {
     this.opts = { ...DEFAULT_ROUNDS, ...opts };
+    const log = this.isCoordinator ? h.commitLog?.() : undefined;
+    if (log) {
+      this.commitN = log.n;
+      if (log.decided) { this.lastCommitN = log.n; this.restoredDecided = log.n; }
+    }
     if (this.askingDoubt()) this.arm(); // its first tick asks the coordinator
   }
 
@@ -478,6 +492,8 @@ export class Rounds {
     const p = this.phase!;
     this.phase = null;
     this.lastCommitN = p.n;
+    // written to the coordinator's disk before the COMMIT leaves (a restart then still knows it)
+    this.h.trace("commit-decided", { n: p.n });
     for (const n of this.others()) this.unackedCommit.add(n);
     if (this.unackedCommit.size) this.h.send(BROADCAST, this.ctl(OP.COMMIT, p.n));
     this.h.commitLocal();
@@ -554,7 +570,7 @@ export class Rounds {
         if (this.phase && this.phase.n === arg) {
           this.phase.votes.add(src);
           if (this.h.boards.every((n) => this.phase!.votes.has(n))) this.decideCommit();
-        } else if (this.lastCommitN === arg && this.unackedCommit.has(src)) this.sendCtl(src, OP.COMMIT, arg);
+        } else if (this.lastCommitN === arg && (this.unackedCommit.has(src) || arg === this.restoredDecided)) this.sendCtl(src, OP.COMMIT, arg);
         else if (!this.phase || this.phase.n !== arg) this.sendCtl(src, OP.RESUME, arg); // a stale vote: release it
         return true;
       case OP.REFUSE:

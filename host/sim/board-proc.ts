@@ -40,6 +40,9 @@ class BoardDisk {
   /** The commit this board voted ready for and has not learned the outcome of (rounds.ts inDoubt). */
   get vote(): number | undefined { const t = this.read("vote"); return t === null ? undefined : Number(t); }
   set vote(n: number | undefined) { if (n === undefined) rmSync(join(this.dir, "vote"), { force: true }); else this.write("vote", String(n)); }
+  /** As the coordinator: the last commit it opened and whether it decided it (rounds.ts commitLog). */
+  get commitLog(): { n: number; decided: boolean } | undefined { const t = this.read("commit.json"); return t ? JSON.parse(t) : undefined; }
+  set commitLog(c: { n: number; decided: boolean } | undefined) { if (c) this.write("commit.json", JSON.stringify(c)); }
   marks(): MarkStore {
     const t = this.read("device-marks.json");
     const m = new Map<string, Mark>(t ? Object.entries(JSON.parse(t) as Record<string, Mark>) : []);
@@ -104,7 +107,7 @@ process.on("message", async (m: Msg) => {
       const me = sys.spec.boards.find((b) => b.node === m.node)!;
       board = new Board({
         name: me.name, node: m.node, transport, spec, coordinator: m.coordinator, rules: m.rules,
-        restarted: !!m.restarted, inDoubt: m.restarted && !disk?.committed ? disk?.vote : undefined, epoch: m.restarted ? disk?.epoch : undefined, outcome: m.restarted ? disk?.outcome : undefined, deviceMarks: disk?.marks(),
+        restarted: !!m.restarted, inDoubt: m.restarted && !disk?.committed ? disk?.vote : undefined, epoch: m.restarted ? disk?.epoch : undefined, outcome: m.restarted ? disk?.outcome : undefined, commitLog: m.restarted ? disk?.commitLog : undefined, deviceMarks: disk?.marks(),
         commit: m.commitAfter ? { afterPassed: m.commitAfter } : undefined,
         hooks: {
           now: () => Math.round((performance.now() - t0) * 1000),
@@ -116,6 +119,7 @@ process.on("message", async (m: Msg) => {
             // the vote on disk before it leaves; a commit made while this board was down after
             // voting: committed on disk, and the parent starts the board again on the new versions
             if (disk && e.type === "commit-voted") disk.vote = e.n as number;
+            if (disk && (e.type === "commit-prepare" || e.type === "commit-decided")) disk.commitLog = { n: e.n as number, decided: e.type === "commit-decided" };
             if (disk && (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void")) disk.vote = undefined;
             if (disk && e.type === "commit-adopt") { disk.markCommitted(); disk.vote = undefined; }
             send({ type: "event", e });

@@ -17,7 +17,7 @@ export interface Case {
   commitAfter?: number;
   upgradeAt?: number;     // upgrade while the system runs, after this step
   links?: SimLinkFaults;  // faulty links: every board runs the link layer (host/sim/sim-links.ts)
-  crashes?: { board: string; step: number; atVote?: boolean }[]; // boards that crash and restart 5 steps later
+  crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[]; // boards that crash and restart downSteps (default 5) steps later
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }

@@ -178,11 +178,13 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   };
 
   const voted = new Map<number, number>();
+  /** A coordinator's last commit opened, and whether it decided it, on its disk (rounds.ts commitLog). */
+  const commitLogs = new Map<number, { n: number; decided: boolean }>();
   /** Boards that committed, on disk (their own commit, or one they adopted after a restart in doubt). */
   const committedOnDisk = new Set<number>();
   let onVote: (node: number) => void = () => {};
   let adopt: (node: number) => void = () => {};
-  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec; outcome?: Board["opts"]["outcome"]; inDoubt?: number }): Board => {
+  const makeBoard = (b: SystemSpec["boards"][number], restart?: { epoch: number; incarnation: number; spec: SystemSpec; outcome?: Board["opts"]["outcome"]; inDoubt?: number; commitLog?: Board["opts"]["commitLog"] }): Board => {
     const life: { alive: boolean; gate?: Gate; stack?: LinkStack } = { alive: true };
     let me: Board | undefined;
     const board = new Board({
@@ -193,7 +195,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       if (w) w.toStep = Math.max(w.toStep, Math.floor(clock.now / period) + 1);
       me?.peerRestarted(n);
     }), spec: restart?.spec ?? sys.spec, coordinator,
-    restarted: !!restart, epoch: restart?.epoch, outcome: restart?.outcome, inDoubt: restart?.inDoubt, deviceMarks: o.deviceMarks === false ? undefined : diskOf(b.node),
+    restarted: !!restart, epoch: restart?.epoch, outcome: restart?.outcome, inDoubt: restart?.inDoubt, commitLog: restart?.commitLog, deviceMarks: o.deviceMarks === false ? undefined : diskOf(b.node),
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
@@ -219,6 +221,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         // what a board keeps on disk: the commit it voted for (until it learns the outcome)
         if (e.type === "commit-voted") { voted.set(b.node, e.n as number); onVote(b.node); }
+        if (e.type === "commit-prepare" || e.type === "commit-decided") commitLogs.set(b.node, { n: e.n as number, decided: e.type === "commit-decided" });
         if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") voted.delete(b.node);
         if (e.type === "commit-adopt") clock.at(clock.now, () => adopt(b.node));
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
@@ -265,7 +268,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     const committed = committedOnDisk.has(old.node);
     const incarnation = everyBoard.filter((b) => b.node === old.node).length + 1;
     // (a coordinator's last round outcome is written when it applies, like the epoch)
-    boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec: committed ? newSpec : sys.spec, outcome: old.rounds.lastOutcome ?? undefined, inDoubt: committed ? undefined : voted.get(old.node) });
+    boards[bi] = makeBoard(sys.spec.boards[bi], { epoch: old.epoch, incarnation, spec: committed ? newSpec : sys.spec, outcome: old.rounds.lastOutcome ?? undefined, inDoubt: committed ? undefined : voted.get(old.node), commitLog: commitLogs.get(old.node) });
     down.delete(bi);
     record({ type: "restart", t: clock.now, board: old.name, epoch: old.epoch, incarnation } as unknown as TraceEvent);
   };
