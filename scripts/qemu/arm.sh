@@ -64,7 +64,7 @@ for arch in $arches; do
     # which needs util.styleText (Node >= 20.12): no CAN suite there.
     export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARMHF:-rehearse serial}
   else
-    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards flash serial}
+    export GSU_ARM_CHECKS=${GSU_ARM_CHECKS_ARM64:-rehearse can can-boards flash serial can-daemons}
   fi
   t0=$(date +%s)
   if [ -n "$setup" ]; then
