@@ -84,6 +84,12 @@ describe("multi-process rehearsal over real links", () => {
       if (fault) expect(r.trace.some((e) => e.type === "recovered"), `${board} ${links}`).toBe(true);
     }
   }, 240_000);
+  it("gsu rehearse --links pty --crash io@40 (the default fault, estimator@90, comes after the crash's recovery): PASS, with the fault reported as not reached, as in process", () => {
+    const r = spawnSync(process.execPath, [join(root, "bin/gsu.js"), "rehearse", "--links", "pty", "--crash", "io@40", "--steps", "150", "--period", "10"], { cwd: root, encoding: "utf8", timeout: 90_000 });
+    expect(r.stdout, r.stderr).toMatch(/^Fault: estimator@90 not reached: the recovery after the crash ended guarded operation first/m);
+    expect(r.stdout).toMatch(/^Verdict: PASS: before the crash \(io@40\)/m);
+    expect(r.status).toBe(0);
+  }, 120_000);
   it("--crash io@1:vote over PTYs: io dies right after its commit vote, gnc commits, io restarts in doubt, adopts the commit and starts again; the crash verdict holds", async () => {
     // 300 steps of 20 ms: each start of io's process (tsx) takes 1-2 s, twice, and the run must go on long after
     const r = await runMultiProcess({ system: "demo", seed: 2, steps: 300, rules: "safe", links: "pty", fault: null, commitAfter: 3, periodMs: 20, crashes: [{ board: "io", step: 1, atVote: true }] });

@@ -295,7 +295,11 @@ export async function run(argv: string[]): Promise<number> {
       devices: Object.fromEntries([...new Set(r.devices.map((d) => d.device))].map((d) => [d, r.devices.filter((x) => x.device === d).length])),
       timeline: r.trace.filter((e) => key.includes(e.type)).map((e) => ({ t_ms: e.t / 1000, board: e.board, type: e.type, comp: e.comp })),
       differences: r.differences, violations: r.violations, errors: r.errors, wall_ms: r.wallMs };
-    const why = untested({ fault, steps, devices: r.devices.length, detected: r.trace.some((e) => DETECTED.has(e.type)) });
+    // a crash in guarded operation makes the others recover (the old versions take over) before
+    // a later fault step: that fault is not reached, as in process (judge's crash verdict)
+    const detected = r.trace.some((e) => DETECTED.has(e.type));
+    const crashEnded = !!fault && !detected && crashes.length > 0 && r.trace.some((e) => e.type === "recovered");
+    const why = untested({ fault, steps, devices: r.devices.length, detected: detected || crashEnded });
     if (why.length) { r.verdict = "fail"; r.errors.push(...why); }
     if (values.trace) writeFileSync(values.trace, r.devices.map((d) => JSON.stringify({ type: "device", device: d.device, payload: d.payload, comp: d.comp, gen: d.gen })).join("\n") + "\n");
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
@@ -309,6 +313,7 @@ export async function run(argv: string[]): Promise<number> {
         const sum = (f: (l: NonNullable<LS["layer"]>) => number) => ls.reduce((n, x) => n + (x.layer ? f(x.layer) : 0), 0);
         L.push(`Links: ${r.corrupted} frames damaged by the relay; the link layer retransmitted ${sum((l) => l.retransmits + l.fastRetransmits)} and dropped ${sum((l) => l.duplicates)} duplicates`);
       }
+      if (crashEnded) L.push(`Fault: ${fault!.comp}@${fault!.step} not reached: the recovery after the crash ended guarded operation first (the old versions run on)`);
       L.push("");
       if (r.verdict === "pass") L.push(r.problems ? `Verdict: PASS: before the crash (${crashes.map((x) => `${x.board}@${x.step}`).join(", ")}) devices saw exactly the fault-free reference run's messages; after it no duplicate, only the crash's steps lost, and every device served again.`
         : "Verdict: PASS: devices saw exactly what the fault-free reference run of the old versions produced; no oracle broke.");
