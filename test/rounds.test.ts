@@ -169,6 +169,11 @@ describe("the recovery round", () => {
     expect(nodes[2].applied).toEqual([{ V: 9, Vext: 2 }]);
     expect(nodes[2].events).toContain("recovery-late");
     expect(nodes[0].rounds.unacknowledged()).toEqual([]);
+    // what gsu status and telemetry report (BOARD_ROUND_*): the coordinator resent and went on without node 3, which caught up
+    expect(nodes[0].rounds.counts.resends).toBeGreaterThan(0);
+    expect(nodes[0].rounds.counts.timeouts).toBe(1);
+    expect(nodes[2].rounds.counts.caughtUp).toBe(1);
+    expect(nodes[1].rounds.counts).toEqual({ resends: 0, timeouts: 0, caughtUp: 0 });
   });
   it("never applies without the boards that make passes: their bound is the maximum", () => {
     const { net, nodes } = system(3, [1, 2]);
@@ -245,6 +250,7 @@ describe("two-phase commit", () => {
     net.settle(40);
     expect(nodes.map((x) => x.committed)).toEqual([0, 0, 0]);
     expect(nodes[0].paused.size + nodes[1].paused.size).toBe(0);
+    expect(nodes[0].rounds.counts.timeouts).toBeGreaterThan(0); // the vote called off for node 3's missing vote
   });
 });
 

@@ -369,7 +369,7 @@ export class BoardDaemon {
       // what the board is holding or waiting for now (held inputs, an open round and whom it waits on)
       waitingFor: this.board.unfinished(),
       instances: this.board.instances().map((i) => ({ comp: i.comp, version: i.version.version, gen: i.gen, role: this.board.core.role(i.pid) })),
-      store: this.store.status().map((s) => s.line), stats: this.board.stats, rounds: this.roundCounts, link: this.link.stats(),
+      store: this.store.status().map((s) => s.line), stats: this.board.stats, rounds: this.board.rounds.counts, link: this.link.stats(),
           ...(this.layer ? { layer: this.layer.layerStats(), waiting: this.layer.waiting() } : {}),
       ...(this.link instanceof MultiLink ? { links: this.link.links() } : {}),
       eventLog: { first: this.events.firstSeq, last: this.events.lastSeq, bytes: this.events.bytes },
@@ -480,13 +480,7 @@ export class BoardDaemon {
   }
 
   // ---- events, devices, telemetry -----------------------------------------------------
-  /** What the coordinator rounds did (gsu status): resends, rounds that went on without a silent board or gave up on it, boards brought up to date. */
-  private readonly roundCounts = { resends: 0, timeouts: 0, caughtUp: 0 };
-
   private onEvent(e: TraceEvent): void {
-    if (e.type === "round-resend") this.roundCounts.resends++;
-    if (e.type === "recovery-partial" || e.type === "round-gave-up" || e.type === "commit-called-off") this.roundCounts.timeouts++;
-    if (e.type === "round-catch-up" || e.type === "recovery-late") this.roundCounts.caughtUp++;
     // the two-phase commit's vote, on disk before it leaves (docs/protocol.md "A board that crashes")
     if (e.type === "commit-prepare" || e.type === "commit-decided") this.store.recordCommitLog({ n: e.n as number, decided: e.type === "commit-decided" });
     if (e.type === "commit-voted") this.store.recordVote({ n: e.n as number, versions: Object.fromEntries(this.board.upgradedVersions()) });

@@ -195,6 +195,20 @@ export class Rounds {
     if (this.askingDoubt()) this.arm(); // its first tick asks the coordinator
   }
 
+  /**
+   * What the rounds did, for gsu status and telemetry: requests and decisions sent again
+   * (round-resend), rounds that went on without a silent board or gave up on it
+   * (recovery-partial, round-gave-up, a commit vote called off for a missing vote), and
+   * boards brought up to date after missing a round (round-catch-up, recovery-late).
+   */
+  readonly counts = { resends: 0, timeouts: 0, caughtUp: 0 };
+  private tr(type: string, extra?: Record<string, unknown>): void {
+    if (type === "round-resend") this.counts.resends++;
+    else if (type === "recovery-partial" || type === "round-gave-up" || (type === "commit-called-off" && String(extra?.why).startsWith("no vote"))) this.counts.timeouts++;
+    else if (type === "round-catch-up" || type === "recovery-late") this.counts.caughtUp++;
+    this.h.trace(type, extra);
+  }
+
   get isCoordinator(): boolean { return this.h.node === this.h.coordinator; }
   /** Work a finished run must not hold (the simulator's stall oracle). */
   unfinished(): string[] {
@@ -264,12 +278,12 @@ export class Rounds {
     if (++this.ticks > this.opts.maxResends) {
       // Nothing answered for maxResends periods: stop resending (a simulated run must end;
       // a board reports it in unfinished()). Any frame that makes progress starts it again.
-      this.h.trace("round-gave-up", { waiting: [...this.unfinished(), ...this.unacknowledged()].join("; ") || "a request" });
+      this.tr("round-gave-up", { waiting: [...this.unfinished(), ...this.unacknowledged()].join("; ") || "a request" });
       return;
     }
     // participant: ask again
     if (this.requested > this.h.epoch() && !this.h.recovering() && !this.isCoordinator) {
-      this.h.trace("round-resend", { what: "begin", epoch: this.requested });
+      this.tr("round-resend", { what: "begin", epoch: this.requested });
       this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: this.requested, epoch: this.h.epoch() & 15 }));
     }
     if (this.preparedN >= 0 && this.h.guarded() && !this.isCoordinator) this.sendCtl(this.h.coordinator, OP.READY, this.preparedN);
@@ -283,13 +297,13 @@ export class Rounds {
     // coordinator
     if (this.round) {
       for (const n of this.h.boards) if (!this.round.bounds.has(n)) {
-        this.h.trace("round-resend", { what: "begin", epoch: this.round.epoch, to: n });
+        this.tr("round-resend", { what: "begin", epoch: this.round.epoch, to: n });
         this.h.send(n, this.h.header({ kind: "begin", dirty: 0, index: this.round.epoch, epoch: this.h.epoch() & 15 }));
       }
       this.tryApply(now);
     }
     if (this.lastApply) for (const n of this.unackedApply) {
-      this.h.trace("round-resend", { what: "apply", epoch: this.lastApply.epoch, to: n });
+      this.tr("round-resend", { what: "apply", epoch: this.lastApply.epoch, to: n });
       this.h.send(n, this.applyFrame(this.lastApply));
     }
     if (this.phase) {
@@ -298,9 +312,9 @@ export class Rounds {
     }
     if (this.retryCommitAt >= 0 && now >= this.retryCommitAt && !this.phase) {
       this.retryCommitAt = -1;
-      if (this.h.guarded() && !this.round) { this.h.trace("commit-retry", {}); if (!this.startCommit(false)) this.retryCommitAt = now + this.opts.voteUs; }
+      if (this.h.guarded() && !this.round) { this.tr("commit-retry", {}); if (!this.startCommit(false)) this.retryCommitAt = now + this.opts.voteUs; }
     }
-    for (const n of this.unackedCommit) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: n }); this.sendCtl(n, OP.COMMIT, this.lastCommitN); }
+    for (const n of this.unackedCommit) { this.tr("round-resend", { what: "commit", n: this.lastCommitN, to: n }); this.sendCtl(n, OP.COMMIT, this.lastCommitN); }
     if (this.upgrade && now - this.upgrade.opened >= this.opts.upgradeUs) this.abortUpgrade(`guarded operation had not started on every board after ${this.opts.upgradeUs / 1e6} s`);
     if (this.upgrade) {
       const u = this.upgrade;
@@ -317,7 +331,7 @@ export class Rounds {
   /** This board wants a recovery (a failed AT, a full store, an abort). */
   requestRecovery(): void {
     const next = this.h.epoch() + 1;
-    this.h.trace("recovery-request", { epoch: next });
+    this.tr("recovery-request", { epoch: next });
     if (this.isCoordinator) { this.openRound(next, -1); return; }
     this.requested = next;
     this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
@@ -334,7 +348,7 @@ export class Rounds {
   requestAfterRestart(): void {
     const next = this.h.epoch() + 1;
     if (this.requested >= next || this.h.recovering()) return;
-    this.h.trace("recovery-request", { epoch: next, why: "a restarted board got a message of a guarded operation" });
+    this.tr("recovery-request", { epoch: next, why: "a restarted board got a message of a guarded operation" });
     if (this.isCoordinator) { this.requested = next; this.openRound(next, -1); return; }
     this.requested = next;
     this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
@@ -358,7 +372,7 @@ export class Rounds {
     if (!(this.h.recovering() || this.requested > this.h.epoch())) return;
     const next = this.h.epoch() + 1;
     this.requested = next;
-    this.h.trace("recovery-request", { epoch: next, why: "the coordinator restarted during the round" });
+    this.tr("recovery-request", { epoch: next, why: "the coordinator restarted during the round" });
     this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
     this.arm();
   }
@@ -367,7 +381,7 @@ export class Rounds {
   behind(): void {
     if (this.isCoordinator || this.catchUp > this.h.epoch()) return;
     this.catchUp = this.h.epoch() + 1;
-    this.h.trace("round-catch-up", { epoch: this.catchUp });
+    this.tr("round-catch-up", { epoch: this.catchUp });
     // Not a recovery request: the coordinator only sends the outcome of a round that is
     // over (apply), or its current epoch (CURRENT) when there is none, and then the frame
     // that claimed a newer epoch was forged or corrupt: the board drops what it held for it.
@@ -433,7 +447,7 @@ export class Rounds {
       // cluster's): without them V could be too low. The others may be late.
       if (!this.h.timer || now - r.opened < this.opts.partitionUs) return;
       if (this.h.required.some((n) => !r.bounds.has(n))) return;
-      this.h.trace("recovery-partial", { epoch: r.epoch, missing });
+      this.tr("recovery-partial", { epoch: r.epoch, missing });
     }
     // componentwise maximum (vectors over the members)
     const V: number[] = [], Vext: number[] = [];
@@ -461,7 +475,7 @@ export class Rounds {
     if (!this.h.recovering() && !this.bystander()) {
       if (!this.h.guarded()) return;
       // It missed the begin (lost, or it was cut off): recover now, from the agreed bound.
-      this.h.trace("recovery-late", { epoch: next });
+      this.tr("recovery-late", { epoch: next });
       if (this.preparedN >= 0) this.resumeFromPrepare("a recovery round ended");
       this.h.beginLocal(next);
     }
@@ -476,12 +490,12 @@ export class Rounds {
   startCommit(manual: boolean): boolean {
     if (!this.isCoordinator || this.phase || this.round || !this.h.guarded()) return false;
     const why = this.h.commitBlocker();
-    if (why) { this.h.trace("commit-refused", { node: this.h.node, why }); return false; }
+    if (why) { this.tr("commit-refused", { node: this.h.node, why }); return false; }
     this.retryCommitAt = -1;
     const n = ++this.commitN;
     this.phase = { n, votes: new Set([this.h.node]), opened: this.h.now(), manual };
     this.h.pause("all", `commit ${n}: waiting for every board`);
-    this.h.trace("commit-prepare", { n });
+    this.tr("commit-prepare", { n });
     if (this.others().length === 0) { this.decideCommit(); return true; }
     this.h.send(BROADCAST, this.ctl(OP.PREPARE, n));
     this.arm();
@@ -493,7 +507,7 @@ export class Rounds {
     this.phase = null;
     this.lastCommitN = p.n;
     // written to the coordinator's disk before the COMMIT leaves (a restart then still knows it)
-    this.h.trace("commit-decided", { n: p.n });
+    this.tr("commit-decided", { n: p.n });
     for (const n of this.others()) this.unackedCommit.add(n);
     if (this.unackedCommit.size) this.h.send(BROADCAST, this.ctl(OP.COMMIT, p.n));
     this.h.commitLocal();
@@ -505,7 +519,7 @@ export class Rounds {
     const p = this.phase;
     if (!p) return;
     this.phase = null;
-    this.h.trace("commit-called-off", { n: p.n, why });
+    this.tr("commit-called-off", { n: p.n, why });
     // The automatic policy tries again later (a board that was busy or cut off may be ready then).
     if (!p.manual && why !== "a recovery round began") this.retryCommitAt = this.h.now() + this.opts.voteUs;
     this.h.send(BROADCAST, this.ctl(OP.RESUME, p.n));
@@ -530,12 +544,12 @@ export class Rounds {
         {
           const why = !this.h.guarded() ? "no guarded operation here"
             : this.requested > this.h.epoch() ? "it has asked for a recovery round" : this.h.commitBlocker();
-          if (why) { this.h.trace("commit-refused", { node: this.h.node, n: arg, why }); this.sendCtl(src, OP.REFUSE, arg); return true; }
+          if (why) { this.tr("commit-refused", { node: this.h.node, n: arg, why }); this.sendCtl(src, OP.REFUSE, arg); return true; }
         }
         this.preparedN = arg;
         this.h.pause("all", `commit ${arg}: voted ready`);
         // written to the board's disk before the vote leaves (a restart then knows it is in doubt)
-        this.h.trace("commit-voted", { n: arg });
+        this.tr("commit-voted", { n: arg });
         this.sendCtl(src, OP.READY, arg);
         this.arm();
         return true;
@@ -547,14 +561,14 @@ export class Rounds {
           // ones. Not acknowledged here: the board restarts into the committed versions (its
           // host does that on this event) and acknowledges the coordinator's next resend.
           this.doubtResolved = true;
-          this.h.trace("commit-adopt", { n: arg });
+          this.tr("commit-adopt", { n: arg });
           return true;
         }
         else if (this.doubtResolved && this.h.inDoubt?.() === arg && this.committedN !== arg) {
           return true; // adopted: the host is starting this board again on the committed versions
         }
         // restarted since: it runs what its store committed, and no guarded operation here waits for this commit
-        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0) { this.committedN = arg; this.h.trace("commit-after-restart", { n: arg }); }
+        else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0) { this.committedN = arg; this.tr("commit-after-restart", { n: arg }); }
         if (this.preparedN >= 0) this.resumeFromPrepare(`commit ${arg}`);
         if (this.committedN === arg) this.sendCtl(src, OP.COMMITTED, arg);
         return true;
@@ -562,7 +576,7 @@ export class Rounds {
         if (c || !fromCoord) return true;
         if (this.preparedN === arg) this.resumeFromPrepare(`commit ${arg} called off`);
         // in doubt about this vote: it was not committed (or is void); the old versions stay
-        if (this.askingDoubt() && this.h.inDoubt!() === arg) { this.doubtResolved = true; this.h.trace("commit-vote-void", { n: arg }); }
+        if (this.askingDoubt() && this.h.inDoubt!() === arg) { this.doubtResolved = true; this.tr("commit-vote-void", { n: arg }); }
         return true;
       // coordinator side
       case OP.READY:
@@ -608,7 +622,7 @@ export class Rounds {
         if (c && !this.upgrade && arg === this.upgradeN && this.unackedGo.has(src)) { this.sendCtl(src, OP.GO, arg); return true; }
         if (!c || !this.upgrade || this.upgrade.n !== arg || this.upgrade.stage !== "quiesce") return true;
         const counts = decodeCounts(body);
-        if (typeof counts === "string") { this.h.trace("drop", { reason: "bad-idle", detail: `from node ${src}: ${counts}` }); return true; }
+        if (typeof counts === "string") { this.tr("drop", { reason: "bad-idle", detail: `from node ${src}: ${counts}` }); return true; }
         this.upgrade.reports.set(src, counts);
         this.checkQuiet();
         return true;
@@ -637,7 +651,7 @@ export class Rounds {
         if (arg === this.quiesceN && this.offN !== arg && this.goN !== arg) {
           this.offN = arg;
           if (this.startedN !== arg) this.offBeforeStart = true;
-          this.h.trace("upgrade-aborted", { n: arg, why: "the coordinator called the upgrade round off" });
+          this.tr("upgrade-aborted", { n: arg, why: "the coordinator called the upgrade round off" });
           this.h.resume("inputs", `upgrade ${arg}: off`);
         }
         return true;
@@ -663,7 +677,7 @@ export class Rounds {
     const n = ++this.upgradeN;
     this.upgrade = { n, stage: "quiesce", reports: new Map(), started: new Set([this.h.node]), opened: this.h.now() };
     this.h.pause("inputs", `upgrade ${n}: quiescing`);
-    this.h.trace("upgrade-quiesce", { n });
+    this.tr("upgrade-quiesce", { n });
     if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.QUIESCE, n));
     this.arm();
     this.checkQuiet();
@@ -682,7 +696,7 @@ export class Rounds {
     if (!this.isCoordinator || !u) return;
     this.upgrade = null;
     this.offN = u.n;
-    this.h.trace("upgrade-aborted", { n: u.n, why });
+    this.tr("upgrade-aborted", { n: u.n, why });
     if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.OFF, u.n));
     if (this.h.guarded() && !this.round) this.openRound(this.h.epoch() + 1, -1);
     this.h.resume("inputs", `upgrade ${u.n}: off`);
@@ -695,7 +709,7 @@ export class Rounds {
     this.unackedGo.delete(node);
     // a commit it had not acknowledged: its new run hears it now, not after the resend backoff
     // (a run in doubt about it adopts it: inDoubt)
-    if (this.unackedCommit.has(node)) { this.h.trace("round-resend", { what: "commit", n: this.lastCommitN, to: node }); this.sendCtl(node, OP.COMMIT, this.lastCommitN); }
+    if (this.unackedCommit.has(node)) { this.tr("round-resend", { what: "commit", n: this.lastCommitN, to: node }); this.sendCtl(node, OP.COMMIT, this.lastCommitN); }
     if (this.upgrade) this.abortUpgrade(`node ${node} restarted during the round (it lost the plan)`);
   }
 
@@ -721,7 +735,7 @@ export class Rounds {
       if (sent !== recv) return; // a frame a -> b is still on the link
     }
     u.stage = "start";
-    this.h.trace("upgrade-quiet", { n: u.n, afterUs: this.h.now() - u.opened });
+    this.tr("upgrade-quiet", { n: u.n, afterUs: this.h.now() - u.opened });
     this.h.startUpgrade();
     this.startBody = new TextEncoder().encode(this.h.clusterNames().join(","));
     if (this.others().length) this.h.send(BROADCAST, this.ctl(OP.START, u.n, this.startBody));

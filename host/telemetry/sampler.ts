@@ -130,6 +130,7 @@ export class BoardTelemetry {
       BOARD_AT_PASSED: s.atPassed, BOARD_AT_FAILED: s.atFailed, BOARD_CHECKPOINTS: s.checkpoints, BOARD_LOGGED: s.logged,
       BOARD_DIRTY_RECEIPTS: s.dirtyReceipts, BOARD_MAX_ROLLBACK: s.maxRollback, BOARD_EVENTS_THROTTLED: this.throttled,
       BOARD_UPTIME: Math.max(0, Math.floor((tUs - this.startUs) / 1e6)),
+      BOARD_ROUND_RESENDS: b.rounds.counts.resends, BOARD_ROUND_TIMEOUTS: b.rounds.counts.timeouts, BOARD_ROUND_CATCH_UPS: b.rounds.counts.caughtUp,
     };
     Object.assign(v, this.drops("board", s.dropped));
     return v;
