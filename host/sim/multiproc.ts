@@ -198,11 +198,21 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   const waitFor = (c: ChildProcess, type: string) => new Promise<void>((resolve) => waiters.get(c)!.push({ type, resolve }));
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => { done = r; });
+  // a board that voted ready, crashed, and has not settled the commit's outcome since (one that
+  // adopts it starts again and acknowledges the coordinator's commit: commit-after-restart)
+  const RESOLVED = new Set(["commit-vote-void", "commit-after-restart", "commit"]);
+  const inDoubt = (board: string) => {
+    const t = trace.filter((e) => e.board === board).map((e) => e.type);
+    const after = t.slice(t.lastIndexOf("commit-voted") + 1);
+    return t.includes("commit-voted") && after.includes("crash") && !after.some((x) => RESOLVED.has(x));
+  };
   const lastStep = (x: DeviceRecord) => Buffer.from(x.payload.slice(0, 8), "hex").readUInt32LE(0) >= o.steps;
   const check = () => {
     // with a crash the devices miss some steps by design: done when each has the last step from each feeder
     if (o.crashes?.length) {
       for (const r of reference) if (r.payload.length >= 8 && !devices.some((x) => x.device === r.device && x.comp === r.comp && x.payload.length >= 8 && lastStep(x))) return;
+      // nor while a board is down, or back but in doubt about a commit vote (it has not heard the outcome yet)
+      if (down.size || boards.some((b) => inDoubt(b.name))) return;
       return done();
     }
     for (const [d, n] of expected) if (devices.filter((x) => x.device === d).length < n) return;
@@ -228,7 +238,10 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
         if (m.type === "device") {
           devices.push({ t: crashes.length ? stepT() : Math.round((performance.now() - wall0) * 1000), device: m.device as string, payload: m.payload as string, comp: m.comp as string, gen: m.gen as string });
           check();
-        } else if (m.type === "event") trace.push(crashes.length ? { ...(m.e as TraceEvent), t: stepT() } : m.e as TraceEvent);
+        } else if (m.type === "event") {
+          trace.push(crashes.length ? { ...(m.e as TraceEvent), t: stepT() } : m.e as TraceEvent);
+          if (RESOLVED.has((m.e as TraceEvent).type)) check();
+        }
         else if (m.type === "violation") violations.push({ kind: m.kind as string, detail: m.detail as string });
         else if (m.type === "error") { errors.push(`${b.name}: ${m.error}`); done(); }
         else if (m.type === "log") o.progress?.(`${b.name}: ${m.line}`);
@@ -280,6 +293,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     await initBoard(bi, true);
     down.delete(bi);
     trace.push({ type: "restart", t: stepT(), board: boards[bi].name } as TraceEvent);
+    check();
   };
 
   try {
