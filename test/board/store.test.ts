@@ -158,6 +158,22 @@ describe("slot store", () => {
   });
 });
 
+describe("what a board keeps about a commit across a crash", () => {
+  it("the coordinator's commit log (commit.json): absent, then the commit it opened, then its decision, surviving reopen; a damaged file is refused with the fix", () => {
+    const dir = tmp();
+    const s = SlotStore.open(dir, trusted);
+    expect(s.commitLog()).toBeUndefined();
+    s.recordCommitLog({ n: 3, decided: false });
+    expect(SlotStore.open(dir, trusted).commitLog()).toEqual({ n: 3, decided: false });
+    s.recordCommitLog({ n: 3, decided: true });
+    expect(SlotStore.open(dir, trusted).commitLog()).toEqual({ n: 3, decided: true });
+    writeFileSync(join(dir, "commit.json"), "{\"n\": 3, \"dec");
+    expect(() => SlotStore.open(dir, trusted).commitLog()).toThrow(/commit\.json is not valid JSON.*restore it, or delete it/);
+    writeFileSync(join(dir, "commit.json"), JSON.stringify({ n: "3", decided: true }));
+    expect(() => SlotStore.open(dir, trusted).commitLog()).toThrow(StoreError);
+  });
+});
+
 describe("power cut leftovers", () => {
   it("truncated temp files of a slot write and of a state write are removed; the old version runs", () => {
     const { dir, s } = provisioned();
