@@ -71,8 +71,14 @@ export interface LinkLayerOptions {
   window?: number;
   /** Acknowledgements only in frames of their own (default: the link's layerHints.loneAcks, else false: piggybacked on data). */
   loneAcks?: boolean;
-  /** Retransmission timeout, µs (default 200 ms); doubles without progress up to maxRtoUs (default 3.2 s). */
+  /**
+   * Retransmission timeout, µs: rtoUs (default 200 ms) until the first round-trip sample,
+   * then adaptive, SRTT + 4 RTTVAR (RFC 6298, Karn's rule: no sample from a frame sent
+   * again), at least minRtoUs (default 20 ms); doubles without progress up to maxRtoUs
+   * (default 16 x rtoUs, 3.2 s).
+   */
   rtoUs?: number;
+  minRtoUs?: number;
   maxRtoUs?: number;
   /** Delay before a lone acknowledgement is sent, µs (default 2 ms); an out-of-order frame is acknowledged at once. */
   ackDelayUs?: number;
@@ -115,7 +121,7 @@ export interface LayerStats {
   peers: number;
 }
 
-interface Unacked { body: Uint8Array; after: number; sentAt: number }
+interface Unacked { body: Uint8Array; after: number; sentAt: number; /** sent again: no round-trip sample (Karn) */ again?: boolean }
 interface Tx { next: number; base: number; unacked: Map<number, Unacked>; dupAcks: number; fastFor: number; lastRetx: number }
 interface Rx { expected: number; buffer: Map<number, { body: Uint8Array; after: number }> }
 interface Peer {
@@ -132,6 +138,9 @@ interface Peer {
   cancelAck: (() => void) | null;
   cancelRto: (() => void) | null;
   rtoCur: number;
+  /** Smoothed round-trip time and its variation, µs (RFC 6298); srtt < 0: no sample yet. */
+  srtt: number;
+  rttvar: number;
   cancelHello: (() => void) | null;
   lastHello: number;
 }
@@ -149,6 +158,7 @@ export class LinkLayer implements Transport {
   private clock: LayerClock;
   private window: number;
   private rto: number;
+  private minRto: number;
   private maxRto: number;
   private ackDelay: number;
   private helloUs: number;
@@ -170,6 +180,7 @@ export class LinkLayer implements Transport {
     this.window = Math.min(64, inner.layerHints?.maxWindow ?? 64, Math.max(1, o.window ?? 32));
     this.loneAcks = o.loneAcks ?? inner.layerHints?.loneAcks ?? false;
     this.rto = o.rtoUs ?? 200_000;
+    this.minRto = Math.min(this.rto, o.minRtoUs ?? 20_000);
     this.maxRto = Math.max(this.rto, o.maxRtoUs ?? 16 * this.rto);
     this.ackDelay = o.ackDelayUs ?? 2_000;
     this.helloUs = o.helloUs ?? 300_000;
@@ -181,7 +192,7 @@ export class LinkLayer implements Transport {
       this.peers.set(n, {
         node: n, inc: 0, echoed: false, wasOpen: false, mismatch: null, refuses: false,
         tx: [newTx(), newTx()], rx: [newRx(), newRx()], backlog: [], ackDue: false,
-        cancelAck: null, cancelRto: null, rtoCur: this.rto, cancelHello: null, lastHello: -Infinity,
+        cancelAck: null, cancelRto: null, rtoCur: this.rto, srtt: -1, rttvar: 0, cancelHello: null, lastHello: -Infinity,
       });
     }
     inner.attachLayer?.();
@@ -333,11 +344,21 @@ export class LinkLayer implements Transport {
     if (!this.open(p)) p.cancelHello = this.clock.after(this.helloUs * (p.mismatch || p.refuses ? 10 : 1), () => { p.cancelHello = null; if (!this.open(p)) this.sendHello(p); });
   }
 
+  /** The timeout after progress: the configured one until a round trip was measured, then SRTT + 4 RTTVAR (RFC 6298). */
+  private baseRto(p: Peer): number {
+    return p.srtt < 0 ? this.rto : Math.min(this.maxRto, Math.max(this.minRto, Math.round(p.srtt + 4 * p.rttvar)));
+  }
+  private sampleRtt(p: Peer, r: number): void {
+    if (p.srtt < 0) { p.srtt = r; p.rttvar = r / 2; return; }
+    p.rttvar = 0.75 * p.rttvar + 0.25 * Math.abs(p.srtt - r);
+    p.srtt = 0.875 * p.srtt + 0.125 * r;
+  }
+
   /** The retransmission timer runs while anything is unacknowledged, set for the earliest frame due. */
   private armRto(p: Peer): void {
     let first = Infinity;
     for (const s of [0, 1] as const) for (const u of p.tx[s].unacked.values()) first = Math.min(first, u.sentAt);
-    if (first === Infinity) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto; return; }
+    if (first === Infinity) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.baseRto(p); return; }
     if (p.cancelRto) return;
     p.cancelRto = this.clock.after(Math.max(1000, first + p.rtoCur - this.clock.now()), () => { p.cancelRto = null; this.onRto(p); });
   }
@@ -354,6 +375,7 @@ export class LinkLayer implements Transport {
       if (!u || now - u.sentAt < p.rtoCur - 1) continue;
       timedOut = true;
       u.sentAt = now;
+      u.again = true;
       tx.lastRetx = now;
       this.counters.retransmits++;
       this.transmit(p, s, tx.base, u);
@@ -461,15 +483,21 @@ export class LinkLayer implements Transport {
     if (a > tx.next - 1) { this.dropped["bad-ack"] = (this.dropped["bad-ack"] ?? 0) + 1; return; }
     if (a < tx.base - 1) return; // an older acknowledgement, overtaken (reordered or duplicated)
     if (a >= tx.base) {
+      // a round-trip sample from the newest frame this acknowledges, unless it was sent again,
+      // or was sent before the last retransmission (the receiver may have held its
+      // acknowledgement behind the hole: that wait is no round trip)
+      const newest = tx.unacked.get(a);
+      if (newest && !newest.again && newest.sentAt > tx.lastRetx) this.sampleRtt(p, Math.max(0, this.clock.now() - newest.sentAt));
       for (let q = tx.base; q <= a; q++) tx.unacked.delete(q);
       tx.base = a + 1;
       tx.dupAcks = 0;
-      p.rtoCur = this.rto;
+      p.rtoCur = this.baseRto(p);
       p.cancelRto?.(); p.cancelRto = null;
       // a partial acknowledgement after a retransmission: the next hole was sent before it, resend it now
       const nb = tx.unacked.get(tx.base);
       if (nb && nb.sentAt < tx.lastRetx) {
         nb.sentAt = this.clock.now();
+        nb.again = true;
         tx.lastRetx = nb.sentAt;
         this.counters.retransmits++;
         this.transmit(p, s, tx.base, nb);
@@ -483,6 +511,7 @@ export class LinkLayer implements Transport {
     if (++tx.dupAcks >= 2 && tx.fastFor !== tx.base) {
       tx.fastFor = tx.base;
       u.sentAt = this.clock.now();
+      u.again = true;
       tx.lastRetx = u.sentAt;
       this.counters.fastRetransmits++;
       this.counters.retransmits++;
@@ -577,7 +606,7 @@ export class LinkLayer implements Transport {
     const from = p.inc;
     p.tx = [newTx(), newTx()];
     p.rx = [newRx(), newRx()];
-    p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.rto;
+    p.cancelRto?.(); p.cancelRto = null; p.srtt = -1; p.rttvar = 0; p.rtoCur = this.rto;
     p.cancelAck?.(); p.cancelAck = null; p.ackDue = false;
     p.wasOpen = false;
     this.emit({ type: "peer-restarted", node: p.node, from, incarnation: inc, lost });

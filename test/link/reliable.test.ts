@@ -105,6 +105,38 @@ describe("link layer: exactly once, in order", () => {
   });
 });
 
+describe("link layer: retransmission timeout", () => {
+  // One data frame lost on a link whose round trip is about 1 ms, after 30 frames measured it.
+  // Returns when the frame reached the peer (µs after it was sent).
+  function lostFrameDelay(rtt: boolean): number {
+    const s = new SimLinks([1, 2], 3, { min: 200, max: 800 });
+    const a = s.start(1, { incarnation: 1, rtoUs: 200_000 }, { loss: 0.999999, seed: 1 });
+    const faulty = a.link as unknown as { enabled: boolean };
+    faulty.enabled = false;
+    const b = s.start(2, { incarnation: 2, rtoUs: 200_000 });
+    s.run(100_000);
+    if (rtt) { for (let k = 0; k < 30; k++) s.clock.at(s.clock.now + k * 2_000, () => a.layer.send(2, frameOf(0, 1, 2, k))); s.run(200_000); }
+    const f = frameOf(0, 1, 2, 99);
+    faulty.enabled = true;
+    a.layer.send(2, f);
+    faulty.enabled = false;
+    const t0 = s.clock.now;
+    // step the virtual clock 1 ms at a time (a tick scheduled each step: the clock stops at its last event)
+    for (let i = 0; i < 1000 && !(b.got.get(1) ?? []).includes(hex(f)); i++) { s.clock.at(s.clock.now + 1_000, () => {}); s.run(1_000); }
+    expect(b.got.get(1)).toContain(hex(f));
+    return s.clock.now - t0;
+  }
+  it("adapts to the measured round trip (RFC 6298, at least 20 ms): a lost frame is sent again after ~20 ms, not the configured 200 ms", () => {
+    const adaptive = lostFrameDelay(true);
+    expect(adaptive).toBeGreaterThanOrEqual(20_000);
+    expect(adaptive).toBeLessThan(40_000);
+    // before any round trip was measured, the configured timeout holds
+    const first = lostFrameDelay(false);
+    expect(first).toBeGreaterThanOrEqual(200_000);
+    expect(first).toBeLessThan(220_000);
+  });
+});
+
 describe("link layer: incarnations and restarts", () => {
   it("a restarted peer is recognised, the frames sent to its old run are reported lost, and the new session starts clean", () => {
     const s = new SimLinks([1, 2]);

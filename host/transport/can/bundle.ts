@@ -22,9 +22,9 @@
 // fewer than 8 times, and the generation check sees it: a delta against a slot a lost
 // transfer changed is refused (`compact-ref`), the others still decode. After 7 or more
 // lost transfers the receiver forgets every slot. A sender refreshes each slot with a raw
-// record at least every `keyEvery` records and after `refreshUs` unused (so the link layer's
-// retransmission after a loss, 200 ms or more later, travels raw), so a loss costs at most
-// that many frames per slot after it, never a wrong one.
+// record at least every `keyEvery` records and after `refreshUs` unused (so a link layer's
+// retransmission later than that travels raw; an earlier one may be refused, compact-ref, and
+// is sent again), so a loss costs at most that many frames per slot after it, never a wrong one.
 
 export const BUNDLE_PLAIN = 0xfe;
 export const COMPACT_BASE = 0xf0;
