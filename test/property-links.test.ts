@@ -213,6 +213,20 @@ describe("a board that voted ready in a commit vote and crashed before the commi
   });
 });
 
+describe("the coordinator crashes right after deciding a commit (--crash COORDINATOR@STEP:vote)", () => {
+  const sys = meshSystem(EXPLORE_SHAPES.x2b);
+  const want = new Map(sys.plan.upgrades.map((u) => [u.name, u.version]));
+  it.each([1, 2, 3])("seed %i: b2 restarts on the committed versions, knowing its decision; every board runs the new versions; every oracle holds", (seed) => {
+    const c: Case = { system: "x2b", seed, steps: 40, fault: null, rules: "safe", latency: { min: 50, max: 2000 }, commitAfter: 2,
+      links: { loss: 0.05, dup: 0.02 }, crashes: [{ board: "b2", step: 0, atVote: true }] };
+    const v = check(sys, c);
+    expect(v.problems).toEqual([]);
+    expect(v.result.trace.filter((e) => e.board === "b2" && ["commit-decided", "crash", "restart"].includes(e.type)).map((e) => e.type)).toEqual(["commit-decided", "crash", "restart"]);
+    const mixed = v.result.procs.filter((p) => want.has(p.comp) && p.role !== "retired" && p.version !== want.get(p.comp));
+    expect(mixed).toEqual([]);
+  });
+});
+
 describe("double failure: the board in doubt is away, and the coordinator that committed restarts before it returns", () => {
   // As above, but b3 stays down 15 steps, and b2 (the coordinator) crashes right after
   // committing and restarts before b3 is back. The restarted coordinator must still know it

@@ -112,5 +112,17 @@ describe("gsu rehearse", () => {
     expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, faultActive: false, detected: false })[0]).toMatch(/never took effect/);
     expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, detected: false })[0]).toMatch(/never detected/);   // real links: no ground truth
     expect(untested({ fault: { comp: "a", step: 5 }, steps: 10, devices: 3, faultActive: true, detected: true })).toEqual([]);
+    // a requested crash the run never showed (a :vote crash with no commit vote)
+    expect(untested({ fault: null, steps: 10, devices: 3, detected: false, ended: "recovery", crashes: [{ board: "b1", step: 1, atVote: true }], crashed: [] })[0])
+      .toMatch(/the crash b1@1:vote never happened \(b1 never voted in, or decided, a commit from step 1 on; guarded operation ended by recovery\)/);
+    expect(untested({ fault: null, steps: 10, devices: 3, detected: false, crashes: [{ board: "b1", step: 1 }], crashed: ["b1"] })).toEqual([]);
+  });
+  it("--crash BOARD@STEP:vote that never happens (gen-203: guarded operation ends by a full protocol store before any commit) fails as untested; on the coordinator it crashes after the decision", () => {
+    const r = gsu("--system", "gen-203", "--crash", "b1@1:vote", "--no-fault", "--commit-after", "3", "--steps", "120", "--html", "-");
+    expect(r.stdout).toMatch(/untested: the crash b1@1:vote never happened/);
+    expect(r.status).toBe(1);
+    const c = gsu("--crash", "gnc@1:vote", "--no-fault", "--commit-after", "3", "--html", "-");
+    expect(c.stdout, c.stderr).toMatch(/^Verdict: PASS: before the crash \(gnc@1:vote\)/m);
+    expect(c.status).toBe(0);
   });
 });

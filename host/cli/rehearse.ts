@@ -82,7 +82,9 @@ Options:
                         real links the board's process is killed with -9 and started
                         again with its state directory. :vote: instead,
                         right after the board's first commit vote from step STEP on; it
-                        restarts in doubt and adopts the commit the others made
+                        restarts in doubt and adopts the commit the others made (the
+                        coordinator, which does not vote: right after its commit decision;
+                        it restarts knowing it, from its disk)
   --period MS           with --links other than sim: wall-clock ms between input steps
                         (default 4; raise it on slow machines, e.g. under emulation)
   --timeout S           with --links other than sim: seconds to wait, after the last input,
@@ -110,8 +112,14 @@ const DETECTED = new Set(["at-failed", "memory-full", "component-trap"]);
  * runs, which have no ground truth), or no device received a message (nothing to compare).
  * Each reason makes the verdict FAIL.
  */
-export function untested(o: { fault: { comp: string; step: number } | null; steps: number; devices: number; faultActive?: boolean; detected: boolean; ended?: string }): string[] {
+export function untested(o: { fault: { comp: string; step: number } | null; steps: number; devices: number; faultActive?: boolean; detected: boolean; ended?: string;
+  /** --crash requests, and the boards the run's trace shows crashing */
+  crashes?: { board: string; step: number; atVote?: boolean }[]; crashed?: string[] }): string[] {
   const why: string[] = [];
+  for (const c of o.crashes ?? []) {
+    if (o.crashed?.includes(c.board)) continue;
+    why.push(`untested: the crash ${c.board}@${c.step}${c.atVote ? ":vote" : ""} never happened${c.atVote ? ` (${c.board} never voted in, or decided, a commit from step ${c.step} on${o.ended && o.ended !== "commit" ? `; guarded operation ended by ${o.ended}` : ""})` : ""}, so the rehearsal did not test it; ${c.atVote ? "let a commit come (--commit-after N, --no-fault or a later fault)" : "give an earlier step"}`);
+  }
   if (o.devices === 0) why.push(`untested: no device received a message in ${o.steps} steps, so there was nothing to compare with the reference run; check the system's links to its output devices, or run more --steps`);
   if (o.fault && o.faultActive === false) {
     why.push(`untested: the fault ${o.fault.comp}@${o.fault.step} never took effect in ${o.steps} steps (no state derived from it${o.ended === "recovery" || o.ended === "commit" ? `; guarded operation had ended by ${o.ended} before it` : ""}), so the rehearsal did not test it; give an earlier fault step, another --fault component, or --no-fault`);
@@ -211,7 +219,7 @@ export async function run(argv: string[]): Promise<number> {
   const crashes = (values.crash ?? []).flatMap((x) => x.split(",")).filter(Boolean).map((x) => {
     const vote = x.endsWith(":vote");
     const m = NAME_AT_STEP.exec(vote ? x.slice(0, -5) : x);
-    if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later) or BOARD@STEP:vote (right after its first commit vote from step STEP on), not '${x}'`);
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--crash must look like BOARD@STEP (the board crashes after step STEP and restarts 5 steps later) or BOARD@STEP:vote (right after its first commit vote, or the coordinator's decision, from step STEP on), not '${x}'`);
     return vote ? { board: m[1], step: Number(m[2]), atVote: true } : { board: m[1], step: Number(m[2]) };
   });
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
@@ -299,7 +307,7 @@ export async function run(argv: string[]): Promise<number> {
     // a later fault step: that fault is not reached, as in process (judge's crash verdict)
     const detected = r.trace.some((e) => DETECTED.has(e.type));
     const crashEnded = !!fault && !detected && crashes.length > 0 && r.trace.some((e) => e.type === "recovered");
-    const why = untested({ fault, steps, devices: r.devices.length, detected: detected || crashEnded });
+    const why = untested({ fault, steps, devices: r.devices.length, detected: detected || crashEnded, crashes, crashed: r.trace.filter((e) => e.type === "crash").map((e) => e.board) });
     if (why.length) { r.verdict = "fail"; r.errors.push(...why); }
     if (values.trace) writeFileSync(values.trace, r.devices.map((d) => JSON.stringify({ type: "device", device: d.device, payload: d.payload, comp: d.comp, gen: d.gen })).join("\n") + "\n");
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
@@ -372,7 +380,8 @@ export async function run(argv: string[]): Promise<number> {
     // with crashes the verdict is judge()'s crash verdict: the devices differ from the reference after the crash by design
     const diffs = values.reference || crashes.length ? [] : compareDevices(result.devices, refDevs);
     const problems = [...judge(sys, { system: refName, steps, fault }, result),
-      ...untested({ fault, steps, devices: result.devices.length, faultActive: result.faultActive, ended: result.ended, detected: result.trace.some((e) => DETECTED.has(e.type)) })];
+      ...untested({ fault, steps, devices: result.devices.length, faultActive: result.faultActive, ended: result.ended, detected: result.trace.some((e) => DETECTED.has(e.type)),
+        crashes, crashed: result.trace.filter((e) => e.type === "crash").map((e) => e.board) })];
     const summary = summarize(result, diffs, problems, diffs.length ? firstErroneous(result.devices, refDevs) : null);
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");

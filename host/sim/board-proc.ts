@@ -57,7 +57,7 @@ interface Init {
   /** The board's state directory (what it keeps across a kill -9); restarted: this start follows one. */
   stateDir?: string;
   restarted?: boolean;
-  /** Tests: this board dies (-9) right after its first commit vote (it restarts in doubt). */
+  /** Tests: this board dies (-9) right after its first commit vote (it restarts in doubt), or, the coordinator, its first commit decision. */
   crashAtVote?: boolean;
 }
 type Msg = Init | { type: "cut"; on: boolean } | { type: "upgrade" } | { type: "plan"; coordinator: boolean } | { type: "start-round" } | { type: "input"; device: string; payload: string } | { type: "stop" };
@@ -124,7 +124,7 @@ process.on("message", async (m: Msg) => {
             if (disk && e.type === "commit-adopt") { disk.markCommitted(); disk.vote = undefined; }
             send({ type: "event", e });
             if (e.type === "commit-adopt") setImmediate(() => { layer?.stop(); send({ type: "restart-me" }); });
-            if (e.type === "commit-voted" && init?.crashAtVote && !init.restarted) setImmediate(() => { layer?.stop(); send({ type: "crashing" }); setTimeout(() => process.kill(process.pid, "SIGKILL"), 20); });
+            if ((e.type === "commit-voted" || e.type === "commit-decided") && init?.crashAtVote && !init.restarted) setImmediate(() => { layer?.stop(); send({ type: "crashing" }); setTimeout(() => process.kill(process.pid, "SIGKILL"), 20); });
             if (e.type === "upgrade") armFault();
           },
           // real links carry no ground truth: only the per-port step oracle runs here

@@ -61,7 +61,8 @@ export interface RunOptions {
    * restart downSteps steps later (default 5) with their last committed versions, their
    * recovery epoch and a new link-layer incarnation (implies links). `atVote`: instead,
    * right after the board votes ready in a commit vote at or after that step (so it restarts
-   * in doubt: rounds.ts inDoubt).
+   * in doubt: rounds.ts inDoubt); the coordinator, which does not vote, right after it decides
+   * a commit (it restarts with its commit log: rounds.ts commitLog).
    */
   crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[];
   /** False: a restarted board has lost what each device got (no device marks on its disk; tests show what that costs). */
@@ -221,6 +222,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         if (e.type === "upgrade" && roundUpgrade) roundUpgrade();
         // what a board keeps on disk: the commit it voted for (until it learns the outcome)
         if (e.type === "commit-voted") { voted.set(b.node, e.n as number); onVote(b.node); }
+        if (e.type === "commit-decided") onVote(b.node);
         if (e.type === "commit-prepare" || e.type === "commit-decided") commitLogs.set(b.node, { n: e.n as number, decided: e.type === "commit-decided" });
         if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") voted.delete(b.node);
         if (e.type === "commit-adopt") clock.at(clock.now, () => adopt(b.node));
