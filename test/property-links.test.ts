@@ -135,6 +135,21 @@ describe("a board that crashes: the defects the crash soak found (docs/protocol.
     expect(v.result.trace.some((e) => e.type === "member-outside-guarded")).toBe(true);
   });
 
+  // gen-2007: the coordinator b1 decided commit 1 and crashed at once (--crash b1@1:vote, which
+  // since ca341d0 crashes the coordinator after its decision); b3 heard the COMMIT, b2, which
+  // had voted ready, did not. b2 took the coordinator's restart as the end of guarded operation
+  // and asked for a recovery round the committed b3 never answered: stalled. A board prepared
+  // for a commit now asks the restarted coordinator for the outcome first (READY: it answers
+  // COMMIT from its commit log). Failed in `npm run soak -- --system gen --links --crashes
+  // --cases 6000 --first 2001 --seed 91 --jobs 2` (1 of 6000).
+  it("a board prepared for a commit when the coordinator that decided it restarts: it asks, and commits (gen-2007)", () => {
+    const c = parseRepro("--system gen-2007 --seed 1484276688 --steps 9 --no-fault --rules safe --latency 87..11006 --commit-after 19 --upgrade-at 2 --link-loss 0.16 --link-dup 0.02 --link-corrupt 0.04 --crash b1@1:vote");
+    const v = check(genSystem(2007), c);
+    expect(v.problems).toEqual([]);
+    const b2 = v.result.trace.filter((e) => e.board === "b2" && ["commit-voted", "commit-outcome-asked", "commit", "recovery-request"].includes(e.type)).map((e) => e.type);
+    expect(b2).toEqual(["commit-voted", "commit-outcome-asked", "commit"]);
+  });
+
   // genx-4507 (two boards): b2 never heard b1's first run (its hellos lost, then a partition)
   // when both started guarded operation; b1 crashed and restarted, and b2, meeting b1's second
   // run as the first it knew, stayed guarded for ever (stalled). The hello's RESTARTED flag

@@ -858,9 +858,10 @@ export class Board {
     this.trace("peer-restarted", { node, guarded: this.guarded });
     // the link counts with its previous run are void (an upgrade round balances them): both start at 0
     this.frameCounts.delete(node);
-    if (node === this.opts.coordinator) this.rounds.coordinatorRestarted();
+    // (prepared for a commit when the coordinator restarted: it asks for the outcome first)
+    const asking = node === this.opts.coordinator && this.rounds.coordinatorRestarted();
     this.rounds.peerRestarted(node);
-    if (this.guarded && !this.recovering) this.requestRecovery();
+    if (this.guarded && !this.recovering && !asking) this.requestRecovery();
   }
 
   /** Abort by hand: a recovery round hands over to the old versions. */

@@ -151,6 +151,8 @@ export class Rounds {
   private catchUp = 0;
   private myBound: { next: number; v: number[]; vext: number[] } | null = null;
   private preparedN = -1;
+  /** Prepared for this commit when the coordinator restarted: asking for its outcome (coordinatorRestarted). */
+  private askAfterRestart = -1;
   private committedN = -1;
   private quiesceN = -1;
   private startedN = -1;
@@ -360,21 +362,27 @@ export class Rounds {
    * died with it. Ask the restarted coordinator again; it runs the round (with nothing of
    * its own to recover), this board answers with the bound it already has.
    */
-  coordinatorRestarted(): void {
-    if (this.isCoordinator) return;
-    // its commit and upgrade rounds count from the start again: forget the numbers of its previous run
-    if (this.preparedN >= 0 && this.h.guarded()) this.resumeFromPrepare("the coordinator restarted");
+  coordinatorRestarted(): boolean {
+    if (this.isCoordinator) return false;
+    // Voted ready and waiting: the coordinator may have decided before it restarted (it keeps
+    // its decision on disk: commitLog). Stay prepared and ask with the vote (tick: READY); it
+    // answers COMMIT if it decided, else RESUME, and then guarded operation ends by recovery
+    // (askAfterRestart). True: the caller must not request that recovery now.
+    const asking = this.preparedN >= 0 && this.h.guarded();
+    if (asking) { this.askAfterRestart = this.preparedN; this.tr("commit-outcome-asked", { n: this.preparedN }); this.arm(); }
     // an upgrade round it was running died with it: inputs held for it go on (a board that had
     // started guarded operation ends it by recovery: Board.peerRestarted)
     if ((this.quiesceN >= 0 && this.startedN !== this.quiesceN) || (this.startedN >= 0 && this.goN !== this.startedN)) this.h.resume("inputs", "the coordinator restarted: its upgrade round is off");
     if (this.quiesceN >= 0 && this.startedN !== this.quiesceN) this.offBeforeStart = true;
-    this.preparedN = -1; this.committedN = -1; this.quiesceN = -1; this.startedN = -1; this.goN = -1; this.lastCounts = "";
-    if (!(this.h.recovering() || this.requested > this.h.epoch())) return;
+    if (!asking) this.preparedN = -1;
+    this.committedN = -1; this.quiesceN = -1; this.startedN = -1; this.goN = -1; this.lastCounts = "";
+    if (!(this.h.recovering() || this.requested > this.h.epoch())) return asking;
     const next = this.h.epoch() + 1;
     this.requested = next;
     this.tr("recovery-request", { epoch: next, why: "the coordinator restarted during the round" });
     this.h.send(this.h.coordinator, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: this.h.epoch() & 15 }));
     this.arm();
+    return asking;
   }
 
   /** A frame from an epoch this board has not reached: it missed a round; ask the coordinator for it. */
@@ -555,6 +563,7 @@ export class Rounds {
         return true;
       case OP.COMMIT:
         if (c || !fromCoord) return true;
+        if (this.askAfterRestart === arg) this.askAfterRestart = -1;
         if (this.h.guarded()) { this.committedN = arg; this.h.commitLocal(); }
         else if (this.h.restarted() && this.committedN !== arg && this.preparedN < 0 && this.h.inDoubt?.() === arg && !this.doubtResolved) {
           // it voted ready, restarted, and runs its old versions: the others committed the new
@@ -575,6 +584,9 @@ export class Rounds {
       case OP.RESUME:
         if (c || !fromCoord) return true;
         if (this.preparedN === arg) this.resumeFromPrepare(`commit ${arg} called off`);
+        // the restarted coordinator had not decided it: guarded operation ends by recovery, as
+        // after any coordinator restart (Board.peerRestarted)
+        if (this.askAfterRestart === arg) { this.askAfterRestart = -1; if (this.h.guarded() && !this.h.recovering()) this.requestRecovery(); }
         // in doubt about this vote: it was not committed (or is void); the old versions stay
         if (this.askingDoubt() && this.h.inDoubt!() === arg) { this.doubtResolved = true; this.tr("commit-vote-void", { n: arg }); }
         return true;
