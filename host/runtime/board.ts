@@ -127,7 +127,16 @@ export class Board {
       },
       clusterNames: () => [...this.cluster].map((n) => (this.upgraded.has(n) ? `${n}@${this.upgraded.get(n)}` : n)),
       dropAhead: (why) => {
-        for (const a of this.aheadHeld.splice(0)) this.drop("future-epoch", `from node ${a.src}: ${why}; a frame claiming a newer epoch was forged or corrupted`);
+        // only the frames that claim an epoch ahead; others held behind them (onFrame) run as usual
+        const rest: { src: number; frame: Uint8Array }[] = [];
+        for (const a of this.aheadHeld.splice(0)) {
+          let ahead = false;
+          try { const h = this.core.decodeHeader(a.frame); ahead = h.kind === "app" && ((this.epoch - h.epoch) & 15) > 8; } catch { /* counted when it runs */ }
+          if (ahead) this.drop("future-epoch", `from node ${a.src}: ${why}; a frame claiming a newer epoch was forged or corrupted`);
+          else rest.push(a);
+        }
+        for (const a of rest) this.held.push(() => this.onFrame(a.src, a.frame));
+        if (rest.length && !this.recovering && !this.stalled && !this.pausedAll) this.release();
       },
       trace: (type, extra) => this.trace(type, extra ?? {}),
     }, opts.rounds);
@@ -271,7 +280,9 @@ export class Board {
       // classifies what was sent before the recovery (stale epoch), or for the end of the vote.
       let round = true;
       try { round = ["begin", "bound", "apply", "control"].includes(this.core.decodeHeader(frame).kind); } catch { /* counted below */ }
-      if (!round) { this.held.push(() => this.onFrame(src, frame)); return; }
+      // behind frames held from an epoch this board had not reached (aheadHeld), in arrival
+      // order: release() runs those after this.held, and one sender's frames must stay in order
+      if (!round) { if (this.aheadHeld.length) this.aheadHeld.push({ src, frame }); else this.held.push(() => this.onFrame(src, frame)); return; }
     }
     let d;
     try {
