@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { ComponentVersion } from "../runtime/app.ts";
+import { commitLogEntry } from "../runtime/rounds.ts";
 import { isDevice, type SystemSpec } from "../runtime/system.ts";
 import { wireSystem } from "../component/wiring.ts";
 import { ComponentInstance, ComponentModule } from "../component/component.ts";
@@ -482,7 +483,8 @@ export class BoardDaemon {
   // ---- events, devices, telemetry -----------------------------------------------------
   private onEvent(e: TraceEvent): void {
     // the two-phase commit's vote, on disk before it leaves (docs/protocol.md "A board that crashes")
-    if (e.type === "commit-prepare" || e.type === "commit-decided") this.store.recordCommitLog({ n: e.n as number, decided: e.type === "commit-decided" });
+    const log = commitLogEntry(e);
+    if (log) this.store.recordCommitLog(log);
     if (e.type === "commit-voted") this.store.recordVote({ n: e.n as number, versions: Object.fromEntries(this.board.upgradedVersions()) });
     if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") this.store.clearVote();
     if (e.type === "commit-adopt") this.adoptCommit(e.n as number);

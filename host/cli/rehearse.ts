@@ -105,6 +105,8 @@ Exit status: 0 when the run met its oracle, 1 when it did not (or tested nothing
 2 on bad or contradictory arguments, 3 when a link or interface is missing (vcan0).`;
 
 const DETECTED = new Set(["at-failed", "memory-full", "component-trap"]);
+/** The boards a run's trace shows crashing (untested: a requested crash must have happened). */
+const crashedBoards = (trace: readonly { type: string; board?: string }[]): string[] => trace.filter((e) => e.type === "crash").map((e) => e.board!);
 
 /**
  * Why a finished rehearsal tested nothing, if it did not: its fault never took effect
@@ -307,7 +309,7 @@ export async function run(argv: string[]): Promise<number> {
     // a later fault step: that fault is not reached, as in process (judge's crash verdict)
     const detected = r.trace.some((e) => DETECTED.has(e.type));
     const crashEnded = !!fault && !detected && crashes.length > 0 && r.trace.some((e) => e.type === "recovered");
-    const why = untested({ fault, steps, devices: r.devices.length, detected: detected || crashEnded, crashes, crashed: r.trace.filter((e) => e.type === "crash").map((e) => e.board) });
+    const why = untested({ fault, steps, devices: r.devices.length, detected: detected || crashEnded, crashes, crashed: crashedBoards(r.trace) });
     if (why.length) { r.verdict = "fail"; r.errors.push(...why); }
     if (values.trace) writeFileSync(values.trace, r.devices.map((d) => JSON.stringify({ type: "device", device: d.device, payload: d.payload, comp: d.comp, gen: d.gen })).join("\n") + "\n");
     if (quiet) process.stdout.write(JSON.stringify(summary) + "\n");
@@ -381,7 +383,7 @@ export async function run(argv: string[]): Promise<number> {
     const diffs = values.reference || crashes.length ? [] : compareDevices(result.devices, refDevs);
     const problems = [...judge(sys, { system: refName, steps, fault }, result),
       ...untested({ fault, steps, devices: result.devices.length, faultActive: result.faultActive, ended: result.ended, detected: result.trace.some((e) => DETECTED.has(e.type)),
-        crashes, crashed: result.trace.filter((e) => e.type === "crash").map((e) => e.board) })];
+        crashes, crashed: crashedBoards(result.trace) })];
     const summary = summarize(result, diffs, problems, diffs.length ? firstErroneous(result.devices, refDevs) : null);
     if (progress) process.stderr.write(" ".repeat(50) + "\r");
     const boards = sys.spec.boards.map((b) => `${b.name} (${b.components.join(", ")})`).join(" · ");

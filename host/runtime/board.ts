@@ -131,7 +131,7 @@ export class Board {
         const rest: { src: number; frame: Uint8Array }[] = [];
         for (const a of this.aheadHeld.splice(0)) {
           let ahead = false;
-          try { const h = this.core.decodeHeader(a.frame); ahead = h.kind === "app" && ((this.epoch - h.epoch) & 15) > 8; } catch { /* counted when it runs */ }
+          try { const h = this.core.decodeHeader(a.frame); ahead = h.kind === "app" && this.isAhead(h.epoch); } catch { /* counted when it runs */ }
           if (ahead) this.drop("future-epoch", `from node ${a.src}: ${why}; a frame claiming a newer epoch was forged or corrupted`);
           else rest.push(a);
         }
@@ -334,8 +334,11 @@ export class Board {
     this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, false);
   }
 
+  /** A frame's epoch (mod 16) is one this board has not reached yet. */
+  private isAhead(epochMod: number): boolean { return ((this.epoch - epochMod) & 15) > 8; }
+
   private onApp(src: number, h: Header, body: Uint8Array, frame: Uint8Array): void {
-    if (this.opts.protocol !== false && ((this.epoch - h.epoch) & 15) > 8) {
+    if (this.opts.protocol !== false && this.isAhead(h.epoch)) {
       // From an epoch this board has not reached: it missed a recovery round's frames.
       // Hold it and ask the coordinator for the round's outcome.
       this.aheadHeld.push({ src, frame });

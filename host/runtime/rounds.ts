@@ -143,6 +143,15 @@ export interface RoundOptions {
 
 export const DEFAULT_ROUNDS: RoundOptions = { resendUs: 250_000, partitionUs: 2_000_000, voteUs: 2_000_000, maxResends: 2_000, upgradeUs: 30_000_000 };
 
+/**
+ * What a coordinator keeps on its disk from its trace (RoundHost.commitLog): the commit it
+ * opened ("commit-prepare") or decided ("commit-decided"); undefined for any other event.
+ * Every host records it the same way before the frame leaves.
+ */
+export function commitLogEntry(e: { type: string; n?: unknown }): { n: number; decided: boolean } | undefined {
+  return e.type === "commit-prepare" || e.type === "commit-decided" ? { n: e.n as number, decided: e.type === "commit-decided" } : undefined;
+}
+
 export class Rounds {
   // ---- participant state ----
   /** Recovery requested from the coordinator for this epoch and not yet begun. */
@@ -206,7 +215,7 @@ export class Rounds {
   readonly counts = { resends: 0, timeouts: 0, caughtUp: 0 };
   private tr(type: string, extra?: Record<string, unknown>): void {
     if (type === "round-resend") this.counts.resends++;
-    else if (type === "recovery-partial" || type === "round-gave-up" || (type === "commit-called-off" && String(extra?.why).startsWith("no vote"))) this.counts.timeouts++;
+    else if (type === "recovery-partial" || type === "round-gave-up") this.counts.timeouts++;
     else if (type === "round-catch-up" || type === "recovery-late") this.counts.caughtUp++;
     this.h.trace(type, extra);
   }
@@ -309,7 +318,7 @@ export class Rounds {
       this.h.send(n, this.applyFrame(this.lastApply));
     }
     if (this.phase) {
-      if (now - this.phase.opened >= this.opts.voteUs) this.callOff(`no vote from node(s) ${this.others().filter((n) => !this.phase!.votes.has(n)).join(", ")} within ${this.opts.voteUs / 1000} ms`);
+      if (now - this.phase.opened >= this.opts.voteUs) this.callOff(true, `no vote from node(s) ${this.others().filter((n) => !this.phase!.votes.has(n)).join(", ")} within ${this.opts.voteUs / 1000} ms`);
       else for (const n of this.others()) if (!this.phase.votes.has(n)) this.sendCtl(n, OP.PREPARE, this.phase.n);
     }
     if (this.retryCommitAt >= 0 && now >= this.retryCommitAt && !this.phase) {
@@ -430,7 +439,7 @@ export class Rounds {
     // a restarted coordinator runs the round the others ask for (they lost the guarded operation it held)
     const bystander = this.bystander();
     if (!this.h.guarded() && !bystander) { if (src >= 0) this.sendCtl(src, OP.CURRENT, epoch); return; } // nothing to end: the request is void
-    if (this.phase) this.callOff("a recovery round began");
+    if (this.phase) this.callOff(false, "a recovery round began");
     this.round = { epoch: next, bounds: new Map(), opened: this.h.now() };
     this.h.send(BROADCAST, this.h.header({ kind: "begin", dirty: 0, index: next, epoch: epoch & 15 }));
     const b = bystander ? { v: [0], vext: [0] } : this.h.beginLocal(next);
@@ -523,10 +532,12 @@ export class Rounds {
     this.arm();
   }
 
-  private callOff(why: string): void {
+  /** timedOut: a vote missing after voteUs (counted in counts.timeouts), not a refusal or a recovery. */
+  private callOff(timedOut: boolean, why: string): void {
     const p = this.phase;
     if (!p) return;
     this.phase = null;
+    if (timedOut) this.counts.timeouts++;
     this.tr("commit-called-off", { n: p.n, why });
     // The automatic policy tries again later (a board that was busy or cut off may be ready then).
     if (!p.manual && why !== "a recovery round began") this.retryCommitAt = this.h.now() + this.opts.voteUs;
@@ -600,7 +611,7 @@ export class Rounds {
         else if (!this.phase || this.phase.n !== arg) this.sendCtl(src, OP.RESUME, arg); // a stale vote: release it
         return true;
       case OP.REFUSE:
-        if (c && this.phase && this.phase.n === arg) this.callOff(`node ${src} cannot commit now`);
+        if (c && this.phase && this.phase.n === arg) this.callOff(false, `node ${src} cannot commit now`);
         return true;
       case OP.COMMITTED:
         if (c && arg === this.lastCommitN) this.unackedCommit.delete(src);

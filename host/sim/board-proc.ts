@@ -3,6 +3,7 @@
 // talks to the other boards only over a real link (a PTY serial bus, SLCAN on a
 // PTY, or SocketCAN).
 import { Board } from "../runtime/board.ts";
+import { commitLogEntry } from "../runtime/rounds.ts";
 import { openLink } from "../transport/open.ts";
 import { committedSpec, loadSystemByName } from "./systems.ts";
 import type { Rules } from "../core/core.ts";
@@ -119,7 +120,8 @@ process.on("message", async (m: Msg) => {
             // the vote on disk before it leaves; a commit made while this board was down after
             // voting: committed on disk, and the parent starts the board again on the new versions
             if (disk && e.type === "commit-voted") disk.vote = e.n as number;
-            if (disk && (e.type === "commit-prepare" || e.type === "commit-decided")) disk.commitLog = { n: e.n as number, decided: e.type === "commit-decided" };
+            const log = commitLogEntry(e);
+            if (disk && log) disk.commitLog = log;
             if (disk && (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void")) disk.vote = undefined;
             if (disk && e.type === "commit-adopt") { disk.markCommitted(); disk.vote = undefined; }
             send({ type: "event", e });

@@ -2,7 +2,7 @@
 // network, a virtual clock, seeded latencies. Same seed, same run.
 import { Board, type Instance, type TraceEvent } from "../runtime/board.ts";
 import type { SystemSpec, UpgradePlan } from "../runtime/system.ts";
-import type { RoundOptions } from "../runtime/rounds.ts";
+import { commitLogEntry, type RoundOptions } from "../runtime/rounds.ts";
 import type { Mark, MarkStore } from "../runtime/output-commit.ts";
 import type { CoreConfig, Rules } from "../core/core.ts";
 import { VirtualClock } from "./clock.ts";
@@ -223,7 +223,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
         // what a board keeps on disk: the commit it voted for (until it learns the outcome)
         if (e.type === "commit-voted") { voted.set(b.node, e.n as number); onVote(b.node); }
         if (e.type === "commit-decided") onVote(b.node);
-        if (e.type === "commit-prepare" || e.type === "commit-decided") commitLogs.set(b.node, { n: e.n as number, decided: e.type === "commit-decided" });
+        const log = commitLogEntry(e);
+        if (log) commitLogs.set(b.node, log);
         if (e.type === "commit" || e.type === "commit-after-restart" || e.type === "commit-vote-void") voted.delete(b.node);
         if (e.type === "commit-adopt") clock.at(clock.now, () => adopt(b.node));
         if (e.type === "at-failed" && !failAt) failAt = { t: clock.now, wall: performance.now() };
