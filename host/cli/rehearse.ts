@@ -7,7 +7,7 @@ import { compareDevices, runTestbed, type RunOptions } from "../sim/testbed.ts";
 import type { SimLinkFaults } from "../sim/sim-links.ts";
 import { judge, reference as referenceDevices } from "../sim/property.ts";
 import { firstErroneous, summarize, textReport, writeHtmlReport } from "../report/rehearsal.ts";
-import { isSystemName, loadSystemByName, SYSTEMS } from "../sim/systems.ts";
+import { isSystemName, loadSystemByName, SYSTEMS, unknownSystem } from "../sim/systems.ts";
 import { reportRetention, TraceWriter } from "./trace-stream.ts";
 import { PlanError } from "../runtime/system.ts";
 import type { Rules } from "../core/core.ts";
@@ -41,8 +41,9 @@ Options:
                         see docs/protocol.md
   --commit-after N      commit automatically after N passed ATs with no failure
   --latency MIN..MAX    link latency range in microseconds (default 50..2000)
-  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N | gen-N (default
-                        demo; mesh-N and gen-N are generated topologies, see
+  --system NAME         ${Object.keys(SYSTEMS).join(" | ")} | mesh-N | meshc-N | gen-N | genx-N
+                        (default demo; mesh-N and gen-N are generated topologies, genx-N
+                        gen-N's with the cluster's members on several boards, see
                         docs/evidence-rules.md and host/sim/gen-system.ts)
   --config FILE         rehearse your own system: a system file naming each component
                         version's manifest and wasm (paths relative to the file), the
@@ -226,7 +227,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const commitAfter = values["commit-after"] !== undefined ? int("commit-after", values["commit-after"], 0, 1) : undefined;
   const sysName = values.system ?? "demo";
-  if (!isSystemName(sysName)) throw new UsageError(`unknown system '${sysName}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N`);
+  if (!isSystemName(sysName)) throw new UsageError(unknownSystem(sysName));
   let sys;
   let user: import("../sim/config-system.ts").ConfigSystem | undefined;
   try {

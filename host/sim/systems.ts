@@ -21,6 +21,11 @@ export const GEN = /^gen-(\d+)$/;
 /** gen-N's topologies with the members on several boards (docs/protocol.md point 4: designed, not built; refused today). */
 export const GENX = /^genx-(\d+)$/;
 
+/** The error for a name no system has, listing every name a user can give. */
+export function unknownSystem(name: string): string {
+  return `unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N, genx-N`;
+}
+
 export function isSystemName(name: string): boolean { return Object.hasOwn(SYSTEMS, name) || MESH.test(name) || GEN.test(name) || GENX.test(name); }
 
 export async function loadSystemByName(name: string): Promise<TestbedSystem> {
@@ -31,6 +36,6 @@ export async function loadSystemByName(name: string): Promise<TestbedSystem> {
   const gx = GENX.exec(name);
   if (gx) return (await import("./gen-system.ts")).genSystem(Number(gx[1]), "several");
   const f = SYSTEMS[name];
-  if (!f) throw new Error(`unknown system '${name}'; choose one of: ${Object.keys(SYSTEMS).join(", ")}, mesh-N, meshc-N, gen-N, genx-N`);
+  if (!f) throw new Error(unknownSystem(name));
   return f();
 }
