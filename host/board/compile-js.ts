@@ -29,8 +29,10 @@ const SPEC = /(\bfrom\s*|\bimport\s*\(\s*|\bexport\s*\*\s*from\s*)(["'])(\.{1,2}
 export function compileModule(file: string, compiled: (abs: string) => boolean, source = readFileSync(file, "utf8")): string {
   const { code } = loadEsbuild().transformSync(source, {
     loader: "ts", format: "esm", target: "node20", sourcefile: file, sourcemap: false,
-    // keep names (errors name their classes, e.g. NoReplyError) and the code readable on the board
-    keepNames: true, minify: false,
+    // not minified, so functions and classes keep their own names (errors name their classes,
+    // e.g. NoReplyError) without keepNames, whose __name(fn, "f") call would run every time a
+    // closure is created: on the per-message path too (issue 12)
+    keepNames: false, minify: false,
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
   });
   return code.replace(SPEC, (m, pre: string, q: string, spec: string) => {

@@ -122,6 +122,8 @@ export class Core {
   readonly stage: Uint8Array;
   private readonly stage32: Uint32Array | undefined;
   readonly u8: Uint8Array;
+  /** The whole memory as words, for vectors at 4-aligned core addresses (the memory never grows). */
+  private readonly u32: Uint32Array;
 
   constructor(cfg: CoreConfig = {}) {
     this.config = { ...DEFAULT_CONFIG, ...cfg };
@@ -159,6 +161,8 @@ export class Core {
     this.stage = new Uint8Array(this.mem, this.x.stagePtr(), this.stageCap);
     this.stage32 = (this.x.stagePtr() & 3) === 0 ? new Uint32Array(this.mem, this.x.stagePtr(), this.stageCap >> 2) : undefined;
     this.u8 = new Uint8Array(this.mem);
+    this.u32 = new Uint32Array(this.mem);
+    if ((this.x.vecBufPtr() & 3) !== 0) throw new Error("core: the vector buffer is not 4-aligned (bug)");
   }
 
   private readAsString(ptr: number): string {
@@ -405,17 +409,33 @@ export class Core {
 
   private putVec(at: number, v: number[], ev: CoreEvent, gi: number, out: CoreEffect[], field: string): void {
     if (!Array.isArray(v) || v.length > VM) bad(ev, gi, out, field, `must be an array of at most ${VM} components`);
-    const dv = new DataView(this.mem, this.x.stagePtr() + at, VB);
+    const a = this.x.stagePtr() + at;
+    if ((a & 3) === 0) {
+      const w = this.u32, b = a >> 2;
+      for (let j = 0; j < VM; j++) w[b + j] = j < v.length ? u32(ev, gi, out, field, v[j]) : 0;
+      return;
+    }
+    const dv = new DataView(this.mem, a, VB);
     for (let j = 0; j < VM; j++) dv.setUint32(j * 4, j < v.length ? u32(ev, gi, out, field, v[j]) : 0, true);
+  }
+
+  /** Component j of the vector at core address addr (any alignment). */
+  private vecAt(addr: number, j: number): number {
+    const a = addr + 4 * j;
+    if ((a & 3) === 0) return this.u32[a >> 2];
+    const m = this.u8;
+    return (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0;
   }
 
   /** The vector at a core address, or undefined when only its first component may be nonzero. */
   private readVec(addr: number): number[] | undefined {
     if (!addr) return undefined;
-    const v = new Uint32Array(this.mem, addr, VM);
     let last = 0;
-    for (let j = 1; j < VM; j++) if (v[j] !== 0) last = j;
-    return last === 0 ? undefined : Array.from(v.subarray(0, last + 1));
+    for (let j = 1; j < VM; j++) if (this.vecAt(addr, j) !== 0) last = j;
+    if (last === 0) return undefined;
+    const r = new Array<number>(last + 1);
+    for (let j = 0; j <= last; j++) r[j] = this.vecAt(addr, j);
+    return r;
   }
 
   private refusal(st: number, ev: CoreEvent, gi: number, out: CoreEffect[]): CoreError {
@@ -561,8 +581,8 @@ export class Core {
       const field = s.field === "header.index" && this.x.hdrField(6) === 1 ? "header.aux" : s.field;
       throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    const f = (i: number) => this.x.hdrField(i) >>> 0;
-    return { kind: HK_NAME[f(0)], dirty: f(1), index: f(2), epoch: f(3), aux: f(4), length: f(5) };
+    const x = this.x;
+    return { kind: HK_NAME[x.hdrField(0) >>> 0], dirty: x.hdrField(1) >>> 0, index: x.hdrField(2) >>> 0, epoch: x.hdrField(3) >>> 0, aux: x.hdrField(4) >>> 0, length: x.hdrField(5) >>> 0 };
   }
 
   // The vector form of passedAt, bound, apply (docs/wire.md "Vectors"): the dirty bit set.
@@ -575,23 +595,25 @@ export class Core {
       const field = this.x.hdrField(6) === 1 ? "header.aux" : "header.vector";
       throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    const f = (i: number) => this.x.hdrField(i) >>> 0;
     const P = this.readVecFull(this.x.vecBufPtr()), Q = this.readVecFull(this.x.vecBufPtr() + VB);
-    return { kind: HK_NAME[f(0)], dirty: 0, index: P[0], epoch: f(3), aux: Q[0], length: f(5), P, Q };
+    return { kind: HK_NAME[this.x.hdrField(0) >>> 0], dirty: 0, index: P[0], epoch: this.x.hdrField(3) >>> 0, aux: Q[0], length: this.x.hdrField(5) >>> 0, P, Q };
   }
 
+  /** The vector at a 4-aligned core address, up to its last nonzero component (at least one). */
   private readVecFull(addr: number): number[] {
-    const v = Array.from(new Uint32Array(this.mem, addr, VM));
+    const w = this.u32, b = addr >> 2;
     let last = 0;
-    for (let j = 1; j < VM; j++) if (v[j] !== 0) last = j;
-    return v.slice(0, last + 1);
+    for (let j = 1; j < VM; j++) if (w[b + j] !== 0) last = j;
+    const r = new Array<number>(last + 1);
+    for (let j = 0; j <= last; j++) r[j] = w[b + j];
+    return r;
   }
   private writeVecBuf(off: number, v: number[]): void {
-    const dv = new DataView(this.mem, this.x.vecBufPtr() + off, VB);
+    const w = this.u32, b = (this.x.vecBufPtr() + off) >> 2;
     for (let j = 0; j < VM; j++) {
       const x = j < v.length ? v[j] : 0;
       if (!isU32(x)) throw new CoreError(`header: vector component ${j} must be an integer in 0..2^32-1, not ${JSON.stringify(x)}`, "E_BAD_FIELD", "header.vector");
-      dv.setUint32(j * 4, x, true);
+      w[b + j] = x;
     }
   }
 
