@@ -14,6 +14,8 @@
 //      ATs neither grow linear memory nor keep growing the protocol bytes held.
 //
 // Figures also go to bench-results/core.json.
+// By default it runs on the compiled JavaScript a board runs (scripts/bench-compiled.ts lays
+// it with gsu flash --root); `-- --tsx` runs the development tree through tsx instead.
 //
 //   npm run bench:core               the measurement (about 10 s of timed runs)
 //   npm run bench:core -- --quick    a smoke run for CI: the same event mix and the same
@@ -27,6 +29,8 @@
 // its growing words (indexes, bounds) extrapolated from recorded passes 0 and 1, and
 // checks that extrapolation against recorded pass 2 before using it.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Bench, type Task } from "tinybench";
 import { Core, type CoreEffect, type CoreEvent, type Header } from "../host/core/core.ts";
 import { EVENT_WORDS, STATUS } from "../host/core/abi.ts";
@@ -36,7 +40,7 @@ const t0 = performance.now();
 const args = process.argv.slice(2);
 for (const a of args) {
   if (a !== "--quick") {
-    console.error(`bench-core: unknown argument '${a}'; usage: npm run bench:core [-- --quick]`);
+    console.error(`bench-core: unknown argument '${a}'; usage: npm run bench:core [-- --quick] [-- --tsx]`);
     process.exit(2);
   }
 }
@@ -550,7 +554,7 @@ console.log(`   heldBytes   min/max  ${heldMin} / ${heldMax}; max in first 10% $
 console.log(`   peak held (sum of per-process peaks) ${peakSum} bytes`);
 
 const result = {
-  when: new Date().toISOString(), node: process.version, rules: coreB.rules, quick: QUICK,
+  when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", rules: coreB.rules, quick: QUICK,
   decision: {
     eventsPerPass: NA, batch: BATCH, nsPerEventBatched: nsBatched, nsPerEventOneByOne: nsSingle,
     ratioOneByOneToBatched: nsSingle / nsBatched, goalNsPerEvent: 50, effectsPerEvent: fxPerPass / N,
@@ -565,8 +569,10 @@ const result = {
   seconds: (performance.now() - t0) / 1000,
 };
 const outName = QUICK ? "core-quick.json" : "core.json";
-mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
-writeFileSync(new URL(`../bench-results/${outName}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+// GSU_BENCH_RESULTS: the repo's bench-results/ when scripts/bench-compiled.ts runs this from a temp tree
+const resultsDir = process.env.GSU_BENCH_RESULTS ?? fileURLToPath(new URL("../bench-results/", import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, outName), `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\nwrote bench-results/${outName} in ${result.seconds.toFixed(1)} s${QUICK ? " (--quick: a smoke run, not a measurement)" : ""}`);
 if (!memOk) fail(`memoryBytes changed over the run: ${memMin}..${memMax}, started at ${mem0}`);
 if (!heldOk) fail(`heldBytes kept growing: final ${heldFinal} > ${heldMaxEarly}, the maximum over the first 10% of the run`);

@@ -13,7 +13,11 @@
 //   npm run bench:recovery -- --quick    a smoke run for CI: 20 faults
 //                                        (the same code paths; the figures are not measurements)
 // GSU_BENCH_FAULTS overrides the fault count. Figures also go to bench-results/recovery.json.
+// By default it runs on the compiled JavaScript a board runs (scripts/bench-compiled.ts lays
+// it with gsu flash --root); `-- --tsx` runs the development tree through tsx instead.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Board } from "../host/runtime/board.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { VirtualClock } from "../host/sim/clock.ts";
@@ -23,7 +27,7 @@ import { runTestbed } from "../host/sim/testbed.ts";
 
 const args = process.argv.slice(2);
 for (const a of args) {
-  if (a !== "--quick") { console.error(`bench-recovery: unknown argument '${a}'; usage: npm run bench:recovery [-- --quick]`); process.exit(2); }
+  if (a !== "--quick") { console.error(`bench-recovery: unknown argument '${a}'; usage: npm run bench:recovery [-- --quick] [-- --tsx]`); process.exit(2); }
 }
 const QUICK = args.includes("--quick");
 const FAULTS = Number(process.env.GSU_BENCH_FAULTS ?? (QUICK ? 20 : 1000));
@@ -136,6 +140,8 @@ console.log(`  the same in CPU time of this process (a loaded machine's preempti
 console.log(`  the same in virtual time (link latency 50..2000 µs): p50 ${v.p50.toFixed(3)} ms, p99 ${v.p99.toFixed(3)} ms, max ${v.max.toFixed(3)} ms`);
 console.log(`  first 10 recoveries (cold code): max ${Math.max(...lat.slice(0, 10)).toFixed(3)} ms; the rest: p99 ${q(lat.slice(10), 0.99)?.toFixed(3) ?? "-"} ms, max ${lat.length > 10 ? Math.max(...lat.slice(10)).toFixed(3) : "-"} ms`);
 console.log(`  devices equal the fault-free reference over the whole run; ${drops.length} frames dropped`);
-mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
-writeFileSync(new URL(`../bench-results/${QUICK ? "recovery-quick.json" : "recovery.json"}`, import.meta.url),
-  `${JSON.stringify({ when: new Date().toISOString(), node: process.version, quick: QUICK, faults: FAULTS, wallMs: r, cpuMs: cp, virtualMs: v, all: lat, allCpu: cpuLat }, null, 2)}\n`);
+// GSU_BENCH_RESULTS: the repo's bench-results/ when scripts/bench-compiled.ts runs this from a temp tree
+const resultsDir = process.env.GSU_BENCH_RESULTS ?? fileURLToPath(new URL("../bench-results/", import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, QUICK ? "recovery-quick.json" : "recovery.json"),
+  `${JSON.stringify({ when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, faults: FAULTS, wallMs: r, cpuMs: cp, virtualMs: v, all: lat, allCpu: cpuLat }, null, 2)}\n`);

@@ -23,7 +23,11 @@
 //                                         (the same code paths; the figures are not measurements)
 // GSU_BENCH_STEPS and GSU_BENCH_PAIRS override the step and pair counts in either mode.
 // Figures also go to bench-results/rehearsal.json (rehearsal-quick.json with --quick).
+// By default it runs on the compiled JavaScript a board runs (scripts/bench-compiled.ts lays
+// it with gsu flash --root); `-- --tsx` runs the development tree through tsx instead.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { setLiveSnapshots } from "../host/component/component.ts";
@@ -31,7 +35,7 @@ import { setLiveSnapshots } from "../host/component/component.ts";
 const args = process.argv.slice(2);
 for (const a of args) {
   if (a !== "--quick") {
-    console.error(`bench-rehearsal: unknown argument '${a}'; usage: npm run bench:rehearsal [-- --quick]`);
+    console.error(`bench-rehearsal: unknown argument '${a}'; usage: npm run bench:rehearsal [-- --quick] [-- --tsx]`);
     process.exit(2);
   }
 }
@@ -135,10 +139,12 @@ console.log(`  bytes per step: whole memory ${Math.round(ck.wholeBytes / ckSteps
 console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct(CR.median)}, max ${pct(CR.max)}`);
 
 const result = {
-  when: new Date().toISOString(), node: process.version, quick: QUICK, steps, pairs, appMsgs,
+  when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, steps, pairs, appMsgs,
   runCpuMs: ms, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
   ratioShadowsToUnprotected: { ...S, all: shadowRatio }, setupMs: SU,
   checkpoints: { steps: ckSteps, perRun: ck.checkpoints, bytesPerStepWhole: ck.wholeBytes / ckSteps, bytesPerStepLive: ck.liveBytes / ckSteps, cpuRatioLiveToWhole: { ...CR, all: ck.ratio } },
 };
-mkdirSync(new URL("../bench-results/", import.meta.url), { recursive: true });
-writeFileSync(new URL(`../bench-results/${QUICK ? "rehearsal-quick.json" : "rehearsal.json"}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+// GSU_BENCH_RESULTS: the repo's bench-results/ when scripts/bench-compiled.ts runs this from a temp tree
+const resultsDir = process.env.GSU_BENCH_RESULTS ?? fileURLToPath(new URL("../bench-results/", import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, QUICK ? "rehearsal-quick.json" : "rehearsal.json"), `${JSON.stringify(result, null, 2)}\n`);
