@@ -12,6 +12,12 @@
 // too): building the testbed (cores, arenas, component instances) is excluded, and
 // printed separately for scale.
 //
+// A third baseline, directly wired (host/sim/direct.ts): the same component versions called
+// in the order the wires give, each output handed straight to its consumers, the same
+// device inputs; no network, clock, frames or core. Its device outputs must equal the
+// unprotected run's (checked every run); it runs in the same rounds, and the ratio
+// unprotected / directly wired is printed per pair (issue 12's goal: at most 2x).
+//
 // Printed: min / median / max of the per-pair ratios guarded / unprotected, and the
 // added time per application message (frames an unprotected run sends plus device
 // inputs, counted in an untimed run), min / median / max over the pairs. Then checkpoint
@@ -28,7 +34,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runTestbed, type RunOptions } from "../host/sim/testbed.ts";
+import { compareDevices, runTestbed, type RunOptions } from "../host/sim/testbed.ts";
+import { runDirect } from "../host/sim/direct.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { setLiveSnapshots } from "../host/component/component.ts";
 
@@ -75,19 +82,31 @@ const refDevices = calib.devices.map((d) => d.payload).join();
   if (g.devices.map((d) => d.payload).join() !== refDevices) fail("guarded run's device outputs differ from the unprotected run's");
   run(SHADOWS); run(UNPROTECTED); // warm up
 }
+// the directly wired baseline must do the same application work too: device outputs
+// equal the unprotected run's, byte for byte, per device (and per feeder)
+function direct() {
+  const d = runDirect(sys, steps);
+  const diffs = compareDevices(d.devices, calib.devices);
+  if (diffs.length || !d.devices.length) fail(`directly wired run's device outputs differ from the unprotected run's: ${diffs.slice(0, 3).join("; ") || "no outputs"}`);
+  return d;
+}
+const directHandled = direct().handled; // warm up (and the check)
 
-const ratio: number[] = [], addedNs: number[] = [], shadowRatio: number[] = [], wallRatio: number[] = [];
-const ms = { unprotected: [] as number[], guarded: [] as number[], shadows: [] as number[] };
+const ratio: number[] = [], addedNs: number[] = [], shadowRatio: number[] = [], wallRatio: number[] = [], directRatio: number[] = [];
+const ms = { direct: [] as number[], unprotected: [] as number[], guarded: [] as number[], shadows: [] as number[] };
+const DIRECT: Partial<RunOptions> = {}; // a key for the round's table: runDirect, not the testbed
 const setup: number[] = [];
 for (let i = 0; i < pairs; i++) {
-  const order = i % 2 === 0 ? [UNPROTECTED, GUARDED, SHADOWS] : [SHADOWS, GUARDED, UNPROTECTED];
+  const order = i % 2 === 0 ? [DIRECT, UNPROTECTED, GUARDED, SHADOWS] : [SHADOWS, GUARDED, UNPROTECTED, DIRECT];
   const t = new Map<Partial<RunOptions>, { cpu: number; wall: number }>();
   for (const o of order) {
+    if (o === DIRECT) { const d = direct(); t.set(o, { cpu: d.runCpuMs, wall: d.runMs }); continue; }
     const r = run(o);
     t.set(o, { cpu: r.runCpuMs!, wall: r.runMs! });
     setup.push(r.wallMs - r.runMs!);
   }
-  const u = t.get(UNPROTECTED)!, g = t.get(GUARDED)!, s = t.get(SHADOWS)!;
+  const u = t.get(UNPROTECTED)!, g = t.get(GUARDED)!, s = t.get(SHADOWS)!, d = t.get(DIRECT)!;
+  ms.direct.push(d.cpu); directRatio.push(u.cpu / d.cpu);
   ms.unprotected.push(u.cpu); ms.guarded.push(g.cpu); ms.shadows.push(s.cpu);
   ratio.push(g.cpu / u.cpu);
   wallRatio.push(g.wall / u.wall);
@@ -95,7 +114,7 @@ for (let i = 0; i < pairs; i++) {
   addedNs.push(((g.cpu - u.cpu) * 1e6) / appMsgs);
 }
 
-const R = mmm(ratio), A = mmm(addedNs), S = mmm(shadowRatio), W = mmm(wallRatio);
+const R = mmm(ratio), A = mmm(addedNs), S = mmm(shadowRatio), W = mmm(wallRatio), D = mmm(directRatio);
 const pct = (x: number) => `${x >= 1 ? "+" : ""}${((x - 1) * 100).toFixed(1)}%`;
 console.log(`GSU rehearsal bench: demo system, 3 boards, ${steps} steps, ${appMsgs} application messages per run, ` +
   `${pairs} interleaved pairs, simulation-only checks off (node ${process.version})${QUICK ? "  --quick: smoke run, not a measurement" : ""}`);
@@ -103,12 +122,15 @@ console.log("");
 console.log("CPU time of the run per mode (ms; the virtual clock's run, building a testbed excluded)   min / median / max");
 for (const [k, v] of Object.entries(ms)) {
   const m = mmm(v);
-  console.log(`  ${(k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k).padEnd(22)} ${m.min.toFixed(1)} / ${m.median.toFixed(1)} / ${m.max.toFixed(1)}   ` +
+  console.log(`  ${(k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k).padEnd(22)} ${m.min.toFixed(1)} / ${m.median.toFixed(1)} / ${m.max.toFixed(1)}   ` +
     `(${((m.median * 1e6) / appMsgs).toFixed(0)} ns per application message)`);
 }
 const SU = mmm(setup);
 console.log(`  building a testbed (wall): ${SU.min.toFixed(1)} / ${SU.median.toFixed(1)} / ${SU.max.toFixed(1)} ms (excluded above)`);
 console.log("");
+console.log(`unprotected / directly wired, CPU time per pair: min ${D.min.toFixed(2)}x, median ${D.median.toFixed(2)}x, max ${D.max.toFixed(2)}x   (goal <= 2x)`);
+console.log(`  per application message (median runs): directly wired ${((mmm(ms.direct).median * 1e6) / appMsgs).toFixed(0)} ns, unprotected ${((mmm(ms.unprotected).median * 1e6) / appMsgs).toFixed(0)} ns` +
+  ` (directly wired: ${directHandled} handle() calls per run, device outputs equal the unprotected run's)`);
 console.log(`protocol cost, guarded without shadows / unprotected, CPU time per pair: min ${pct(R.min)}, median ${pct(R.median)}, max ${pct(R.max)}   (goal <= +10%, then +5%)`);
 console.log(`  the same in wall time per pair: min ${pct(W.min)}, median ${pct(W.median)}, max ${pct(W.max)}   (a shared machine's load shows here)`);
 console.log(`added CPU time per application message, per pair: min ${A.min.toFixed(0)} ns, median ${A.median.toFixed(0)} ns, max ${A.max.toFixed(0)} ns   (goal <= 300 ns)`);
@@ -140,7 +162,7 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 
 const result = {
   when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, steps, pairs, appMsgs,
-  runCpuMs: ms, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
+  runCpuMs: ms, ratioUnprotectedToDirect: { ...D, all: directRatio }, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
   ratioShadowsToUnprotected: { ...S, all: shadowRatio }, setupMs: SU,
   checkpoints: { steps: ckSteps, perRun: ck.checkpoints, bytesPerStepWhole: ck.wholeBytes / ckSteps, bytesPerStepLive: ck.liveBytes / ckSteps, cpuRatioLiveToWhole: { ...CR, all: ck.ratio } },
 };
