@@ -162,7 +162,8 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 
 const result = {
   when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, steps, pairs, appMsgs,
-  runCpuMs: ms, ratioUnprotectedToDirect: { ...D, all: directRatio }, ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
+  runCpuMs: ms, ratioUnprotectedToDirect: { ...D, all: directRatio }, directHandledPerRun: directHandled,
+  nsPerMessageMedian: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (mmm(v).median * 1e6) / appMsgs])), ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },
   ratioShadowsToUnprotected: { ...S, all: shadowRatio }, setupMs: SU,
   checkpoints: { steps: ckSteps, perRun: ck.checkpoints, bytesPerStepWhole: ck.wholeBytes / ckSteps, bytesPerStepLive: ck.liveBytes / ckSteps, cpuRatioLiveToWhole: { ...CR, all: ck.ratio } },
 };
