@@ -186,7 +186,9 @@ export class ComponentInstance {
   }
 
   private view(): Uint8Array {
-    if (this.u8.buffer !== this.mem.buffer) this.u8 = new Uint8Array(this.mem.buffer);
+    // memory.grow detaches the old buffer (its views read length 0); Memory.buffer is a
+    // getter into the engine, too slow to call for every message and snapshot
+    if (this.u8.byteLength === 0) this.u8 = new Uint8Array(this.mem.buffer);
     return this.u8;
   }
 
@@ -253,7 +255,7 @@ export class ComponentInstance {
 
   /** The largest snapshot of the current memory (a snapshot holds only the live part: see liveBytes). */
   snapshotSize(): number {
-    return 12 + 8 * this.globals.length + this.mem.buffer.byteLength;
+    return 12 + 8 * this.globals.length + this.view().length;
   }
 
   /** Bytes of memory a snapshot holds now: up to the highest non-zero 64-byte block. */

@@ -282,12 +282,54 @@ export class Core {
     }
     return pl;
   }
+  /** Writes a send event at `slot` (port 0); returns the stage bytes it used from stageOff, or -1 when the staging area is full. */
+  putSend(slot: number, stageOff: number, pid: number, kind: number, peer: number, payload: Uint8Array, step: number): number {
+    const pl = payload.length;
+    if (stageOff + pl > this.stageCap) return -1;
+    const w = this.events;
+    const o = slot * EVENT_WORDS;
+    w.fill(0, o, o + EVENT_WORDS);
+    w[o] = EV.SEND; w[o + 1] = pid; w[o + 2] = kind; w[o + 3] = peer;
+    if (step >= 0) w[o + 13] = (step + 1) >>> 0;
+    this.stage.set(payload, stageOff);
+    w[o + 5] = stageOff; w[o + 6] = pl;
+    return pl;
+  }
+  /** Writes a passed-at event with scalar bounds (v, vext) at `slot`; it uses no stage bytes. */
+  putPassedAt(slot: number, pid: number, v: number, vext: number, epoch: number): void {
+    const w = this.events;
+    const o = slot * EVENT_WORDS;
+    w.fill(0, o, o + EVENT_WORDS);
+    w[o] = EV.PASSED_AT; w[o + 1] = pid; w[o + 11] = v; w[o + 12] = vext; w[o + 9] = epoch & 15;
+  }
+  /** Writes an at-result event (an AT verdict) at `slot`; it uses no stage bytes. */
+  putAtResult(slot: number, pid: number, passed: boolean): void {
+    const w = this.events;
+    const o = slot * EVENT_WORDS;
+    w.fill(0, o, o + EVENT_WORDS);
+    w[o] = EV.AT_RESULT; w[o + 1] = pid; w[o + 11] = passed ? 1 : 0;
+  }
   /** Runs the first n events of the events view; returns the effect count (read them with fxType/fxWord). */
   runLean(n: number): number { return this.x.step(n); }
   /** The type word (abi.ts FX) of effect i of the last run. */
   fxType(i: number): number { return this.effectsView[i * EFFECT_WORDS]; }
   /** Word k (1..8) of effect i of the last run. */
   fxWord(i: number, k: number): number { return this.effectsView[i * EFFECT_WORDS + k]; }
+  /** The index vector of a SEND effect i, or undefined when only its first component may be nonzero. */
+  fxVec(i: number): number[] | undefined { return this.readVec(this.effectsView[i * EFFECT_WORDS + 6]); }
+  /**
+   * An application frame's header, encoded into the core's scratch area: returns its length.
+   * The fields come from the core's own SEND effect (nothing to validate); copy the bytes out
+   * with copyScratch before the next core call.
+   */
+  appHeader(dirty: number, index: number, epoch: number): number {
+    return this.x.encodeHeader(HK.app, dirty, index, epoch & 15, 0);
+  }
+  /** Copies the first n bytes of the scratch area (appHeader's header) to dst at `at`. */
+  copyScratch(dst: Uint8Array, at: number, n: number): void {
+    const p = this.x.scratchPtr();
+    dst.set(this.u8.subarray(p, p + n), at);
+  }
   /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
   fxCheckpointView(i: number): Uint8Array {
     const o = i * EFFECT_WORDS;

@@ -18,6 +18,8 @@ export interface Instance {
   gen: Gen;
   app: App;
   live: boolean;
+  /** The wires leaving each output port, by port number (the board's cache). */
+  outWires?: number[][];
   /**
    * Oracle instrumentation (simulation only), for apps without App.erroneous: the
    * message-level data-flow fallback. Set when the instance receives an erroneous

@@ -3,13 +3,14 @@
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
 import { Core, CoreError, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
-import { DROP_REASON, FX, type Kind } from "../core/abi.ts";
+import { DROP_REASON, FX, KIND, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
 type RecvHeader = { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] };
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion } from "./app.ts";
-import { FLAG_OLD, decodeFrame, encodeApp, FrameError } from "./frame.ts";
+import { FLAG_OLD, decodeFrame, encodeApp, encodeAppFields, FrameError } from "./frame.ts";
+import { newSendRun, runSends, type SendRun } from "./send-path.ts";
 import { Rounds, splitControl, type Counts } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from "./system.ts";
 import { nextPos, OutputCommit, type Mark } from "./output-commit.ts";
@@ -21,6 +22,7 @@ import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./
 const isFull = (e: unknown): boolean =>
   e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
 
+const EMPTY = new Uint8Array(0);
 interface Outgoing { inst: Instance; port: number; bytes: Uint8Array; /** simulation only: derives from the fault */ bad: boolean; /** its position on the port (a message with a step) */ pos?: Mark }
 
 const TRAILER_FIXED = 16;
@@ -597,23 +599,26 @@ export class Board {
     }
   }
 
-  // The wires leaving an output port, by component version and port number (cached:
-  // this runs for every message a component sends).
-  private wireCache = new Map<string, number[]>();
+  // The wires leaving an output port, by the instance's port number (cached on the
+  // instance: this runs for every message a component sends).
   /** The board hosting each component. */
   private readonly nodeOf: Map<string, number>;
   private outWires(o: Outgoing): number[] {
-    const key = `${o.inst.comp}@${o.inst.version.version}/${o.port}`;
-    let ws = this.wireCache.get(key);
+    const byPort = o.inst.outWires ?? (o.inst.outWires = []);
+    let ws = byPort[o.port];
     if (!ws) {
       const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
       if (portName === undefined) throw new Error(`${o.inst.comp}@${o.inst.version.version} sent on undeclared output port ${o.port}`);
       ws = [];
       this.opts.spec.wires.forEach((w, wi) => { if (!isDevice(w.from) && w.from.comp === o.inst.comp && w.from.port === portName) ws!.push(wi); });
-      this.wireCache.set(key, ws);
+      byPort[o.port] = ws;
     }
     return ws;
   }
+
+  // The pending sends of a flush and the effects of its last run (send-path.ts), reused.
+  private readonly sends: SendRun = newSendRun();
+  private readonly sendOut: Outgoing[] = [];
 
   private flush(): void {
     if (this.busy) return;
@@ -622,22 +627,95 @@ export class Board {
       while (this.outbox.length && !this.recovering && !this.stalled) {
         const batch = this.outbox;
         this.outbox = [];
-        const evs: CoreEvent[] = [];
-        const meta: { o: Outgoing; wi: number; w: Wire }[] = [];
+        const r = this.sends;
+        let n = 0;
         for (const o of batch) {
           if (!o.inst.live) continue;
           for (const wi of this.outWires(o)) {
-            const w = this.opts.spec.wires[wi];
-            evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes, step: stepOf(o.bytes) });
-            meta.push({ o, wi, w });
+            this.sendOut[n] = o; r.pid[n] = o.inst.pid; r.kind[n] = KIND[this.kindTo(o.inst, this.opts.spec.wires[wi])];
+            r.wire[n] = wi; r.payload[n] = o.bytes;
+            n++;
           }
         }
-        this.submitSends(evs, meta);
+        this.sendLean(n);
+        // drop the references (the arrays keep their length for the next flush)
+        for (let k = 0; k < n; k++) { this.sendOut[k] = undefined as unknown as Outgoing; r.payload[k] = EMPTY; }
       }
     } finally {
       this.busy = false;
     }
     this.maybeCommit();
+  }
+
+  /** The pending sends k in [from, to) as submitSends' events and their meta. */
+  private sendsAsObjects(from: number, to: number): { evs: CoreEvent[]; meta: { o: Outgoing; wi: number; w: Wire }[] } {
+    const evs: CoreEvent[] = [], meta: { o: Outgoing; wi: number; w: Wire }[] = [];
+    for (let k = from; k < to; k++) {
+      const o = this.sendOut[k], wi = this.sends.wire[k], w = this.opts.spec.wires[wi];
+      evs.push({ type: "send", pid: o.inst.pid, to: this.kindTo(o.inst, w), peer: wi, payload: o.bytes, step: stepOf(o.bytes) });
+      meta.push({ o, wi, w });
+    }
+    return { evs, meta };
+  }
+
+  // The lean form of submitSends (below) for the n pending sends of a flush: the same runs,
+  // the same effects carried out in the same order, no event or effect objects.
+  private sendLean(n: number): void {
+    const core = this.core, r = this.sends;
+    let start = 0;
+    while (start < n) {
+      if (this.recovering || this.stalled) { this.holdSends(this.sendsAsObjects(start, n).meta); return; }
+      runSends(core, r, start, n, FX.SEND);
+      if (r.put === 0) {
+        // a payload larger than the staging area: the object path refuses it with the reason
+        const one = this.sendsAsObjects(start, start + 1);
+        this.submitSends(one.evs, one.meta);
+        start++;
+        continue;
+      }
+      let at = -1;
+      for (let i = 0; i < r.nfx; i++) {
+        const k = start + r.ev[i];
+        switch (r.type[i]) {
+          case FX.SEND: {
+            const o = this.sendOut[k], wi = r.wire[k], w = this.opts.spec.wires[wi];
+            const flags = !this.guarded ? 0 : o.inst.gen === "old" ? FLAG_OLD : o.inst.gen === "new" ? FLAG_NEW : 0;
+            // A member's message to G_act carries its own count k; the wire names the member (no vector on the wire).
+            const toGact = flags === FLAG_NEW && r.vec[i] !== undefined && !isDevice(w.to) && !this.cluster.has(w.to.comp);
+            this.transmitFields(w, wi, r.w3[i], r.w4[i], r.w5[i], toGact ? undefined : r.vec[i], flags, o.bytes, o.bad);
+            break;
+          }
+          case FX.AT_REQUIRED: at = k; break; // the run's last event: its verdict after the other effects
+          case FX.DELIVER_DEVICE: {
+            const o = this.sendOut[k];
+            this.toDevice(this.opts.spec.wires[r.wire[k]], o.bytes, o.inst, o.bad, o.pos);
+            break;
+          }
+          case FX.SUPPRESSED: {
+            // a shadow's output, logged by the core: remember whether it is erroneous for a resend
+            const o = this.sendOut[k], wi = r.wire[k];
+            if (this.opts.hooks.oracle) this.remember(o.inst.pid, "out", wi, o.bytes, o.bad);
+            if (r.w3[i] === 3 /* ext */ && o.pos) this.suppressedDevice(o, this.opts.spec.wires[wi], r.w4[i]);
+            break;
+          }
+          case FX.COUNTER: break;
+          default: throw new Error(`unexpected effect type ${r.type[i]} for a send`);
+        }
+      }
+      if (at >= 0) {
+        const o = this.sendOut[at], wi = r.wire[at];
+        this.atVerdict({ o, wi, w: this.opts.spec.wires[wi] });
+      }
+      if (r.st < 0) {
+        const ev = this.sendsAsObjects(start + r.done, start + r.done + 1).evs[0];
+        const err = core.leanRefusal(r.st, ev, r.done, 0);
+        if (!isFull(err)) throw err;
+        this.holdSends(this.sendsAsObjects(start + r.done, n).meta);
+        this.stall(err);
+        return;
+      }
+      start += r.done;
+    }
   }
 
   // One process has at most one AT pending in the core (E_AT_PENDING otherwise), and a
@@ -711,14 +789,9 @@ export class Board {
         this.transmit(m.w, m.wi, toGact ? { ...e.header, vec: undefined } : e.header, flags, m.o.bytes, m.o.bad);
         break;
       }
-      case "at-required": {
-        const m = meta[e.event];
-        const dev = (m.w.to as { device: string }).device;
-        const ok = this.opts.spec.ats[dev](m.o.bytes);
-        const fx = this.core.submit([{ type: "at-result", pid: m.o.inst.pid, passed: ok }]);
-        for (const f of fx) this.onAtEffect(f, m, dev);
+      case "at-required":
+        this.atVerdict(meta[e.event]);
         break;
-      }
       case "deliver-device": {
         const m = meta[e.event];
         this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.pos);
@@ -736,6 +809,19 @@ export class Board {
       default:
         throw new Error(`unexpected effect ${e.type} for a send`);
     }
+  }
+
+  /** A device message's acceptance test, and its verdict to the core. */
+  private atVerdict(m: { o: Outgoing; wi: number; w: Wire }): void {
+    const dev = (m.w.to as { device: string }).device;
+    const ok = this.opts.spec.ats[dev](m.o.bytes);
+    const core = this.core;
+    core.putAtResult(0, m.o.inst.pid, ok);
+    const nfx = core.runLean(1), st = core.status();
+    // effects as objects (a few per device message): carrying one out calls the core again
+    const fx = core.leanEffects(nfx);
+    if (st < 0) throw core.leanRefusal(st, { type: "at-result", pid: m.o.inst.pid, passed: ok }, 0, nfx);
+    for (const f of fx) this.onAtEffect(f, m, dev);
   }
 
   private onAtEffect(f: CoreEffect, m: { o: Outgoing; wi: number; w: Wire }, dev: string): void {
@@ -774,13 +860,20 @@ export class Board {
 
   private transmit(w: Wire, wi: number, header: Header, flags: number, payload: Uint8Array, bad: boolean): void {
     if (isDevice(w.to)) return;
-    const frame = encodeApp(this.core, header, wi, flags, payload);
+    this.transmitFrame(w, wi, header.dirty, header.index, encodeApp(this.core, header, wi, flags, payload), flags, bad);
+  }
+  private transmitFields(w: Wire, wi: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
+    flags: number, payload: Uint8Array, bad: boolean): void {
+    if (isDevice(w.to)) return;
+    this.transmitFrame(w, wi, dirty, index, encodeAppFields(this.core, dirty, index, epoch, vec, wi, flags, payload), flags, bad);
+  }
+  private transmitFrame(w: Wire, wi: number, dirty: number, index: number, frame: Uint8Array, flags: number, bad: boolean): void {
     this.opts.hooks.oracle?.setErroneous(frame, bad);
     if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
       const id = `${this.node}.${++this.sent}`;
       this.opts.hooks.frameTag.set(frame, id);
       const from = isDevice(w.from) ? "" : w.from.comp;
-      this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty: header.dirty, index: header.index });
+      this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty, index });
     }
     const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
     const c = this.frameCounts.get(dst) ?? this.frameCounts.set(dst, { sent: 0, recv: 0 }).get(dst)!;
@@ -789,11 +882,26 @@ export class Board {
   }
 
   // ---- passed AT ------------------------------------------------------------------------
+  private readonly passPids: number[] = [];
   private localPassed(v: number, vext: number, epoch: number, except: number, P?: number[], Q?: number[]): void {
-    const evs: CoreEvent[] = this.instances()
-      .filter((i) => i.pid !== except && i.gen !== "new")
-      .map((i) => (P || Q ? { type: "passed-at", pid: i.pid, v, vext, epoch, P, Q } : { type: "passed-at", pid: i.pid, v, vext, epoch }));
-    if (evs.length) this.core.submit(evs);
+    if (P || Q || this.inst.length > this.core.evCap) {
+      const evs: CoreEvent[] = this.instances()
+        .filter((i) => i.pid !== except && i.gen !== "new")
+        .map((i) => (P || Q ? { type: "passed-at", pid: i.pid, v, vext, epoch, P, Q } : { type: "passed-at", pid: i.pid, v, vext, epoch }));
+      if (evs.length) this.core.submit(evs);
+    } else {
+      // the lean form (scalar bounds): event words, run; its effects (reclaims) need nothing here
+      const pids = this.passPids;
+      let n = 0;
+      for (const i of this.inst) if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid;
+      for (let from = 0; from < n;) {
+        for (let k = from; k < n; k++) this.core.putPassedAt(k - from, pids[k], v, vext, epoch);
+        const nfx = this.core.runLean(n - from), st = this.core.status(), done = this.core.consumed();
+        if (st < 0) throw this.core.leanRefusal(st, { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
+        if (done === 0) throw new Error("core made no progress on passed-at events (bug)");
+        from += done;
+      }
+    }
     this.countPass();
   }
 

@@ -34,6 +34,22 @@ export function encodeApp(core: Core, header: Header, wire: number, flags: numbe
   return out;
 }
 
+/**
+ * encodeApp for the lean send path: the header's fields come from the core's SEND effect,
+ * so nothing is validated and no header object is made. `vec` in the vector form only when wide.
+ */
+export function encodeAppFields(core: Core, dirty: number, index: number, epoch: number, vec: number[] | undefined,
+  wire: number, flags: number, payload: Uint8Array): Uint8Array {
+  if (vec && wide(vec)) return encodeApp(core, { kind: "app", dirty, index, epoch, aux: 0, vec }, wire, flags, payload);
+  const n = core.appHeader(dirty, index, epoch);
+  const out = new Uint8Array(n + 2 + payload.length);
+  core.copyScratch(out, 0, n);
+  out[n] = wire;
+  out[n + 1] = flags;
+  out.set(payload, n + 2);
+  return out;
+}
+
 export class FrameError extends Error {
   constructor(message: string) { super(message); this.name = "FrameError"; }
 }
