@@ -358,9 +358,18 @@ export function encodeHeader(kind: u32, dirty: u32, index: u32, ep: u32, aux: u3
   return C.encode(S.scratch, kind, dirty, index, ep, aux);
 }
 // Decodes [ptr, ptr+len) (anywhere in memory, usually the staging area).
+// On success the fields are also stored as u32 at vecBufPtr() + HDR_OUT, in hdrField's
+// order (kind, dirty, index, epoch, aux, length): the host reads them with no further call.
+export const HDR_OUT: u32 = 448;
 export function decodeHeader(ptr: u32, len: u32): i32 {
   if (<u64>ptr + <u64>len > <u64>(memory.size() << 16)) return -7;
-  return C.decode(ptr, len);
+  const st = C.decode(ptr, len);
+  if (st == 0) {
+    const o = vbuf + HDR_OUT;
+    store<u32>(o, C.hKind); store<u32>(o, C.hDirty, 4); store<u32>(o, C.hIndex, 8);
+    store<u32>(o, C.hEpoch, 12); store<u32>(o, C.hAux, 16); store<u32>(o, C.hLen, 20);
+  }
+  return st;
 }
 export function hdrField(which: u32): u32 {
   switch (which) {

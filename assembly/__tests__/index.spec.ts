@@ -13,6 +13,7 @@ import {
   G_PROCS, G_RECOVERING, G_RULES, G_SUPPRESS_EXT, G_SUPPRESS_INT, global, hdrField, init, memoryBytes,
   Q_CKPTS, Q_CKPTS_TAKEN, Q_DELIVERED, Q_DIRTY, Q_FROM_SHADOW, Q_HELD, Q_INLOG, Q_IVR, Q_LOCAL, Q_PEAK,
   Q_PENDING_AT, Q_PRGT, Q_ROLE, query, scratchPtr, setRole, stageCapacity, stagePtr, status, step,
+  HDR_OUT, vecBufPtr,
 } from "../index";
 import * as S from "../state";
 import { fx, nfx, run1, runN, setEv } from "./helpers";
@@ -243,6 +244,14 @@ describe("header codec exports", () => {
     expect(hdrField(5)).toBe(4);
     expect(hdrField(6)).toBe(0); // hErrAux: no error
     expect(hdrField(7)).toBe(0);
+    // the same fields as words at vecBufPtr() + HDR_OUT (the host reads them there)
+    const o = vecBufPtr() + HDR_OUT;
+    expect(load<u32>(o)).toBe(1);
+    expect(load<u32>(o, 4)).toBe(0);
+    expect(load<u32>(o, 8)).toBe(300);
+    expect(load<u32>(o, 12)).toBe(3);
+    expect(load<u32>(o, 16)).toBe(127);
+    expect(load<u32>(o, 20)).toBe(4);
   });
   it("refuses ranges outside linear memory and passes codec statuses through", () => {
     expect(decodeHeader(memoryBytes() - 2, 4)).toBe(K.E_PAYLOAD_RANGE);

@@ -75,6 +75,7 @@ interface Exports {
   entryLen(pid: number, which: number, i: number): number;
   encodeHeader(kind: number, dirty: number, index: number, epoch: number, aux: number): number;
   decodeHeader(ptr: number, len: number): number;
+  HDR_OUT: WebAssembly.Global;
   hdrField(which: number): number;
 }
 
@@ -124,6 +125,9 @@ export class Core {
   readonly u8: Uint8Array;
   /** The whole memory as words, for vectors at 4-aligned core addresses (the memory never grows). */
   private readonly u32: Uint32Array;
+  /** Word index of the decoded header's fields (assembly/index.ts HDR_OUT), and the staging area's address. */
+  private readonly hdrOut: number;
+  private readonly stagePtr: number;
 
   constructor(cfg: CoreConfig = {}) {
     this.config = { ...DEFAULT_CONFIG, ...cfg };
@@ -163,6 +167,8 @@ export class Core {
     this.u8 = new Uint8Array(this.mem);
     this.u32 = new Uint32Array(this.mem);
     if ((this.x.vecBufPtr() & 3) !== 0) throw new Error("core: the vector buffer is not 4-aligned (bug)");
+    this.hdrOut = (this.x.vecBufPtr() + (this.x.HDR_OUT.value >>> 0)) >> 2;
+    this.stagePtr = this.x.stagePtr();
   }
 
   private readAsString(ptr: number): string {
@@ -616,15 +622,17 @@ export class Core {
     const k0 = bytes.length > 0 ? bytes[0] >> 5 : -1;
     if ((k0 === 1 || k0 === 3 || k0 === 4) && (bytes[0] & 0x10) !== 0) return this.decodeBounds(bytes);
     const n = Math.min(bytes.length, 16, this.stageCap);
-    this.stage.set(bytes.subarray(0, n), 0);
-    const st = this.x.decodeHeader(this.x.stagePtr(), n);
+    const stage = this.stage;
+    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // at most 16 bytes: no subarray
+    const st = this.x.decodeHeader(this.stagePtr, n);
     if (st !== 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
       const field = s.field === "header.index" && this.x.hdrField(6) === 1 ? "header.aux" : s.field;
       throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    const x = this.x;
-    return { kind: HK_NAME[x.hdrField(0) >>> 0], dirty: x.hdrField(1) >>> 0, index: x.hdrField(2) >>> 0, epoch: x.hdrField(3) >>> 0, aux: x.hdrField(4) >>> 0, length: x.hdrField(5) >>> 0 };
+    // the fields as the core stored them (assembly/index.ts HDR_OUT), in hdrField's order
+    const w = this.u32, o = this.hdrOut;
+    return { kind: HK_NAME[w[o]], dirty: w[o + 1], index: w[o + 2], epoch: w[o + 3], aux: w[o + 4], length: w[o + 5] };
   }
 
   // The vector form of passedAt, bound, apply (docs/wire.md "Vectors"): the dirty bit set.

@@ -323,11 +323,16 @@ export class Board {
     this.trace("drop", { reason, detail });
   }
 
+  private readonly deviceWire = new Map<string, number>();
   /** A device input (sensor) to a component on this board. */
   deviceInput(device: string, payload: Uint8Array): void {
     if (this.recovering || this.stalled || this.pausedAll || this.pausedInputs) { this.held.push(() => this.deviceInput(device, payload)); return; }
-    const wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
-    if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
+    let wi = this.deviceWire.get(device);
+    if (wi === undefined) {
+      wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
+      if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
+      this.deviceWire.set(device, wi);
+    }
     const w = this.opts.spec.wires[wi];
     if (isDevice(w.to)) return;
     const e = this.byComp.get(w.to.comp);
@@ -593,7 +598,7 @@ export class Board {
         for (const wi of this.outWires(o)) {
           const w = this.opts.spec.wires[wi];
           if (isDevice(w.to)) this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
-          else this.transmit(w, wi, { kind: "app", dirty: 0, index: 0, epoch: 0 }, 0, o.bytes, o.bad);
+          else this.transmitFields(w, wi, 0, 0, 0, undefined, 0, o.bytes, o.bad);
         }
       }
     }
