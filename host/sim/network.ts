@@ -43,7 +43,11 @@ export interface Scheduler {
 
 export class SimNetwork {
   private ports = new Map<number, SimTransport>();
-  private lastArrival = new Map<string, number>();
+  /** Per link (src * 65536 + dst): the last planned arrival, for per-link FIFO. */
+  private lastArrival = new Map<number, number>();
+  /** nodes() and, per sender, the other nodes (a broadcast's destinations); reset by attach. */
+  private sorted: number[] | undefined;
+  private others = new Map<number, number[]>();
   /** Frames sent and not yet delivered. */
   inFlight = 0;
   /** Frames lost by the perturb hook. */
@@ -56,40 +60,50 @@ export class SimNetwork {
     if (this.ports.has(node)) throw new Error(`sim network: node ${node} is already attached`);
     const t = new SimTransport(node, this);
     this.ports.set(node, t);
+    this.sorted = undefined;
+    this.others.clear();
     return t;
   }
-  nodes(): number[] { return [...this.ports.keys()].sort((a, b) => a - b); }
+  nodes(): number[] { return [...(this.sorted ??= [...this.ports.keys()].sort((a, b) => a - b))]; }
+  private othersOf(src: number): number[] {
+    let o = this.others.get(src);
+    if (!o) { o = (this.sorted ??= [...this.ports.keys()].sort((a, b) => a - b)).filter((n) => n !== src); this.others.set(src, o); }
+    return o;
+  }
 
   /** @internal */
   carry(src: number, dst: number, frame: Uint8Array): void {
     if (src !== dst) this.opts.sendTap?.(this.clock.now, src, dst, frame);
-    const dsts = dst === BROADCAST ? this.nodes().filter((n) => n !== src) : [dst];
-    for (const d of dsts) {
-      const to = this.ports.get(d);
-      if (!to) { this.ports.get(src)!.counters.dropped["unknown-node"] = (this.ports.get(src)!.counters.dropped["unknown-node"] ?? 0) + 1; continue; }
+    if (dst !== BROADCAST) { this.carryTo(src, dst, frame); return; }
+    for (const d of this.othersOf(src)) this.carryTo(src, d, frame);
+  }
+
+  private carryTo(src: number, d: number, frame: Uint8Array): void {
+    const to = this.ports.get(d);
+    if (!to) { this.ports.get(src)!.counters.dropped["unknown-node"] = (this.ports.get(src)!.counters.dropped["unknown-node"] ?? 0) + 1; return; }
+    if (this.opts.scheduler) {
       const key = `${src}>${d}`;
-      if (this.opts.scheduler) {
-        const q = this.queues.get(key) ?? this.queues.set(key, { src, dst: d, frames: [] }).get(key)!;
-        q.frames.push(frame);
-        this.inFlight++;
-        this.opts.scheduler.sent?.({ link: key, src, dst: d, frame });
-        continue;
-      }
-      const lat = src === d ? 0 : this.rng.int(this.opts.minLatency, this.opts.maxLatency);
-      let t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
-      if (this.opts.perturb && src !== d) {
-        const p = this.opts.perturb(src, d, frame, t);
-        if (p === null) { this.lost++; continue; }
-        t = Math.max(t, p);
-      }
-      this.lastArrival.set(key, t);
+      const q = this.queues.get(key) ?? this.queues.set(key, { src, dst: d, frames: [] }).get(key)!;
+      q.frames.push(frame);
       this.inFlight++;
-      this.clock.at(t, () => {
-        this.inFlight--;
-        this.opts.tap?.(t, src, d, frame);
-        to.deliver(src, frame);
-      });
+      this.opts.scheduler.sent?.({ link: key, src, dst: d, frame });
+      return;
     }
+    const key = src * 65536 + d;
+    const lat = src === d ? 0 : this.rng.int(this.opts.minLatency, this.opts.maxLatency);
+    let t = Math.max(this.clock.now + lat, this.lastArrival.get(key) ?? 0); // FIFO per link
+    if (this.opts.perturb && src !== d) {
+      const p = this.opts.perturb(src, d, frame, t);
+      if (p === null) { this.lost++; return; }
+      t = Math.max(t, p);
+    }
+    this.lastArrival.set(key, t);
+    this.inFlight++;
+    this.clock.at(t, () => {
+      this.inFlight--;
+      this.opts.tap?.(t, src, d, frame);
+      to.deliver(src, frame);
+    });
   }
 
   // ---- scheduler mode --------------------------------------------------------------
