@@ -301,12 +301,27 @@ export class Core {
     w[o + 5] = stageOff; w[o + 6] = pl;
     return pl;
   }
-  /** Writes a passed-at event with scalar bounds (v, vext) at `slot`; it uses no stage bytes. */
-  putPassedAt(slot: number, pid: number, v: number, vext: number, epoch: number): void {
+  /**
+   * Stages bound vectors P and Q (from a decoded frame or the core's own effect: at most 16
+   * u32 components each) at the start of the staging area, for putPassedAt's events, which
+   * may all share them; returns the word to give those events (0 when neither is wide).
+   */
+  stageSharedBounds(P: readonly number[] | undefined, Q: readonly number[] | undefined, v: number, vext: number): number {
+    if (!wide(P as number[]) && !wide(Q as number[])) return 0;
+    const w = this.u32, b = this.stagePtr >> 2;
+    if ((this.stagePtr & 3) !== 0 || 2 * VB > this.stageCap) throw new Error("core: the staging area cannot hold bound vectors (bug)");
+    for (let j = 0; j < VM; j++) {
+      w[b + j] = P ? (j < P.length ? P[j] >>> 0 : 0) : j === 0 ? v : 0;
+      w[b + VM + j] = Q ? (j < Q.length ? Q[j] >>> 0 : 0) : j === 0 ? vext : 0;
+    }
+    return 1; // the vectors at stage offset 0 (the word is offset + 1)
+  }
+  /** Writes a passed-at event at `slot`: scalar bounds (v, vext), or the vectors stageSharedBounds staged (vword). */
+  putPassedAt(slot: number, pid: number, v: number, vext: number, epoch: number, vword = 0): void {
     const w = this.events;
     const o = slot * EVENT_WORDS;
     w.fill(0, o, o + EVENT_WORDS);
-    w[o] = EV.PASSED_AT; w[o + 1] = pid; w[o + 11] = v; w[o + 12] = vext; w[o + 9] = epoch & 15;
+    w[o] = EV.PASSED_AT; w[o + 1] = pid; w[o + 11] = v; w[o + 12] = vext; w[o + 9] = epoch & 15; w[o + 14] = vword;
   }
   /** Writes an at-result event (an AT verdict) at `slot`; it uses no stage bytes. */
   putAtResult(slot: number, pid: number, passed: boolean): void {

@@ -889,20 +889,22 @@ export class Board {
   // ---- passed AT ------------------------------------------------------------------------
   private readonly passPids: number[] = [];
   private localPassed(v: number, vext: number, epoch: number, except: number, P?: number[], Q?: number[]): void {
-    if (P || Q || this.inst.length > this.core.evCap) {
+    if (this.inst.length > this.core.evCap) {
       const evs: CoreEvent[] = this.instances()
         .filter((i) => i.pid !== except && i.gen !== "new")
         .map((i) => (P || Q ? { type: "passed-at", pid: i.pid, v, vext, epoch, P, Q } : { type: "passed-at", pid: i.pid, v, vext, epoch }));
       if (evs.length) this.core.submit(evs);
     } else {
-      // the lean form (scalar bounds): event words, run; its effects (reclaims) need nothing here
+      // the lean form: event words sharing one staged pair of bound vectors, run; the
+      // effects (reclaims) need nothing here
       const pids = this.passPids;
       let n = 0;
       for (const i of this.inst) if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid;
       for (let from = 0; from < n;) {
-        for (let k = from; k < n; k++) this.core.putPassedAt(k - from, pids[k], v, vext, epoch);
+        const vword = this.core.stageSharedBounds(P, Q, v, vext);
+        for (let k = from; k < n; k++) this.core.putPassedAt(k - from, pids[k], v, vext, epoch, vword);
         const nfx = this.core.runLean(n - from), st = this.core.status(), done = this.core.consumed();
-        if (st < 0) throw this.core.leanRefusal(st, { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
+        if (st < 0) throw this.core.leanRefusal(st, P || Q ? { type: "passed-at", pid: pids[from + done], v, vext, epoch, P, Q } : { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
         if (done === 0) throw new Error("core made no progress on passed-at events (bug)");
         from += done;
       }
