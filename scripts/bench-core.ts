@@ -33,8 +33,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Bench, type Task } from "tinybench";
 import { Core, type CoreEffect, type CoreEvent, type Header } from "../host/core/core.ts";
-import { EVENT_WORDS, STATUS } from "../host/core/abi.ts";
+import { EVENT_WORDS, FX, KIND, STATUS } from "../host/core/abi.ts";
 import { runReceipts, type LeanRun } from "../host/runtime/recv-path.ts";
+import { newSendRun, runSends } from "../host/runtime/send-path.ts";
 
 const t0 = performance.now();
 const args = process.argv.slice(2);
@@ -371,26 +372,68 @@ function runGrouped(core: Core): number {
   return fx;
 }
 // The board's path since issue 12: a received message's recv events go through
-// recv-path.ts runReceipts (event words into the events view, effects read in place with
-// fxType/fxWord, no objects); every other call still goes through submit().
+// recv-path.ts runReceipts, a component's sends through send-path.ts runSends, passed-AT
+// notifications and AT verdicts through Core.putPassedAt / putAtResult: event words into
+// the events view, effects read in place (runSends copies them into reused arrays), no
+// objects. Calls of any other shape go through submit(), as on the board.
 const coreL = mixCore();
-const leanCall = calls0.map((c) => c.length <= 2 && c.every((e) => e.type === "recv" && e.payload instanceof Uint8Array &&
-  e.from === (c[0] as typeof e).from && e.peer === (c[0] as typeof e).peer && e.dirty === (c[0] as typeof e).dirty &&
-  e.index === (c[0] as typeof e).index && (e.epoch ?? 0) === ((c[0] as typeof e).epoch ?? 0) && e.payload === (c[0] as typeof e).payload && !e.vec));
+type LeanKind = "recv" | "send" | "passed" | "at" | null;
+const leanKind: LeanKind[] = calls0.map((c) => {
+  const e0 = c[0]!;
+  if (c.length <= 2 && c.every((e) => e.type === "recv" && e.payload instanceof Uint8Array &&
+    e.from === (c[0] as typeof e).from && e.peer === (c[0] as typeof e).peer && e.dirty === (c[0] as typeof e).dirty &&
+    e.index === (c[0] as typeof e).index && (e.epoch ?? 0) === ((c[0] as typeof e).epoch ?? 0) && e.payload === (c[0] as typeof e).payload && !e.vec)) return "recv";
+  // (the mix's sends give no step: runSends is told so; the board's give the payload's first u32)
+  if (c.every((e) => e.type === "send" && e.payload instanceof Uint8Array && !e.port && e.step === undefined)) return "send";
+  if (c.every((e) => e.type === "passed-at" && !e.P && !e.Q)) return "passed";
+  if (c.length === 1 && e0.type === "at-result") return "at";
+  return null;
+});
 const leanPids = calls0.map((c) => c.map((e) => (e as { pid: number }).pid));
 const leanSnap = calls0.map((c) => c.map((e) => (e as { snapBytes?: number }).snapBytes ?? 0));
 const leanOut: LeanRun = { put: 0, nfx: 0, done: 0, st: 0 };
-const leanShare = leanCall.filter(Boolean).length;
+const sendRun = newSendRun();
+const leanShare = leanKind.filter(Boolean).length;
 function runLeanPath(core: Core): number {
   let fx = 0;
   for (let i = 0; i < calls0.length; i++) {
     const c = calls0[i]!;
-    if (!leanCall[i]) { fx += core.submit(c).length; continue; }
-    const e = c[0] as Extract<CoreEvent, { type: "recv" }>;
-    const r = runReceipts(core, leanOut, leanPids[i]!, leanSnap[i]!, c.length, e.from, e.peer ?? 0, e.dirty, e.index, e.epoch ?? 0, undefined, e.payload as Uint8Array);
-    if (r.put !== c.length || r.st !== 0 || r.done !== c.length) refused(core, c.length, `lean pass, call ${i}`);
-    for (let k = 0; k < r.nfx; k++) sink += core.fxType(k) + core.fxWord(k, 1); // the board reads each effect's type and pid
-    fx += r.nfx;
+    const k = leanKind[i];
+    if (k === "recv") {
+      const e = c[0] as Extract<CoreEvent, { type: "recv" }>;
+      const r = runReceipts(core, leanOut, leanPids[i]!, leanSnap[i]!, c.length, e.from, e.peer ?? 0, e.dirty, e.index, e.epoch ?? 0, undefined, e.payload as Uint8Array);
+      if (r.put !== c.length || r.st !== 0 || r.done !== c.length) refused(core, c.length, `lean pass, call ${i}`);
+      for (let j = 0; j < r.nfx; j++) sink += core.fxType(j) + core.fxWord(j, 1); // the board reads each effect's type and pid
+      fx += r.nfx;
+    } else if (k === "send") {
+      // the board fills these per flush (board.ts flush)
+      for (let j = 0; j < c.length; j++) {
+        const e = c[j] as Extract<CoreEvent, { type: "send" }>;
+        sendRun.pid[j] = e.pid; sendRun.kind[j] = KIND[e.to]; sendRun.wire[j] = e.peer ?? 0; sendRun.payload[j] = e.payload as Uint8Array;
+      }
+      for (let start = 0; start < c.length;) {
+        const r = runSends(core, sendRun, start, c.length, FX.SEND, false);
+        if (r.put === 0 || r.st !== 0 || r.done === 0) refused(core, c.length, `lean pass, call ${i}`);
+        for (let j = 0; j < r.nfx; j++) sink += r.type[j] + r.ev[j];
+        fx += r.nfx;
+        start += r.done;
+      }
+    } else if (k === "passed") {
+      for (let j = 0; j < c.length; j++) {
+        const e = c[j] as Extract<CoreEvent, { type: "passed-at" }>;
+        core.putPassedAt(j, e.pid, e.v, e.vext ?? 0, e.epoch ?? 0);
+      }
+      const n = core.runLean(c.length);
+      if (core.status() !== 0 || core.consumed() !== c.length) refused(core, c.length, `lean pass, call ${i}`);
+      fx += n;
+    } else if (k === "at") {
+      const e = c[0] as Extract<CoreEvent, { type: "at-result" }>;
+      core.putAtResult(0, e.pid, e.passed);
+      const n = core.runLean(1);
+      if (core.status() !== 0 || core.consumed() !== 1) refused(core, 1, `lean pass, call ${i}`);
+      for (let j = 0; j < n; j++) sink += core.fxType(j) + core.fxWord(j, 1);
+      fx += n;
+    } else fx += core.submit(c).length;
   }
   return fx;
 }
@@ -538,7 +581,7 @@ const f3 = (o: { min: number; median: number; max: number }, d = 1) => `${o.min.
 console.log(`   submit (objects)             ${f3(submitPath.nsPerEventSubmit)} ns/event`);
 console.log(`   raw, same calls              ${f3(submitPath.nsPerEventRaw)} ns/event`);
 console.log(`   submit / raw, per sample     ${f3(submitPath.ratio, 2)} x`);
-console.log(`   lean (the board's path now: ${submitPath.leanCalls} of ${submitPath.calls} calls through recv-path.ts runReceipts, effects read in place; the rest submit)`);
+console.log(`   lean (the board's path now: ${submitPath.leanCalls} of ${submitPath.calls} calls as event words: receipts (recv-path.ts), sends (send-path.ts), passed ATs, AT verdicts; the rest submit)`);
 console.log(`                                ${f3(submitPath.nsPerEventLean)} ns/event`);
 console.log(`   lean / raw, per sample       ${f3(submitPath.leanRatio, 2)} x`);
 console.log(`\nb) checkpoint copies on arena views from real CHECKPOINT/ROLLBACK effects (GB/s, median)`);

@@ -27,14 +27,15 @@ export function newSendRun(): SendRun {
 
 /**
  * Writes the sends start.. (up to n, at most the core's batch, through the first device
- * send) and runs them; the effects land in `r`.
+ * send) and runs them; the effects land in `r`. A send's step is its payload's first u32,
+ * as the board's messages carry it (`steps` false: none given, as bench:core's mix).
  */
-export function runSends(core: Core, r: SendRun, start: number, n: number, fxSend: number): SendRun {
+export function runSends(core: Core, r: SendRun, start: number, n: number, fxSend: number, steps = true): SendRun {
   let stageOff = 0, put = 0;
   while (start + put < n && put < core.evCap) {
     const k = start + put;
     const p = r.payload[k];
-    const step = p.length >= 4 ? (p[0] | (p[1] << 8) | (p[2] << 16) | (p[3] << 24)) >>> 0 : -1;
+    const step = steps && p.length >= 4 ? (p[0] | (p[1] << 8) | (p[2] << 16) | (p[3] << 24)) >>> 0 : -1;
     const used = core.putSend(put, stageOff, r.pid[k], r.kind[k], r.wire[k], p, step);
     if (used < 0) break;
     stageOff += used;
