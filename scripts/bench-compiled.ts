@@ -13,7 +13,9 @@
 // this process's; the temp dir is removed afterwards. Results files go to the repo's
 // bench-results/ (GSU_BENCH_RESULTS, read by the benches; GSU_BENCH_TREE says which tree ran).
 // --tsx: the bench is imported in this process, as `node --import tsx scripts/bench-X.ts`.
-// The first line printed says which tree ran.
+// The first line printed says which tree ran. GSU_BENCH_NODE_FLAGS (space-separated) are
+// given to the compiled bench's node, for diagnosis: e.g. "--single-threaded" or "--trace-gc"
+// (node refuses those in NODE_OPTIONS).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +58,7 @@ if (tsx) {
   if (!out.startsWith(join(opt, "scripts"))) fail(`${entryArg}: the bench must be in scripts/`);
   writeFileSync(out, code!);
   process.env.GSU_BENCH_TREE = "compiled";
-  const child = spawn(process.execPath, [out, ...args], { stdio: "inherit", cwd: process.cwd() });
+  const child = spawn(process.execPath, [...(process.env.GSU_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), out, ...args], { stdio: "inherit", cwd: process.cwd() });
   const forward = (s: NodeJS.Signals) => () => { child.kill(s); };
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, forward(s));
   child.on("error", (e) => fail(`running ${basename(out)}: ${e.message}`));
