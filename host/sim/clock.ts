@@ -1,44 +1,61 @@
 // A virtual clock with an ordered agenda. Events at the same instant run in the
 // order they were scheduled, so a run is a pure function of its seed.
+//
+// An event is a function and up to three arguments (atWith): the simulated network
+// schedules every frame's arrival, and a closure per frame was most of what a rehearsal
+// allocated. Every agenda entry has the same shape.
+type Fn3 = (a: unknown, b: unknown, c: unknown) => void;
+interface Entry { t: number; seq: number; fn: Fn3; a: unknown; b: unknown; c: unknown }
+
 export class VirtualClock {
   now = 0; // microseconds
-  private heap: { t: number; seq: number; fn: () => void }[] = [];
+  private heap: Entry[] = [];
   private seq = 0;
 
   at(t: number, fn: () => void): void {
-    if (t < this.now) t = this.now;
-    const h = this.heap;
-    h.push({ t, seq: this.seq++, fn });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.less(h[p], h[i])) break;
-      [h[p], h[i]] = [h[i], h[p]];
-      i = p;
-    }
+    this.push(t, fn as Fn3, undefined, undefined, undefined);
+  }
+  /** Runs fn(a, b, c) at t: as at(), without a closure. */
+  atWith<A, B, C>(t: number, fn: (a: A, b: B, c: C) => void, a: A, b: B, c: C): void {
+    this.push(t, fn as Fn3, a, b, c);
   }
   after(dt: number, fn: () => void): void { this.at(this.now + dt, fn); }
 
-  private less(a: { t: number; seq: number }, b: { t: number; seq: number }): boolean {
+  private push(t: number, fn: Fn3, a: unknown, b: unknown, c: unknown): void {
+    if (t < this.now) t = this.now;
+    const h = this.heap;
+    const e: Entry = { t, seq: this.seq++, fn, a, b, c };
+    let i = h.length;
+    h.push(e);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(h[p], e)) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = e;
+  }
+
+  private less(a: Entry, b: Entry): boolean {
     return a.t < b.t || (a.t === b.t && a.seq < b.seq);
   }
 
-  private pop() {
+  private pop(): Entry {
     const h = this.heap;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
+    const n = h.length;
+    if (n) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
+        let m = l < n && this.less(h[l], last) ? l : -1;
+        if (r < n && this.less(h[r], m >= 0 ? h[m] : last)) m = r;
+        if (m < 0) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
@@ -48,7 +65,7 @@ export class VirtualClock {
     while (this.heap.length && this.heap[0].t <= until) {
       const e = this.pop();
       this.now = e.t;
-      e.fn();
+      e.fn(e.a, e.b, e.c);
     }
   }
   get pending(): number { return this.heap.length; }
@@ -57,7 +74,7 @@ export class VirtualClock {
     if (!this.heap.length) return false;
     const e = this.pop();
     this.now = e.t;
-    e.fn();
+    e.fn(e.a, e.b, e.c);
     return true;
   }
 }

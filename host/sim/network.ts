@@ -99,12 +99,15 @@ export class SimNetwork {
     }
     this.lastArrival.set(key, t);
     this.inFlight++;
-    this.clock.at(t, () => {
-      this.inFlight--;
-      this.opts.tap?.(t, src, d, frame);
-      to.deliver(src, frame);
-    });
+    this.clock.atWith(t, this.arrive, to, src, frame); // no closure per frame
   }
+
+  /** A frame's arrival (scheduled by carryTo; `this` bound: the clock calls it with no receiver). */
+  private readonly arrive = (to: SimTransport, src: number, frame: Uint8Array): void => {
+    this.inFlight--;
+    this.opts.tap?.(this.clock.now, src, to.node, frame);
+    to.deliver(src, frame);
+  };
 
   // ---- scheduler mode --------------------------------------------------------------
   /** What may run next: every non-empty link's head frame (sorted by link), then the clock's next event. */
