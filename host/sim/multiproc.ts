@@ -227,6 +227,8 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
   const crashes = o.crashes ?? [];
   const stateRoot = crashes.length ? mkdtempSync(join(tmpdir(), "gsu-multiproc-")) : undefined;
   const down = new Set<number>();
+  /** Boards started again after a crash at their vote (or a commit adopted while down): the inputs wait for them after afterStep. */
+  const restarting: { afterStep: number; back: Promise<void> }[] = [];
   const crashWindows: { board: string; fromStep: number; toStep: number; t?: number }[] = [];
   const spawnBoard = (bi: number): ChildProcess => {
     const b = boards[bi];
@@ -253,10 +255,14 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
           if (m.type === "restart-me") c.kill("SIGKILL");
           wentDown(bi, stepT(), stepNow, stepNow + Math.max(1, downSteps));
           o.progress?.(`${b.name} ${m.type === "crashing" ? "killed (-9) right after its commit vote" : "starts again on the commit it adopted"} at step ${stepNow}`);
-          void (async () => {
+          // the inputs go on for the crash's steps, then wait for the process to be back: how
+          // long a process takes to start (1-2 s, far more on a loaded machine) must not
+          // decide how many steps the run loses (as in process, where it is downSteps)
+          const back = (async () => {
             await new Promise((r) => setTimeout(r, Math.max(1, downSteps) * (o.periodMs ?? 4)));
             await startAgain(bi);
           })();
+          restarting.push({ afterStep: stepNow + Math.max(1, downSteps), back });
         }
         else if (m.type === "stats") linkStats.push({ board: b.name, link: m.link, stats: m.stats, layer: m.layer });
         const ws = waiters.get(c)!;
@@ -310,6 +316,7 @@ export async function runMultiProcess(o: MultiOptions): Promise<MultiResult> {
     }));
     for (let k = 1; k <= o.steps; k++) {
       stepNow = k;
+      for (const r of restarting.splice(0)) { if (k > r.afterStep) await r.back; else restarting.push(r); }
       for (const x of crashes) {
         const bi = boards.findIndex((b) => b.name === x.board);
         if (x.atVote) continue; // the board itself dies after its vote; the handler above restarts it
