@@ -33,7 +33,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Bench, type Task } from "tinybench";
 import { Core, type CoreEffect, type CoreEvent, type Header } from "../host/core/core.ts";
-import { EVENT_WORDS, FX, KIND, STATUS } from "../host/core/abi.ts";
+import { EVENT_WORDS, KIND, STATUS } from "../host/core/abi.ts";
 import { runReceipts, type LeanRun } from "../host/runtime/recv-path.ts";
 import { newSendRun, runSends } from "../host/runtime/send-path.ts";
 
@@ -412,7 +412,7 @@ function runLeanPath(core: Core): number {
         sendRun.pid[j] = e.pid; sendRun.kind[j] = KIND[e.to]; sendRun.wire[j] = e.peer ?? 0; sendRun.payload[j] = e.payload as Uint8Array;
       }
       for (let start = 0; start < c.length;) {
-        const r = runSends(core, sendRun, start, c.length, FX.SEND, false);
+        const r = runSends(core, sendRun, start, c.length, false);
         if (r.put === 0 || r.st !== 0 || r.done === 0) refused(core, c.length, `lean pass, call ${i}`);
         for (let j = 0; j < r.nfx; j++) sink += r.type[j] + r.ev[j];
         fx += r.nfx;

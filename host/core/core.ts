@@ -264,12 +264,16 @@ export class Core {
   // the link boundary's (frame.ts decodes u32 fields; the board picks the kind); submit()
   // keeps its checks for everything else. Sequence: putRecv(slot 0..n-1), runLean(n),
   // then fxType(i) / fxWord(i, k) for i < the returned count, consumed() and status().
+  /** Zeroes event slot `slot` of the events view; returns its first word's index. */
+  private clearSlot(slot: number): number {
+    const o = slot * EVENT_WORDS;
+    this.events.fill(0, o, o + EVENT_WORDS);
+    return o;
+  }
   /** Writes a recv event at `slot`; returns the stage bytes it used from stageOff, or -1 when the staging area is full. */
   putRecv(slot: number, stageOff: number, pid: number, kind: number, peer: number, dirty: number, index: number,
     epoch: number, snapBytes: number, payload: Uint8Array, step: number, vec: readonly number[] | undefined): number {
-    const w = this.events;
-    const o = slot * EVENT_WORDS;
-    w.fill(0, o, o + EVENT_WORDS);
+    const w = this.events, o = this.clearSlot(slot);
     w[o] = EV.RECV; w[o + 1] = pid; w[o + 2] = kind; w[o + 3] = peer;
     w[o + 7] = dirty; w[o + 8] = index; w[o + 9] = epoch & 15; w[o + 10] = snapBytes;
     if (step >= 0) w[o + 13] = (step + 1) >>> 0;
@@ -292,9 +296,7 @@ export class Core {
   putSend(slot: number, stageOff: number, pid: number, kind: number, peer: number, payload: Uint8Array, step: number): number {
     const pl = payload.length;
     if (stageOff + pl > this.stageCap) return -1;
-    const w = this.events;
-    const o = slot * EVENT_WORDS;
-    w.fill(0, o, o + EVENT_WORDS);
+    const w = this.events, o = this.clearSlot(slot);
     w[o] = EV.SEND; w[o + 1] = pid; w[o + 2] = kind; w[o + 3] = peer;
     if (step >= 0) w[o + 13] = (step + 1) >>> 0;
     this.stage.set(payload, stageOff);
@@ -318,16 +320,12 @@ export class Core {
   }
   /** Writes a passed-at event at `slot`: scalar bounds (v, vext), or the vectors stageSharedBounds staged (vword). */
   putPassedAt(slot: number, pid: number, v: number, vext: number, epoch: number, vword = 0): void {
-    const w = this.events;
-    const o = slot * EVENT_WORDS;
-    w.fill(0, o, o + EVENT_WORDS);
+    const w = this.events, o = this.clearSlot(slot);
     w[o] = EV.PASSED_AT; w[o + 1] = pid; w[o + 11] = v; w[o + 12] = vext; w[o + 9] = epoch & 15; w[o + 14] = vword;
   }
   /** Writes an at-result event (an AT verdict) at `slot`; it uses no stage bytes. */
   putAtResult(slot: number, pid: number, passed: boolean): void {
-    const w = this.events;
-    const o = slot * EVENT_WORDS;
-    w.fill(0, o, o + EVENT_WORDS);
+    const w = this.events, o = this.clearSlot(slot);
     w[o] = EV.AT_RESULT; w[o + 1] = pid; w[o + 11] = passed ? 1 : 0;
   }
   /** Runs the first n events of the events view; returns the effect count (read them with fxType/fxWord). */
@@ -374,9 +372,7 @@ export class Core {
     // Word offsets are abi.ts EW (TYPE 0, PID 1, KIND 2, PEER 3, PORT 4, PAY_OFF 5,
     // PAY_LEN 6, DIRTY 7, INDEX 8, EPOCH 9, SNAP 10, V 11, VEXT 12, STEP 13: step + 1, 0 when
     // unknown); test/abi.test.ts checks them.
-    const w = this.events;
-    const o = slot * EVENT_WORDS;
-    w.fill(0, o, o + EVENT_WORDS);
+    const w = this.events, o = this.clearSlot(slot);
     let p: unknown;
     switch (ev.type) {
       case "send":

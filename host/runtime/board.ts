@@ -3,7 +3,7 @@
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
 import { Core, CoreError, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
-import { DROP_REASON, FX, KIND, type Kind } from "../core/abi.ts";
+import { DROP_REASON, FX, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
 type RecvHeader = { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] };
@@ -670,7 +670,7 @@ export class Board {
     let start = 0;
     while (start < n) {
       if (this.recovering || this.stalled) { this.holdSends(this.sendsAsObjects(start, n).meta); return; }
-      runSends(core, r, start, n, FX.SEND);
+      runSends(core, r, start, n);
       if (r.put === 0) {
         // a payload larger than the staging area: the object path refuses it with the reason
         const one = this.sendsAsObjects(start, start + 1);
@@ -683,11 +683,8 @@ export class Board {
         const k = start + r.ev[i];
         switch (r.type[i]) {
           case FX.SEND: {
-            const o = this.sendOut[k], wi = r.wire[k], w = this.opts.spec.wires[wi];
-            const flags = !this.guarded ? 0 : o.inst.gen === "old" ? FLAG_OLD : o.inst.gen === "new" ? FLAG_NEW : 0;
-            // A member's message to G_act carries its own count k; the wire names the member (no vector on the wire).
-            const toGact = flags === FLAG_NEW && r.vec[i] !== undefined && !isDevice(w.to) && !this.cluster.has(w.to.comp);
-            this.transmitFields(w, wi, r.w3[i], r.w4[i], r.w5[i], toGact ? undefined : r.vec[i], flags, o.bytes, o.bad);
+            const wi = r.wire[k];
+            this.sendApp(this.sendOut[k], wi, this.opts.spec.wires[wi], r.w3[i], r.w4[i], r.w5[i], r.vec[i]);
             break;
           }
           case FX.AT_REQUIRED: at = k; break; // the run's last event: its verdict after the other effects
@@ -697,10 +694,8 @@ export class Board {
             break;
           }
           case FX.SUPPRESSED: {
-            // a shadow's output, logged by the core: remember whether it is erroneous for a resend
-            const o = this.sendOut[k], wi = r.wire[k];
-            if (this.opts.hooks.oracle) this.remember(o.inst.pid, "out", wi, o.bytes, o.bad);
-            if (r.w3[i] === 3 /* ext */ && o.pos) this.suppressedDevice(o, this.opts.spec.wires[wi], r.w4[i]);
+            const wi = r.wire[k];
+            this.onSuppressed(this.sendOut[k], wi, this.opts.spec.wires[wi], LOG_NAME[r.w3[i]] === "ext", r.w4[i]);
             break;
           }
           case FX.COUNTER: break;
@@ -788,10 +783,7 @@ export class Board {
     switch (e.type) {
       case "send": {
         const m = meta[e.event];
-        const flags = !this.guarded ? 0 : m.o.inst.gen === "old" ? FLAG_OLD : m.o.inst.gen === "new" ? FLAG_NEW : 0;
-        // A member's message to G_act carries its own count k; the wire names the member (no vector on the wire).
-        const toGact = flags === FLAG_NEW && e.header.vec && !isDevice(m.w.to) && !this.cluster.has(m.w.to.comp);
-        this.transmit(m.w, m.wi, toGact ? { ...e.header, vec: undefined } : e.header, flags, m.o.bytes, m.o.bad);
+        this.sendApp(m.o, m.wi, m.w, e.header.dirty, e.header.index, e.header.epoch, e.header.vec);
         break;
       }
       case "at-required":
@@ -803,10 +795,8 @@ export class Board {
         break;
       }
       case "suppressed": {
-        // a shadow's output, logged by the core: remember whether it is erroneous for a resend
         const m = meta[e.event];
-        if (this.opts.hooks.oracle) this.remember(m.o.inst.pid, "out", m.wi, m.o.bytes, m.o.bad);
-        if (e.log === "ext" && m.o.pos) this.suppressedDevice(m.o, m.w, e.index);
+        this.onSuppressed(m.o, m.wi, m.w, e.log === "ext", e.index);
         break;
       }
       case "counter":
@@ -814,6 +804,20 @@ export class Board {
       default:
         throw new Error(`unexpected effect ${e.type} for a send`);
     }
+  }
+
+  /** A component's message the core let through (its SEND effect's header fields), on the wire with its version flag. */
+  private sendApp(o: Outgoing, wi: number, w: Wire, dirty: number, index: number, epoch: number, vec: number[] | undefined): void {
+    const flags = !this.guarded ? 0 : o.inst.gen === "old" ? FLAG_OLD : o.inst.gen === "new" ? FLAG_NEW : 0;
+    // A member's message to G_act carries its own count k; the wire names the member (no vector on the wire).
+    const toGact = flags === FLAG_NEW && vec !== undefined && !isDevice(w.to) && !this.cluster.has(w.to.comp);
+    this.transmitFields(w, wi, dirty, index, epoch, toGact ? undefined : vec, flags, o.bytes, o.bad);
+  }
+
+  /** A shadow's output, logged by the core: remember whether it is erroneous for a resend. */
+  private onSuppressed(o: Outgoing, wi: number, w: Wire, ext: boolean, index: number): void {
+    if (this.opts.hooks.oracle) this.remember(o.inst.pid, "out", wi, o.bytes, o.bad);
+    if (ext && o.pos) this.suppressedDevice(o, w, index);
   }
 
   /** A device message's acceptance test, and its verdict to the core. */
@@ -889,25 +893,19 @@ export class Board {
   // ---- passed AT ------------------------------------------------------------------------
   private readonly passPids: number[] = [];
   private localPassed(v: number, vext: number, epoch: number, except: number, P?: number[], Q?: number[]): void {
-    if (this.inst.length > this.core.evCap) {
-      const evs: CoreEvent[] = this.instances()
-        .filter((i) => i.pid !== except && i.gen !== "new")
-        .map((i) => (P || Q ? { type: "passed-at", pid: i.pid, v, vext, epoch, P, Q } : { type: "passed-at", pid: i.pid, v, vext, epoch }));
-      if (evs.length) this.core.submit(evs);
-    } else {
-      // the lean form: event words sharing one staged pair of bound vectors, run; the
-      // effects (reclaims) need nothing here
-      const pids = this.passPids;
-      let n = 0;
-      for (const i of this.inst) if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid;
-      for (let from = 0; from < n;) {
-        const vword = this.core.stageSharedBounds(P, Q, v, vext);
-        for (let k = from; k < n; k++) this.core.putPassedAt(k - from, pids[k], v, vext, epoch, vword);
-        const nfx = this.core.runLean(n - from), st = this.core.status(), done = this.core.consumed();
-        if (st < 0) throw this.core.leanRefusal(st, P || Q ? { type: "passed-at", pid: pids[from + done], v, vext, epoch, P, Q } : { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
-        if (done === 0) throw new Error("core made no progress on passed-at events (bug)");
-        from += done;
-      }
+    // event words sharing one staged pair of bound vectors, in runs of at most the core's
+    // batch; the effects (reclaims) need nothing here
+    const pids = this.passPids, core = this.core;
+    let n = 0;
+    for (const i of this.inst) if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid;
+    for (let from = 0; from < n;) {
+      const vword = core.stageSharedBounds(P, Q, v, vext);
+      const m = Math.min(n - from, core.evCap);
+      for (let k = 0; k < m; k++) core.putPassedAt(k, pids[from + k], v, vext, epoch, vword);
+      const nfx = core.runLean(m), st = core.status(), done = core.consumed();
+      if (st < 0) throw core.leanRefusal(st, P || Q ? { type: "passed-at", pid: pids[from + done], v, vext, epoch, P, Q } : { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
+      if (done === 0) throw new Error("core made no progress on passed-at events (bug)");
+      from += done;
     }
     this.countPass();
   }

@@ -6,6 +6,7 @@
 // payload too large for the staging area) fall back to Core.submit's objects.
 import { Core } from "../core/core.ts";
 import { KIND, type Kind } from "../core/abi.ts";
+import { stepOf } from "./board-types.ts";
 
 /** What one lean run did; one object per board, reused for every message. */
 export interface LeanRun {
@@ -23,7 +24,7 @@ export function runReceipts(core: Core, out: LeanRun, pids: readonly number[], s
   from: Kind, peer: number, dirty: number, index: number, epoch: number, vec: readonly number[] | undefined,
   payload: Uint8Array): LeanRun {
   const kind = KIND[from];
-  const step = payload.length >= 4 ? (payload[0] | (payload[1] << 8) | (payload[2] << 16) | (payload[3] << 24)) >>> 0 : -1;
+  const step = stepOf(payload) ?? -1;
   let stageOff = 0, put = 0;
   if (n <= core.evCap) {
     for (; put < n; put++) {

@@ -7,7 +7,8 @@
 // verdict, a local passed AT, an encoded header). Rare outcomes (a refusal, a full store,
 // a payload larger than the staging area) are the board's, through Core.submit's objects.
 import { Core } from "../core/core.ts";
-import { KIND } from "../core/abi.ts";
+import { FX, KIND } from "../core/abi.ts";
+import { stepOf } from "./board-types.ts";
 
 /** The pending sends of one flush (index k) and what the last run did; one per board, reused. */
 export interface SendRun {
@@ -30,12 +31,12 @@ export function newSendRun(): SendRun {
  * send) and runs them; the effects land in `r`. A send's step is its payload's first u32,
  * as the board's messages carry it (`steps` false: none given, as bench:core's mix).
  */
-export function runSends(core: Core, r: SendRun, start: number, n: number, fxSend: number, steps = true): SendRun {
+export function runSends(core: Core, r: SendRun, start: number, n: number, steps = true): SendRun {
   let stageOff = 0, put = 0;
   while (start + put < n && put < core.evCap) {
     const k = start + put;
     const p = r.payload[k];
-    const step = steps && p.length >= 4 ? (p[0] | (p[1] << 8) | (p[2] << 16) | (p[3] << 24)) >>> 0 : -1;
+    const step = steps ? stepOf(p) ?? -1 : -1;
     const used = core.putSend(put, stageOff, r.pid[k], r.kind[k], r.wire[k], p, step);
     if (used < 0) break;
     stageOff += used;
@@ -48,7 +49,7 @@ export function runSends(core: Core, r: SendRun, start: number, n: number, fxSen
   for (let i = 0; i < nfx; i++) {
     const t = core.fxType(i);
     r.type[i] = t; r.ev[i] = core.fxWord(i, 2); r.w3[i] = core.fxWord(i, 3); r.w4[i] = core.fxWord(i, 4); r.w5[i] = core.fxWord(i, 5);
-    r.vec[i] = t === fxSend ? core.fxVec(i) : undefined;
+    r.vec[i] = t === FX.SEND ? core.fxVec(i) : undefined;
   }
   r.nfx = nfx;
   r.done = core.consumed();

@@ -64,10 +64,11 @@ export class SimNetwork {
     this.others.clear();
     return t;
   }
-  nodes(): number[] { return [...(this.sorted ??= [...this.ports.keys()].sort((a, b) => a - b))]; }
+  nodes(): number[] { return [...this.sortedNodes()]; }
+  private sortedNodes(): number[] { return (this.sorted ??= [...this.ports.keys()].sort((a, b) => a - b)); }
   private othersOf(src: number): number[] {
     let o = this.others.get(src);
-    if (!o) { o = (this.sorted ??= [...this.ports.keys()].sort((a, b) => a - b)).filter((n) => n !== src); this.others.set(src, o); }
+    if (!o) { o = this.sortedNodes().filter((n) => n !== src); this.others.set(src, o); }
     return o;
   }
 
