@@ -16,12 +16,13 @@
 // The first line printed says which tree ran. GSU_BENCH_NODE_FLAGS (space-separated) are
 // given to the compiled bench's node, for diagnosis: e.g. "--single-threaded" or "--trace-gc"
 // (node refuses those in NODE_OPTIONS).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compileModule } from "../host/board/compile-js.ts";
+import { layBoardTree } from "./lay-board-tree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const [entryArg, ...rest] = process.argv.slice(2);
@@ -44,10 +45,8 @@ if (tsx) {
   const tmp = mkdtempSync(join(tmpdir(), "gsu-bench-compiled-"));
   const clean = () => rmSync(tmp, { recursive: true, force: true });
   const fail = (msg: string): never => { console.error(`bench-compiled: ${msg}`); clean(); process.exit(1); };
-  const f = spawnSync(process.execPath, [join(root, "bin/gsu.js"), "flash", "--root", tmp, "--profile", "raspberry-pi"], { encoding: "utf8" });
-  if (f.status !== 0) fail(`gsu flash --root ${tmp} --profile raspberry-pi exited ${f.status}: ${(f.stderr ?? "").slice(-600)}`);
-  const opt = join(tmp, "opt/gsu");
-  symlinkSync(join(root, "node_modules"), join(opt, "node_modules"));
+  let opt = "";
+  try { opt = layBoardTree(tmp); } catch (e) { fail((e as Error).message); }
   // the bench script, compiled beside the laid tree; each import of a .ts must be laid as .js
   const laid = (abs: string) => existsSync(join(opt, relative(root, abs).replace(/\.ts$/, ".js")));
   let code: string;

@@ -5,17 +5,18 @@
 // with the run; a baseline run of 200 steps shows what any run takes. Each configuration
 // runs on two trees: the development tree (TypeScript through tsx) and the compiled
 // JavaScript that `gsu flash` lays on a board (host/board/compile-js.ts; laid into a temp
-// dir by `gsu flash --root`, node_modules linked, as npm run bench:startup does).
+// dir by `gsu flash --root`, node_modules linked: scripts/lay-board-tree.ts, as bench:startup and bench-compiled.ts do).
 //
 //   npm run bench:memory               200 and 20000 steps, 3 runs each (a few minutes)
 //   npm run bench:memory -- --quick    a smoke run for CI: 200 and 400 steps, 1 run each
 //                                      (the same code paths; the figures are not measurements)
 // Figures also go to bench-results/memory.json (memory-quick.json with --quick).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { layBoardTree } from "./lay-board-tree.ts";
 
 const args = process.argv.slice(2);
 for (const a of args) {
@@ -27,14 +28,10 @@ const gsu = fileURLToPath(new URL("../bin/gsu.js", import.meta.url));
 const preload = new URL("./maxrss-preload.mjs", import.meta.url).href;
 const dir = mkdtempSync(join(tmpdir(), "gsu-bench-memory-"));
 const fail = (msg: string): never => { console.error(`bench-memory: FAILED: ${msg}`); rmSync(dir, { recursive: true, force: true }); process.exit(1); };
-const root = fileURLToPath(new URL("..", import.meta.url));
 const flashRoot = join(dir, "flash");
-{
-  const f = spawnSync(process.execPath, [gsu, "flash", "--root", flashRoot, "--profile", "raspberry-pi"], { encoding: "utf8" });
-  if (f.status !== 0) fail(`gsu flash --root ${flashRoot} exited ${f.status}: ${(f.stderr ?? "").slice(-400)}`);
-  symlinkSync(join(root, "node_modules"), join(flashRoot, "opt/gsu/node_modules"));
-}
-const trees = { tsx: gsu, compiled: join(flashRoot, "opt/gsu/bin/gsu.js") } as const;
+let opt = "";
+try { opt = layBoardTree(flashRoot); } catch (e) { fail((e as Error).message); }
+const trees = { tsx: gsu, compiled: join(opt, "bin/gsu.js") } as const;
 type Tree = keyof typeof trees;
 
 function run(tree: Tree, steps: number, html: boolean): { mb: number; traceBytes: number; verdict: string } {

@@ -5,9 +5,10 @@
 // per round; medians printed.
 //   npm run bench:startup [-- --rounds N] [-- --quick]   (quick: 3 rounds)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { layBoardTree } from "./lay-board-tree.ts";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -18,10 +19,8 @@ if (!(rounds >= 1)) { console.error("bench:startup: --rounds N, N >= 1"); proces
 
 const tmp = mkdtempSync(join(tmpdir(), "gsu-bench-startup-"));
 try {
-  const flash = spawnSync(process.execPath, [join(root, "bin/gsu.js"), "flash", "--root", tmp, "--profile", "raspberry-pi"], { encoding: "utf8" });
-  if (flash.status !== 0) { console.error(`bench:startup: gsu flash --root failed (${flash.status}): ${flash.stderr}`); process.exit(1); }
-  const opt = join(tmp, "opt/gsu");
-  symlinkSync(join(root, "node_modules"), join(opt, "node_modules"));
+  let opt: string;
+  try { opt = layBoardTree(tmp); } catch (e) { console.error(`bench:startup: ${(e as Error).message}`); process.exit(1); }
   const tsxBin = join(root, "bin/gsu.js"), jsBin = join(opt, "bin/gsu.js");
 
   const cases: { name: string; argv: string[] }[] = [
