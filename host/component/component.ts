@@ -142,6 +142,8 @@ export class ComponentModule {
 }
 
 export class ComponentInstance {
+  /** Each output handed to onSend is a fresh copy out of linear memory (App.outputsOwned). */
+  readonly outputsOwned = true;
   private ex!: Exports;
   private mem!: WebAssembly.Memory;
   private globals: WebAssembly.Global[] = [];

@@ -346,8 +346,8 @@ export class Core {
   }
   /** Copies the first n bytes of the scratch area (appHeader's header) to dst at `at`. */
   copyScratch(dst: Uint8Array, at: number, n: number): void {
-    const p = this.x.scratchPtr();
-    dst.set(this.u8.subarray(p, p + n), at);
+    const p = this.x.scratchPtr(), u8 = this.u8;
+    for (let i = 0; i < n; i++) dst[at + i] = u8[p + i]; // a header: a few bytes, no view
   }
   /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
   fxCheckpointView(i: number): Uint8Array {

@@ -23,6 +23,12 @@ export interface App {
    * message-level data flow, an over-approximation (host/runtime/board.ts).
    */
   erroneous?(): boolean;
+  /**
+   * True when every `bytes` the app hands onSend is a fresh copy that the app never touches
+   * again (the WASM component loader copies each output out of linear memory): the board
+   * keeps it as it is. Absent or false: the board copies each output.
+   */
+  readonly outputsOwned?: boolean;
   /** Optional state transfer, to start a new version from a running old one's state. */
   saveState?(): Uint8Array;
   loadState?(state: Uint8Array): void;

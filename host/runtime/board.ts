@@ -8,7 +8,7 @@ import { runReceipts, type LeanRun } from "./recv-path.ts";
 
 type RecvHeader = { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] };
 import type { Header } from "../core/types.ts";
-import type { App, ComponentVersion } from "./app.ts";
+import type { App, ComponentVersion, PortSpec } from "./app.ts";
 import { FLAG_OLD, decodeFrame, encodeApp, encodeAppFields, FrameError } from "./frame.ts";
 import { newSendRun, runSends, type SendRun } from "./send-path.ts";
 import { Rounds, splitControl, type Counts } from "./rounds.ts";
@@ -162,12 +162,14 @@ export class Board {
       pid: slot, comp, version, gen, live: true, erroneous: false, steps: new Map(), outPos: new Map(),
       app: undefined as unknown as App,
     };
+    let owned = false; // set once the app exists: whether its outputs need the board's copy (App.outputsOwned)
     inst.app = version.create((port, bytes, bad) => {
       const step = stepOf(bytes);
       let pos: Mark | undefined;
       if (step !== undefined) { pos = nextPos(inst.outPos.get(port), step); inst.outPos.set(port, pos); }
-      this.outbox.push({ inst, port, bytes: bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous, pos });
+      this.outbox.push({ inst, port, bytes: owned ? bytes : bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous, pos });
     });
+    owned = inst.app.outputsOwned === true;
     this.inst[slot] = inst;
     this.book.delete(slot);
     return inst;
@@ -521,9 +523,7 @@ export class Board {
   }
 
   private deliver(t: Instance, w: Wire, payload: Uint8Array, bad: boolean): void {
-    const portName = isDevice(w.to) ? "" : w.to.port;
-    const p = t.version.ports.find((p) => p.name === portName && p.dir === "in");
-    if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
+    const p = this.inPort(t, w);
     this.started = true;
     if (this.opts.hooks.oracle) {
       // remember erroneous inputs by content: a replay after a rollback hands back only the bytes
@@ -535,7 +535,7 @@ export class Board {
       const last = t.steps.get(p.port) ?? -1;
       if (last >= 0 && step !== last + 1) {
         this.opts.hooks.oracle.violation(step <= last ? "duplicate" : "loss",
-          `${this.name}: ${t.comp}(${t.gen}) port '${portName}' got step ${step} after ${last}`);
+          `${this.name}: ${t.comp}(${t.gen}) port '${p.name}' got step ${step} after ${last}`);
       }
       t.steps.set(p.port, step);
     }
@@ -590,10 +590,33 @@ export class Board {
 
   // ---- outbound ------------------------------------------------------------------------
   /** Sends everything the components emitted, one core batch per round. */
+  /** The input port of t's version a wire ends at (cached per version and wire: no search per message). */
+  private readonly inPorts = new Map<ComponentVersion, Map<Wire, PortSpec>>();
+  private inPort(t: Instance, w: Wire): PortSpec {
+    let m = this.inPorts.get(t.version);
+    if (!m) { m = new Map(); this.inPorts.set(t.version, m); }
+    let p = m.get(w);
+    if (!p) {
+      const portName = isDevice(w.to) ? "" : w.to.port;
+      p = t.version.ports.find((q) => q.name === portName && q.dir === "in");
+      if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
+      m.set(w, p);
+    }
+    return p;
+  }
+  /** A device port's output-commit key (OutputCommit.key), cached per wire: no string per message. */
+  private readonly commitKeys = new Map<Wire, string>();
+  private commitKey(w: Wire): string {
+    let k = this.commitKeys.get(w);
+    if (k === undefined) {
+      k = OutputCommit.key((w.to as { device: string }).device, (w.from as { comp: string }).comp, (w.from as { port: string }).port);
+      this.commitKeys.set(w, k);
+    }
+    return k;
+  }
   private flushUnprotected(): void {
     while (this.outbox.length) {
-      const batch = this.outbox;
-      this.outbox = [];
+      const batch = this.takeOutbox();
       for (const o of batch) {
         for (const wi of this.outWires(o)) {
           const w = this.opts.spec.wires[wi];
@@ -601,8 +624,18 @@ export class Board {
           else this.transmitFields(w, wi, 0, 0, 0, undefined, 0, o.bytes, o.bad);
         }
       }
+      this.recycleOutbox(batch);
     }
   }
+  /** The outbox's outputs for a flush; the outbox left empty, in a recycled array (no array per flush). */
+  private outSpare: Outgoing[] | null = null;
+  private takeOutbox(): Outgoing[] {
+    const b = this.outbox;
+    this.outbox = this.outSpare ?? [];
+    this.outSpare = null; // a nested flush takes a new array, never this one
+    return b;
+  }
+  private recycleOutbox(b: Outgoing[]): void { b.length = 0; this.outSpare = b; }
 
   // The wires leaving an output port, by the instance's port number (cached on the
   // instance: this runs for every message a component sends).
@@ -630,8 +663,7 @@ export class Board {
     this.busy = true;
     try {
       while (this.outbox.length && !this.recovering && !this.stalled) {
-        const batch = this.outbox;
-        this.outbox = [];
+        const batch = this.takeOutbox();
         const r = this.sends;
         let n = 0;
         for (const o of batch) {
@@ -642,6 +674,7 @@ export class Board {
             n++;
           }
         }
+        this.recycleOutbox(batch); // copied into the send run
         this.sendLean(n);
         // drop the references (the arrays keep their length for the next flush)
         for (let k = 0; k < n; k++) { this.sendOut[k] = undefined as unknown as Outgoing; r.payload[k] = EMPTY; }
@@ -1098,7 +1131,7 @@ export class Board {
   private suppressedDevice(o: Outgoing, w: Wire, index: number): void {
     if (this.core.role(o.inst.pid) === "hs") { this.output.rememberShadow(o.inst.pid, index, o.pos!); return; }
     if (this.opts.rules === "paper" || !isDevice(w.to) || isDevice(w.from)) return;
-    if (!this.output.isNew(OutputCommit.key(w.to.device, o.inst.comp, w.from.port), o.pos!)) return;
+    if (!this.output.isNew(this.commitKey(w), o.pos!)) return;
     this.opts.hooks.oracle?.violation("output-commit-mismatch", `${this.name}: ${o.inst.comp}(${o.inst.gen}) -> ${w.to.device}: step ${o.pos!.step} #${o.pos!.ord} suppressed by count after a rollback, but the device never got it`);
     this.trace("output-commit", { comp: o.inst.comp, gen: o.inst.gen, device: w.to.device, step: o.pos!.step, ord: o.pos!.ord });
     this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
@@ -1113,7 +1146,7 @@ export class Board {
     // crash made inexact, or by a restarted board (docs/protocol.md "A board that crashes").
     // The printed rules keep their own output commit: only an earlier step is held back.
     if (payload.length >= 4 && !isDevice(w.from)) {
-      const key = OutputCommit.key(dev, from.comp, w.from.port), step = stepOf(payload)!;
+      const key = this.commitKey(w), step = stepOf(payload)!;
       const p = pos ?? nextPos(this.output.last(key), step); // a resend the core's log index did not name: after the last
       const no = this.output.admit(key, p, this.opts.rules === "paper");
       if (no) { this.drop(no.reason, `${from.comp}(${from.gen}) -> ${dev}: step ${p.step} #${p.ord} after step ${no.last.step} #${no.last.ord} was delivered`); return; }
