@@ -415,7 +415,9 @@ export class Board {
       const slot = this.clusterOrder.indexOf(fromComp) + 1;
       if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = h.index; }
     }
-    this.receive(targets, kind, wi, w, { kind: "app", dirty: h.dirty, index: vec ? vec[0] : h.index, epoch: h.epoch, vec }, body.subarray(2), bad);
+    // the decoded header is the receipt's header unless the member's count made a vector (no object per message)
+    const rh: RecvHeader = vec === h.vec ? h : { kind: "app", dirty: h.dirty, index: vec![0], epoch: h.epoch, vec };
+    this.receive(targets, kind, wi, w, rh, body.subarray(2), bad);
   }
 
   private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): void {
