@@ -334,8 +334,8 @@ export class Core {
   fxType(i: number): number { return this.effectsView[i * EFFECT_WORDS]; }
   /** Word k (1..8) of effect i of the last run. */
   fxWord(i: number, k: number): number { return this.effectsView[i * EFFECT_WORDS + k]; }
-  /** The index vector of a SEND effect i, or undefined when only its first component may be nonzero. */
-  fxVec(i: number): number[] | undefined { return this.readVec(this.effectsView[i * EFFECT_WORDS + 6]); }
+  /** The vector at word k of effect i (a SEND's index vector: 6; a BROADCAST_PASSED's P and Q: 5, 6), or undefined when only its first component may be nonzero. */
+  fxVec(i: number, k = 6): number[] | undefined { return this.readVec(this.effectsView[i * EFFECT_WORDS + k]); }
   /**
    * An application frame's header, encoded into the core's scratch area: returns its length.
    * The fields come from the core's own SEND effect (nothing to validate); copy the bytes out

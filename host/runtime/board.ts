@@ -739,7 +739,7 @@ export class Board {
       }
       if (at >= 0) {
         const o = this.sendOut[at], wi = r.wire[at];
-        this.atVerdict({ o, wi, w: this.opts.spec.wires[wi] });
+        this.atVerdict(o, wi, this.opts.spec.wires[wi]);
       }
       if (r.st < 0) {
         const ev = this.sendsAsObjects(start + r.done, start + r.done + 1).evs[0];
@@ -822,7 +822,7 @@ export class Board {
         break;
       }
       case "at-required":
-        this.atVerdict(meta[e.event]);
+        this.atVerdict(meta[e.event].o, meta[e.event].wi, meta[e.event].w);
         break;
       case "deliver-device": {
         const m = meta[e.event];
@@ -855,50 +855,64 @@ export class Board {
     if (ext && o.pos) this.suppressedDevice(o, w, index);
   }
 
-  /** A device message's acceptance test, and its verdict to the core. */
-  private atVerdict(m: { o: Outgoing; wi: number; w: Wire }): void {
-    const dev = (m.w.to as { device: string }).device;
-    const ok = this.opts.spec.ats[dev](m.o.bytes);
-    const core = this.core;
-    core.putAtResult(0, m.o.inst.pid, ok);
+  /**
+   * A device message's acceptance test, and its verdict to the core. The verdict's effects
+   * are copied out of the core's buffer into reused arrays (carrying one out may call the
+   * core again: a local passed AT, an encoded header), then carried out in order: no
+   * effect objects per device message.
+   */
+  private readonly atFx = { type: [] as number[], pid: [] as number[], v: [] as number[], vext: [] as number[], epoch: [] as number[],
+    P: [] as (number[] | undefined)[], Q: [] as (number[] | undefined)[] };
+  private atVerdict(o: Outgoing, wi: number, w: Wire): void {
+    const dev = (w.to as { device: string }).device;
+    const ok = this.opts.spec.ats[dev](o.bytes);
+    const core = this.core, a = this.atFx;
+    core.putAtResult(0, o.inst.pid, ok);
     const nfx = core.runLean(1), st = core.status();
-    // effects as objects (a few per device message): carrying one out calls the core again
-    const fx = core.leanEffects(nfx);
-    if (st < 0) throw core.leanRefusal(st, { type: "at-result", pid: m.o.inst.pid, passed: ok }, 0, nfx);
-    for (const f of fx) this.onAtEffect(f, m, dev);
-  }
-
-  private onAtEffect(f: CoreEffect, m: { o: Outgoing; wi: number; w: Wire }, dev: string): void {
-    switch (f.type) {
-      case "deliver-device":
-        this.stats.atPassed++;
-        this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.pos);
-        break;
-      case "broadcast-passed": {
-        const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: f.v, epoch: f.epoch, aux: f.vext, P: f.P, Q: f.Q });
-        this.trace("passed-at", f.P ? { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext, P: f.P, Q: f.Q } : { comp: m.o.inst.comp, gen: m.o.inst.gen, v: f.v, vext: f.vext });
-        // local processes other than the sender, then every other board
-        this.localPassed(f.v, f.vext, f.epoch, f.pid, f.P, f.Q);
-        this.opts.transport.send(BROADCAST, frame);
-        break;
+    if (st < 0) throw core.leanRefusal(st, { type: "at-result", pid: o.inst.pid, passed: ok }, 0, nfx);
+    for (let i = 0; i < nfx; i++) {
+      const t = core.fxType(i);
+      a.type[i] = t;
+      if (t === FX.BROADCAST_PASSED) {
+        a.pid[i] = core.fxWord(i, 1); a.v[i] = core.fxWord(i, 2); a.vext[i] = core.fxWord(i, 3); a.epoch[i] = core.fxWord(i, 4);
+        const P = core.fxVec(i, 5), Q = core.fxVec(i, 6);
+        a.P[i] = P || Q ? P ?? [a.v[i]] : undefined; a.Q[i] = P || Q ? Q ?? [a.vext[i]] : undefined;
       }
-      case "reclaim":
-      case "counter":
-        break;
-      case "at-failed": {
-        this.stats.atFailed++;
-        const sub = this.opts.compensate?.(m.o.inst, dev, m.o.bytes) ?? null;
-        this.trace("at-failed", { comp: m.o.inst.comp, gen: m.o.inst.gen, device: dev, compensated: sub !== null });
-        if (sub) {
-          this.core.submit([{ type: "compensated", pid: m.o.inst.pid }]);
-          this.toDevice(m.w, sub, m.o.inst, false, m.o.pos);
-        } else {
-          this.requestRecovery();
+    }
+    for (let i = 0; i < nfx; i++) {
+      switch (a.type[i]) {
+        case FX.DELIVER_DEVICE:
+          this.stats.atPassed++;
+          this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
+          break;
+        case FX.BROADCAST_PASSED: {
+          const v = a.v[i], vext = a.vext[i], epoch = a.epoch[i], P = a.P[i], Q = a.Q[i];
+          a.P[i] = a.Q[i] = undefined;
+          const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: v, epoch, aux: vext, P, Q });
+          this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P, Q } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
+          // local processes other than the sender, then every other board
+          this.localPassed(v, vext, epoch, a.pid[i], P, Q);
+          this.opts.transport.send(BROADCAST, frame);
+          break;
         }
-        break;
+        case FX.RECLAIM:
+        case FX.COUNTER:
+          break;
+        case FX.AT_FAILED: {
+          this.stats.atFailed++;
+          const sub = this.opts.compensate?.(o.inst, dev, o.bytes) ?? null;
+          this.trace("at-failed", { comp: o.inst.comp, gen: o.inst.gen, device: dev, compensated: sub !== null });
+          if (sub) {
+            this.core.submit([{ type: "compensated", pid: o.inst.pid }]);
+            this.toDevice(w, sub, o.inst, false, o.pos);
+          } else {
+            this.requestRecovery();
+          }
+          break;
+        }
+        default:
+          throw new Error(`unexpected effect type ${a.type[i]} for an AT verdict`);
       }
-      default:
-        throw new Error(`unexpected effect ${f.type} for an AT verdict`);
     }
   }
 
