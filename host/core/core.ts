@@ -632,6 +632,18 @@ export class Core {
   decodeHeader(bytes: Uint8Array): Header & { length: number } {
     const k0 = bytes.length > 0 ? bytes[0] >> 5 : -1;
     if ((k0 === 1 || k0 === 3 || k0 === 4) && (bytes[0] & 0x10) !== 0) return this.decodeBounds(bytes);
+    this.decodeHeaderFields(bytes);
+    // the fields as the core stored them (assembly/index.ts HDR_OUT), in hdrField's order
+    const w = this.u32, o = this.hdrOut;
+    return { kind: HK_NAME[w[o]], dirty: w[o + 1], index: w[o + 2], epoch: w[o + 3], aux: w[o + 4], length: w[o + 5] };
+  }
+
+  /**
+   * decodeHeader without the object, for a header other than the vector form of passedAt,
+   * bound and apply: returns the header's length; its fields stay in the core (hdrWord)
+   * until the next core call. Throws CoreError if the header is malformed.
+   */
+  decodeHeaderFields(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, 16, this.stageCap);
     const stage = this.stage;
     for (let i = 0; i < n; i++) stage[i] = bytes[i]; // at most 16 bytes: no subarray
@@ -641,10 +653,10 @@ export class Core {
       const field = s.field === "header.index" && this.x.hdrField(6) === 1 ? "header.aux" : s.field;
       throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    // the fields as the core stored them (assembly/index.ts HDR_OUT), in hdrField's order
-    const w = this.u32, o = this.hdrOut;
-    return { kind: HK_NAME[w[o]], dirty: w[o + 1], index: w[o + 2], epoch: w[o + 3], aux: w[o + 4], length: w[o + 5] };
+    return this.u32[this.hdrOut + 5];
   }
+  /** Field k of the header decodeHeaderFields decoded: 0 kind (abi HK), 1 dirty, 2 index, 3 epoch, 4 aux, 5 length. */
+  hdrWord(k: number): number { return this.u32[this.hdrOut + k]; }
 
   // The vector form of passedAt, bound, apply (docs/wire.md "Vectors"): the dirty bit set.
   private decodeBounds(bytes: Uint8Array): Header & { length: number } {

@@ -3,13 +3,12 @@
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
 import { Core, CoreError, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
-import { DROP_REASON, FX, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
+import { DROP_REASON, FX, HK, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
-type RecvHeader = { kind?: string; dirty: number; index: number; epoch: number; vec?: number[] };
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion, PortSpec } from "./app.ts";
-import { FLAG_OLD, decodeFrame, encodeApp, encodeAppFields, FrameError } from "./frame.ts";
+import { FLAG_OLD, FLAG_VEC, decodeFrame, encodeApp, encodeAppFields, FrameError } from "./frame.ts";
 import { newSendRun, runSends, type SendRun } from "./send-path.ts";
 import { Rounds, splitControl, type Counts } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from "./system.ts";
@@ -18,6 +17,8 @@ import { BROADCAST } from "../transport/types.ts";
 
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
 import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./board-types.ts";
+
+const HK_APP = HK.app;
 
 const isFull = (e: unknown): boolean =>
   e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
@@ -288,6 +289,27 @@ export class Board {
       // order: release() runs those after this.held, and one sender's frames must stay in order
       if (!round) { if (this.aheadHeld.length) this.aheadHeld.push({ src, frame }); else this.held.push(() => this.onFrame(src, frame)); return; }
     }
+    if (frame.length > 0 && frame[0] >> 5 === HK_APP) {
+      // An application frame (most frames), unless in the vector form: its header's fields
+      // are read where the core decoded them, and the route and payload from the frame
+      // itself: no header, frame or body object per message.
+      const core = this.core;
+      let n: number;
+      try {
+        n = core.decodeHeaderFields(frame);
+      } catch (e) {
+        this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
+        return;
+      }
+      if (core.hdrWord(0) === HK_APP && (frame.length < n + 2 || !(frame[n + 1] & FLAG_VEC))) {
+        try {
+          return this.onApp(src, core.hdrWord(1), core.hdrWord(2), core.hdrWord(3), undefined, frame, n, frame);
+        } catch (e) {
+          if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
+          throw e;
+        }
+      }
+    }
     let d;
     try {
       d = decodeFrame(this.core, frame);
@@ -298,7 +320,7 @@ export class Board {
     const h = d.header;
     try {
       switch (h.kind) {
-        case "app": return this.onApp(src, h, d.body, frame);
+        case "app": return this.onApp(src, h.dirty, h.index, h.epoch, h.vec, d.body, 0, frame);
         case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch, h.P, h.Q);
         case "begin": return this.rounds.onBegin(src, h.index);
         case "bound": return this.rounds.onBound(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
@@ -340,14 +362,19 @@ export class Board {
     const e = this.byComp.get(w.to.comp);
     if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
     const targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
-    this.receive(targets, "device", wi, w, { kind: "app", dirty: 0, index: 0, epoch: this.epoch }, payload, false);
+    this.receive(targets, "device", wi, w, 0, 0, this.epoch, undefined, payload, false);
   }
 
   /** A frame's epoch (mod 16) is one this board has not reached yet. */
   private isAhead(epochMod: number): boolean { return ((this.epoch - epochMod) & 15) > 8; }
 
-  private onApp(src: number, h: Header, body: Uint8Array, frame: Uint8Array): void {
-    if (this.opts.protocol !== false && this.isAhead(h.epoch)) {
+  /**
+   * An application frame: its header's fields, and `body` holding the route at `off` and the
+   * payload after it (the frame itself on the lean path, off = the header's length).
+   */
+  private onApp(src: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
+    body: Uint8Array, off: number, frame: Uint8Array): void {
+    if (this.opts.protocol !== false && this.isAhead(epoch)) {
       // From an epoch this board has not reached: it missed a recovery round's frames.
       // Hold it and ask the coordinator for the round's outcome.
       this.aheadHeld.push({ src, frame });
@@ -356,25 +383,26 @@ export class Board {
     }
     const c = this.frameCounts.get(src) ?? this.frameCounts.set(src, { sent: 0, recv: 0 }).get(src)!;
     c.recv++;
-    this.onAppRouted(h, body, frame);
+    this.onAppRouted(dirty, index, epoch, vec, body, off, frame);
     this.rounds.reportIdle();
   }
 
-  private onAppRouted(h: Header, body: Uint8Array, frame: Uint8Array): void {
-    if (body.length < 2) { this.drop("short-frame", `${body.length} route bytes`); return; }
-    const wi = body[0], flags = body[1];
+  private onAppRouted(dirty: number, index: number, epoch: number, hvec: number[] | undefined,
+    body: Uint8Array, off: number, frame: Uint8Array): void {
+    if (body.length - off < 2) { this.drop("short-frame", `${Math.max(0, body.length - off)} route bytes`); return; }
+    const wi = body[off], flags = body[off + 1];
     const w = this.opts.spec.wires[wi];
     if (!w || isDevice(w.to)) { this.drop("unknown-wire", `wire ${wi}`); return; }
     const e = this.byComp.get(w.to.comp);
     if (!e) { this.drop("not-hosted", `${w.to.comp}`); return; }
     const fromComp = isDevice(w.from) ? null : w.from.comp;
-    if (this.opts.restarted && !this.guarded && h.dirty) {
+    if (this.opts.restarted && !this.guarded && dirty) {
       // A restarted board outside guarded operation has no checkpoint to roll back to: it
       // cannot take a message that may derive from an unvalidated one. The others' recovery
       // (peerRestarted) re-sends what the old versions make of it.
       this.drop("unvalidated-after-restart", `from ${fromComp ?? "a device"} to ${w.to.comp}: dirty, and this board restarted outside guarded operation`);
       // its peers run guarded operation and may not know it restarted: ask for the recovery
-      if (((h.epoch ^ this.epoch) & 15) === 0) this.rounds.requestAfterRestart();
+      if (((epoch ^ this.epoch) & 15) === 0) this.rounds.requestAfterRestart();
       return;
     }
     if (this.guarded && !(flags & (FLAG_OLD | FLAG_NEW)) && fromComp && this.cluster.has(fromComp) && this.opts.protocol !== false) {
@@ -384,7 +412,7 @@ export class Board {
       // guarded operation by recovery, as for a peer restart, and take the frame after it.
       this.trace("member-outside-guarded", { from: fromComp, to: w.to.comp });
       if (!this.recovering) this.requestRecovery();
-      this.held.push(() => this.onAppRouted(h, body, frame));
+      this.held.push(() => this.onAppRouted(dirty, index, epoch, hvec, body, off, frame));
       return;
     }
     let targets: Instance[];
@@ -410,29 +438,30 @@ export class Board {
     this.currentFrame = this.opts.hooks.frameTag?.get(frame);
     // The message's index vector (docs/protocol.md point 4): the vector form's, or for a
     // member's message to G_act its own count k at its slot (the wire names the member).
-    let vec = h.vec;
+    let vec = hvec;
     if (!vec && (flags & FLAG_NEW) && fromComp && !this.clusterOrder.includes(w.to.comp)) {
       const slot = this.clusterOrder.indexOf(fromComp) + 1;
-      if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = h.index; }
+      if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = index; }
     }
-    // the decoded header is the receipt's header unless the member's count made a vector (no object per message)
-    const rh: RecvHeader = vec === h.vec ? h : { kind: "app", dirty: h.dirty, index: vec![0], epoch: h.epoch, vec };
-    this.receive(targets, kind, wi, w, rh, body.subarray(2), bad);
+    this.receive(targets, kind, wi, w, dirty, vec ? vec[0] : index, epoch, vec, body.subarray(off + 2), bad);
   }
 
-  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): void {
+  // A receipt's header is four arguments (dirty, index, epoch, vec), not an object: no object per message.
+  private receive(targets: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,
+    vec: number[] | undefined, payload: Uint8Array, bad: boolean): void {
     if (this.opts.protocol === false) {
       for (const t of targets) this.deliver(t, w, payload, bad);
       this.flushUnprotected();
       this.checkErroneous();
       return;
     }
-    if (this.guarded && h.dirty === 1) for (const t of targets) if (t.gen !== "new") this.stats.dirtyReceipts++;
-    if (!this.receiveLean(targets, from, wi, w, h, payload, bad)) this.receiveObjects(targets, from, wi, w, h, payload, bad);
+    if (this.guarded && dirty === 1) for (const t of targets) if (t.gen !== "new") this.stats.dirtyReceipts++;
+    if (!this.receiveLean(targets, from, wi, w, dirty, index, epoch, vec, payload, bad)) this.receiveObjects(targets, from, wi, w, dirty, index, epoch, vec, payload, bad);
   }
 
-  private receiveObjects(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): void {
-    const evs: CoreEvent[] = targets.map((t) => this.recvEvent(t, from, wi, h, payload));
+  private receiveObjects(targets: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,
+    vec: number[] | undefined, payload: Uint8Array, bad: boolean): void {
+    const evs: CoreEvent[] = targets.map((t) => this.recvEvent(t, from, wi, dirty, index, epoch, vec, payload));
     let fx: CoreEffect[];
     try {
       fx = this.core.submit(evs);
@@ -442,7 +471,7 @@ export class Board {
       if (isFull(e)) {
         // Out of protocol memory: the rest waits, whole, for the round.
         const rest = targets.slice(e.eventIndex);
-        this.held.push(() => this.receive(rest, from, wi, w, h, payload, bad));
+        this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, vec, payload, bad));
         this.stall(e);
       } else {
         this.drop(`refused:${e.code}`, `${targets[e.eventIndex]?.comp ?? "?"} wire ${wi}: ${e.message}`);
@@ -455,7 +484,7 @@ export class Board {
         this.checkpoint(t, e.snapshot);
         if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: e.index });
       } else if (e.type === "deliver") {
-        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index });
+        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty, index });
         this.deliver(t, w, payload, bad);
       }
       else if (e.type === "drop") this.drop(e.reason, `${t.comp}(${t.gen}) wire ${wi}`);
@@ -465,8 +494,9 @@ export class Board {
     this.checkErroneous();
   }
 
-  private recvEvent(t: Instance, from: Kind, wi: number, h: RecvHeader, payload: Uint8Array): CoreEvent {
-    return { type: "recv", pid: t.pid, from, peer: wi, dirty: h.dirty, index: h.index, epoch: h.epoch, vec: h.vec,
+  private recvEvent(t: Instance, from: Kind, wi: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
+    payload: Uint8Array): CoreEvent {
+    return { type: "recv", pid: t.pid, from, peer: wi, dirty, index, epoch, vec,
       snapBytes: this.snapBytes(t), payload, step: stepOf(payload) };
   }
   private snapBytes(t: Instance): number {
@@ -478,20 +508,21 @@ export class Board {
   private readonly lean: LeanRun = { put: 0, nfx: 0, done: 0, st: 0 };
   private readonly leanPids: number[] = [0, 0];
   private readonly leanSnap: number[] = [0, 0];
-  private receiveLean(targets: Instance[], from: Kind, wi: number, w: Wire, h: RecvHeader, payload: Uint8Array, bad: boolean): boolean {
+  private receiveLean(targets: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,
+    vec: number[] | undefined, payload: Uint8Array, bad: boolean): boolean {
     const n = targets.length;
     if (n > 2) return false;
     for (let i = 0; i < n; i++) { this.leanPids[i] = targets[i].pid; this.leanSnap[i] = this.snapBytes(targets[i]); }
     const core = this.core;
-    const r = runReceipts(core, this.lean, this.leanPids, this.leanSnap, n, from, wi, h.dirty, h.index, h.epoch, h.vec, payload);
+    const r = runReceipts(core, this.lean, this.leanPids, this.leanSnap, n, from, wi, dirty, index, epoch, vec, payload);
     if (r.put < n) return false;
     const nfx = r.nfx, done = r.done, st = r.st;
     if (st < 0) {
       // a refusal: what ran, ran (its effects are carried out below, as submit's path does)
-      const err = core.leanRefusal(st, this.recvEvent(targets[done], from, wi, h, payload), done, nfx);
+      const err = core.leanRefusal(st, this.recvEvent(targets[done], from, wi, dirty, index, epoch, vec, payload), done, nfx);
       if (isFull(err)) {
         const rest = targets.slice(done);
-        this.held.push(() => this.receive(rest, from, wi, w, h, payload, bad));
+        this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, vec, payload, bad));
         this.stall(err);
       } else {
         this.drop(`refused:${err.code}`, `${targets[done]?.comp ?? "?"} wire ${wi}: ${err.message}`);
@@ -507,7 +538,7 @@ export class Board {
         this.checkpoint(t, core.fxCheckpointView(i));
         if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: core.fxWord(i, 2) });
       } else if (type === FX.DELIVER) {
-        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty: h.dirty, index: h.index });
+        if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty, index });
         this.deliver(t, w, payload, bad);
       } else if (type === FX.DROP) {
         const c = core.fxWord(i, 3);
@@ -516,7 +547,7 @@ export class Board {
     }
     if (st >= 0 && done < n) {
       // the effect buffer filled before every event ran: the rest go the object path
-      this.receiveObjects(targets.slice(done), from, wi, w, h, payload, bad);
+      this.receiveObjects(targets.slice(done), from, wi, w, dirty, index, epoch, vec, payload, bad);
       return true;
     }
     this.flush();
