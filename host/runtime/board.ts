@@ -361,9 +361,16 @@ export class Board {
     if (isDevice(w.to)) return;
     const e = this.byComp.get(w.to.comp);
     if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
-    const targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
+    const targets = this.guarded && e.low && e.old ? this.targets2(e.low, e.old) : this.targets1(e.cur);
     this.receive(targets, "device", wi, w, 0, 0, this.epoch, undefined, payload, false);
   }
+
+  // A message's targets, in one of two arrays reused for every message (no array per message).
+  // receive() reads them only until it flushes, and copies what it holds for later (slice).
+  private readonly tgt1: Instance[] = [undefined as unknown as Instance];
+  private readonly tgt2: Instance[] = [undefined as unknown as Instance, undefined as unknown as Instance];
+  private targets1(a: Instance): Instance[] { this.tgt1[0] = a; return this.tgt1; }
+  private targets2(a: Instance, b: Instance): Instance[] { this.tgt2[0] = a; this.tgt2[1] = b; return this.tgt2; }
 
   /** A frame's epoch (mod 16) is one this board has not reached yet. */
   private isAhead(epochMod: number): boolean { return ((this.epoch - epochMod) & 15) > 8; }
@@ -420,19 +427,19 @@ export class Board {
     if (flags & FLAG_OLD) {
       const t = e.old ?? (e.cur.gen === "old" ? e.cur : undefined);
       if (!t) { this.drop("to-retired", `shadow message for ${w.to.comp} after commit`); return; }
-      targets = [t]; kind = "sdw";
+      targets = this.targets1(t); kind = "sdw";
       if (!this.guarded) kind = "act";
     } else if (flags & FLAG_NEW) {
       kind = "low";
       if (this.cluster.has(w.to.comp)) {
         const t = e.low ?? (e.cur.gen === "new" ? e.cur : undefined);
         if (!t) { this.drop("to-retired", `new-version message for ${w.to.comp} after recovery`); return; }
-        targets = [t];
-      } else targets = [e.cur];
+        targets = this.targets1(t);
+      } else targets = this.targets1(e.cur);
       if (!this.guarded) kind = "act";
     } else {
       kind = this.guarded && fromComp && this.cluster.has(fromComp) ? "low" : "act";
-      targets = this.guarded && e.low && e.old ? [e.low, e.old] : [e.cur];
+      targets = this.guarded && e.low && e.old ? this.targets2(e.low, e.old) : this.targets1(e.cur);
     }
     const bad = this.opts.hooks.oracle?.isErroneous(frame) ?? false;
     this.currentFrame = this.opts.hooks.frameTag?.get(frame);
