@@ -660,6 +660,16 @@ export class Core {
 
   // The vector form of passedAt, bound, apply (docs/wire.md "Vectors"): the dirty bit set.
   private decodeBounds(bytes: Uint8Array): Header & { length: number } {
+    const length = this.decodeBoundsFields(bytes);
+    const P = this.readVecFull(this.x.vecBufPtr()), Q = this.readVecFull(this.x.vecBufPtr() + VB);
+    return { kind: HK_NAME[this.x.hdrField(0) >>> 0], dirty: 0, index: P[0], epoch: this.x.hdrField(3) >>> 0, aux: Q[0], length, P, Q };
+  }
+  /**
+   * decodeHeaderFields for the vector form of passedAt, bound and apply (the first byte's
+   * 0x10 bit set): returns the header's length; read its kind and epoch with boundsWord and
+   * its vectors with readDecodedBounds before the next core call. Throws CoreError if malformed.
+   */
+  decodeBoundsFields(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, 200, this.stageCap);
     this.stage.set(bytes.subarray(0, n), 0);
     const st = this.x.decodeBoundsHdr(this.x.stagePtr(), n);
@@ -668,8 +678,14 @@ export class Core {
       const field = this.x.hdrField(6) === 1 ? "header.aux" : "header.vector";
       throw new CoreError(`malformed header (${bytes.length} bytes): ${s.name} on field '${field}': ${s.hint}`, s.name, field);
     }
-    const P = this.readVecFull(this.x.vecBufPtr()), Q = this.readVecFull(this.x.vecBufPtr() + VB);
-    return { kind: HK_NAME[this.x.hdrField(0) >>> 0], dirty: 0, index: P[0], epoch: this.x.hdrField(3) >>> 0, aux: Q[0], length: this.x.hdrField(5) >>> 0, P, Q };
+    return this.x.hdrField(5) >>> 0;
+  }
+  /** Field k of the header decodeBoundsFields decoded: 0 kind (abi HK), 3 epoch, 5 length. */
+  boundsWord(k: number): number { return this.x.hdrField(k) >>> 0; }
+  /** The vectors decodeBoundsFields decoded, into P and Q (arrays the caller reuses): all VECTOR_MAX components each. */
+  readDecodedBounds(P: number[], Q: number[]): void {
+    const w = this.u32, b = this.x.vecBufPtr() >> 2, q = b + (VB >> 2);
+    for (let j = 0; j < VM; j++) { P[j] = w[b + j]; Q[j] = w[q + j]; }
   }
 
   /** The vector at a 4-aligned core address, up to its last nonzero component (at least one). */
@@ -712,6 +728,14 @@ export class Core {
 
 /** Components of a vector (MAXM in the core) and its bytes. */
 const VM = 16, VB = 64;
+/** Components of an index vector the core holds (and of readDecodedBounds' arrays). */
+export const VECTOR_MAX = VM;
+/** A vector up to its last nonzero component (at least one), as the core's decoders give it. */
+export function trimVec(v: readonly number[]): number[] {
+  let last = 0;
+  for (let j = 1; j < v.length; j++) if (v[j] !== 0) last = j;
+  return v.slice(0, last + 1);
+}
 /** A vector with a nonzero component beyond the first (the scalar words cannot carry it). */
 export function wide(v: readonly number[] | undefined): boolean {
   if (!v) return false;

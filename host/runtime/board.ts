@@ -2,7 +2,7 @@
 // message event, and carries out the effects (raft's RawNode shape: the core
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
-import { Core, CoreError, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
+import { Core, CoreError, trimVec, VECTOR_MAX, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
 import { DROP_REASON, FX, HK, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
@@ -18,7 +18,7 @@ import { BROADCAST } from "../transport/types.ts";
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
 import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./board-types.ts";
 
-const HK_APP = HK.app;
+const HK_APP = HK.app, HK_PASSED = HK.passedAt;
 
 const isFull = (e: unknown): boolean =>
   e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
@@ -289,7 +289,9 @@ export class Board {
       // order: release() runs those after this.held, and one sender's frames must stay in order
       if (!round) { if (this.aheadHeld.length) this.aheadHeld.push({ src, frame }); else this.held.push(() => this.onFrame(src, frame)); return; }
     }
-    if (frame.length > 0 && frame[0] >> 5 === HK_APP) {
+    const k0 = frame.length > 0 ? frame[0] >> 5 : -1;
+    if (k0 === HK_PASSED && this.onPassedAtFrame(src, frame)) return;
+    if (k0 === HK_APP) {
       // An application frame (most frames), unless in the vector form: its header's fields
       // are read where the core decoded them, and the route and payload from the frame
       // itself: no header, frame or body object per message.
@@ -340,6 +342,40 @@ export class Board {
       throw e;
     }
     this.drop("unknown-frame", `header kind ${h.kind}`);
+  }
+
+  /**
+   * A passedAt frame, read where the core decoded it (its bounds, in the vector form, into
+   * two arrays the board reuses): no header, frame or vector object per notification.
+   * False when the core's decoding says it is not a passedAt after all (the general path takes it).
+   */
+  private readonly pBuf: number[] = new Array<number>(VECTOR_MAX).fill(0);
+  private readonly qBuf: number[] = new Array<number>(VECTOR_MAX).fill(0);
+  private onPassedAtFrame(src: number, frame: Uint8Array): boolean {
+    const core = this.core;
+    let v: number, vext: number, epoch: number, P: number[] | undefined, Q: number[] | undefined;
+    try {
+      if (frame[0] & 0x10) {
+        core.decodeBoundsFields(frame);
+        if (core.boundsWord(0) !== HK_PASSED) return false;
+        core.readDecodedBounds(this.pBuf, this.qBuf);
+        P = this.pBuf; Q = this.qBuf; v = P[0]; vext = Q[0]; epoch = core.boundsWord(3);
+      } else {
+        core.decodeHeaderFields(frame);
+        if (core.hdrWord(0) !== HK_PASSED) return false;
+        v = core.hdrWord(2); vext = core.hdrWord(4); epoch = core.hdrWord(3);
+      }
+    } catch (e) {
+      this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
+      return true;
+    }
+    try {
+      this.onPassedAt(v, vext, epoch, P, Q);
+    } catch (e) {
+      if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return true; }
+      throw e;
+    }
+    return true;
   }
 
   private drop(reason: string, detail: string): void {
@@ -990,7 +1026,8 @@ export class Board {
       const m = Math.min(n - from, core.evCap);
       for (let k = 0; k < m; k++) core.putPassedAt(k, pids[from + k], v, vext, epoch, vword);
       const nfx = core.runLean(m), st = core.status(), done = core.consumed();
-      if (st < 0) throw core.leanRefusal(st, P || Q ? { type: "passed-at", pid: pids[from + done], v, vext, epoch, P, Q } : { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
+      // (P and Q may be the board's reused arrays: the refusal keeps copies)
+      if (st < 0) throw core.leanRefusal(st, P || Q ? { type: "passed-at", pid: pids[from + done], v, vext, epoch, P: P && trimVec(P), Q: Q && trimVec(Q) } : { type: "passed-at", pid: pids[from + done], v, vext, epoch }, from + done, nfx);
       if (done === 0) throw new Error("core made no progress on passed-at events (bug)");
       from += done;
     }
