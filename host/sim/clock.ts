@@ -6,10 +6,13 @@
 // allocated. Every agenda entry has the same shape.
 type Fn3 = (a: unknown, b: unknown, c: unknown) => void;
 interface Entry { t: number; seq: number; fn: Fn3; a: unknown; b: unknown; c: unknown }
+const NOOP: Fn3 = () => {};
 
 export class VirtualClock {
   now = 0; // microseconds
   private heap: Entry[] = [];
+  /** Entries that have run, for reuse: no object per event (no caller ever holds an entry). */
+  private free: Entry[] = [];
   private seq = 0;
 
   at(t: number, fn: () => void): void {
@@ -24,7 +27,8 @@ export class VirtualClock {
   private push(t: number, fn: Fn3, a: unknown, b: unknown, c: unknown): void {
     if (t < this.now) t = this.now;
     const h = this.heap;
-    const e: Entry = { t, seq: this.seq++, fn, a, b, c };
+    let e = this.free.pop();
+    if (e) { e.t = t; e.seq = this.seq++; e.fn = fn; e.a = a; e.b = b; e.c = c; } else e = { t, seq: this.seq++, fn, a, b, c };
     let i = h.length;
     h.push(e);
     while (i > 0) {
@@ -62,19 +66,22 @@ export class VirtualClock {
 
   /** Runs the agenda until it is empty or `until` (virtual µs) is passed. */
   run(until = Infinity): void {
-    while (this.heap.length && this.heap[0].t <= until) {
-      const e = this.pop();
-      this.now = e.t;
-      e.fn(e.a, e.b, e.c);
-    }
+    while (this.heap.length && this.heap[0].t <= until) this.runTop();
+  }
+  /** Pops the earliest event, recycles its entry and runs it. */
+  private runTop(): void {
+    const e = this.pop();
+    this.now = e.t;
+    const fn = e.fn, a = e.a, b = e.b, c = e.c;
+    e.fn = NOOP; e.a = e.b = e.c = undefined; // no references held for the garbage collector's sake
+    this.free.push(e);
+    fn(a, b, c);
   }
   get pending(): number { return this.heap.length; }
   /** Runs only the earliest event (the explorer steps the clock like a link); false if none. */
   runNext(): boolean {
     if (!this.heap.length) return false;
-    const e = this.pop();
-    this.now = e.t;
-    e.fn(e.a, e.b, e.c);
+    this.runTop();
     return true;
   }
 }
