@@ -708,13 +708,31 @@ export class Core {
 
   /** An app frame's vector form: the mask (the header's index) and the components (after the route). */
   encodeVecValues(v: number[]): { mask: number; bytes: Uint8Array } {
-    this.writeVecBuf(0, v);
-    const m = this.x.encodeVecVals();
+    const m = this.stageVecValues(v);
     const q = this.x.vecBufPtr() + 128;
-    return { mask: this.x.vecMaskOf() >>> 0, bytes: this.u8.slice(q, q + m) };
+    return { mask: this.vecMask(), bytes: this.u8.slice(q, q + m) };
+  }
+  /**
+   * encodeVecValues without objects: encodes v's components into the core and returns their
+   * byte count; read the mask with vecMask and copy the bytes out with copyVecValues before
+   * the next call that encodes a vector.
+   */
+  stageVecValues(v: number[]): number {
+    this.writeVecBuf(0, v);
+    return this.x.encodeVecVals();
+  }
+  vecMask(): number { return this.x.vecMaskOf() >>> 0; }
+  copyVecValues(dst: Uint8Array, at: number, m: number): void {
+    const q = this.x.vecBufPtr() + 128, u8 = this.u8;
+    for (let i = 0; i < m; i++) dst[at + i] = u8[q + i];
   }
   /** Reads the components for `mask` at bytes[pos..]; throws a CoreError naming header.vector. */
   decodeVecValues(bytes: Uint8Array, pos: number, mask: number): { vec: number[]; used: number } {
+    const used = this.decodeVecValuesFields(bytes, pos, mask);
+    return { vec: this.decodedVec(), used };
+  }
+  /** decodeVecValues without the result object: returns the bytes the components took; decodedVec() reads them. */
+  decodeVecValuesFields(bytes: Uint8Array, pos: number, mask: number): number {
     const n = Math.min(bytes.length, pos + 16 * 5, this.stageCap);
     this.stage.set(bytes.subarray(0, n), 0);
     const st = this.x.decodeVecVals(this.x.stagePtr(), pos, n, mask >>> 0);
@@ -722,8 +740,10 @@ export class Core {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
       throw new CoreError(`malformed vector (${bytes.length} bytes): ${s.name} on field 'header.vector': ${s.hint}`, s.name, "header.vector");
     }
-    return { vec: this.readVecFull(this.x.vecBufPtr()), used: st };
+    return st;
   }
+  /** The vector decodeVecValuesFields decoded, up to its last nonzero component. */
+  decodedVec(): number[] { return this.readVecFull(this.x.vecBufPtr()); }
 }
 
 /** Components of a vector (MAXM in the core) and its bytes. */

@@ -303,9 +303,21 @@ export class Board {
         this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
         return;
       }
-      if (core.hdrWord(0) === HK_APP && (frame.length < n + 2 || !(frame[n + 1] & FLAG_VEC))) {
+      if (core.hdrWord(0) === HK_APP) {
+        const dirty = core.hdrWord(1), index = core.hdrWord(2), epoch = core.hdrWord(3);
+        let vec: number[] | undefined, pOff = n + 2;
+        if (frame.length >= n + 2 && (frame[n + 1] & FLAG_VEC)) {
+          // the vector form: the header's index is the mask of the components after the route
+          try {
+            pOff += core.decodeVecValuesFields(frame, n + 2, index);
+          } catch (e) {
+            this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
+            return;
+          }
+          vec = core.decodedVec();
+        }
         try {
-          return this.onApp(src, core.hdrWord(1), core.hdrWord(2), core.hdrWord(3), undefined, frame, n, frame);
+          return this.onApp(src, dirty, vec ? vec[0] : index, epoch, vec, frame, n, pOff, frame);
         } catch (e) {
           if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
           throw e;
@@ -322,7 +334,7 @@ export class Board {
     const h = d.header;
     try {
       switch (h.kind) {
-        case "app": return this.onApp(src, h.dirty, h.index, h.epoch, h.vec, d.body, 0, frame);
+        case "app": return this.onApp(src, h.dirty, h.index, h.epoch, h.vec, d.body, 0, 2, frame);
         case "passedAt": return this.onPassedAt(h.index, h.aux ?? 0, h.epoch, h.P, h.Q);
         case "begin": return this.rounds.onBegin(src, h.index);
         case "bound": return this.rounds.onBound(src, h.P ?? [h.index], h.Q ?? [h.aux ?? 0], h.epoch);
@@ -413,10 +425,11 @@ export class Board {
 
   /**
    * An application frame: its header's fields, and `body` holding the route at `off` and the
-   * payload after it (the frame itself on the lean path, off = the header's length).
+   * payload from `pOff` on (the frame itself on the lean path: off = the header's length,
+   * pOff = off + 2, after the vector form's components if any).
    */
   private onApp(src: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
-    body: Uint8Array, off: number, frame: Uint8Array): void {
+    body: Uint8Array, off: number, pOff: number, frame: Uint8Array): void {
     if (this.opts.protocol !== false && this.isAhead(epoch)) {
       // From an epoch this board has not reached: it missed a recovery round's frames.
       // Hold it and ask the coordinator for the round's outcome.
@@ -426,12 +439,12 @@ export class Board {
     }
     const c = this.frameCounts.get(src) ?? this.frameCounts.set(src, { sent: 0, recv: 0 }).get(src)!;
     c.recv++;
-    this.onAppRouted(dirty, index, epoch, vec, body, off, frame);
+    this.onAppRouted(dirty, index, epoch, vec, body, off, pOff, frame);
     this.rounds.reportIdle();
   }
 
   private onAppRouted(dirty: number, index: number, epoch: number, hvec: number[] | undefined,
-    body: Uint8Array, off: number, frame: Uint8Array): void {
+    body: Uint8Array, off: number, pOff: number, frame: Uint8Array): void {
     if (body.length - off < 2) { this.drop("short-frame", `${Math.max(0, body.length - off)} route bytes`); return; }
     const wi = body[off], flags = body[off + 1];
     const w = this.opts.spec.wires[wi];
@@ -455,7 +468,7 @@ export class Board {
       // guarded operation by recovery, as for a peer restart, and take the frame after it.
       this.trace("member-outside-guarded", { from: fromComp, to: w.to.comp });
       if (!this.recovering) this.requestRecovery();
-      this.held.push(() => this.onAppRouted(dirty, index, epoch, hvec, body, off, frame));
+      this.held.push(() => this.onAppRouted(dirty, index, epoch, hvec, body, off, pOff, frame));
       return;
     }
     let targets: Instance[];
@@ -486,7 +499,7 @@ export class Board {
       const slot = this.clusterOrder.indexOf(fromComp) + 1;
       if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = index; }
     }
-    this.receive(targets, kind, wi, w, dirty, vec ? vec[0] : index, epoch, vec, body.subarray(off + 2), bad);
+    this.receive(targets, kind, wi, w, dirty, vec ? vec[0] : index, epoch, vec, body.subarray(pOff), bad);
   }
 
   // A receipt's header is four arguments (dirty, index, epoch, vec), not an object: no object per message.

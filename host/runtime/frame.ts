@@ -40,7 +40,18 @@ export function encodeApp(core: Core, header: Header, wire: number, flags: numbe
  */
 export function encodeAppFields(core: Core, dirty: number, index: number, epoch: number, vec: number[] | undefined,
   wire: number, flags: number, payload: Uint8Array): Uint8Array {
-  if (vec && wide(vec)) return encodeApp(core, { kind: "app", dirty, index, epoch, aux: 0, vec }, wire, flags, payload);
+  if (vec && wide(vec)) {
+    // the vector form (as encodeApp): the mask in the header's index, the components after the route
+    const m = core.stageVecValues(vec);
+    const n = core.appHeader(dirty, core.vecMask(), epoch);
+    const out = new Uint8Array(n + 2 + m + payload.length);
+    core.copyScratch(out, 0, n);
+    out[n] = wire;
+    out[n + 1] = flags | FLAG_VEC;
+    core.copyVecValues(out, n + 2, m);
+    out.set(payload, n + 2 + m);
+    return out;
+  }
   const n = core.appHeader(dirty, index, epoch);
   const out = new Uint8Array(n + 2 + payload.length);
   core.copyScratch(out, 0, n);
