@@ -23,6 +23,7 @@
 // inputs, counted in an untimed run), min / median / max over the pairs. Then checkpoint
 // bytes per step with snapshots of a component's whole memory (as before live-state
 // checkpoints) and of its live part, in pairs of guarded runs of a quarter of the steps.
+// Last, the bytes allocated per application message in each mode (V8's sampling heap profiler).
 //
 //   npm run bench:rehearsal               9 pairs of 4000-step runs (about 1 minute)
 //   npm run bench:rehearsal -- --quick    a smoke run for CI: 2 pairs of 150 steps
@@ -38,6 +39,7 @@ import { compareDevices, runTestbed, type RunOptions } from "../host/sim/testbed
 import { runDirect } from "../host/sim/direct.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { setLiveSnapshots } from "../host/component/component.ts";
+import { Session } from "node:inspector/promises";
 
 const args = process.argv.slice(2);
 for (const a of args) {
@@ -160,7 +162,36 @@ console.log(`  bytes per step: whole memory ${Math.round(ck.wholeBytes / ckSteps
   `(${(ck.wholeBytes / ck.liveBytes).toFixed(1)}x fewer); per checkpoint ${Math.round(ck.wholeBytes / ck.checkpoints)} B -> ${Math.round(ck.liveBytes / ck.checkpoints)} B`);
 console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct(CR.median)}, max ${pct(CR.max)}`);
 
+// Bytes allocated per application message (issue 12: no per-message allocations in the
+// runtime), by V8's sampling heap profiler (one sample per 256 bytes allocated on average,
+// objects a GC has collected included): one untimed run of each mode, the testbed's
+// construction excluded (sampling starts with the run: RunOptions.onRunStart). The directly
+// wired run allocates too (each output copied out of the component, the device records).
+async function allocated(o: Partial<RunOptions> | null): Promise<number> {
+  const session = new Session();
+  session.connect();
+  let started = false;
+  const start = () => session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  if (o === null) { await start(); runDirect(sys, steps); } else {
+    // the testbed is built synchronously inside runTestbed: sample from its first input on
+    let p: Promise<unknown> | undefined;
+    runTestbed(sys, { ...base, ...o, onRunStart: () => { started = true; p = start(); } });
+    if (!started || !p) fail("RunOptions.onRunStart was not called");
+  }
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  session.disconnect();
+  let bytes = 0;
+  const walk = (n: { selfSize: number; children: unknown[] }) => { bytes += n.selfSize; for (const c of n.children) walk(c as typeof n); };
+  walk(profile.head as unknown as { selfSize: number; children: unknown[] });
+  return bytes / appMsgs;
+}
+const alloc = { direct: await allocated(null), unprotected: await allocated(UNPROTECTED), guarded: await allocated(GUARDED) };
+console.log("");
+console.log(`allocated per application message (V8 sampling heap profiler, one run each): directly wired ${alloc.direct.toFixed(0)} B, ` +
+  `unprotected ${alloc.unprotected.toFixed(0)} B, guarded without shadows ${alloc.guarded.toFixed(0)} B`);
+
 const result = {
+  allocatedBytesPerMessage: alloc,
   when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, steps, pairs, appMsgs,
   runCpuMs: ms, ratioUnprotectedToDirect: { ...D, all: directRatio }, directHandledPerRun: directHandled,
   nsPerMessageMedian: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (mmm(v).median * 1e6) / appMsgs])), ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },

@@ -42,6 +42,8 @@ export interface RunOptions {
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
   /** Observes every frame once as it is sent (candump recordings). */
   sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /** Called once the testbed is built, right before the run (bench:rehearsal samples the run's allocations from here). */
+  onRunStart?: () => void;
   /** Exploration (host/sim/explore.ts): the scheduler picks every delivery (per-link FIFO, no latencies, seed unused). */
   scheduler?: Scheduler;
   /** Resend period and timeouts of the coordinator rounds. */
@@ -360,6 +362,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     }
   }
   untracked.length = 0;
+  o.onRunStart?.();
   const run0 = performance.now(), cpu0 = process.cpuUsage();
   if (o.scheduler) net.drive(boards); else clock.run();
   const runMs = performance.now() - run0;
