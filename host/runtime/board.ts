@@ -976,7 +976,7 @@ export class Board {
           const v = a.v[i], vext = a.vext[i], epoch = a.epoch[i], P = a.P[i], Q = a.Q[i];
           a.P[i] = a.Q[i] = undefined;
           const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: v, epoch, aux: vext, P, Q });
-          this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P, Q } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
+          if (this.opts.hooks.event) this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P, Q } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
           // local processes other than the sender, then every other board
           this.localPassed(v, vext, epoch, a.pid[i], P, Q);
           this.opts.transport.send(BROADCAST, frame);
