@@ -45,6 +45,8 @@
  * onSend).
  */
 
+import { wholeView } from "../runtime/data-view.ts";
+
 export const INBOX_SIZE = 4096;
 const PAGE = 65536;
 
@@ -150,9 +152,6 @@ export class ComponentInstance {
   private u8!: Uint8Array; // view of mem.buffer, refreshed after growth
   private inbox = 0;
   private started = false;
-  // cached DataView for the last snapshot destination (no per-snapshot allocation)
-  private dstBuf: ArrayBufferLike | null = null;
-  private dstView: DataView | null = null;
   private readonly imports: WebAssembly.Imports;
   private spare: WebAssembly.Instance | null = null;
   /** The live-top scanner over this instance's memory (null: no SIMD, whole memory). */
@@ -288,28 +287,25 @@ export class ComponentInstance {
   snapshotInto(dst: Uint8Array): number {
     const size = this.snapshotSize();
     if (dst.length < size) throw new Error(`component ${this.label}: snapshot buffer of ${dst.length} bytes is too small; snapshotSize() is ${size}`);
-    if (this.dstBuf !== dst.buffer || this.dstView === null || this.dstView.byteOffset !== dst.byteOffset) {
-      this.dstBuf = dst.buffer;
-      this.dstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-    }
-    const dv = this.dstView;
+    const dv = wholeView(dst.buffer); // written at b + offset: no DataView per snapshot
+    const b = dst.byteOffset;
     const u8 = this.view();
     const types = this.mod.globalTypes;
     const g = this.globals;
-    dv.setUint32(0, u8.length, true);
-    dv.setUint32(4, g.length, true);
+    dv.setUint32(b, u8.length, true);
+    dv.setUint32(b + 4, g.length, true);
     let off = 8;
     for (let i = 0; i < g.length; i++, off += 8) {
       const v = g[i]!.value;
       switch (types[i]) {
-        case "i32": dv.setInt32(off, v as number, true); dv.setInt32(off + 4, 0, true); break;
-        case "i64": dv.setBigInt64(off, v as bigint, true); break;
-        case "f32": dv.setFloat32(off, v as number, true); dv.setInt32(off + 4, 0, true); break;
-        default: dv.setFloat64(off, v as number, true); break;
+        case "i32": dv.setInt32(b + off, v as number, true); dv.setInt32(b + off + 4, 0, true); break;
+        case "i64": dv.setBigInt64(b + off, v as bigint, true); break;
+        case "f32": dv.setFloat32(b + off, v as number, true); dv.setInt32(b + off + 4, 0, true); break;
+        default: dv.setFloat64(b + off, v as number, true); break;
       }
     }
     const live = this.liveTop && liveOnly ? this.liveTop(u8.length) >>> 0 : u8.length;
-    dv.setUint32(off, live, true);
+    dv.setUint32(b + off, live, true);
     dst.set(live === u8.length ? u8 : u8.subarray(0, live), off + 4);
     return off + 4 + live;
   }

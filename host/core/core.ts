@@ -671,7 +671,8 @@ export class Core {
    */
   decodeBoundsFields(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, 200, this.stageCap);
-    this.stage.set(bytes.subarray(0, n), 0);
+    const stage = this.stage;
+    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // a header's few bytes: no view
     const st = this.x.decodeBoundsHdr(this.x.stagePtr(), n);
     if (st !== 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
@@ -734,7 +735,8 @@ export class Core {
   /** decodeVecValues without the result object: returns the bytes the components took; decodedVec() reads them. */
   decodeVecValuesFields(bytes: Uint8Array, pos: number, mask: number): number {
     const n = Math.min(bytes.length, pos + 16 * 5, this.stageCap);
-    this.stage.set(bytes.subarray(0, n), 0);
+    const stage = this.stage;
+    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // the header and its vector: a few bytes, no view
     const st = this.x.decodeVecVals(this.x.stagePtr(), pos, n, mask >>> 0);
     if (st < 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };

@@ -13,6 +13,7 @@ import { newSendRun, runSends, type SendRun } from "./send-path.ts";
 import { Rounds, splitControl, type Counts } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from "./system.ts";
 import { nextPos, OutputCommit, type Mark } from "./output-commit.ts";
+import { wholeView } from "./data-view.ts";
 import { BROADCAST } from "../transport/types.ts";
 
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
@@ -648,14 +649,15 @@ export class Board {
   // m u32, m x (output port u32, step u32, ordinal u32) (output-commit.ts), app length u32.
   private checkpoint(t: Instance, view: Uint8Array): void {
     const n = t.app.snapshotInto(view);
-    const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    const dv = wholeView(view.buffer), b = view.byteOffset; // the trailer at b + o: no DataView per checkpoint
     let o = n;
-    dv.setUint32(o, t.erroneous ? 1 : 0, true); o += 4;
-    dv.setUint32(o, t.steps.size, true); o += 4;
-    for (const [port, step] of t.steps) { dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true); o += 8; }
-    dv.setUint32(o, t.outPos.size, true); o += 4;
-    for (const [port, p] of t.outPos) { dv.setUint32(o, port, true); dv.setUint32(o + 4, p.step, true); dv.setUint32(o + 8, p.ord, true); o += 12; }
-    dv.setUint32(o, n, true); o += 4;
+    if (view.length < n + 16 + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${view.length} bytes cannot hold its trailer (bug: snapBytes)`);
+    dv.setUint32(b + o, t.erroneous ? 1 : 0, true); o += 4;
+    dv.setUint32(b + o, t.steps.size, true); o += 4;
+    for (const [port, step] of t.steps) { dv.setUint32(b + o, port, true); dv.setInt32(b + o + 4, step, true); o += 8; }
+    dv.setUint32(b + o, t.outPos.size, true); o += 4;
+    for (const [port, p] of t.outPos) { dv.setUint32(b + o, port, true); dv.setUint32(b + o + 4, p.step, true); dv.setUint32(b + o + 8, p.ord, true); o += 12; }
+    dv.setUint32(b + o, n, true); o += 4;
     this.core.setCheckpointLength(t.pid, o);
     this.stats.checkpoints++;
     this.stats.checkpointBytes += o;
