@@ -346,8 +346,19 @@ export class Core {
   }
   /** Copies the first n bytes of the scratch area (appHeader's header) to dst at `at`. */
   copyScratch(dst: Uint8Array, at: number, n: number): void {
-    const p = this.x.scratchPtr(), u8 = this.u8;
-    for (let i = 0; i < n; i++) dst[at + i] = u8[p + i]; // a header: a few bytes, no view
+    this.copyOut(dst, at, this.x.scratchPtr(), n);
+  }
+  // A header, its vector or its bounds: a few bytes, copied by a loop rather than through a
+  // new view per call (subarray) on the per-message path.
+  /** Copies n bytes of core memory at `addr` to dst at `at`. */
+  private copyOut(dst: Uint8Array, at: number, addr: number, n: number): void {
+    const u8 = this.u8;
+    for (let i = 0; i < n; i++) dst[at + i] = u8[addr + i];
+  }
+  /** Copies the first n bytes of `bytes` to the start of the staging area. */
+  private stageIn(bytes: Uint8Array, n: number): void {
+    const stage = this.stage;
+    for (let i = 0; i < n; i++) stage[i] = bytes[i];
   }
   /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
   fxCheckpointView(i: number): Uint8Array {
@@ -645,8 +656,7 @@ export class Core {
    */
   decodeHeaderFields(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, 16, this.stageCap);
-    const stage = this.stage;
-    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // at most 16 bytes: no subarray
+    this.stageIn(bytes, n);
     const st = this.x.decodeHeader(this.stagePtr, n);
     if (st !== 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
@@ -671,8 +681,7 @@ export class Core {
    */
   decodeBoundsFields(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, 200, this.stageCap);
-    const stage = this.stage;
-    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // a header's few bytes: no view
+    this.stageIn(bytes, n);
     const st = this.x.decodeBoundsHdr(this.x.stagePtr(), n);
     if (st !== 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };
@@ -724,8 +733,7 @@ export class Core {
   }
   vecMask(): number { return this.x.vecMaskOf() >>> 0; }
   copyVecValues(dst: Uint8Array, at: number, m: number): void {
-    const q = this.x.vecBufPtr() + 128, u8 = this.u8;
-    for (let i = 0; i < m; i++) dst[at + i] = u8[q + i];
+    this.copyOut(dst, at, this.x.vecBufPtr() + 128, m);
   }
   /** Reads the components for `mask` at bytes[pos..]; throws a CoreError naming header.vector. */
   decodeVecValues(bytes: Uint8Array, pos: number, mask: number): { vec: number[]; used: number } {
@@ -735,8 +743,7 @@ export class Core {
   /** decodeVecValues without the result object: returns the bytes the components took; decodedVec() reads them. */
   decodeVecValuesFields(bytes: Uint8Array, pos: number, mask: number): number {
     const n = Math.min(bytes.length, pos + 16 * 5, this.stageCap);
-    const stage = this.stage;
-    for (let i = 0; i < n; i++) stage[i] = bytes[i]; // the header and its vector: a few bytes, no view
+    this.stageIn(bytes, n);
     const st = this.x.decodeVecVals(this.x.stagePtr(), pos, n, mask >>> 0);
     if (st < 0) {
       const s = STATUS[st] ?? { name: `status ${st}`, field: "header", hint: "" };

@@ -292,39 +292,7 @@ export class Board {
     }
     const k0 = frame.length > 0 ? frame[0] >> 5 : -1;
     if (k0 === HK_PASSED && this.onPassedAtFrame(src, frame)) return;
-    if (k0 === HK_APP) {
-      // An application frame (most frames), unless in the vector form: its header's fields
-      // are read where the core decoded them, and the route and payload from the frame
-      // itself: no header, frame or body object per message.
-      const core = this.core;
-      let n: number;
-      try {
-        n = core.decodeHeaderFields(frame);
-      } catch (e) {
-        this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
-        return;
-      }
-      if (core.hdrWord(0) === HK_APP) {
-        const dirty = core.hdrWord(1), index = core.hdrWord(2), epoch = core.hdrWord(3);
-        let vec: number[] | undefined, pOff = n + 2;
-        if (frame.length >= n + 2 && (frame[n + 1] & FLAG_VEC)) {
-          // the vector form: the header's index is the mask of the components after the route
-          try {
-            pOff += core.decodeVecValuesFields(frame, n + 2, index);
-          } catch (e) {
-            this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
-            return;
-          }
-          vec = core.decodedVec();
-        }
-        try {
-          return this.onApp(src, dirty, vec ? vec[0] : index, epoch, vec, frame, n, pOff, frame);
-        } catch (e) {
-          if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
-          throw e;
-        }
-      }
-    }
+    if (k0 === HK_APP && this.onAppFrame(src, frame)) return;
     let d;
     try {
       d = decodeFrame(this.core, frame);
@@ -348,13 +316,51 @@ export class Board {
         }
       }
     } catch (e) {
-      // A frame the core refuses (an epoch from the future, a role that cannot send
-      // it, a bound below what this board knows) is a remote fault: count it, drop
-      // it, keep running. Anything else is a bug and propagates.
-      if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
-      throw e;
+      this.refusedFrame(e, src);
+      return;
     }
     this.drop("unknown-frame", `header kind ${h.kind}`);
+  }
+
+  /**
+   * A frame the core refuses (an epoch from the future, a role that cannot send it, a
+   * bound below what this board knows) is a remote fault: count it, drop it, keep running.
+   * Anything else is a bug and propagates.
+   */
+  private refusedFrame(e: unknown, src: number): void {
+    if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return; }
+    throw e;
+  }
+
+  /**
+   * An application frame (most frames), the vector form too: its header's fields are read
+   * where the core decoded them, the route and payload from the frame itself at their
+   * offsets: no header, frame or body object per message. A header or vector the core
+   * cannot decode is dropped as decodeFrame's FrameError is. False when the core's decoding
+   * says it is not an application frame after all (the general path takes it).
+   */
+  private onAppFrame(src: number, frame: Uint8Array): boolean {
+    const core = this.core;
+    let n: number, dirty: number, index: number, epoch: number, pOff: number, vec: number[] | undefined;
+    try {
+      n = core.decodeHeaderFields(frame);
+      if (core.hdrWord(0) !== HK_APP) return false;
+      dirty = core.hdrWord(1); index = core.hdrWord(2); epoch = core.hdrWord(3); pOff = n + 2;
+      if (frame.length >= n + 2 && (frame[n + 1] & FLAG_VEC)) {
+        // the vector form: the header's index is the mask of the components after the route
+        pOff += core.decodeVecValuesFields(frame, n + 2, index);
+        vec = core.decodedVec();
+      }
+    } catch (e) {
+      this.drop("malformed-header", (e as Error).message);
+      return true;
+    }
+    try {
+      this.onApp(src, dirty, vec ? vec[0] : index, epoch, vec, frame, n, pOff, frame);
+    } catch (e) {
+      this.refusedFrame(e, src);
+    }
+    return true;
   }
 
   /**
@@ -379,14 +385,13 @@ export class Board {
         v = core.hdrWord(2); vext = core.hdrWord(4); epoch = core.hdrWord(3);
       }
     } catch (e) {
-      this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError
+      this.drop("malformed-header", (e as Error).message); // as decodeFrame's FrameError is
       return true;
     }
     try {
       this.onPassedAt(v, vext, epoch, P, Q);
     } catch (e) {
-      if (e instanceof CoreError) { this.drop(`refused:${e.code}`, `from node ${src}: ${e.message}`); return true; }
-      throw e;
+      this.refusedFrame(e, src);
     }
     return true;
   }
@@ -612,6 +617,20 @@ export class Board {
     return true;
   }
 
+  /** The input port of t's version a wire ends at (cached per version and wire: no search per message). */
+  private readonly inPorts = new Map<ComponentVersion, Map<Wire, PortSpec>>();
+  private inPort(t: Instance, w: Wire): PortSpec {
+    let m = this.inPorts.get(t.version);
+    if (!m) { m = new Map(); this.inPorts.set(t.version, m); }
+    let p = m.get(w);
+    if (!p) {
+      const portName = isDevice(w.to) ? "" : w.to.port;
+      p = t.version.ports.find((q) => q.name === portName && q.dir === "in");
+      if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
+      m.set(w, p);
+    }
+    return p;
+  }
   private deliver(t: Instance, w: Wire, payload: Uint8Array, bad: boolean): void {
     const p = this.inPort(t, w);
     this.started = true;
@@ -651,7 +670,7 @@ export class Board {
     const n = t.app.snapshotInto(view);
     const dv = wholeView(view.buffer), b = view.byteOffset; // the trailer at b + o: no DataView per checkpoint
     let o = n;
-    if (view.length < n + 16 + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${view.length} bytes cannot hold its trailer (bug: snapBytes)`);
+    if (view.length < n + TRAILER_FIXED + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${view.length} bytes cannot hold its trailer (bug: snapBytes)`);
     dv.setUint32(b + o, t.erroneous ? 1 : 0, true); o += 4;
     dv.setUint32(b + o, t.steps.size, true); o += 4;
     for (const [port, step] of t.steps) { dv.setUint32(b + o, port, true); dv.setInt32(b + o + 4, step, true); o += 8; }
@@ -681,30 +700,6 @@ export class Board {
 
   // ---- outbound ------------------------------------------------------------------------
   /** Sends everything the components emitted, one core batch per round. */
-  /** The input port of t's version a wire ends at (cached per version and wire: no search per message). */
-  private readonly inPorts = new Map<ComponentVersion, Map<Wire, PortSpec>>();
-  private inPort(t: Instance, w: Wire): PortSpec {
-    let m = this.inPorts.get(t.version);
-    if (!m) { m = new Map(); this.inPorts.set(t.version, m); }
-    let p = m.get(w);
-    if (!p) {
-      const portName = isDevice(w.to) ? "" : w.to.port;
-      p = t.version.ports.find((q) => q.name === portName && q.dir === "in");
-      if (!p) throw new Error(`${t.comp}@${t.version.version} has no input port '${portName}'`);
-      m.set(w, p);
-    }
-    return p;
-  }
-  /** A device port's output-commit key (OutputCommit.key), cached per wire: no string per message. */
-  private readonly commitKeys = new Map<Wire, string>();
-  private commitKey(w: Wire): string {
-    let k = this.commitKeys.get(w);
-    if (k === undefined) {
-      k = OutputCommit.key((w.to as { device: string }).device, (w.from as { comp: string }).comp, (w.from as { port: string }).port);
-      this.commitKeys.set(w, k);
-    }
-    return k;
-  }
   private flushUnprotected(): void {
     while (this.outbox.length) {
       const batch = this.takeOutbox();
@@ -1244,6 +1239,16 @@ export class Board {
   }
 
   /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
+  /** A device port's output-commit key (OutputCommit.key), cached per wire: no string per message. */
+  private readonly commitKeys = new Map<Wire, string>();
+  private commitKey(w: Wire): string {
+    let k = this.commitKeys.get(w);
+    if (k === undefined) {
+      k = OutputCommit.key((w.to as { device: string }).device, (w.from as { comp: string }).comp, (w.from as { port: string }).port);
+      this.commitKeys.set(w, k);
+    }
+    return k;
+  }
   private toDevice(w: Wire, payload: Uint8Array, from: Instance, bad: boolean, pos: Mark | undefined): void {
     const dev = (w.to as { device: string }).device;
     // The last check before a device (output-commit.ts): a message whose position (step,
