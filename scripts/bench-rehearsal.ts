@@ -170,13 +170,14 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 async function allocated(o: Partial<RunOptions> | null): Promise<number> {
   const session = new Session();
   session.connect();
-  let started = false;
+  // an in-process session dispatches the command at once: sampling starts before post returns
   const start = () => session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   if (o === null) { await start(); runDirect(sys, steps); } else {
     // the testbed is built synchronously inside runTestbed: sample from its first input on
-    let p: Promise<unknown> | undefined;
-    runTestbed(sys, { ...base, ...o, onRunStart: () => { started = true; p = start(); } });
-    if (!started || !p) fail("RunOptions.onRunStart was not called");
+    let started: Promise<unknown> | undefined;
+    runTestbed(sys, { ...base, ...o, onRunStart: () => { started = start(); } });
+    if (!started) fail("RunOptions.onRunStart was not called");
+    await started;
   }
   const { profile } = await session.post("HeapProfiler.stopSampling");
   session.disconnect();
