@@ -93,7 +93,10 @@ describe.skipIf(socatMissing)(`serial over a real PTY pair${socatMissing ? ` (sk
     a.on("disconnect", (e) => gone.push(e));
     b.on("disconnect", (e) => gone.push(e));
     await pty.down();
-    await until(() => gone.length === 2, 5000, "disconnect events");
+    // 10 s, as the other waits here on a loaded machine (CI once missed 5 s); a timeout says which side had its event
+    await until(() => gone.length === 2, 10000, "disconnect events").catch((e) => {
+      throw new Error(`${e.message}: got ${gone.length} (${gone.map((x) => x.path).join(", ") || "none"}); A open ${a.isOpen}, B open ${b.isOpen}`);
+    });
     for (const e of gone) {
       expect(e).toBeInstanceOf(SerialLinkError);
       expect(e.code).toBe("E_SERIAL_GONE");
