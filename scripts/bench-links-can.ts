@@ -16,6 +16,7 @@
 import { runTestbed } from "../host/sim/testbed.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { Core } from "../host/core/core.ts";
+import { decodeFrame } from "../host/runtime/frame.ts";
 import { MockCanNetwork } from "../host/transport/can/bus.ts";
 import { CanTransport, SEQ_SUBJECT_OFFSET } from "../host/transport/can/transport.ts";
 import { classicFrameBits, fdFrameBits, type BusRates } from "../host/transport/can/bits.ts";
@@ -39,16 +40,21 @@ const FD_RATES: { name: string; r: BusRates }[] = [
 /** The old bench's estimate: worst-case stuffing (67 + 8n + (54 + 8n - 1) / 4 bits). */
 const worstBits = (n: number) => 67 + 8 * n + Math.floor((54 + 8 * n - 1) / 4);
 
-/** The demo's frames as sent, with the app payload bytes of each (0 for protocol frames). */
-function capture(steps: number): { sent: Sent[]; payload: Map<Uint8Array, number> } {
+/**
+ * The demo's frames as sent, with the app payload bytes of each (0 for protocol frames).
+ * `ride`: as boards send them where a broadcast costs a frame per peer (a link layer
+ * above CAN): a passed AT's bound rides on application frames. Without a layer a CAN
+ * broadcast is one transfer and the bound goes alone (Transport.broadcastsOnce).
+ */
+function capture(steps: number, ride: boolean): { sent: Sent[]; payload: Map<Uint8Array, number> } {
   const core = new Core({ procs: 2 });
   const sent: Sent[] = [];
   const payload = new Map<Uint8Array, number>();
   runTestbed(demoSystem(), {
-    seed: 11, steps, latency: { min: 50, max: 2000 }, fault: null,
+    seed: 11, steps, latency: { min: 50, max: 2000 }, fault: null, ridePassedAt: ride,
     sendTap: (t, src, dst, frame) => {
-      const h = core.decodeHeader(frame);
-      payload.set(frame, h.kind === "app" ? frame.length - h.length - 2 : 0);
+      const { header: h, body } = decodeFrame(core, frame);
+      payload.set(frame, h.kind === "app" ? body.length - 2 : 0);
       sent.push({ t, src, dst, frame });
     },
   });
@@ -145,7 +151,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The report's lines; also the table rows bench-links prints. */
 export async function canReport(steps: number): Promise<{ lines: string[]; rows: LinkRow[] }> {
-  const { sent, payload } = capture(steps);
+  const { sent, payload } = capture(steps, false);
+  const ridden = capture(steps, true).sent;
   const app = sent.filter((s) => (payload.get(s.frame) ?? 0) > 0);
   const payloadBytes = app.reduce((n, s) => n + payload.get(s.frame)!, 0) ;
   // a broadcast's payload reaches every peer but crosses the bus once: counted once
@@ -162,8 +169,8 @@ export async function canReport(steps: number): Promise<{ lines: string[]; rows:
   const key = Buffer.alloc(32, 0x42);
   const layerCases: { name: string; frames: Sent[]; classic: Sent[] }[] = [
     { name: "", frames: sent, classic: sent },
-    { name: "layer, no key: ", frames: throughLayer(sent, {}), classic: throughLayer(sent, {}, true) },
-    { name: "layer, key (control): ", frames: throughLayer(sent, { key, auth: "control" }), classic: throughLayer(sent, { key, auth: "control" }, true) },
+    { name: "layer, no key: ", frames: throughLayer(ridden, {}), classic: throughLayer(ridden, {}, true) },
+    { name: "layer, key (control): ", frames: throughLayer(ridden, { key, auth: "control" }), classic: throughLayer(ridden, { key, auth: "control" }, true) },
   ];
   const added: string[] = [];
   for (const lc of layerCases) {

@@ -18,6 +18,7 @@ import { Core, type Rules } from "../host/core/core.ts";
 import { fakeSystem } from "../host/sim/fake-system.ts";
 import { judge, randomCase, reproduce, type Case } from "../host/sim/property.ts";
 import { Rng } from "../host/sim/rng.ts";
+import { decodeFrame } from "../host/runtime/frame.ts";
 import { runTestbed, type RunResult, type TestbedSystem } from "../host/sim/testbed.ts";
 import { describeShape, meshSystem } from "../host/sim/mesh-system.ts";
 
@@ -192,9 +193,9 @@ function diagnose(s: Sys, c: Case): Diagnosis {
     },
     tap(_t, _src, _dst, frame) {
       cur = null;
-      const h = decoder.decodeHeader(frame);
+      // (decodeFrame: the route and payload after a vector's components or a riding bound)
+      const { header: h, body } = decodeFrame(decoder, frame);
       if (h.kind !== "app") return;
-      const body = frame.subarray(h.length);
       const payload = body.subarray(2);
       cur = { wire: body[0], flags: body[1], index: h.index, step: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) };
       const w = spec.wires[body[0]];

@@ -203,10 +203,15 @@ export function fuzzCoreHeader(n: number, seed: number): TargetReport[] {
     }, (e) => (e instanceof CoreError ? e.code : null));
     frm.inputs++;
     guard(frm, "decodeFrame", () => {
-      const { header, body } = decodeFrame(core, input);
+      const { header, body, bound } = decodeFrame(core, input);
       frm.accepted++;
       const h = input.length - body.length;
-      if (header.vec) {
+      if (bound) {
+        // a passed-AT bound riding (route.ts): the bound is a whole passedAt header inside the
+        // frame, and the payload stays the frame's tail
+        const tail = input.subarray(input.length - (body.length - 2));
+        if (bound.length < 3 || bound[0] >> 5 !== 1 || body.length < 2 || Buffer.compare(Buffer.from(body.subarray(2)), Buffer.from(tail)) !== 0) frm.problems.push(`decodeFrame with a bound: ${bound.length}-byte bound, payload not the frame's tail (${body.length} of ${input.length})`);
+      } else if (header.vec) {
         // the vector form: route and payload handed on without the components in between
         const tail = input.subarray(input.length - (body.length - 2));
         if (body.length < 2 || Buffer.compare(Buffer.from(body.subarray(2)), Buffer.from(tail)) !== 0) frm.problems.push(`decodeFrame vector form: payload not the frame's tail (${body.length} of ${input.length})`);

@@ -46,6 +46,8 @@ export class MultiLink implements Transport {
   readonly layerHints: LayerHints | undefined;
   private layered = false;
   attachLayer(): void { this.layered = true; for (const s of this.slots) s.t?.attachLayer?.(); }
+  /** A broadcast goes out on one link: once when every link is a bus (CAN) and no layer runs above. */
+  get broadcastsOnce(): boolean { return !this.layered && this.o.specs.every((s) => !s.startsWith("serial:")); }
 
   private constructor(private o: MultiLinkOptions) {
     this.node = o.node;

@@ -67,6 +67,9 @@ Options:
   --link-dup P          duplicate each frame with probability P
   --link-corrupt P      damage each frame's bits with probability P: the link's frame
                         check drops it (serial: CRC-32 of the framing; CAN: CRC-15)
+  --no-ride             a passed AT's bound always in a passedAt frame of its own, never
+                        riding on an application frame (the schedules found before bounds
+                        rode: docs/wire.md "A passed-AT bound riding"); in-process only
   --partition BOARD@FROM..TO
                         cut BOARD off from every other board from step FROM to step TO
                         (repeatable). With any link fault every board runs the link layer
@@ -179,6 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     latency: { type: "string" }, system: { type: "string" }, config: { type: "string" }, trace: { type: "string" }, json: { type: "boolean" },
     html: { type: "string" }, links: { type: "string" }, candump: { type: "string" }, period: { type: "string" }, timeout: { type: "string" }, "can-mode": { type: "string" },
     "link-loss": { type: "string" }, "link-dup": { type: "string" }, "link-corrupt": { type: "string" }, partition: { type: "string", multiple: true }, crash: { type: "string", multiple: true },
+    "no-ride": { type: "boolean" },
   });
   const links = values.links ?? "sim";
   // socketcan:IF[,IF...]: SocketCAN interfaces on one bus (the emulated Pi's can0 and can1), board i on the i-th
@@ -293,6 +297,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.timeout !== undefined && links === "sim") throw new UsageError("--timeout works with --links other than sim (board processes on real links); the in-process rehearsal has no wall clock to wait for");
   if (links !== "sim") {
     if (values.config) throw new UsageError("--config works with --links sim only");
+    if (values["no-ride"]) throw new UsageError("--no-ride works with --links sim only (a board process rides wherever its link sends a broadcast once per peer)");
     const { runMultiProcess } = await import("../sim/multiproc.ts");
     const periodMs = int("period", values.period, 4, 1);
     const r = await runMultiProcess({ system: sysName, seed, steps, rules, links: socketcan ? "socketcan" : links as "pty", canIfaces: socketcan, fault, commitAfter, candump: values.candump, periodMs, upgradeAt, canMode,
@@ -351,7 +356,7 @@ export async function run(argv: string[]): Promise<number> {
         const tw = values.trace ? new TraceWriter(values.trace) : undefined;
         try {
           return runTestbed(sys, { seed, steps, fault, rules, latency, commitAfter, upgradeAt, reference: !!values.reference, detail: true, links: linkFaults ?? undefined, crashes: crashes.length ? crashes : undefined,
-            retain: reportRetention({ steps }), onEvent: tw && ((e) => tw.event(e)), onDevice: tw && ((d) => tw.device(d)),
+            ridePassedAt: values["no-ride"] ? false : undefined, retain: reportRetention({ steps }), onEvent: tw && ((e) => tw.event(e)), onDevice: tw && ((d) => tw.device(d)),
             sendTap: rec ? (t, src, dst, frame) => rec!.recorder.transfer(1_700_000_000_000_000 + t, src, dst, frame) : undefined });
         } finally { tw?.close(); }
       };

@@ -100,6 +100,14 @@ export interface BoardOptions {
    */
   protocol?: boolean;
   shadows?: boolean;
+  /**
+   * A passed AT's bound rides on the next application frame to each peer within the batch
+   * of sends that made it, instead of a passedAt frame of its own to that peer (docs/wire.md,
+   * "A passed-AT bound riding"). Default: where a broadcast costs a frame per peer
+   * (`!transport.broadcastsOnce`). false keeps the frame of its own everywhere (the schedules
+   * pinned before riding existed).
+   */
+  ridePassedAt?: boolean;
   /** Resend period and timeouts of the coordinator rounds (host/runtime/rounds.ts). */
   rounds?: Partial<RoundOptions>;
   /** The recovery epoch to resume (a restarted board: the epoch it had reached, persisted by its host). */

@@ -15,6 +15,8 @@ import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from
 import { nextPos, OutputCommit, type Mark } from "./output-commit.ts";
 import { wholeView } from "./data-view.ts";
 import { BROADCAST } from "../transport/types.ts";
+import { BoundRider } from "./bound-rider.ts";
+import { carriesBound, splitBound, withBound } from "./route.ts";
 
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
 import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./board-types.ts";
@@ -45,6 +47,8 @@ export class Board {
   private held: (() => void)[] = [];
   private outbox: Outgoing[] = [];
   private busy = false;
+  /** A passed AT's bound waiting to ride on the batch's next application frame to each peer (null: it never rides). */
+  private readonly rider: BoundRider | null;
   epoch = 0;
   /** The coordinator rounds: recovery, two-phase commit, the upgrade round (rounds.ts). */
   readonly rounds: Rounds;
@@ -75,6 +79,9 @@ export class Board {
     if (!mine) throw new Error(`board '${opts.name}': node ${opts.node} is not in the system's board list`);
     this.core = new Core({ procs: Math.max(2, mine.components.length * 2), ...opts.core, rules: opts.rules });
     this.output = new OutputCommit(opts.deviceMarks);
+    this.rider = (opts.ridePassedAt ?? !opts.transport.broadcastsOnce)
+      ? new BoundRider(opts.spec.boards.map((b) => b.node).filter((n) => n !== opts.node), (dst, f) => opts.transport.send(dst, f))
+      : null;
     if (opts.epoch) { this.core.resumeEpoch(opts.epoch); this.epoch = opts.epoch; }
     for (const c of mine.components) {
       const i = this.spawn(c, opts.spec.components[c], "base");
@@ -99,7 +106,7 @@ export class Board {
       now: () => opts.hooks.now(),
       timer: opts.hooks.timer,
       header: (h) => this.core.encodeHeader(h),
-      send: (dst, f) => opts.transport.send(dst, f),
+      send: (dst, f) => this.sendAlone(dst, f),
       epoch: () => this.epoch,
       guarded: () => this.guarded,
       restarted: () => !!opts.restarted && !this.guarded && !this.recovering,
@@ -279,8 +286,15 @@ export class Board {
     this.checkErroneous();
   }
 
+  /** Any frame but an application frame: a passed-AT bound still waiting to ride goes first, alone. */
+  private sendAlone(dst: number, frame: Uint8Array): void {
+    this.rider?.flush();
+    this.opts.transport.send(dst, frame);
+  }
+
   // ---- inbound -------------------------------------------------------------------------
   onFrame(src: number, frame: Uint8Array): void {
+    if (frame.length > 0 && frame[0] >> 5 === HK_APP && carriesBound(frame)) { this.onRidden(src, frame); return; }
     if (this.recovering || this.stalled || this.pausedAll) {
       // Only the rounds' own frames run now; the rest waits for apply, which
       // classifies what was sent before the recovery (stale epoch), or for the end of the vote.
@@ -320,6 +334,23 @@ export class Board {
       return;
     }
     this.drop("unknown-frame", `header kind ${h.kind}`);
+  }
+
+  /**
+   * An application frame with a passed-AT bound riding in it: the two frames it stands for,
+   * in the order they were sent (docs/wire.md, "A passed-AT bound riding"), each on its own
+   * path (held, dropped or refused as it would be alone). The simulator's marks follow the
+   * application frame.
+   */
+  private onRidden(src: number, frame: Uint8Array): void {
+    const s = splitBound(frame);
+    if (typeof s === "string") { this.drop("malformed-header", `from node ${src}: ${s}`); return; }
+    const { oracle, frameTag } = this.opts.hooks;
+    if (oracle?.isErroneous(frame)) oracle.setErroneous(s.app, true);
+    const id = frameTag?.get(frame);
+    if (id !== undefined) frameTag!.set(s.app, id);
+    this.onFrame(src, s.bound);
+    this.onFrame(src, s.app);
   }
 
   /**
@@ -766,6 +797,7 @@ export class Board {
         for (let k = 0; k < n; k++) { this.sendOut[k] = undefined as unknown as Outgoing; r.payload[k] = EMPTY; }
       }
     } finally {
+      this.rider?.flush(); // the batch is done: a bound that found no frame to ride goes alone
       this.busy = false;
     }
     this.maybeCommit();
@@ -976,7 +1008,9 @@ export class Board {
           if (this.opts.hooks.event) this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P, Q } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
           // local processes other than the sender, then every other board
           this.localPassed(v, vext, epoch, a.pid[i], P, Q);
-          this.opts.transport.send(BROADCAST, frame);
+          // it rides on the batch's next application frame to each peer, if any (bound-rider.ts)
+          if (this.rider && this.busy) this.rider.queue(frame);
+          else this.sendAlone(BROADCAST, frame);
           break;
         }
         case FX.RECLAIM:
@@ -1010,6 +1044,9 @@ export class Board {
     this.transmitFrame(w, wi, dirty, index, encodeAppFields(this.core, dirty, index, epoch, vec, wi, flags, payload), flags, bad);
   }
   private transmitFrame(w: Wire, wi: number, dirty: number, index: number, frame: Uint8Array, flags: number, bad: boolean): void {
+    const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
+    const bound = this.rider?.take(dst);
+    if (bound) frame = withBound(frame, bound);
     this.opts.hooks.oracle?.setErroneous(frame, bad);
     if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
       const id = `${this.node}.${++this.sent}`;
@@ -1017,7 +1054,6 @@ export class Board {
       const from = isDevice(w.from) ? "" : w.from.comp;
       this.trace("send", { id, comp: from, gen: flags & FLAG_OLD ? "old" : flags & FLAG_NEW ? "new" : "base", to: (w.to as { comp: string }).comp, dirty, index });
     }
-    const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
     const c = this.frameCounts.get(dst) ?? this.frameCounts.set(dst, { sent: 0, recv: 0 }).get(dst)!;
     c.sent++;
     this.opts.transport.send(dst, frame);

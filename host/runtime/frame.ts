@@ -3,6 +3,8 @@
 import type { Core } from "../core/core.ts";
 import type { Header } from "../core/types.ts";
 import { wide } from "../core/core.ts";
+import { carriesBound, splitBound } from "./route.ts";
+export { FLAG_BOUND } from "./route.ts";
 
 export const FLAG_OLD = 1; // sent by an old version (shadow-internal traffic)
 /** The header's index is a vector's mask and its components follow the route (docs/wire.md "Vectors"). */
@@ -65,8 +67,22 @@ export class FrameError extends Error {
   constructor(message: string) { super(message); this.name = "FrameError"; }
 }
 
-/** Splits a frame into header and body; throws FrameError (a remote fault) if malformed. */
-export function decodeFrame(core: Core, frame: Uint8Array): { header: Header; body: Uint8Array } {
+/**
+ * Splits a frame into header and body; throws FrameError (a remote fault) if malformed. An
+ * application frame with a passed-AT bound riding in it (route.ts) gives the application
+ * frame's header and body, and the passedAt frame as `bound`.
+ */
+export function decodeFrame(core: Core, frame: Uint8Array): { header: Header; body: Uint8Array; bound?: Uint8Array } {
+  if (carriesBound(frame)) {
+    const s = splitBound(frame);
+    if (typeof s === "string") throw new FrameError(s);
+    try {
+      core.decodeHeader(s.bound);
+    } catch (e) {
+      throw new FrameError((e as Error).message);
+    }
+    return { ...decodeFrame(core, s.app), bound: s.bound };
+  }
   let h;
   try {
     h = core.decodeHeader(frame);

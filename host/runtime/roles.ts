@@ -5,6 +5,7 @@
 // other byte is the protocol's.
 import { isDevice, type SystemSpec } from "./system.ts";
 import { ANSWER_OPS, opName } from "./rounds.ts";
+import { routeAt } from "./route.ts";
 
 export const KIND_NAMES = ["app", "passedAt", "begin", "bound", "apply", "counter", "control", "-"] as const;
 
@@ -36,11 +37,6 @@ export function wireSenders(spec: SystemSpec): (wire: number) => number | undefi
   return (wi) => { const w = spec.wires[wi]; return w && !isDevice(w.from) ? nodeOf.get(w.from.comp) : undefined; };
 }
 
-/** Skips the varint index of an app header; returns the offset of the route, or -1. */
-function routeAt(f: Uint8Array): number {
-  for (let i = 1; i < Math.min(f.length, 6); i++) if (!(f[i] & 0x80)) return i + 1;
-  return -1;
-}
 
 /** The check: null when `src` may send `frame` to this board, else the reason, naming both. */
 export function roleCheck(ctx: RoleContext): (src: number, frame: Uint8Array) => string | null {

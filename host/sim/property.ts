@@ -18,6 +18,7 @@ export interface Case {
   upgradeAt?: number;     // upgrade while the system runs, after this step
   links?: SimLinkFaults;  // faulty links: every board runs the link layer (host/sim/sim-links.ts)
   crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[]; // boards that crash and restart downSteps (default 5) steps later
+  ride?: false;           // a passed AT's bound never rides on an application frame (RunOptions.ridePassedAt)
 }
 
 export interface Verdict { ok: boolean; problems: string[]; result: RunResult }
@@ -47,7 +48,7 @@ export function reference(sysName: string, sys: TestbedSystem, steps: number): D
 /** Runs one case and checks every oracle. */
 export function check(sys: TestbedSystem, c: Case): Verdict {
   const result = runTestbed(sys, {
-    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt, links: c.links, crashes: c.crashes,
+    seed: c.seed, steps: c.steps, fault: c.fault, rules: c.rules, latency: c.latency, commitAfter: c.commitAfter, upgradeAt: c.upgradeAt, links: c.links, crashes: c.crashes, ridePassedAt: c.ride,
   });
   const problems = judge(sys, c, result);
   return { ok: problems.length === 0, problems, result };
@@ -270,6 +271,7 @@ export function reproduce(c: Case): string {
     for (const p of l.partitions ?? []) parts.push(`--partition ${p.board}@${p.fromStep}..${p.toStep}`);
   }
   for (const x of c.crashes ?? []) parts.push(`--crash ${x.board}@${x.step}${x.atVote ? ":vote" : ""}`);
+  if (c.ride === false) parts.push("--no-ride");
   return parts.join(" ");
 }
 

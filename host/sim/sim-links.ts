@@ -14,6 +14,7 @@ import type { Transport, TransportStats } from "../transport/types.ts";
 import { LinkLayer, type LayerClock, type LayerStats } from "../transport/reliable.ts";
 import { FaultyTransport, type FaultCounts } from "../transport/faulty.ts";
 import { roleCheck, wireSenders } from "../runtime/roles.ts";
+import { boundLength, carriesBound, payloadAt } from "../runtime/route.ts";
 import { checkHello, encodeHello, helloInfo } from "../runtime/startup.ts";
 import type { SystemSpec } from "../runtime/system.ts";
 import type { VirtualClock } from "./clock.ts";
@@ -38,12 +39,11 @@ export const isAppFrame = (f: Uint8Array): boolean => f.length >= 1 && f[0] >> 5
 /** The oracle's marks of a frame, as the testbed keeps them. */
 export interface Marks { erroneous(f: Uint8Array): boolean; tag(f: Uint8Array): string | undefined; mark(f: Uint8Array, erroneous: boolean, tag: string | undefined): void }
 
-/** The step of an application frame (the payload's first u32, after the header byte, the index varint and the 2-byte route), or -1. */
+/** The step of an application frame (the payload's first u32: after the header, the route, a vector's components and a riding bound), or -1. */
 export function appStep(f: Uint8Array): number {
-  let i = 1;
-  while (i < f.length && f[i] & 0x80) i++;
-  i += 3;
-  return i + 4 <= f.length ? (f[i] | (f[i + 1] << 8) | (f[i + 2] << 16) | (f[i + 3] << 24)) >>> 0 : -1;
+  let i = payloadAt(f);
+  if (i >= 0 && carriesBound(f)) { const n = boundLength(f, i); i = n < 0 ? -1 : i + n; }
+  return i >= 0 && i + 4 <= f.length ? (f[i] | (f[i + 1] << 8) | (f[i + 2] << 16) | (f[i + 3] << 24)) >>> 0 : -1;
 }
 
 /** Application frames sent and not yet received (simulation only): serial -> who and which step. */

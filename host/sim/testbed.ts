@@ -67,6 +67,11 @@ export interface RunOptions {
    * a commit (it restarts with its commit log: rounds.ts commitLog).
    */
   crashes?: { board: string; step: number; downSteps?: number; atVote?: boolean }[];
+  /**
+   * False: a passed AT's bound always travels in a passedAt frame of its own (the schedules
+   * found before it rode on application frames). Default: it rides (host/runtime/bound-rider.ts).
+   */
+  ridePassedAt?: boolean;
   /** False: a restarted board has lost what each device got (no device marks on its disk; tests show what that costs). */
   deviceMarks?: boolean;
   /**
@@ -202,7 +207,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     // procs: one per component plus one per new version this board will host (the board's
     // default, two per component, covers any plan; the cores' arenas are most of a short
     // run's cost). Same pids, same behaviour.
-    rules: o.rules ?? "safe", protocol: o.protocol, shadows: o.shadows,
+    rules: o.rules ?? "safe", protocol: o.protocol, shadows: o.shadows, ridePassedAt: o.ridePassedAt,
     core: { procs: Math.max(2, b.components.length + sys.plan.upgrades.filter((u) => b.components.includes(u.name)).length), ...o.core },
     commit: o.commitAfter ? { afterPassed: o.commitAfter } : undefined,
     rounds: o.rounds,

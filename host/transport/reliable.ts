@@ -21,6 +21,7 @@
 // nodes that are not boards of the system pass through unchanged.
 import { BROADCAST, type Transport, type TransportStats } from "./types.ts";
 import { checkMac, linkMac, MAC_BYTES, type Freshness } from "./auth.ts";
+import { carriesBound } from "../runtime/route.ts";
 
 /** Byte 0 of a layer frame: bits 7..4 = 1110 (a GSU header of kind 7 that is not 0xFF), bits 3..0 flags. */
 export const LAYER_MARK = 0xe0;
@@ -39,7 +40,8 @@ export const RX_WINDOW = 64;
 
 export const isLayerFrame = (f: Uint8Array): boolean => f.length >= 2 && (f[0] & 0xf0) === LAYER_MARK;
 const isMgmt = (f: Uint8Array): boolean => f.length >= 1 && f[0] === 0xff;
-const isApp = (f: Uint8Array): boolean => f.length >= 1 && f[0] >> 5 === 0;
+/** An application frame that may go unauthenticated: kind 0, and no passed-AT bound riding in it (docs/wire.md). */
+const isApp = (f: Uint8Array): boolean => f.length >= 1 && f[0] >> 5 === 0 && !carriesBound(f);
 
 export interface LayerClock {
   /** µs, monotonic. */
@@ -465,7 +467,8 @@ export class LinkLayer implements Transport {
     const body = f.subarray(hdr, f.length - (mac ? MAC_BYTES : 0));
     if (this.o.key && !mac && !isApp(body)) {
       // refused before it takes a sequence number: it cannot displace the sender's frame
-      return this.drop("auth-missing", src, `control frame (kind ${body[0] >> 5}) from node ${src} without a MAC (only application frames may be unauthenticated)`);
+      const what = body[0] >> 5 === 0 ? "application frame carrying a passed-AT bound" : `control frame (kind ${body[0] >> 5})`;
+      return this.drop("auth-missing", src, `${what} from node ${src} without a MAC (only application frames without a passed-AT bound may be unauthenticated)`);
     }
     if (rx.buffer.has(seq)) {
       this.counters.duplicates++;

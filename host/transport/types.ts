@@ -22,6 +22,13 @@ export interface Transport {
    * and sends acknowledgements alone. Wrappers pass it through.
    */
   readonly layerHints?: LayerHints;
+  /**
+   * One BROADCAST transfer reaches every node (a bus: CAN without a link layer above it).
+   * A board then sends a passed-AT bound as one broadcast; where a broadcast costs a frame
+   * per peer (serial, the link layer, the simulated network) the bound rides on the next
+   * application frame to each peer instead (docs/wire.md, "A passed-AT bound riding").
+   */
+  readonly broadcastsOnce?: boolean;
   /** A link layer (reliable.ts) now runs above this link: the link may carry its header in its own fields (CAN). Wrappers pass it through. */
   attachLayer?(): void;
 }

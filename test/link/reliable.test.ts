@@ -6,6 +6,7 @@ import { SimLinks, frameOf, hex } from "./harness.ts";
 import { LAYER_MARK, F_DATA, F_MAC, isLayerFrame, type LinkLayerOptions } from "../../host/transport/reliable.ts";
 import { BROADCAST } from "../../host/transport/types.ts";
 import { roleCheck } from "../../host/runtime/roles.ts";
+import { withBound } from "../../host/runtime/route.ts";
 
 const KEY = Buffer.alloc(32, 0x5c);
 const MODES: Record<string, Partial<LinkLayerOptions>> = {
@@ -241,6 +242,22 @@ describe("link layer: authentication and roles", () => {
     s.boards.get(2)!.layer.send(3, frameOf(1, 2, 3, 2));
     s.settle();
     expect(c.got.get(2)).toHaveLength(2);
+  });
+
+  it("an application frame carrying a passed-AT bound is authenticated; without a MAC it is refused", () => {
+    const { s, taps, raw, c } = pair();
+    // app, index 5, wire 0, no flags, payload 01 02; a passedAt (v 7, vext 2) riding in it
+    const rider = withBound(Uint8Array.of(0x00, 0x05, 0x00, 0x00, 0x01, 0x02), Uint8Array.of(0x20, 0x07, 0x02));
+    s.boards.get(2)!.layer.send(3, rider);
+    s.settle();
+    const f = taps.find((t) => t[0] & F_DATA)!;
+    expect(f[0] & F_MAC).toBeTruthy(); // stream 1, as a passedAt frame alone would go
+    expect(c.got.get(2)).toEqual([hex(rider)]);
+    // the same frame forged into stream 0 (no MAC), with that stream's first sequence number
+    raw(3, Uint8Array.of(LAYER_MARK | F_DATA, 42, 1, 1, ...rider));
+    s.settle();
+    expect(c.got.get(2)).toHaveLength(1);
+    expect(c.layer.stats().dropped["auth-missing"]).toBe(1);
   });
 
   it("a control frame without a MAC is refused without taking a sequence number; app frames may go unauthenticated", () => {

@@ -93,6 +93,8 @@ export class CanTransport implements Transport {
   /** A link layer runs above (attachLayer): only then are the sequenced subjects sent and received. */
   private layered = false;
   attachLayer(): void { this.layered = true; }
+  /** A broadcast is one transfer on the broadcast subject (a link layer above sends per peer instead). */
+  get broadcastsOnce(): boolean { return !this.layered; }
   /** Per source: the incarnation of its last hello (its tag rebuilds a data frame's). */
   private helloInc = new Map<number, number>();
   /** Per source and stream (src * 2 + stream): the newest 8-bit sequence number rebuilt. */
