@@ -54,7 +54,7 @@ async function genMode(): Promise<never> {
     const line = `${gname}: ${done}/${all} cases, ${failed} failed, ${s.toFixed(0)} s (${(done / s).toFixed(1)} cases/s, about ${((all - done) / Math.max(1e-9, done / s) / 60).toFixed(0)} min left)`;
     if (tty) process.stderr.write(`\r${line.padEnd(78)}`); else process.stderr.write(line + "\n");
   };
-  type Tally = { cases: number; failed: number; shapes: number; byProblem: Record<string, number>; checkpoints: number; dirtyReceipts: number; maxRollback: number };
+  type Tally = { cases: number; failed: number; shapes: number; byProblem: Record<string, number>; checkpoints: number; dirtyReceipts: number; maxRollback: number; ridingCases?: number };
   let rep: Tally;
   if (values.worker) {
     // a child of --jobs: report to the parent
@@ -100,6 +100,7 @@ async function genMode(): Promise<never> {
     for (const e of ends) {
       rep.cases += e.cases; rep.failed += e.failed; rep.shapes += e.shapes; rep.checkpoints += e.checkpoints; rep.dirtyReceipts += e.dirtyReceipts;
       rep.maxRollback = Math.max(rep.maxRollback, e.maxRollback);
+      rep.ridingCases = (rep.ridingCases ?? 0) + (e.ridingCases ?? 0);
       for (const [kind, n] of Object.entries(e.byProblem)) rep.byProblem[kind] = (rep.byProblem[kind] ?? 0) + n;
     }
     progress(rep.cases, rep.cases, rep.failed);
@@ -108,7 +109,8 @@ async function genMode(): Promise<never> {
   const byProblem = Object.entries(rep.byProblem).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
   console.log(`soak (rules ${rules}, ${gname}-${first}..${gname}-${first + shapes - 1}, ${values["min-steps"]}..${values["max-steps"]} steps${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}${jobs > 1 ? `, ${jobs} jobs` : ""}): ` +
     `${rep.cases} cases over ${rep.shapes} generated systems, ${rep.failed} failed${rep.failed ? ` (failing cases by problem: ${byProblem})` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
-    `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
+    `${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}; ` +
+    `a passed-AT bound rode on an application frame in ${rep.ridingCases ?? 0} cases`);
   process.exit(rep.failed ? 1 : 0);
 }
 const systems = ["demo", "fake", "fake-2boards"];
@@ -126,7 +128,7 @@ for (const [i, name] of systems.entries()) {
   ran += rep.cases;
   failed += rep.failures.length;
   for (const [k, v] of Object.entries(rep.byProblem)) byProblem[k] = (byProblem[k] ?? 0) + v;
-  console.log(`${name}: ${rep.cases} cases, ${rep.failures.length} failed, ${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}`);
+  console.log(`${name}: ${rep.cases} cases, ${rep.failures.length} failed, ${(rep.checkpoints / Math.max(1, rep.dirtyReceipts)).toFixed(3)} checkpoints per dirty receipt, max rollback ${rep.maxRollback}; a bound rode in ${rep.ridingCases ?? 0} cases`);
   for (const f of rep.failures.slice(0, 5)) console.log(`  FAIL ${f.repro}\n    ${f.problems.slice(0, 2).join("\n    ")}`);
 }
 console.log(`soak (rules ${rules}${values.links || values.crashes ? ", faulty links" : ""}${values.crashes ? ", crashes" : ""}): ${ran} cases ran, ${failed} failed${failed ? ` ${JSON.stringify(byProblem)}` : ""} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -557,14 +557,14 @@ export class Core {
         case FX_DELIVER_DEVICE: out.push({ type: "deliver-device", pid: a, event: base + b }); break;
         case FX_BROADCAST_PASSED: {
           const P = this.readVec(e), Q = this.readVec(g);
-          out.push(P || Q ? { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d, P: P ?? [b], Q: Q ?? [c] } : { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d });
+          out.push(P || Q ? { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d, P: boundVec(P, b, Q), Q: boundVec(Q, c, P) } : { type: "broadcast-passed", pid: a, v: b, vext: c, epoch: d });
           break;
         }
         case FX_RECLAIM: out.push({ type: "reclaim", pid: a, checkpoints: b, logEntries: c, bytes: d, dirty: e }); break;
         case FX_AT_FAILED: out.push({ type: "at-failed", pid: a, event: base + b }); break;
         case FX_BOUND: {
           const P = this.readVec(c), Q = this.readVec(d);
-          out.push(P || Q ? { type: "bound", v: a, vext: b, P: P ?? [a], Q: Q ?? [b] } : { type: "bound", v: a, vext: b });
+          out.push(P || Q ? { type: "bound", v: a, vext: b, P: boundVec(P, a, Q), Q: boundVec(Q, b, P) } : { type: "bound", v: a, vext: b });
           break;
         }
         case FX_ROLLBACK: out.push({ type: "rollback", pid: a, index: b, snapshot: new Uint8Array(this.mem, c, d), distance: e }); break;
@@ -764,6 +764,14 @@ export function trimVec(v: readonly number[]): number[] {
   let last = 0;
   for (let j = 1; j < v.length; j++) if (v[j] !== 0) last = j;
   return v.slice(0, last + 1);
+}
+/**
+ * One of a pair of bound vectors as an effect hands it on: the vector the core gave, or,
+ * when only the other one came in the vector form, the scalar as a one-component vector;
+ * undefined when neither did (the scalar form).
+ */
+export function boundVec(vec: number[] | undefined, scalar: number, other: number[] | undefined): number[] | undefined {
+  return vec ?? (other ? [scalar] : undefined);
 }
 /** A vector with a nonzero component beyond the first (the scalar words cannot carry it). */
 export function wide(v: readonly number[] | undefined): boolean {

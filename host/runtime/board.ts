@@ -2,7 +2,7 @@
 // message event, and carries out the effects (raft's RawNode shape: the core
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
-import { Core, CoreError, trimVec, VECTOR_MAX, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
+import { boundVec, Core, CoreError, trimVec, VECTOR_MAX, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
 import { DROP_REASON, FX, HK, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
@@ -69,7 +69,7 @@ export class Board {
   private passedSeen = 0;
   private guardStart = 0;
   private commitSent = false;
-  readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, checkpointBytes: 0, logged: 0, peakHeld: 0 };
+  readonly stats = { dirtyReceipts: 0, recoveries: 0, commits: 0, atPassed: 0, atFailed: 0, dropped: {} as Record<string, number>, maxRollback: 0, checkpoints: 0, checkpointBytes: 0, logged: 0, peakHeld: 0, ridden: 0 };
 
   constructor(readonly opts: BoardOptions) {
     this.name = opts.name;
@@ -992,7 +992,7 @@ export class Board {
       if (t === FX.BROADCAST_PASSED) {
         a.pid[i] = core.fxWord(i, 1); a.v[i] = core.fxWord(i, 2); a.vext[i] = core.fxWord(i, 3); a.epoch[i] = core.fxWord(i, 4);
         const P = core.fxVec(i, 5), Q = core.fxVec(i, 6);
-        a.P[i] = P || Q ? P ?? [a.v[i]] : undefined; a.Q[i] = P || Q ? Q ?? [a.vext[i]] : undefined;
+        a.P[i] = boundVec(P, a.v[i], Q); a.Q[i] = boundVec(Q, a.vext[i], P);
       }
     }
     for (let i = 0; i < nfx; i++) {
@@ -1046,7 +1046,7 @@ export class Board {
   private transmitFrame(w: Wire, wi: number, dirty: number, index: number, frame: Uint8Array, flags: number, bad: boolean): void {
     const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
     const bound = this.rider?.take(dst);
-    if (bound) frame = withBound(frame, bound);
+    if (bound) { frame = withBound(frame, bound); this.stats.ridden++; }
     this.opts.hooks.oracle?.setErroneous(frame, bad);
     if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
       const id = `${this.node}.${++this.sent}`;

@@ -213,6 +213,12 @@ function execute(c: ExploreCase, x: ExecOptions): Run {
   };
   const result = runTestbed(c.sys, {
     seed: 0, steps: c.steps, fault: c.fault, rules: c.rules, commitAfter: c.commitAfter, core: c.core ?? EXPLORE_CORE,
+    // Every bound travels alone: the larger space. A bound riding on an application frame
+    // is delivered with it, as one event, and one left alone goes at the end of its batch,
+    // on a link that carries nothing else from that batch; so every schedule with riding is
+    // one of these (the application frame chosen right after its bound), and the receiver
+    // handles the two as it handles them alone (docs/protocol.md, "The passed-AT bound rides").
+    ridePassedAt: false,
     scheduler: sched, detail: x.detail,
   });
   if (states && end === "terminal") lastHash = stateHash(boards, net);

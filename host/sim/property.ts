@@ -284,12 +284,15 @@ export interface SuiteReport {
   maxRollback: number;
   /** With faulty links: frames the injectors lost, duplicated, damaged or cut, and the link layers' retransmissions, over every case. */
   linkFaults?: { injected: number; retransmits: number };
+  /** Cases in which a passed-AT bound rode on an application frame (host/runtime/bound-rider.ts). */
+  ridingCases?: number;
 }
 
 /** Runs n random cases; returns the tally (used by the test suite, soak and the rule comparison). */
 /** Adds one case's figures to a suite's tally (cases, checkpoints, rollbacks, problems by kind). */
-function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number; maxRollback: number; byProblem: Record<string, number>; linkFaults?: SuiteReport["linkFaults"] }, v: Verdict): void {
+function tally(rep: { cases: number; checkpoints: number; dirtyReceipts: number; maxRollback: number; byProblem: Record<string, number>; linkFaults?: SuiteReport["linkFaults"]; ridingCases?: number }, v: Verdict): void {
   rep.cases++;
+  if (v.result.ridden > 0) rep.ridingCases = (rep.ridingCases ?? 0) + 1;
   rep.checkpoints += v.result.checkpoints;
   rep.dirtyReceipts += v.result.dirtyReceipts;
   for (const p of v.result.procs) rep.maxRollback = Math.max(rep.maxRollback, p.rollbackDistance);

@@ -132,6 +132,8 @@ export interface RunResult {
   /** With faulty links: what the injectors did and what the link layers did about it, summed over the boards. */
   links?: { lost: number; duplicated: number; delayed: number; corrupted: number; cut: number; retransmits: number; duplicatesDropped: number; delivered: number };
   dirtyReceipts: number;
+  /** Application frames a passed-AT bound rode in, over every board (host/runtime/bound-rider.ts). */
+  ridden: number;
 }
 
 export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
@@ -397,6 +399,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     heldAfter: boards.reduce((s, b) => s + b.core.heldBytes(), 0),
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
+    ridden: everyBoard.reduce((s, b) => s + b.stats.ridden, 0),
     checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
     crashWindows: o.crashes?.length ? crashWindows : undefined,
     links: links ? stacks.reduce((a, st) => {
