@@ -16,6 +16,7 @@ import { M, frame } from "../host/board/mgmt.ts";
 import { SeqStore } from "../host/ground/seq.ts";
 import { loadLinkKey, linkMac } from "../host/transport/auth.ts";
 import { F_ACK, F_DATA, F_MAC, LAYER_MARK, LinkLayer } from "../host/transport/reliable.ts";
+import { withBound } from "../host/runtime/route.ts";
 import type { Transport } from "../host/transport/types.ts";
 import { checkHello, encodeHello, helloInfo } from "../host/runtime/startup.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
@@ -349,6 +350,21 @@ describe.skipIf(!!socatMissing)(`attacks 1-2: commit and abort without authentic
     expect(st.guarded).toBe(true);
     expect(st.stats.dropped["auth-missing"]).toBe(2);
     expect(st.stats.dropped["auth-mac"]).toBe(2);
+  }, 60_000);
+
+  it("on trial: a passed-AT bound far ahead, riding in an application frame without a MAC (bare, and in the layer's unauthenticated stream), is refused; the trial goes on", async () => {
+    expect((await status()).guarded).toBe(true);
+    const before = (await status()).stats.dropped["auth-missing"] ?? 0;
+    // app frame (index 5, wire 0, payload 01 02) carrying passedAt v = 127, vext = 127: accepted, it
+    // would validate messages no AT has passed
+    const rider = withBound(Uint8Array.of(0x00, 0x05, 0x00, 0x00, 0x01, 0x02), Uint8Array.of(0x20, 0x7f, 0x7f));
+    h.raw(rider);
+    h.raw(Uint8Array.of(LAYER_MARK | F_DATA, peer.l.incarnation & 0xff, 1, 0, ...rider));
+    await settle();
+    const st = await status();
+    expect(h.alive).toBe(true);
+    expect(st.guarded).toBe(true);
+    expect(st.stats.dropped["auth-missing"]).toBe(before + 2);
   }, 60_000);
 
   it("wrong role: the peer's authenticated commit and apply are refused (only the coordinator sends them)", async () => {
