@@ -294,7 +294,7 @@ export class Board {
 
   // ---- inbound -------------------------------------------------------------------------
   onFrame(src: number, frame: Uint8Array): void {
-    if (frame.length > 0 && frame[0] >> 5 === HK_APP && carriesBound(frame)) { this.onRidden(src, frame); return; }
+    if (carriesBound(frame)) { this.onRidden(src, frame); return; }
     if (this.recovering || this.stalled || this.pausedAll) {
       // Only the rounds' own frames run now; the rest waits for apply, which
       // classifies what was sent before the recovery (stale epoch), or for the end of the vote.
@@ -1274,7 +1274,6 @@ export class Board {
     this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
   }
 
-  /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
   /** A device port's output-commit key (OutputCommit.key), cached per wire: no string per message. */
   private readonly commitKeys = new Map<Wire, string>();
   private commitKey(w: Wire): string {
@@ -1285,6 +1284,7 @@ export class Board {
     }
     return k;
   }
+  /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
   private toDevice(w: Wire, payload: Uint8Array, from: Instance, bad: boolean, pos: Mark | undefined): void {
     const dev = (w.to as { device: string }).device;
     // The last check before a device (output-commit.ts): a message whose position (step,

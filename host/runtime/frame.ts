@@ -3,12 +3,10 @@
 import type { Core } from "../core/core.ts";
 import type { Header } from "../core/types.ts";
 import { wide } from "../core/core.ts";
-import { carriesBound, splitBound } from "./route.ts";
-export { FLAG_BOUND } from "./route.ts";
+import { carriesBound, FLAG_VEC, splitBound } from "./route.ts";
+export { FLAG_BOUND, FLAG_VEC } from "./route.ts";
 
 export const FLAG_OLD = 1; // sent by an old version (shadow-internal traffic)
-/** The header's index is a vector's mask and its components follow the route (docs/wire.md "Vectors"). */
-export const FLAG_VEC = 4;
 
 export const CTRL_COMMIT = 1;
 

@@ -5,7 +5,8 @@
 
 /** Route flag bit 3: a passedAt header rides in this application frame (docs/wire.md). */
 export const FLAG_BOUND = 8;
-const FLAG_VEC = 4; // frame.ts's, repeated here to keep this module free of the core
+/** Route flag bit 2: the header's index is a vector's mask and its components follow the route (docs/wire.md "Vectors"). */
+export const FLAG_VEC = 4;
 const KIND_APP = 0, KIND_PASSED = 1;
 
 /** The offset just past the varint at `i`, or -1 when it runs past the end or past 5 bytes. */
