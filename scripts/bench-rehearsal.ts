@@ -23,7 +23,8 @@
 // inputs, counted in an untimed run), min / median / max over the pairs. Then checkpoint
 // bytes per step with snapshots of a component's whole memory (as before live-state
 // checkpoints) and of its live part, in pairs of guarded runs of a quarter of the steps.
-// Last, the bytes allocated per application message in each mode (V8's sampling heap profiler).
+// Last, the bytes allocated per application message in each mode and layer (V8's sampling heap
+// profiler, in child processes: see allocProfile).
 //
 //   npm run bench:rehearsal               9 pairs of 4000-step runs (about 1 minute)
 //   npm run bench:rehearsal -- --quick    a smoke run for CI: 2 pairs of 150 steps
@@ -40,9 +41,12 @@ import { runDirect } from "../host/sim/direct.ts";
 import { demoSystem } from "../host/sim/demo-system.ts";
 import { setLiveSnapshots } from "../host/component/component.ts";
 import { Session } from "node:inspector/promises";
+import { spawnSync } from "node:child_process";
 
 const args = process.argv.slice(2);
-for (const a of args) {
+// --alloc-child MODE STEPS: this script as its own child, for the allocation profile (below)
+const ALLOC_CHILD = args[0] === "--alloc-child";
+for (const a of ALLOC_CHILD ? [] : args) {
   if (a !== "--quick") {
     console.error(`bench-rehearsal: unknown argument '${a}'; usage: npm run bench:rehearsal [-- --quick] [-- --tsx]`);
     process.exit(2);
@@ -62,6 +66,82 @@ const base: RunOptions = { seed: 11, steps, latency: { min: 50, max: 2000 }, ora
 const UNPROTECTED: Partial<RunOptions> = { reference: true, protocol: false };
 const GUARDED: Partial<RunOptions> = { fault: null, shadows: false };
 const SHADOWS: Partial<RunOptions> = { fault: null };
+
+// ---- allocation profile ----------------------------------------------------------------
+// V8's sampling heap profiler (one sample per 256 bytes allocated on average, objects a GC
+// has collected included), over one untimed run; the testbed's construction excluded
+// (sampling starts with the run: RunOptions.onRunStart). Each sample is charged to the
+// layer of the JavaScript function that allocated it (a builtin's, e.g. slice or push, to
+// its caller's): the runtime a board runs (host/runtime, the core's facade host/core, the
+// component host host/component/component.ts, the links host/transport), the simulator
+// (host/sim: network, clock, testbed), or the system's own code (the demo's devices and
+// input generators, the ATs its manifests declare). The profiler charges an inlined
+// function's allocation to the function it was inlined into, so the profile runs in a
+// child process with inlining off (--no-turbo-inlining), which also keeps the optimizer
+// from removing temporary objects across calls: it counts at least what a board allocates.
+// It runs twice, steps/2 and steps: the difference per extra message is what a message
+// costs once the run is warm (caches filled, pools stocked); the whole run's average
+// includes that warm-up.
+type Layer = "runtime" | "simulator" | "system";
+interface AllocProfile { messages: number; bytes: Record<Layer, number>; sites: [string, number][] }
+const MODES: Record<string, Partial<RunOptions> | null> = { direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS };
+function layerOf(url: string): Layer {
+  if (/\/host\/(runtime|core|transport)\/|\/host\/component\/component\.[jt]s$/.test(url)) return "runtime";
+  if (/\/host\/sim\//.test(url)) return "simulator";
+  return "system";
+}
+interface ProfileNode { selfSize: number; children: ProfileNode[]; callFrame: { functionName: string; url: string; lineNumber: number } }
+async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<AllocProfile> {
+  // application messages: frames an unprotected run sends plus the device inputs
+  let frames = 0;
+  runTestbed(sys, { ...base, steps: n, ...UNPROTECTED, sendTap: () => { frames++; } });
+  const messages = frames + n * sys.inputs.length;
+  if (o === null) runDirect(sys, n); else runTestbed(sys, { ...base, steps: n, ...o }); // warm-up: the same code paths
+  const session = new Session();
+  session.connect();
+  // an in-process session dispatches the command at once: sampling starts before post returns
+  const start = () => session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  if (o === null) { await start(); runDirect(sys, n); } else {
+    let started: Promise<unknown> | undefined;
+    const r = runTestbed(sys, { ...base, steps: n, ...o, onRunStart: () => { started = start(); } });
+    if (!started) fail("RunOptions.onRunStart was not called");
+    if (r.violations.length || r.unfinished.length) fail(`allocation run ${JSON.stringify(o)}: ${r.violations[0]?.kind ?? r.unfinished[0]}`);
+    await started;
+  }
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  session.disconnect();
+  const bytes: Record<Layer, number> = { runtime: 0, simulator: 0, system: 0 };
+  const sites = new Map<string, number>();
+  const walk = (node: ProfileNode, owner: { url: string; fn: string; line: number } | null): void => {
+    const f = node.callFrame;
+    const here = f.url && !f.url.startsWith("node:") ? { url: f.url, fn: f.functionName || "(anonymous)", line: f.lineNumber + 1 } : owner;
+    if (node.selfSize) {
+      const l = here ? layerOf(here.url) : "system"; // node's own (the profiler's session, timers): not the runtime's
+      bytes[l] += node.selfSize;
+      if (here && l === "runtime") {
+        const site = `${here.url.replace(/^.*\/(host\/)/, "$1")}:${here.line} ${here.fn}${f.url ? "" : ` (${f.functionName})`}`;
+        sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+      }
+    }
+    for (const c of node.children) walk(c, here);
+  };
+  walk(profile.head as unknown as ProfileNode, null);
+  return { messages, bytes, sites: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 6) };
+}
+/** allocProfile in a child process with inlining off (this script, --alloc-child MODE STEPS). */
+function allocChild(mode: string, n: number): AllocProfile {
+  const r = spawnSync(process.execPath, [...process.execArgv, "--no-turbo-inlining", fileURLToPath(import.meta.url), "--alloc-child", mode, String(n)],
+    { encoding: "utf8", env: process.env, maxBuffer: 1 << 24 });
+  const line = r.stdout?.trim().split("\n").pop() ?? "";
+  if (r.status !== 0 || !line.startsWith("{")) fail(`allocation profile (${mode}, ${n} steps) exited ${r.status}: ${(r.stderr || r.stdout || "").trim().slice(-400)}`);
+  return JSON.parse(line) as AllocProfile;
+}
+if (ALLOC_CHILD) {
+  const [, mode, n] = args;
+  if (!(mode in MODES) || !(Number(n) > 0)) fail(`--alloc-child MODE STEPS: MODE one of ${Object.keys(MODES).join(", ")}, STEPS positive`);
+  console.log(JSON.stringify(await allocProfile(MODES[mode], Number(n))));
+  process.exit(0);
+}
 
 function run(o: Partial<RunOptions>) {
   const r = runTestbed(sys, { ...base, ...o });
@@ -163,36 +243,31 @@ console.log(`  bytes per step: whole memory ${Math.round(ck.wholeBytes / ckSteps
 console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct(CR.median)}, max ${pct(CR.max)}`);
 
 // Bytes allocated per application message (issue 12: no per-message allocations in the
-// runtime), by V8's sampling heap profiler (one sample per 256 bytes allocated on average,
-// objects a GC has collected included): one untimed run of each mode, the testbed's
-// construction excluded (sampling starts with the run: RunOptions.onRunStart). The directly
-// wired run allocates too (each output copied out of the component, the device records).
-async function allocated(o: Partial<RunOptions> | null): Promise<number> {
-  const session = new Session();
-  session.connect();
-  // an in-process session dispatches the command at once: sampling starts before post returns
-  const start = () => session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  if (o === null) { await start(); runDirect(sys, steps); } else {
-    // the testbed is built synchronously inside runTestbed: sample from its first input on
-    let started: Promise<unknown> | undefined;
-    runTestbed(sys, { ...base, ...o, onRunStart: () => { started = start(); } });
-    if (!started) fail("RunOptions.onRunStart was not called");
-    await started;
-  }
-  const { profile } = await session.post("HeapProfiler.stopSampling");
-  session.disconnect();
-  let bytes = 0;
-  const walk = (n: { selfSize: number; children: unknown[] }) => { bytes += n.selfSize; for (const c of n.children) walk(c as typeof n); };
-  walk(profile.head as unknown as { selfSize: number; children: unknown[] });
-  return bytes / appMsgs;
+// runtime): allocProfile below, in child processes (one per mode and run length).
+const half = Math.max(1, Math.round(steps / 2));
+const alloc: Record<string, { whole: AllocProfile; half: AllocProfile; marginal: Record<Layer, number> }> = {};
+for (const mode of ["direct", "unprotected", "guarded", "shadows"] as const) {
+  const whole = allocChild(mode, steps), h = allocChild(mode, half);
+  const dm = whole.messages - h.messages;
+  const marginal = Object.fromEntries((["runtime", "simulator", "system"] as const).map((l) => [l, dm > 0 ? (whole.bytes[l] - h.bytes[l]) / dm : NaN])) as Record<Layer, number>;
+  alloc[mode] = { whole, half: h, marginal };
 }
-const alloc = { direct: await allocated(null), unprotected: await allocated(UNPROTECTED), guarded: await allocated(GUARDED) };
+const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k);
 console.log("");
-console.log(`allocated per application message (V8 sampling heap profiler, one run each): directly wired ${alloc.direct.toFixed(0)} B, ` +
-  `unprotected ${alloc.unprotected.toFixed(0)} B, guarded without shadows ${alloc.guarded.toFixed(0)} B`);
+console.log(`allocated per application message (V8's sampling heap profiler; a child process per run, node --no-turbo-inlining, so that`);
+console.log(`each allocation is charged to the function that made it), by layer: runtime / simulator / system`);
+for (const [k, a] of Object.entries(alloc)) {
+  const w = a.whole, per = (l: Layer) => (w.bytes[l] / w.messages).toFixed(1);
+  console.log(`  ${label(k).padEnd(22)} whole run ${per("runtime")} / ${per("simulator")} / ${per("system")} B;  ` +
+    `per extra message (${w.messages} vs ${a.half.messages} messages) ${a.marginal.runtime.toFixed(1)} / ${a.marginal.simulator.toFixed(1)} / ${a.marginal.system.toFixed(1)} B` +
+    (k === "direct" ? "" : "   (goal: runtime 0)"));
+}
+for (const [k, a] of Object.entries(alloc)) {
+  if (k !== "direct" && a.whole.sites.length) console.log(`  the runtime's sites, ${label(k)}, whole run: ${a.whole.sites.map(([site, b]) => `${site} ${(b / a.whole.messages).toFixed(2)} B`).join("; ")}`);
+}
 
 const result = {
-  allocatedBytesPerMessage: alloc,
+  allocated: alloc,
   when: new Date().toISOString(), node: process.version, tree: process.env.GSU_BENCH_TREE ?? "tsx", quick: QUICK, steps, pairs, appMsgs,
   runCpuMs: ms, ratioUnprotectedToDirect: { ...D, all: directRatio }, directHandledPerRun: directHandled,
   nsPerMessageMedian: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (mmm(v).median * 1e6) / appMsgs])), ratioGuardedToUnprotected: { ...R, all: ratio }, wallRatio: { ...W, all: wallRatio }, addedNsPerMessage: { ...A, all: addedNs },

@@ -75,7 +75,7 @@ describe("the rider: the batch's rule", () => {
     const r = new BoundRider([2, 3, 4], (d, f) => sent.push([d, [...f]]));
     const b1 = Uint8Array.of(0x20, 1, 0), b2 = Uint8Array.of(0x20, 2, 0);
     r.queue(b1);
-    expect(r.take(3)).toBe(b1);
+    expect([...r.take(3)!]).toEqual([...b1]);
     expect(r.take(3)).toBeUndefined(); // once per peer
     expect(r.take(9)).toBeUndefined(); // not a peer
     r.queue(b2); // the earlier bound goes alone to the peers it did not reach, first
@@ -85,9 +85,19 @@ describe("the rider: the batch's rule", () => {
     r.flush();
     expect(sent).toHaveLength(3);
     r.queue(b1);
-    for (const p of [2, 3, 4]) expect(r.take(p)).toBe(b1);
+    for (const p of [2, 3, 4]) expect([...r.take(p)!]).toEqual([...b1]);
     r.flush();
     expect(sent).toHaveLength(3);
+  });
+  it("keeps its own copy of the bound: the board encodes every notification into one buffer it reuses", () => {
+    const sent: [number, number[]][] = [];
+    const r = new BoundRider([2, 3], (d, f) => sent.push([d, [...f]]));
+    const buf = Uint8Array.of(0x20, 1, 0);
+    r.queue(buf);
+    buf.set([0x20, 9, 9]); // the next notification overwrites the caller's buffer
+    expect([...r.take(2)!]).toEqual([0x20, 1, 0]);
+    r.flush();
+    expect(sent).toEqual([[3, [0x20, 1, 0]]]);
   });
 });
 

@@ -58,7 +58,7 @@ function fromImage(manifest: Manifest, wasm: Uint8Array): ComponentVersion & { m
   const mod = ComponentModule.fromBytes(wasm, `${manifest.name}@${manifest.version}`);
   return {
     name: manifest.name, version: manifest.version, ports: manifest.ports, manifest,
-    create(onSend) { const c = new ComponentInstance(mod, onSend); c.start(); return c; },
+    create(onSend, buffers) { const c = new ComponentInstance(mod, onSend, buffers); c.start(); return c; },
   };
 }
 

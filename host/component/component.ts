@@ -46,6 +46,8 @@
  */
 
 import { wholeView } from "../runtime/data-view.ts";
+import { copyBytes } from "../runtime/byte-pool.ts";
+import type { OutputBuffers } from "../runtime/app.ts";
 
 export const INBOX_SIZE = 4096;
 const PAGE = 65536;
@@ -160,7 +162,8 @@ export class ComponentInstance {
   inPlaceRestores = 0;
   freshRestores = 0;
 
-  constructor(readonly mod: ComponentModule, private readonly onSend: SendFn) {
+  /** buffers: where each output's copy comes from (the board's pool, App.OutputBuffers); absent, a new array each. */
+  constructor(readonly mod: ComponentModule, private readonly onSend: SendFn, private readonly buffers?: OutputBuffers) {
     this.imports = {
       gsu: { send: (port: number, ptr: number, len: number) => this.send(port, ptr, len) },
       env: { abort: (msg: number, file: number, line: number, col: number) => this.abort(msg, file, line, col) },
@@ -186,6 +189,15 @@ export class ComponentInstance {
     this.started = false;
   }
 
+  // The memory's first `live` bytes as a view made once per length (live tops are 64-byte
+  // blocks: at most memory / 64 of them), dropped when the memory grows: no view per snapshot.
+  private liveViews: Uint8Array[] = [];
+  private liveOf: Uint8Array | null = null;
+  private liveView(u8: Uint8Array, live: number): Uint8Array {
+    if (this.liveOf !== u8) { this.liveOf = u8; this.liveViews = []; }
+    return this.liveViews[live] ?? (this.liveViews[live] = u8.subarray(0, live));
+  }
+
   private view(): Uint8Array {
     // memory.grow detaches the old buffer (its views read length 0); Memory.buffer is a
     // getter into the engine, too slow to call for every message and snapshot
@@ -197,7 +209,9 @@ export class ComponentInstance {
     const u8 = this.view();
     ptr >>>= 0; len >>>= 0;
     if (ptr + len > u8.length) throw new Error(`component ${this.label}: gsu.send(${port}, ${ptr}, ${len}) is outside memory (${u8.length} bytes)`);
-    this.onSend(port >>> 0, u8.slice(ptr, ptr + len));
+    const out = this.buffers ? this.buffers.take(len) : new Uint8Array(len);
+    copyBytes(out, 0, u8, ptr, len);
+    this.onSend(port >>> 0, out);
   }
 
   private readString(ptr: number): string {
@@ -284,11 +298,14 @@ export class ComponentInstance {
   }
 
   /** Write a snapshot into `dst` (at offset 0); returns the bytes written. Allocates nothing once warm. */
-  snapshotInto(dst: Uint8Array): number {
+  snapshotInto(dst: Uint8Array): number { return this.snapshotAt(dst, 0, dst.length); }
+
+  /** snapshotInto at offset `at` of `dst`, which has room for `cap` bytes there (App.snapshotAt). */
+  snapshotAt(dst: Uint8Array, at: number, cap: number): number {
     const size = this.snapshotSize();
-    if (dst.length < size) throw new Error(`component ${this.label}: snapshot buffer of ${dst.length} bytes is too small; snapshotSize() is ${size}`);
+    if (cap < size) throw new Error(`component ${this.label}: snapshot buffer of ${cap} bytes is too small; snapshotSize() is ${size}`);
     const dv = wholeView(dst.buffer); // written at b + offset: no DataView per snapshot
-    const b = dst.byteOffset;
+    const b = dst.byteOffset + at;
     const u8 = this.view();
     const types = this.mod.globalTypes;
     const g = this.globals;
@@ -306,7 +323,7 @@ export class ComponentInstance {
     }
     const live = this.liveTop && liveOnly ? this.liveTop(u8.length) >>> 0 : u8.length;
     dv.setUint32(b + off, live, true);
-    dst.set(live === u8.length ? u8 : u8.subarray(0, live), off + 4);
+    dst.set(live === u8.length ? u8 : this.liveView(u8, live), at + off + 4);
     return off + 4 + live;
   }
 

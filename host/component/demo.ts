@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { ComponentInstance, ComponentModule } from "./component.ts";
+import type { OutputBuffers } from "../runtime/app.ts";
 import { detCos, detSin } from "./det-math.ts";
 import { loadManifest, portByName, type Manifest } from "./manifest.ts";
 
@@ -150,8 +151,8 @@ export function loadComponentVersion(name: string, version: string) {
   const module = loadComponentModule(name, version);
   return {
     name, version, ports: manifest.ports, manifest, module,
-    create(onSend: (port: number, bytes: Uint8Array) => void): ComponentInstance {
-      const c = new ComponentInstance(module, onSend);
+    create(onSend: (port: number, bytes: Uint8Array) => void, buffers?: OutputBuffers): ComponentInstance {
+      const c = new ComponentInstance(module, onSend, buffers);
       c.start();
       return c;
     },

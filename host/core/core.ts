@@ -210,7 +210,8 @@ export class Core {
   /** Shrinks pid's newest checkpoint to the snapshot's real length. */
   setCheckpointLength(pid: number, len: number): void {
     this.checkPid(pid, "setCheckpointLength");
-    this.check(this.x.ckptSetLen(pid, len), `setCheckpointLength(${pid}, ${len})`);
+    const st = this.x.ckptSetLen(pid, len);
+    if (st !== 0) this.check(st, `setCheckpointLength(${pid}, ${len})`); // the message only when refused: no string per checkpoint
   }
 
   // ---- the batched event path --------------------------------------------------
@@ -360,6 +361,46 @@ export class Core {
     const stage = this.stage;
     for (let i = 0; i < n; i++) stage[i] = bytes[i];
   }
+  /**
+   * fxVec into a caller's array (all VECTOR_MAX components): true when the vector has a
+   * nonzero component after the first (what fxVec returns as an array), else false and
+   * `out` untouched. No array per call.
+   */
+  fxVecInto(i: number, k: number, out: number[]): boolean {
+    const addr = this.effectsView[i * EFFECT_WORDS + k];
+    if (!addr) return false;
+    let wideV = false;
+    for (let j = 1; j < VM; j++) if (this.vecAt(addr, j) !== 0) { wideV = true; break; }
+    if (!wideV) return false;
+    for (let j = 0; j < VM; j++) out[j] = this.vecAt(addr, j);
+    return true;
+  }
+  /**
+   * A passedAt header encoded into dst at `at` (encodeHeader's bytes, no header object):
+   * the scalar form, or the vector form when P or Q is given (a missing one is its scalar
+   * as a one-component vector; components past an array's length are 0). Returns its
+   * length. The fields are the core's own (an AT verdict's effect): nothing to validate.
+   */
+  encodePassedAtInto(dst: Uint8Array, at: number, v: number, vext: number, epoch: number, P?: readonly number[], Q?: readonly number[]): number {
+    if (P || Q) {
+      const w = this.u32, b = this.x.vecBufPtr() >> 2, q = b + (VB >> 2);
+      for (let j = 0; j < VM; j++) {
+        w[b + j] = P ? (j < P.length ? P[j] >>> 0 : 0) : j === 0 ? v : 0;
+        w[q + j] = Q ? (j < Q.length ? Q[j] >>> 0 : 0) : j === 0 ? vext : 0;
+      }
+      const m = this.x.encodeBoundsHdr(HK.passedAt, epoch & 15);
+      this.copyOut(dst, at, this.x.vecBufPtr() + 128, m);
+      return m;
+    }
+    const n = this.x.encodeHeader(HK.passedAt, 0, v, epoch & 15, vext);
+    this.copyOut(dst, at, this.x.scratchPtr(), n);
+    return n;
+  }
+  /** Where a CHECKPOINT effect i's area lies in the core's memory (memoryView()): its offset and length, words 3 and 4. */
+  fxCheckpointAt(i: number): number { return this.effectsView[i * EFFECT_WORDS + 3]; }
+  fxCheckpointLength(i: number): number { return this.effectsView[i * EFFECT_WORDS + 4]; }
+  /** A view of all of the core's memory (for fxCheckpointAt's offsets), the same object until the memory grows. */
+  memoryView(): Uint8Array { return this.u8; }
   /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
   fxCheckpointView(i: number): Uint8Array {
     const o = i * EFFECT_WORDS;
@@ -753,6 +794,12 @@ export class Core {
   }
   /** The vector decodeVecValuesFields decoded, up to its last nonzero component. */
   decodedVec(): number[] { return this.readVecFull(this.x.vecBufPtr()); }
+  /** decodedVec into a caller's array (all VECTOR_MAX components; wide() reads it the same): no array per frame. */
+  decodedVecInto(out: number[]): number[] {
+    const w = this.u32, b = this.x.vecBufPtr() >> 2;
+    for (let j = 0; j < VM; j++) out[j] = w[b + j];
+    return out;
+  }
 }
 
 /** Components of a vector (MAXM in the core) and its bytes. */

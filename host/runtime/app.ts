@@ -9,6 +9,11 @@ export interface App {
   snapshotSize(): number;
   /** Writes an exact snapshot into dst; returns its length. */
   snapshotInto(dst: Uint8Array): number;
+  /**
+   * snapshotInto at offset `at` of `dst` (the core's whole memory: no view per checkpoint),
+   * with room for `cap` bytes. Optional; the board uses snapshotInto on a view without it.
+   */
+  snapshotAt?(dst: Uint8Array, at: number, cap: number): number;
   /** Restores exactly the state a snapshot captured. */
   restoreFrom(src: Uint8Array): void;
   /** Fault-injection hook: a persistent state fault from `step` on (new versions). */
@@ -34,8 +39,15 @@ export interface App {
   loadState?(state: Uint8Array): void;
 }
 
+/**
+ * Where an app may take the buffer for an output it hands onSend (byte-pool.ts): a buffer of
+ * exactly `len` bytes that the board gives back once the message is sent, so the per-message
+ * path allocates nothing. An app that takes its outputs from it declares outputsOwned.
+ */
+export interface OutputBuffers { take(len: number): Uint8Array }
+
 /** onSend's `erroneous` is simulation only (see App.erroneous): the output derives from the fault. */
-export type AppFactory = (onSend: (port: number, bytes: Uint8Array, erroneous?: boolean) => void) => App;
+export type AppFactory = (onSend: (port: number, bytes: Uint8Array, erroneous?: boolean) => void, buffers?: OutputBuffers) => App;
 
 export interface PortSpec { name: string; port: number; dir: "in" | "out"; iface: string }
 

@@ -60,9 +60,18 @@ export interface BoardHooks {
    * explorer, which schedules every delivery itself): nothing is resent.
    */
   timer?(us: number, fn: () => void): void;
-  /** A device received a message. */
+  /**
+   * A device received a message. `payload` is valid during the call only (the board reuses
+   * its buffer, byte-pool.ts): copy what you keep.
+   */
   device(device: string, payload: Uint8Array, from: Instance): void;
   event?(e: TraceEvent): void;
+  /**
+   * Whether every passed AT is an event ("passed-at", to `event`; default true: the board
+   * daemon's event stream, the rehearsal report). false: passed ATs are only counted
+   * (stats.atPassed), and a device message's path makes no event object.
+   */
+  passedAtEvents?: boolean;
   /** Also trace every message, checkpoint and device output (space-time diagram). */
   detail?: boolean;
   /** Identifies frames across boards for the detailed trace (simulation only). */

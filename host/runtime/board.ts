@@ -2,21 +2,23 @@
 // message event, and carries out the effects (raft's RawNode shape: the core
 // decides, the board acts). The same code runs on the simulated testbed and on
 // real links; it only sees the Transport interface.
-import { boundVec, Core, CoreError, trimVec, VECTOR_MAX, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
+import { Core, CoreError, trimVec, VECTOR_MAX, wide, type CoreEffect, type CoreEvent } from "../core/core.ts";
 import { DROP_REASON, FX, HK, KIND, LOG_NAME, type Kind } from "../core/abi.ts";
 import { runReceipts, type LeanRun } from "./recv-path.ts";
 
 import type { Header } from "../core/types.ts";
 import type { App, ComponentVersion, PortSpec } from "./app.ts";
-import { FLAG_OLD, FLAG_VEC, decodeFrame, encodeApp, encodeAppFields, FrameError } from "./frame.ts";
+import { APP_FRAME_MAX_OVERHEAD, FLAG_OLD, FLAG_VEC, decodeFrame, encodeApp, encodeAppInto, FrameError } from "./frame.ts";
 import { newSendRun, runSends, type SendRun } from "./send-path.ts";
 import { Rounds, splitControl, type Counts } from "./rounds.ts";
 import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from "./system.ts";
-import { nextPos, OutputCommit, type Mark } from "./output-commit.ts";
+import { OutputCommit } from "./output-commit.ts";
+import { Outbox, OutQueue, type Outgoing } from "./outbox.ts";
+import { BytePool, copyBytes, FrameBuf } from "./byte-pool.ts";
 import { wholeView } from "./data-view.ts";
 import { BROADCAST } from "../transport/types.ts";
 import { BoundRider } from "./bound-rider.ts";
-import { carriesBound, splitBound, withBound } from "./route.ts";
+import { boundLength, carriesBound, payloadAt, routeAt, splitBound, withBound, FLAG_BOUND } from "./route.ts";
 
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
 import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./board-types.ts";
@@ -27,7 +29,6 @@ const isFull = (e: unknown): boolean =>
   e instanceof CoreError && (e.code === "E_CKPT_FULL" || e.code === "E_LOG_FULL"); // sent by a cluster member's new version during guarded operation
 
 const EMPTY = new Uint8Array(0);
-interface Outgoing { inst: Instance; port: number; bytes: Uint8Array; /** simulation only: derives from the fault */ bad: boolean; /** its position on the port (a message with a step) */ pos?: Mark }
 
 const TRAILER_FIXED = 16;
 
@@ -45,7 +46,11 @@ export class Board {
   /** A checkpoint arena or log filled: everything waits for the abort round. */
   private stalled = false;
   private held: (() => void)[] = [];
-  private outbox: Outgoing[] = [];
+  /** Buffers for the components' outputs, reused (byte-pool.ts). */
+  readonly bytePool = new BytePool();
+  private readonly out = new Outbox(this.bytePool);
+  /** The outputs not yet sent (outbox.ts). */
+  private get outbox(): OutQueue { return this.out.queue; }
   private busy = false;
   /** A passed AT's bound waiting to ride on the batch's next application frame to each peer (null: it never rides). */
   private readonly rider: BoundRider | null;
@@ -173,11 +178,8 @@ export class Board {
     };
     let owned = false; // set once the app exists: whether its outputs need the board's copy (App.outputsOwned)
     inst.app = version.create((port, bytes, bad) => {
-      const step = stepOf(bytes);
-      let pos: Mark | undefined;
-      if (step !== undefined) { pos = nextPos(inst.outPos.get(port), step); inst.outPos.set(port, pos); }
-      this.outbox.push({ inst, port, bytes: owned ? bytes : bytes.slice(), bad: inst.app.erroneous ? bad === true : inst.erroneous, pos });
-    });
+      this.out.emit(inst, port, bytes, owned, inst.app.erroneous ? bad === true : inst.erroneous);
+    }, this.bytePool);
     owned = inst.app.outputsOwned === true;
     this.inst[slot] = inst;
     this.book.delete(slot);
@@ -208,7 +210,7 @@ export class Board {
     for (const [port, pos] of from.outPos) {
       const name = from.version.ports.find((p) => p.port === port && p.dir === "out")?.name;
       const np = to.version.ports.find((p) => p.name === name && p.dir === "out");
-      if (np) to.outPos.set(np.port, pos);
+      if (np) to.outPos.set(np.port, { step: pos.step, ord: pos.ord }); // its own: marks change in place (outbox.ts)
     }
     to.erroneous = from.erroneous;
   }
@@ -302,7 +304,7 @@ export class Board {
       try { round = ["begin", "bound", "apply", "control"].includes(this.core.decodeHeader(frame).kind); } catch { /* counted below */ }
       // behind frames held from an epoch this board had not reached (aheadHeld), in arrival
       // order: release() runs those after this.held, and one sender's frames must stay in order
-      if (!round) { if (this.aheadHeld.length) this.aheadHeld.push({ src, frame }); else this.held.push(() => this.onFrame(src, frame)); return; }
+      if (!round) { if (this.aheadHeld.length) this.aheadHeld.push({ src, frame: this.own(frame) }); else this.holdFrame(src, frame); return; }
     }
     const k0 = frame.length > 0 ? frame[0] >> 5 : -1;
     if (k0 === HK_PASSED && this.onPassedAtFrame(src, frame)) return;
@@ -342,15 +344,37 @@ export class Board {
    * path (held, dropped or refused as it would be alone). The simulator's marks follow the
    * application frame.
    */
+  // The two parts are copied into buffers the board reuses (rxBound, rxApp: no frame per
+  // rider); a part that is held for later is copied out (own). A rider inside a rider's
+  // handling (no transport delivers synchronously; for safety) takes splitBound's new frames.
+  private readonly rxBound = new FrameBuf(256);
+  private readonly rxApp = new FrameBuf(512);
+  private splitting = false;
   private onRidden(src: number, frame: Uint8Array): void {
-    const s = splitBound(frame);
-    if (typeof s === "string") { this.drop("malformed-header", `from node ${src}: ${s}`); return; }
+    let bound: Uint8Array, app: Uint8Array;
+    const p = payloadAt(frame), n = p < 0 ? -1 : boundLength(frame, p);
+    if (n < 0 || this.splitting) {
+      const s = splitBound(frame);
+      if (typeof s === "string") { this.drop("malformed-header", `from node ${src}: ${s}`); return; }
+      bound = s.bound; app = s.app;
+    } else {
+      const bb = this.rxBound.room(n), ab = this.rxApp.room(frame.length - n);
+      copyBytes(bb, 0, frame, p, n);
+      copyBytes(ab, 0, frame, 0, p);
+      copyBytes(ab, p, frame, p + n, frame.length - p - n);
+      ab[routeAt(frame) + 1] &= ~FLAG_BOUND;
+      bound = this.rxBound.view(n); app = this.rxApp.view(frame.length - n);
+    }
     const { oracle, frameTag } = this.opts.hooks;
-    if (oracle?.isErroneous(frame)) oracle.setErroneous(s.app, true);
-    const id = frameTag?.get(frame);
-    if (id !== undefined) frameTag!.set(s.app, id);
-    this.onFrame(src, s.bound);
-    this.onFrame(src, s.app);
+    // the marks follow the application frame (set each time: the views are reused)
+    if (oracle) oracle.setErroneous(app, oracle.isErroneous(frame));
+    if (frameTag) frameTag.set(app, frameTag.get(frame) ?? "");
+    const was = this.splitting;
+    this.splitting = true;
+    try {
+      this.onFrame(src, bound);
+      this.onFrame(src, app);
+    } finally { this.splitting = was; }
   }
 
   /**
@@ -370,6 +394,8 @@ export class Board {
    * cannot decode is dropped as decodeFrame's FrameError is. False when the core's decoding
    * says it is not an application frame after all (the general path takes it).
    */
+  private readonly rxVec: number[] = new Array<number>(VECTOR_MAX).fill(0);
+  private readonly memberVec: number[] = new Array<number>(VECTOR_MAX).fill(0);
   private onAppFrame(src: number, frame: Uint8Array): boolean {
     const core = this.core;
     let n: number, dirty: number, index: number, epoch: number, pOff: number, vec: number[] | undefined;
@@ -380,7 +406,7 @@ export class Board {
       if (frame.length >= n + 2 && (frame[n + 1] & FLAG_VEC)) {
         // the vector form: the header's index is the mask of the components after the route
         pOff += core.decodeVecValuesFields(frame, n + 2, index);
-        vec = core.decodedVec();
+        vec = core.decodedVecInto(this.rxVec); // reused: what is held keeps a copy (holdRouted, holdReceive)
       }
     } catch (e) {
       this.drop("malformed-header", (e as Error).message);
@@ -435,19 +461,21 @@ export class Board {
   private readonly deviceWire = new Map<string, number>();
   /** A device input (sensor) to a component on this board. */
   deviceInput(device: string, payload: Uint8Array): void {
-    if (this.recovering || this.stalled || this.pausedAll || this.pausedInputs) { this.held.push(() => this.deviceInput(device, payload)); return; }
-    let wi = this.deviceWire.get(device);
-    if (wi === undefined) {
-      wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
-      if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
-      this.deviceWire.set(device, wi);
-    }
+    if (this.recovering || this.stalled || this.pausedAll || this.pausedInputs) { this.holdInput(device, payload); return; }
+    const wi = this.deviceWire.get(device) ?? this.wireFromDevice(device);
     const w = this.opts.spec.wires[wi];
     if (isDevice(w.to)) return;
     const e = this.byComp.get(w.to.comp);
     if (!e) throw new Error(`board '${this.name}': device '${device}' feeds '${w.to.comp}', which this board does not host`);
     const targets = this.guarded && e.low && e.old ? this.targets2(e.low, e.old) : this.targets1(e.cur);
     this.receive(targets, "device", wi, w, 0, 0, this.epoch, undefined, payload, false);
+  }
+
+  private wireFromDevice(device: string): number {
+    const wi = this.opts.spec.wires.findIndex((w) => isDevice(w.from) && w.from.device === device);
+    if (wi < 0) throw new Error(`board '${this.name}': no wire from device '${device}'`);
+    this.deviceWire.set(device, wi);
+    return wi;
   }
 
   // A message's targets, in one of two arrays reused for every message (no array per message).
@@ -505,7 +533,7 @@ export class Board {
       // guarded operation by recovery, as for a peer restart, and take the frame after it.
       this.trace("member-outside-guarded", { from: fromComp, to: w.to.comp });
       if (!this.recovering) this.requestRecovery();
-      this.held.push(() => this.onAppRouted(dirty, index, epoch, hvec, body, off, pOff, frame));
+      this.holdRouted(dirty, index, epoch, hvec, body, off, pOff, frame);
       return;
     }
     let targets: Instance[];
@@ -534,21 +562,60 @@ export class Board {
     let vec = hvec;
     if (!vec && (flags & FLAG_NEW) && fromComp && !this.clusterOrder.includes(w.to.comp)) {
       const slot = this.clusterOrder.indexOf(fromComp) + 1;
-      if (slot > 1) { vec = new Array<number>(slot).fill(0); vec[slot - 1] = index; }
+      if (slot > 1) { vec = this.memberVec.fill(0); vec[slot - 1] = index; } // reused (rxVec's rule)
     }
-    this.receive(targets, kind, wi, w, dirty, vec ? vec[0] : index, epoch, vec, body.subarray(pOff), bad);
+    // the payload, copied into a buffer the board reuses and handed on as a view of its
+    // length made once (rxPayload: no view per message); a receipt inside this one's
+    // handling (none on any transport; for safety) takes a view of its own
+    const pl = body.length - pOff;
+    let payload: Uint8Array;
+    if (this.rxBusy) payload = body.subarray(pOff);
+    else { copyBytes(this.rxPayload.room(pl), 0, body, pOff, pl); payload = this.rxPayload.view(pl); }
+    const was = this.rxBusy;
+    this.rxBusy = true;
+    try {
+      this.receive(targets, kind, wi, w, dirty, vec ? vec[0] : index, epoch, vec, payload, bad);
+    } finally { this.rxBusy = was; }
   }
+  private readonly rxPayload = new FrameBuf(512);
+  private rxBusy = false;
+
+  // What waits for the end of a recovery, a vote or a full store, in this.held. Each closure is
+  // made here, not in the per-message function that holds it: a function that makes a
+  // closure over its arguments allocates their context on every call, closure made or not.
+  // What is held keeps its own copy of bytes and vectors the board reuses (frames it split,
+  // payload views, member vectors).
+  private holdFrame(src: number, frame: Uint8Array): void {
+    const f = this.own(frame);
+    this.held.push(() => this.onFrame(src, f));
+  }
+  private holdInput(device: string, payload: Uint8Array): void {
+    this.held.push(() => this.deviceInput(device, payload));
+  }
+  private holdRouted(dirty: number, index: number, epoch: number, hvec: number[] | undefined,
+    body: Uint8Array, off: number, pOff: number, frame: Uint8Array): void {
+    const b = this.own(body), f = body === frame ? b : this.own(frame), v = hvec?.slice();
+    this.held.push(() => this.onAppRouted(dirty, index, epoch, v, b, off, pOff, f));
+  }
+  private holdReceive(rest: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,
+    vec: number[] | undefined, payload: Uint8Array, bad: boolean): void {
+    const p = payload.slice(), v = vec?.slice();
+    this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, v, p, bad));
+  }
+  /** `f` itself, or a copy when it lies in a buffer the board reuses (a frame it split, a payload it copied). */
+  private own(f: Uint8Array): Uint8Array { return this.rxBound.holds(f) || this.rxApp.holds(f) || this.rxPayload.holds(f) ? f.slice() : f; }
 
   // A receipt's header is four arguments (dirty, index, epoch, vec), not an object: no object per message.
   private receive(targets: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,
     vec: number[] | undefined, payload: Uint8Array, bad: boolean): void {
     if (this.opts.protocol === false) {
-      for (const t of targets) this.deliver(t, w, payload, bad);
+      // index loops on the per-message path: a for-of over an array may make an iterator per call
+      for (let k = 0; k < targets.length; k++) this.deliver(targets[k], w, payload, bad);
       this.flushUnprotected();
       this.checkErroneous();
       return;
     }
-    if (this.guarded && dirty === 1) for (const t of targets) if (t.gen !== "new") this.stats.dirtyReceipts++;
+    if (this.guarded && dirty === 1) for (let k = 0; k < targets.length; k++) if (targets[k].gen !== "new") this.stats.dirtyReceipts++;
     if (!this.receiveLean(targets, from, wi, w, dirty, index, epoch, vec, payload, bad)) this.receiveObjects(targets, from, wi, w, dirty, index, epoch, vec, payload, bad);
   }
 
@@ -563,8 +630,7 @@ export class Board {
       fx = e.effects; // what ran, ran: carry it out
       if (isFull(e)) {
         // Out of protocol memory: the rest waits, whole, for the round.
-        const rest = targets.slice(e.eventIndex);
-        this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, vec, payload, bad));
+        this.holdReceive(targets.slice(e.eventIndex), from, wi, w, dirty, index, epoch, vec, payload, bad);
         this.stall(e);
       } else {
         this.drop(`refused:${e.code}`, `${targets[e.eventIndex]?.comp ?? "?"} wire ${wi}: ${e.message}`);
@@ -614,8 +680,7 @@ export class Board {
       // a refusal: what ran, ran (its effects are carried out below, as submit's path does)
       const err = core.leanRefusal(st, this.recvEvent(targets[done], from, wi, dirty, index, epoch, vec, payload), done, nfx);
       if (isFull(err)) {
-        const rest = targets.slice(done);
-        this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, vec, payload, bad));
+        this.holdReceive(targets.slice(done), from, wi, w, dirty, index, epoch, vec, payload, bad);
         this.stall(err);
       } else {
         this.drop(`refused:${err.code}`, `${targets[done]?.comp ?? "?"} wire ${wi}: ${err.message}`);
@@ -628,7 +693,8 @@ export class Board {
       const t = n > 0 && targets[0].pid === pid ? targets[0] : n > 1 && targets[1].pid === pid ? targets[1] : undefined;
       if (!t) continue;
       if (type === FX.CHECKPOINT) {
-        this.checkpoint(t, core.fxCheckpointView(i));
+        if (t.app.snapshotAt) this.checkpointAt(t, core.memoryView(), core.fxCheckpointAt(i), core.fxCheckpointLength(i));
+        else this.checkpoint(t, core.fxCheckpointView(i));
         if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: core.fxWord(i, 2) });
       } else if (type === FX.DELIVER) {
         if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty, index });
@@ -698,20 +764,40 @@ export class Board {
   // erroneous u32 (the simulation's fallback oracle flag), n u32, n x (port u32, step u32),
   // m u32, m x (output port u32, step u32, ordinal u32) (output-commit.ts), app length u32.
   private checkpoint(t: Instance, view: Uint8Array): void {
-    const n = t.app.snapshotInto(view);
-    const dv = wholeView(view.buffer), b = view.byteOffset; // the trailer at b + o: no DataView per checkpoint
+    this.checkpointAt(t, view, 0, view.length);
+  }
+  /** A checkpoint into the `cap` bytes at `at` of `mem` (the core's memory: App.snapshotAt, no view per checkpoint). */
+  private checkpointAt(t: Instance, mem: Uint8Array, at: number, cap: number): void {
+    const n = t.app.snapshotAt ? t.app.snapshotAt(mem, at, cap) : t.app.snapshotInto(at === 0 && cap === mem.length ? mem : mem.subarray(at, at + cap));
+    const dv = wholeView(mem.buffer), b = mem.byteOffset + at; // the trailer at b + o: no DataView per checkpoint
     let o = n;
-    if (view.length < n + TRAILER_FIXED + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${view.length} bytes cannot hold its trailer (bug: snapBytes)`);
+    if (cap < n + TRAILER_FIXED + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${cap} bytes cannot hold its trailer (bug: snapBytes)`);
     dv.setUint32(b + o, t.erroneous ? 1 : 0, true); o += 4;
     dv.setUint32(b + o, t.steps.size, true); o += 4;
-    for (const [port, step] of t.steps) { dv.setUint32(b + o, port, true); dv.setInt32(b + o + 4, step, true); o += 8; }
-    dv.setUint32(b + o, t.outPos.size, true); o += 4;
-    for (const [port, p] of t.outPos) { dv.setUint32(b + o, port, true); dv.setUint32(b + o + 4, p.step, true); dv.setUint32(b + o + 8, p.ord, true); o += 12; }
+    // Map.forEach with callbacks made once: a for-of over a Map makes an iterator and an entry per step
+    this.ckDv = dv; this.ckAt = b + o;
+    t.steps.forEach(this.ckStep);
+    dv.setUint32(this.ckAt, t.outPos.size, true); this.ckAt += 4;
+    t.outPos.forEach(this.ckOutPos);
+    o = this.ckAt - b;
     dv.setUint32(b + o, n, true); o += 4;
     this.core.setCheckpointLength(t.pid, o);
     this.stats.checkpoints++;
     this.stats.checkpointBytes += o;
   }
+
+  private ckDv = wholeView(EMPTY.buffer);
+  private ckAt = 0;
+  private readonly ckStep = (step: number, port: number): void => {
+    const dv = this.ckDv, o = this.ckAt;
+    dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true);
+    this.ckAt = o + 8;
+  };
+  private readonly ckOutPos = (p: { step: number; ord: number }, port: number): void => {
+    const dv = this.ckDv, o = this.ckAt;
+    dv.setUint32(o, port, true); dv.setUint32(o + 4, p.step, true); dv.setUint32(o + 8, p.ord, true);
+    this.ckAt = o + 12;
+  };
 
   private restore(t: Instance, snap: Uint8Array): void {
     const dv = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
@@ -733,26 +819,18 @@ export class Board {
   /** Sends everything the components emitted, one core batch per round. */
   private flushUnprotected(): void {
     while (this.outbox.length) {
-      const batch = this.takeOutbox();
-      for (const o of batch) {
-        for (const wi of this.outWires(o)) {
-          const w = this.opts.spec.wires[wi];
-          if (isDevice(w.to)) this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
+      const batch = this.out.take();
+      for (let i = 0; i < batch.n; i++) {
+        const o = batch.items[i], ws = this.outWires(o);
+        for (let j = 0; j < ws.length; j++) {
+          const wi = ws[j], w = this.opts.spec.wires[wi];
+          if (isDevice(w.to)) this.toDevice(w, o.bytes, o.inst, o.bad, o.step, o.ord);
           else this.transmitFields(w, wi, 0, 0, 0, undefined, 0, o.bytes, o.bad);
         }
       }
-      this.recycleOutbox(batch);
+      this.out.recycle(batch);
     }
   }
-  /** The outbox's outputs for a flush; the outbox left empty, in a recycled array (no array per flush). */
-  private outSpare: Outgoing[] | null = null;
-  private takeOutbox(): Outgoing[] {
-    const b = this.outbox;
-    this.outbox = this.outSpare ?? [];
-    this.outSpare = null; // a nested flush takes a new array, never this one
-    return b;
-  }
-  private recycleOutbox(b: Outgoing[]): void { b.length = 0; this.outSpare = b; }
 
   // The wires leaving an output port, by the instance's port number (cached on the
   // instance: this runs for every message a component sends).
@@ -760,14 +838,13 @@ export class Board {
   private readonly nodeOf: Map<string, number>;
   private outWires(o: Outgoing): number[] {
     const byPort = o.inst.outWires ?? (o.inst.outWires = []);
-    let ws = byPort[o.port];
-    if (!ws) {
-      const portName = o.inst.version.ports.find((p) => p.port === o.port && p.dir === "out")?.name;
-      if (portName === undefined) throw new Error(`${o.inst.comp}@${o.inst.version.version} sent on undeclared output port ${o.port}`);
-      ws = [];
-      this.opts.spec.wires.forEach((w, wi) => { if (!isDevice(w.from) && w.from.comp === o.inst.comp && w.from.port === portName) ws!.push(wi); });
-      byPort[o.port] = ws;
-    }
+    return byPort[o.port] ?? (byPort[o.port] = this.wiresFrom(o.inst, o.port));
+  }
+  private wiresFrom(inst: Instance, port: number): number[] {
+    const portName = inst.version.ports.find((p) => p.port === port && p.dir === "out")?.name;
+    if (portName === undefined) throw new Error(`${inst.comp}@${inst.version.version} sent on undeclared output port ${port}`);
+    const ws: number[] = [];
+    this.opts.spec.wires.forEach((w, wi) => { if (!isDevice(w.from) && w.from.comp === inst.comp && w.from.port === portName) ws.push(wi); });
     return ws;
   }
 
@@ -780,21 +857,24 @@ export class Board {
     this.busy = true;
     try {
       while (this.outbox.length && !this.recovering && !this.stalled) {
-        const batch = this.takeOutbox();
+        const batch = this.out.take();
         const r = this.sends;
         let n = 0;
-        for (const o of batch) {
+        for (let i = 0; i < batch.n; i++) {
+          const o = batch.items[i];
           if (!o.inst.live) continue;
-          for (const wi of this.outWires(o)) {
+          const ws = this.outWires(o);
+          for (let j = 0; j < ws.length; j++) {
+            const wi = ws[j];
             this.sendOut[n] = o; r.pid[n] = o.inst.pid; r.kind[n] = KIND[this.kindTo(o.inst, this.opts.spec.wires[wi])];
             r.wire[n] = wi; r.payload[n] = o.bytes;
             n++;
           }
         }
-        this.recycleOutbox(batch); // copied into the send run
         this.sendLean(n);
-        // drop the references (the arrays keep their length for the next flush)
+        // drop the references (the arrays keep their length for the next flush), then reuse the entries
         for (let k = 0; k < n; k++) { this.sendOut[k] = undefined as unknown as Outgoing; r.payload[k] = EMPTY; }
+        this.out.recycle(batch);
       }
     } finally {
       this.rider?.flush(); // the batch is done: a bound that found no frame to ride goes alone
@@ -841,7 +921,7 @@ export class Board {
           case FX.AT_REQUIRED: at = k; break; // the run's last event: its verdict after the other effects
           case FX.DELIVER_DEVICE: {
             const o = this.sendOut[k];
-            this.toDevice(this.opts.spec.wires[r.wire[k]], o.bytes, o.inst, o.bad, o.pos);
+            this.toDevice(this.opts.spec.wires[r.wire[k]], o.bytes, o.inst, o.bad, o.step, o.ord);
             break;
           }
           case FX.SUPPRESSED: {
@@ -905,6 +985,7 @@ export class Board {
 
   private holdSends(rest: { o: Outgoing; wi: number; w: Wire }[]): void {
     if (!rest.length) return;
+    for (const m of rest) m.o.held = true; // kept past its batch: not reused (outbox.ts)
     const gen = rest.map((m) => m.o.inst.rolledBack ?? 0);
     this.held.push(() => {
       // A sender that rolled back in the round regenerates these from its checkpoint.
@@ -942,7 +1023,7 @@ export class Board {
         break;
       case "deliver-device": {
         const m = meta[e.event];
-        this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.pos);
+        this.toDevice(m.w, m.o.bytes, m.o.inst, m.o.bad, m.o.step, m.o.ord);
         break;
       }
       case "suppressed": {
@@ -968,7 +1049,7 @@ export class Board {
   /** A shadow's output, logged by the core: remember whether it is erroneous for a resend. */
   private onSuppressed(o: Outgoing, wi: number, w: Wire, ext: boolean, index: number): void {
     if (this.opts.hooks.oracle) this.remember(o.inst.pid, "out", wi, o.bytes, o.bad);
-    if (ext && o.pos) this.suppressedDevice(o, w, index);
+    if (ext && o.step >= 0) this.suppressedDevice(o, w, index);
   }
 
   /**
@@ -978,7 +1059,10 @@ export class Board {
    * effect objects per device message.
    */
   private readonly atFx = { type: [] as number[], pid: [] as number[], v: [] as number[], vext: [] as number[], epoch: [] as number[],
-    P: [] as (number[] | undefined)[], Q: [] as (number[] | undefined)[] };
+    /** a BROADCAST_PASSED's bound vectors, in arrays reused per effect slot (VECTOR_MAX components), and whether it has them */
+    P: [] as number[][], Q: [] as number[][], wideV: [] as boolean[] };
+  /** A passed AT's notification is encoded here (then sent, or queued to ride: the rider copies it). */
+  private readonly pa = new FrameBuf(256);
   private atVerdict(o: Outgoing, wi: number, w: Wire): void {
     const dev = (w.to as { device: string }).device;
     const ok = this.opts.spec.ats[dev](o.bytes);
@@ -991,21 +1075,25 @@ export class Board {
       a.type[i] = t;
       if (t === FX.BROADCAST_PASSED) {
         a.pid[i] = core.fxWord(i, 1); a.v[i] = core.fxWord(i, 2); a.vext[i] = core.fxWord(i, 3); a.epoch[i] = core.fxWord(i, 4);
-        const P = core.fxVec(i, 5), Q = core.fxVec(i, 6);
-        a.P[i] = boundVec(P, a.v[i], Q); a.Q[i] = boundVec(Q, a.vext[i], P);
+        const P = a.P[i] ?? (a.P[i] = new Array<number>(VECTOR_MAX).fill(0)), Q = a.Q[i] ?? (a.Q[i] = new Array<number>(VECTOR_MAX).fill(0));
+        // boundVec's rule in place: a vector the core gave, or the scalar alone when only the other did
+        const wp = core.fxVecInto(i, 5, P), wq = core.fxVecInto(i, 6, Q);
+        if (wp && !wq) { Q.fill(0); Q[0] = a.vext[i]; }
+        if (wq && !wp) { P.fill(0); P[0] = a.v[i]; }
+        a.wideV[i] = wp || wq;
       }
     }
     for (let i = 0; i < nfx; i++) {
       switch (a.type[i]) {
         case FX.DELIVER_DEVICE:
           this.stats.atPassed++;
-          this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
+          this.toDevice(w, o.bytes, o.inst, o.bad, o.step, o.ord);
           break;
         case FX.BROADCAST_PASSED: {
-          const v = a.v[i], vext = a.vext[i], epoch = a.epoch[i], P = a.P[i], Q = a.Q[i];
-          a.P[i] = a.Q[i] = undefined;
-          const frame = this.core.encodeHeader({ kind: "passedAt", dirty: 0, index: v, epoch, aux: vext, P, Q });
-          if (this.opts.hooks.event) this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P, Q } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
+          const v = a.v[i], vext = a.vext[i], epoch = a.epoch[i];
+          const P = a.wideV[i] ? a.P[i] : undefined, Q = a.wideV[i] ? a.Q[i] : undefined;
+          const frame = this.pa.view(this.core.encodePassedAtInto(this.pa.buf, 0, v, vext, epoch, P, Q));
+          if (this.opts.hooks.event && this.opts.hooks.passedAtEvents !== false) this.trace("passed-at", P ? { comp: o.inst.comp, gen: o.inst.gen, v, vext, P: trimVec(P), Q: trimVec(Q!) } : { comp: o.inst.comp, gen: o.inst.gen, v, vext });
           // local processes other than the sender, then every other board
           this.localPassed(v, vext, epoch, a.pid[i], P, Q);
           // it rides on the batch's next application frame to each peer, if any (bound-rider.ts)
@@ -1022,7 +1110,7 @@ export class Board {
           this.trace("at-failed", { comp: o.inst.comp, gen: o.inst.gen, device: dev, compensated: sub !== null });
           if (sub) {
             this.core.submit([{ type: "compensated", pid: o.inst.pid }]);
-            this.toDevice(w, sub, o.inst, false, o.pos);
+            this.toDevice(w, sub, o.inst, false, o.step, o.ord);
           } else {
             this.requestRecovery();
           }
@@ -1038,15 +1126,27 @@ export class Board {
     if (isDevice(w.to)) return;
     this.transmitFrame(w, wi, header.dirty, header.index, encodeApp(this.core, header, wi, flags, payload), flags, bad);
   }
+  // The lean path's frames are built in one buffer the board reuses (tx) and handed to the
+  // transport as a view of their length (Transport.send: valid during the call; a transport
+  // copies what it keeps). A bound waiting for this peer rides in the frame as it is built.
+  private readonly tx = new FrameBuf(512);
   private transmitFields(w: Wire, wi: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
     flags: number, payload: Uint8Array, bad: boolean): void {
     if (isDevice(w.to)) return;
-    this.transmitFrame(w, wi, dirty, index, encodeAppFields(this.core, dirty, index, epoch, vec, wi, flags, payload), flags, bad);
+    const dst = this.nodeOf.get(w.to.comp)!;
+    const bound = this.rider?.take(dst) ?? null;
+    const buf = this.tx.room(APP_FRAME_MAX_OVERHEAD + (bound ? bound.length : 0) + payload.length);
+    const len = encodeAppInto(this.core, buf, dirty, index, epoch, vec, wi, flags, payload, bound);
+    if (bound) this.stats.ridden++;
+    this.sendFrame(w, dst, dirty, index, this.tx.view(len), flags, bad);
   }
   private transmitFrame(w: Wire, wi: number, dirty: number, index: number, frame: Uint8Array, flags: number, bad: boolean): void {
     const dst = this.nodeOf.get((w.to as { comp: string }).comp)!;
     const bound = this.rider?.take(dst);
     if (bound) { frame = withBound(frame, bound); this.stats.ridden++; }
+    this.sendFrame(w, dst, dirty, index, frame, flags, bad);
+  }
+  private sendFrame(w: Wire, dst: number, dirty: number, index: number, frame: Uint8Array, flags: number, bad: boolean): void {
     this.opts.hooks.oracle?.setErroneous(frame, bad);
     if (this.opts.hooks.detail && this.opts.hooks.frameTag) {
       const id = `${this.node}.${++this.sent}`;
@@ -1066,7 +1166,7 @@ export class Board {
     // batch; the effects (reclaims) need nothing here
     const pids = this.passPids, core = this.core;
     let n = 0;
-    for (const i of this.inst) if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid;
+    for (let k = 0; k < this.inst.length; k++) { const i = this.inst[k]; if (i.live && i.pid !== except && i.gen !== "new") pids[n++] = i.pid; }
     for (let from = 0; from < n;) {
       const vword = core.stageSharedBounds(P, Q, v, vext);
       const m = Math.min(n - from, core.evCap);
@@ -1200,10 +1300,8 @@ export class Board {
     this.guarded = false;
     this.epoch = next;
     this.stats.recoveries++;
-    const pending: Outgoing[] = [];
-    const saved = this.outbox;
+    const saved = this.out.take().toArray(); // its queue is not recycled: the entries live on below
     const savedGen = saved.map((o) => o.inst.rolledBack ?? 0);
-    this.outbox = pending;
     for (const e of fx) {
       switch (e.type) {
         case "rollback": {
@@ -1222,7 +1320,7 @@ export class Board {
           const t = this.inst[e.pid];
           const w = this.opts.spec.wires[e.peer];
           const bad = this.recalled(e.pid, "out", e.peer, e.payload);
-          if (e.log === "ext") this.toDevice(w, e.payload, t, bad, this.output.recallShadow(e.pid, e.index));
+          if (e.log === "ext") { const m = this.output.recallShadow(e.pid, e.index); this.toDevice(w, e.payload, t, bad, m ? m.step : -1, m ? m.ord : 0); }
           else this.transmit(w, e.peer, { kind: "app", dirty: 0, index: 0, epoch: next & 15 }, 0, e.payload, bad);
           break;
         }
@@ -1238,7 +1336,8 @@ export class Board {
     this.output.forgetShadows();
     // Outputs emitted before the round by a process that rolled back in it are void: it
     // regenerates them from its checkpoint.
-    this.outbox = [...saved.filter((o, i) => (o.inst.rolledBack ?? 0) === savedGen[i]), ...pending];
+    const pending = this.out.take().toArray();
+    for (const o of [...saved.filter((o, i) => (o.inst.rolledBack ?? 0) === savedGen[i]), ...pending]) this.outbox.push(o);
     this.flush();
     this.release();
   }
@@ -1266,12 +1365,12 @@ export class Board {
    * new ones). Without a crash the two rules agree; a disagreement is a violation.
    */
   private suppressedDevice(o: Outgoing, w: Wire, index: number): void {
-    if (this.core.role(o.inst.pid) === "hs") { this.output.rememberShadow(o.inst.pid, index, o.pos!); return; }
+    if (this.core.role(o.inst.pid) === "hs") { this.output.rememberShadow(o.inst.pid, index, o.step, o.ord); return; }
     if (this.opts.rules === "paper" || !isDevice(w.to) || isDevice(w.from)) return;
-    if (!this.output.isNew(this.commitKey(w), o.pos!)) return;
-    this.opts.hooks.oracle?.violation("output-commit-mismatch", `${this.name}: ${o.inst.comp}(${o.inst.gen}) -> ${w.to.device}: step ${o.pos!.step} #${o.pos!.ord} suppressed by count after a rollback, but the device never got it`);
-    this.trace("output-commit", { comp: o.inst.comp, gen: o.inst.gen, device: w.to.device, step: o.pos!.step, ord: o.pos!.ord });
-    this.toDevice(w, o.bytes, o.inst, o.bad, o.pos);
+    if (!this.output.isNew(this.commitKey(w), o.step, o.ord)) return;
+    this.opts.hooks.oracle?.violation("output-commit-mismatch", `${this.name}: ${o.inst.comp}(${o.inst.gen}) -> ${w.to.device}: step ${o.step} #${o.ord} suppressed by count after a rollback, but the device never got it`);
+    this.trace("output-commit", { comp: o.inst.comp, gen: o.inst.gen, device: w.to.device, step: o.step, ord: o.ord });
+    this.toDevice(w, o.bytes, o.inst, o.bad, o.step, o.ord);
   }
 
   /** A device port's output-commit key (OutputCommit.key), cached per wire: no string per message. */
@@ -1285,7 +1384,9 @@ export class Board {
     return k;
   }
   /** Every delivery to a device. An erroneous message reaching a device breaks the guarantee, whatever the ATs said. */
-  private toDevice(w: Wire, payload: Uint8Array, from: Instance, bad: boolean, pos: Mark | undefined): void {
+  // (posStep, posOrd): the message's position on its port (outbox.ts); posStep -1 when the
+  // core's log index did not name one (a resend): after the last the device got.
+  private toDevice(w: Wire, payload: Uint8Array, from: Instance, bad: boolean, posStep: number, posOrd: number): void {
     const dev = (w.to as { device: string }).device;
     // The last check before a device (output-commit.ts): a message whose position (step,
     // ordinal in the step) on its component port is not past the last one the device got
@@ -1293,10 +1394,15 @@ export class Board {
     // crash made inexact, or by a restarted board (docs/protocol.md "A board that crashes").
     // The printed rules keep their own output commit: only an earlier step is held back.
     if (payload.length >= 4 && !isDevice(w.from)) {
-      const key = this.commitKey(w), step = stepOf(payload)!;
-      const p = pos ?? nextPos(this.output.last(key), step); // a resend the core's log index did not name: after the last
-      const no = this.output.admit(key, p, this.opts.rules === "paper");
-      if (no) { this.drop(no.reason, `${from.comp}(${from.gen}) -> ${dev}: step ${p.step} #${p.ord} after step ${no.last.step} #${no.last.ord} was delivered`); return; }
+      const key = this.commitKey(w);
+      let step = posStep, ord = posOrd;
+      if (step < 0) {
+        step = stepOf(payload)!;
+        const last = this.output.last(key);
+        ord = last && last.step === step ? last.ord + 1 : 0;
+      }
+      const no = this.output.admit(key, step, ord, this.opts.rules === "paper");
+      if (no) { this.drop(no.reason, `${from.comp}(${from.gen}) -> ${dev}: step ${step} #${ord} after step ${no.last.step} #${no.last.ord} was delivered`); return; }
     }
     this.opts.hooks.device(dev, payload, from);
     if (!bad || !this.opts.hooks.oracle) return;
@@ -1328,7 +1434,7 @@ export class Board {
   private compareTwin(t: Instance, twin: NonNullable<Instance["twin"]>, before: number, port: number, payload: Uint8Array): void {
     twin.out.length = 0;
     twin.app.handle(port, payload);
-    const mine = this.outbox.slice(before).filter((o) => o.inst === t);
+    const mine = this.outbox.toArray(before).filter((o) => o.inst === t);
     const n = Math.max(mine.length, twin.out.length);
     for (let i = 0; i < n; i++) {
       const a = mine[i], b = twin.out[i];

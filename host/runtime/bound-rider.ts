@@ -7,9 +7,12 @@
 // peer thus receives the same frames in the same order as without riding, the bound merged
 // into the application frame that followed it.
 import { BROADCAST } from "../transport/types.ts";
+import { copyBytes, FrameBuf } from "./byte-pool.ts";
 
 export class BoundRider {
   private frame: Uint8Array | null = null;
+  /** the pending frame's bytes: queue() copies the frame it is given (its caller reuses its buffer) */
+  private readonly buf = new FrameBuf(256);
   /** waiting[k]: peers[k] has not had the pending bound yet. */
   private readonly waiting: boolean[];
   private left = 0;
@@ -22,7 +25,8 @@ export class BoundRider {
   queue(frame: Uint8Array): void {
     this.flush();
     if (this.peers.length === 0) return;
-    this.frame = frame;
+    copyBytes(this.buf.room(frame.length), 0, frame, 0, frame.length);
+    this.frame = this.buf.view(frame.length);
     this.waiting.fill(true);
     this.left = this.peers.length;
   }

@@ -3,7 +3,8 @@
 import type { Core } from "../core/core.ts";
 import type { Header } from "../core/types.ts";
 import { wide } from "../core/core.ts";
-import { carriesBound, FLAG_VEC, splitBound } from "./route.ts";
+import { carriesBound, FLAG_BOUND, FLAG_VEC, splitBound } from "./route.ts";
+import { copyBytes } from "./byte-pool.ts";
 export { FLAG_BOUND, FLAG_VEC } from "./route.ts";
 
 export const FLAG_OLD = 1; // sent by an old version (shadow-internal traffic)
@@ -40,25 +41,39 @@ export function encodeApp(core: Core, header: Header, wire: number, flags: numbe
  */
 export function encodeAppFields(core: Core, dirty: number, index: number, epoch: number, vec: number[] | undefined,
   wire: number, flags: number, payload: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(APP_FRAME_MAX_OVERHEAD + payload.length);
+  return buf.slice(0, encodeAppInto(core, buf, dirty, index, epoch, vec, wire, flags, payload, null));
+}
+
+/**
+ * encodeAppFields into `dst` from offset 0 (no frame allocated): returns the frame's length.
+ * `bound`, a passedAt frame, rides in it (docs/wire.md "A passed-AT bound riding": FLAG_BOUND,
+ * the bound between the route, or a vector's components, and the payload). `dst` must have
+ * room: APP_FRAME_MAX_OVERHEAD + the bound's and the payload's lengths.
+ */
+export const APP_FRAME_MAX_OVERHEAD = 128;
+export function encodeAppInto(core: Core, dst: Uint8Array, dirty: number, index: number, epoch: number, vec: number[] | undefined,
+  wire: number, flags: number, payload: Uint8Array, bound: Uint8Array | null): number {
+  const f = bound ? flags | FLAG_BOUND : flags;
+  let at: number;
   if (vec && wide(vec)) {
-    // the vector form (as encodeApp): the mask in the header's index, the components after the route
     const m = core.stageVecValues(vec);
     const n = core.appHeader(dirty, core.vecMask(), epoch);
-    const out = new Uint8Array(n + 2 + m + payload.length);
-    core.copyScratch(out, 0, n);
-    out[n] = wire;
-    out[n + 1] = flags | FLAG_VEC;
-    core.copyVecValues(out, n + 2, m);
-    out.set(payload, n + 2 + m);
-    return out;
+    core.copyScratch(dst, 0, n);
+    dst[n] = wire;
+    dst[n + 1] = f | FLAG_VEC;
+    core.copyVecValues(dst, n + 2, m);
+    at = n + 2 + m;
+  } else {
+    const n = core.appHeader(dirty, index, epoch);
+    core.copyScratch(dst, 0, n);
+    dst[n] = wire;
+    dst[n + 1] = f;
+    at = n + 2;
   }
-  const n = core.appHeader(dirty, index, epoch);
-  const out = new Uint8Array(n + 2 + payload.length);
-  core.copyScratch(out, 0, n);
-  out[n] = wire;
-  out[n + 1] = flags;
-  out.set(payload, n + 2);
-  return out;
+  if (bound) { copyBytes(dst, at, bound, 0, bound.length); at += bound.length; }
+  copyBytes(dst, at, payload, 0, payload.length);
+  return at + payload.length;
 }
 
 export class FrameError extends Error {

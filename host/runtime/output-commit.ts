@@ -11,18 +11,16 @@
 /** A message's position in its sender's output on one port. */
 export interface Mark { step: number; ord: number }
 
-/** Where a board keeps its marks across a crash (a file in a daemon's state directory; the testbed's disk). */
+/**
+ * Where a board keeps its marks across a crash (a file in a daemon's state directory; the
+ * testbed's disk). save() must copy what it keeps: the board changes its marks in place.
+ */
 export interface MarkStore {
   load(): Iterable<[string, Mark]>;
   save(key: string, mark: Mark): void;
 }
 
-/** The position of the next message of `step` on a port whose last message was at `last`. */
-export function nextPos(last: Mark | undefined, step: number): Mark {
-  return last && last.step === step ? { step, ord: last.ord + 1 } : { step, ord: 0 };
-}
-
-const after = (a: Mark, b: Mark): boolean => a.step > b.step || (a.step === b.step && a.ord > b.ord);
+const after = (step: number, ord: number, b: Mark): boolean => step > b.step || (step === b.step && ord > b.ord);
 
 /** Shadow device outputs remembered per process for a resend at takeover (the core hands back only the bytes and its log index). */
 const SHADOW_CAP = 4096;
@@ -32,7 +30,7 @@ export class OutputCommit {
   private shadow = new Map<number, Map<number, Mark>>();
 
   constructor(private readonly store?: MarkStore) {
-    if (store) for (const [k, m] of store.load()) this.marks.set(k, m);
+    if (store) for (const [k, m] of store.load()) this.marks.set(k, { step: m.step, ord: m.ord });
   }
 
   /** The mark's key: a device and the component port that feeds it. */
@@ -40,32 +38,34 @@ export class OutputCommit {
 
   last(key: string): Mark | undefined { return this.marks.get(key); }
 
-  /** Whether a message at `pos` would be new to the device. */
-  isNew(key: string, pos: Mark): boolean {
+  /** Whether a message at position (step, ord) would be new to the device. */
+  isNew(key: string, step: number, ord: number): boolean {
     const last = this.marks.get(key);
-    return !last || after(pos, last);
+    return !last || after(step, ord, last);
   }
 
   /**
-   * Admits a message at `pos` for the device: null, and the mark moves to `pos` (on the
-   * store first), or the reason it is held back. `earlierOnly`: hold back only an earlier
-   * step (the printed rules, which keep their own output commit as the paper has it).
+   * Admits a message at position (step, ord) for the device: null, and the mark moves there
+   * (on the store first; in place, no object per message), or the reason it is held back.
+   * `earlierOnly`: hold back only an earlier step (the printed rules, which keep their own
+   * output commit as the paper has it).
    */
-  admit(key: string, pos: Mark, earlierOnly = false): null | { reason: "device-stale-step" | "device-repeat"; last: Mark } {
-    const last = this.marks.get(key);
-    if (last && pos.step < last.step) return { reason: "device-stale-step", last };
-    if (last && !earlierOnly && !after(pos, last)) return { reason: "device-repeat", last };
-    this.marks.set(key, pos);
-    this.store?.save(key, pos);
+  admit(key: string, step: number, ord: number, earlierOnly = false): null | { reason: "device-stale-step" | "device-repeat"; last: Mark } {
+    let last = this.marks.get(key);
+    if (last && step < last.step) return { reason: "device-stale-step", last: { ...last } };
+    if (last && !earlierOnly && !after(step, ord, last)) return { reason: "device-repeat", last: { ...last } };
+    if (!last) this.marks.set(key, (last = { step, ord }));
+    else { last.step = step; last.ord = ord; }
+    this.store?.save(key, last);
     return null;
   }
 
   /** A shadow's suppressed device output, by its log index, for a resend. */
-  rememberShadow(pid: number, index: number, pos: Mark): void {
+  rememberShadow(pid: number, index: number, step: number, ord: number): void {
     let m = this.shadow.get(pid);
     if (!m) this.shadow.set(pid, (m = new Map()));
     m.delete(index);
-    m.set(index, pos);
+    m.set(index, { step, ord });
     if (m.size > SHADOW_CAP) m.delete(m.keys().next().value!);
   }
   recallShadow(pid: number, index: number): Mark | undefined { return this.shadow.get(pid)?.get(index); }

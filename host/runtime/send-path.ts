@@ -6,7 +6,7 @@
 // copied, not read in place, because carrying one out may call the core again (an AT
 // verdict, a local passed AT, an encoded header). Rare outcomes (a refusal, a full store,
 // a payload larger than the staging area) are the board's, through Core.submit's objects.
-import { Core } from "../core/core.ts";
+import { Core, VECTOR_MAX } from "../core/core.ts";
 import { FX, KIND } from "../core/abi.ts";
 import { stepOf } from "./board-types.ts";
 
@@ -18,12 +18,14 @@ export interface SendRun {
   put: number;
   /** effects of the last run, copied out: type (abi FX), its event (send k = start + ev), words 3..5, a SEND's vector */
   nfx: number; type: number[]; ev: number[]; w3: number[]; w4: number[]; w5: number[]; vec: (number[] | undefined)[];
+  /** the arrays vec[i] points into, one per effect slot, reused (VECTOR_MAX components; wide() reads them as fxVec's) */
+  vecBuf: number[][];
   /** events the core consumed, and its status (< 0: send start + done was refused) */
   done: number; st: number;
 }
 
 export function newSendRun(): SendRun {
-  return { pid: [], kind: [], wire: [], payload: [], put: 0, nfx: 0, type: [], ev: [], w3: [], w4: [], w5: [], vec: [], done: 0, st: 0 };
+  return { pid: [], kind: [], wire: [], payload: [], put: 0, nfx: 0, type: [], ev: [], w3: [], w4: [], w5: [], vec: [], vecBuf: [], done: 0, st: 0 };
 }
 
 /**
@@ -49,7 +51,8 @@ export function runSends(core: Core, r: SendRun, start: number, n: number, steps
   for (let i = 0; i < nfx; i++) {
     const t = core.fxType(i);
     r.type[i] = t; r.ev[i] = core.fxWord(i, 2); r.w3[i] = core.fxWord(i, 3); r.w4[i] = core.fxWord(i, 4); r.w5[i] = core.fxWord(i, 5);
-    r.vec[i] = t === FX.SEND ? core.fxVec(i) : undefined;
+    const vb = t === FX.SEND ? r.vecBuf[i] ?? (r.vecBuf[i] = new Array<number>(VECTOR_MAX).fill(0)) : undefined;
+    r.vec[i] = vb && core.fxVecInto(i, 6, vb) ? vb : undefined;
   }
   r.nfx = nfx;
   r.done = core.consumed();

@@ -47,7 +47,7 @@ class BoardDisk {
   marks(): MarkStore {
     const t = this.read("device-marks.json");
     const m = new Map<string, Mark>(t ? Object.entries(JSON.parse(t) as Record<string, Mark>) : []);
-    return { load: () => m.entries(), save: (k, mark) => { m.set(k, mark); this.write("device-marks.json", JSON.stringify(Object.fromEntries(m))); } };
+    return { load: () => m.entries(), save: (k, mark) => { m.set(k, { step: mark.step, ord: mark.ord }); this.write("device-marks.json", JSON.stringify(Object.fromEntries(m))); } };
   }
 }
 

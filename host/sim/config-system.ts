@@ -287,7 +287,7 @@ function loadVersion(file: string, ref: VersionRef): ComponentVersion & { manife
   const mod = module;
   return {
     name: ref.name, version: ref.version, ports: manifest.ports, manifest, module: mod,
-    create(onSend) { const c = new ComponentInstance(mod, onSend); c.start(); return c; },
+    create(onSend, buffers) { const c = new ComponentInstance(mod, onSend, buffers); c.start(); return c; },
   };
 }
 

@@ -12,6 +12,8 @@ export interface NetworkOptions {
   tap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
   /** Observes every frame once, as it is sent (dst may be BROADCAST): bus recordings. */
   sendTap?: (t: number, src: number, dst: number, frame: Uint8Array) => void;
+  /** A frame sent was copied (the network keeps `copy`): the testbed moves its marks (oracle, tags) from `sent` to it. */
+  copied?: (sent: Uint8Array, copy: Uint8Array) => void;
   /**
    * Exploration (host/sim/explore.ts): frames wait in per-link FIFO queues with no
    * latency, and drive() lets the scheduler pick which link's head frame, or the
@@ -73,7 +75,11 @@ export class SimNetwork {
   }
 
   /** @internal */
-  carry(src: number, dst: number, frame: Uint8Array): void {
+  carry(src: number, dst: number, sent: Uint8Array): void {
+    // a sender's frame is valid during send() only (Transport.send): the network keeps a copy,
+    // and the simulation's marks on the frame follow it (NetworkOptions.copied)
+    const frame = sent.slice();
+    this.opts.copied?.(sent, frame);
     if (src !== dst) this.opts.sendTap?.(this.clock.now, src, dst, frame);
     if (dst !== BROADCAST) { this.carryTo(src, dst, frame); return; }
     for (const d of this.othersOf(src)) this.carryTo(src, d, frame);

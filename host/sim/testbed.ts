@@ -141,7 +141,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const clock = new VirtualClock();
   const rng = new Rng(o.seed);
   const lat = o.latency ?? { min: 50, max: 2000 };
-  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap, scheduler: o.scheduler, perturb: o.perturb });
+  const net = new SimNetwork(clock, rng, { minLatency: lat.min, maxLatency: lat.max, tap: o.tap, sendTap: o.sendTap, scheduler: o.scheduler, perturb: o.perturb,
+    copied: o.oracles === false ? undefined : (sent, copy) => { if (erroneous.has(sent)) erroneous.add(copy); const t = tags.get(sent); if (t !== undefined) tags.set(copy, t); } });
   const devices: DeviceRecord[] = [];
   const trace: TraceEvent[] = [];
   const violations: { kind: string; detail: string }[] = [];
@@ -163,7 +164,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const ports = new Map<number, ReturnType<SimNetwork["attach"]>>();
   const marks = {
     erroneous: (f: Uint8Array) => erroneous.has(f), tag: (f: Uint8Array) => tags.get(f),
-    mark: (f: Uint8Array, bad: boolean, tag: string | undefined) => { if (bad) erroneous.add(f); if (tag !== undefined) tags.set(f, tag); },
+    mark: (f: Uint8Array, bad: boolean, tag: string | undefined) => { if (bad) erroneous.add(f); else erroneous.delete(f); if (tag !== undefined) tags.set(f, tag); },
   };
   /** One run of a board: its transport (a gate closed when it crashes) and whether it is alive. */
   const transportOf = (node: number, life: { alive: boolean; gate?: Gate; stack?: LinkStack }, incarnation: number, onPeerRestarted: (n: number) => void) => {
@@ -184,7 +185,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
   const disks = new Map<number, Map<string, Mark>>();
   const diskOf = (node: number): MarkStore => {
     const d = disks.get(node) ?? disks.set(node, new Map()).get(node)!;
-    return { load: () => d.entries(), save: (k, m) => { d.set(k, m); } };
+    return { load: () => d.entries(), save: (k, m) => { const x = d.get(k); if (x) { x.step = m.step; x.ord = m.ord; } else d.set(k, { step: m.step, ord: m.ord }); } };
   };
 
   const voted = new Map<number, number>();
@@ -218,6 +219,8 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       // the explorer schedules every delivery itself: no timers (nothing is resent)
       timer: o.scheduler ? undefined : (us, fn) => clock.after(us, () => { if (life.alive) fn(); }),
       detail: o.oracles === false ? false : o.detail,
+      // as on a board with no one reading the event stream: passed ATs counted, not traced
+      passedAtEvents: o.oracles !== false,
       frameTag: o.oracles === false ? undefined : { get: (f) => tags.get(f), set: (f, id) => { tags.set(f, id); } },
       device(device, payload, from: Instance) {
         const d: DeviceRecord = { t: clock.now, device, payload: Buffer.from(payload).toString("hex"), comp: from.comp, gen: from.gen };
@@ -242,7 +245,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
       },
       oracle: o.oracles === false ? undefined : {
         isErroneous: (f) => erroneous.has(f),
-        setErroneous: (f, bad) => { if (bad) erroneous.add(f); },
+        setErroneous: (f, bad) => { if (bad) erroneous.add(f); else erroneous.delete(f); }, // frames in reused buffers are marked each time
         violation: (kind, detail) => violations.push({ kind, detail }),
         faultActive: () => { faultActive = true; },
       },
