@@ -79,11 +79,12 @@ const SHADOWS: Partial<RunOptions> = { fault: null };
 // function's allocation to the function it was inlined into, so the profile runs in a
 // child process with inlining off (--no-turbo-inlining), which also keeps the optimizer
 // from removing temporary objects across calls: it counts at least what a board allocates.
-// It runs twice, steps/2 and steps: the difference per extra message is what a message
-// costs once the run is warm (caches filled, pools stocked); the whole run's average
-// includes that warm-up.
+// Sampling covers the second half of the run (from the first frame sent at or after step
+// steps/2 of the 10 ms period), once the board is warm (caches filled, pools stocked), and
+// the bytes are divided by the second half's share of the run's messages (the demo sends
+// the same messages every step). The directly wired run has no clock: its whole run.
 type Layer = "runtime" | "simulator" | "system";
-interface AllocProfile { messages: number; bytes: Record<Layer, number>; sites: [string, number][] }
+interface AllocProfile { messages: number; window: string; bytes: Record<Layer, number>; sites: [string, number][] }
 const MODES: Record<string, Partial<RunOptions> | null> = { direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS };
 function layerOf(url: string): Layer {
   if (/\/host\/(runtime|core|transport)\/|\/host\/component\/component\.[jt]s$/.test(url)) return "runtime";
@@ -95,7 +96,8 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
   // application messages: frames an unprotected run sends plus the device inputs
   let frames = 0;
   runTestbed(sys, { ...base, steps: n, ...UNPROTECTED, sendTap: () => { frames++; } });
-  const messages = frames + n * sys.inputs.length;
+  const all = frames + n * sys.inputs.length, cut = Math.floor(n / 2), PERIOD = 10_000;
+  const messages = o === null ? all : (all * (n - cut)) / n;
   if (o === null) runDirect(sys, n); else runTestbed(sys, { ...base, steps: n, ...o }); // warm-up: the same code paths
   const session = new Session();
   session.connect();
@@ -103,8 +105,8 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
   const start = () => session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   if (o === null) { await start(); runDirect(sys, n); } else {
     let started: Promise<unknown> | undefined;
-    const r = runTestbed(sys, { ...base, steps: n, ...o, onRunStart: () => { started = start(); } });
-    if (!started) fail("RunOptions.onRunStart was not called");
+    const r = runTestbed(sys, { ...base, steps: n, ...o, periodUs: PERIOD, sendTap: (t) => { if (!started && t >= cut * PERIOD) started = start(); } });
+    if (!started) fail("no frame was sent in the second half of the run");
     if (r.violations.length || r.unfinished.length) fail(`allocation run ${JSON.stringify(o)}: ${r.violations[0]?.kind ?? r.unfinished[0]}`);
     await started;
   }
@@ -126,7 +128,7 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
     for (const c of node.children) walk(c, here);
   };
   walk(profile.head as unknown as ProfileNode, null);
-  return { messages, bytes, sites: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 6) };
+  return { messages, window: o === null ? "whole run" : `steps ${cut}-${n}`, bytes, sites: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 6) };
 }
 /** allocProfile in a child process with inlining off (this script, --alloc-child MODE STEPS). */
 function allocChild(mode: string, n: number): AllocProfile {
@@ -244,26 +246,19 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 
 // Bytes allocated per application message (issue 12: no per-message allocations in the
 // runtime): allocProfile below, in child processes (one per mode and run length).
-const half = Math.max(1, Math.round(steps / 2));
-const alloc: Record<string, { whole: AllocProfile; half: AllocProfile; marginal: Record<Layer, number> }> = {};
-for (const mode of ["direct", "unprotected", "guarded", "shadows"] as const) {
-  const whole = allocChild(mode, steps), h = allocChild(mode, half);
-  const dm = whole.messages - h.messages;
-  const marginal = Object.fromEntries((["runtime", "simulator", "system"] as const).map((l) => [l, dm > 0 ? (whole.bytes[l] - h.bytes[l]) / dm : NaN])) as Record<Layer, number>;
-  alloc[mode] = { whole, half: h, marginal };
-}
+const alloc: Record<string, AllocProfile> = {};
+for (const mode of ["direct", "unprotected", "guarded", "shadows"] as const) alloc[mode] = allocChild(mode, steps);
 const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k);
+const perMsg = (a: AllocProfile, l: Layer) => a.bytes[l] / a.messages;
 console.log("");
-console.log(`allocated per application message (V8's sampling heap profiler; a child process per run, node --no-turbo-inlining, so that`);
-console.log(`each allocation is charged to the function that made it), by layer: runtime / simulator / system`);
+console.log("allocated per application message (V8's sampling heap profiler, once the run is warm; a child process per mode with");
+console.log("inlining off, so that each allocation is charged to the function that made it), by layer:   runtime / simulator / system");
 for (const [k, a] of Object.entries(alloc)) {
-  const w = a.whole, per = (l: Layer) => (w.bytes[l] / w.messages).toFixed(1);
-  console.log(`  ${label(k).padEnd(22)} whole run ${per("runtime")} / ${per("simulator")} / ${per("system")} B;  ` +
-    `per extra message (${w.messages} vs ${a.half.messages} messages) ${a.marginal.runtime.toFixed(1)} / ${a.marginal.simulator.toFixed(1)} / ${a.marginal.system.toFixed(1)} B` +
-    (k === "direct" ? "" : "   (goal: runtime 0)"));
+  console.log(`  ${label(k).padEnd(22)} ${perMsg(a, "runtime").toFixed(1)} / ${perMsg(a, "simulator").toFixed(1)} / ${perMsg(a, "system").toFixed(1)} B   (${a.window}` +
+    `${k === "direct" ? "; the component host's output copies are its runtime share)" : "; goal: runtime 0)"}`);
 }
 for (const [k, a] of Object.entries(alloc)) {
-  if (k !== "direct" && a.whole.sites.length) console.log(`  the runtime's sites, ${label(k)}, whole run: ${a.whole.sites.map(([site, b]) => `${site} ${(b / a.whole.messages).toFixed(2)} B`).join("; ")}`);
+  if (k !== "direct" && a.sites.length) console.log(`  the runtime's sites, ${label(k)}: ${a.sites.map(([site, b]) => `${site} ${(b / a.messages).toFixed(2)} B`).join("; ")}`);
 }
 
 const result = {

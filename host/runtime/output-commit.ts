@@ -25,9 +25,15 @@ const after = (step: number, ord: number, b: Mark): boolean => step > b.step || 
 /** Shadow device outputs remembered per process for a resend at takeover (the core hands back only the bytes and its log index). */
 const SHADOW_CAP = 4096;
 
+/**
+ * One shadow's remembered positions, by log index: a ring of SHADOW_CAP slots (slot = index
+ * mod SHADOW_CAP; a newer index takes an older one's slot), so remembering allocates nothing.
+ */
+interface ShadowRing { index: Float64Array; step: Float64Array; ord: Float64Array }
+
 export class OutputCommit {
   private marks = new Map<string, Mark>();
-  private shadow = new Map<number, Map<number, Mark>>();
+  private shadow = new Map<number, ShadowRing>();
 
   constructor(private readonly store?: MarkStore) {
     if (store) for (const [k, m] of store.load()) this.marks.set(k, { step: m.step, ord: m.ord });
@@ -62,13 +68,15 @@ export class OutputCommit {
 
   /** A shadow's suppressed device output, by its log index, for a resend. */
   rememberShadow(pid: number, index: number, step: number, ord: number): void {
-    let m = this.shadow.get(pid);
-    if (!m) this.shadow.set(pid, (m = new Map()));
-    m.delete(index);
-    m.set(index, { step, ord });
-    if (m.size > SHADOW_CAP) m.delete(m.keys().next().value!);
+    let r = this.shadow.get(pid);
+    if (!r) this.shadow.set(pid, (r = { index: new Float64Array(SHADOW_CAP).fill(-1), step: new Float64Array(SHADOW_CAP), ord: new Float64Array(SHADOW_CAP) }));
+    const k = index % SHADOW_CAP;
+    r.index[k] = index; r.step[k] = step; r.ord[k] = ord;
   }
-  recallShadow(pid: number, index: number): Mark | undefined { return this.shadow.get(pid)?.get(index); }
+  recallShadow(pid: number, index: number): Mark | undefined {
+    const r = this.shadow.get(pid), k = index % SHADOW_CAP;
+    return r && r.index[k] === index ? { step: r.step[k], ord: r.ord[k] } : undefined;
+  }
   /** A guarded operation ended: the shadows' logs are gone. */
   forgetShadows(): void { this.shadow.clear(); }
 }

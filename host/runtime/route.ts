@@ -15,11 +15,13 @@ function skipVarint(f: Uint8Array, i: number): number {
   return -1;
 }
 
+/** 128^k: integer products (a power `**` makes a heap number per call in unoptimized code). */
+const SHIFT = [1, 128, 16384, 2097152, 268435456];
 /** The varint at `i` (at most 32 bits), or -1 when it is truncated. */
 function varintAt(f: Uint8Array, i: number): number {
   let v = 0;
   for (let k = 0; k < 5 && i + k < f.length; k++) {
-    v += (f[i + k] & 0x7f) * 2 ** (7 * k);
+    v += (f[i + k] & 0x7f) * SHIFT[k];
     if (!(f[i + k] & 0x80)) return v;
   }
   return -1;

@@ -134,6 +134,8 @@ export interface RunResult {
   dirtyReceipts: number;
   /** Application frames a passed-AT bound rode in, over every board (host/runtime/bound-rider.ts). */
   ridden: number;
+  /** Output buffers the boards' pools had to make, over every board (host/runtime/byte-pool.ts): once warm, none. */
+  buffersMade: number;
 }
 
 export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
@@ -403,6 +405,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
     ridden: everyBoard.reduce((s, b) => s + b.stats.ridden, 0),
+    buffersMade: everyBoard.reduce((s, b) => s + b.bytePool.made, 0),
     checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
     crashWindows: o.crashes?.length ? crashWindows : undefined,
     links: links ? stacks.reduce((a, st) => {
