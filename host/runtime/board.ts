@@ -498,7 +498,7 @@ export class Board {
     if (this.opts.protocol !== false && this.isAhead(epoch)) {
       // From an epoch this board has not reached: it missed a recovery round's frames.
       // Hold it and ask the coordinator for the round's outcome.
-      this.aheadHeld.push({ src, frame });
+      this.aheadHeld.push({ src, frame: this.own(frame) }); // a split rider's part lies in a reused buffer
       this.rounds.behind();
       return;
     }
