@@ -267,8 +267,8 @@ export class Core {
   // then fxType(i) / fxWord(i, k) for i < the returned count, consumed() and status().
   /** Zeroes event slot `slot` of the events view; returns its first word's index. */
   private clearSlot(slot: number): number {
-    const o = slot * EVENT_WORDS;
-    this.events.fill(0, o, o + EVENT_WORDS);
+    const o = slot * EVENT_WORDS, w = this.events;
+    for (let k = 0; k < EVENT_WORDS; k++) w[o + k] = 0; // a loop: fill() on a range is a builtin call per event
     return o;
   }
   /** Writes a recv event at `slot`; returns the stage bytes it used from stageOff, or -1 when the staging area is full. */

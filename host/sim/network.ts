@@ -78,7 +78,7 @@ export class SimNetwork {
   carry(src: number, dst: number, sent: Uint8Array): void {
     // a sender's frame is valid during send() only (Transport.send): the network keeps a copy,
     // and the simulation's marks on the frame follow it (NetworkOptions.copied)
-    const frame = sent.slice();
+    const frame = new Uint8Array(sent); // (the copy constructor: faster than slice() on a short frame)
     this.opts.copied?.(sent, frame);
     if (src !== dst) this.opts.sendTap?.(this.clock.now, src, dst, frame);
     if (dst !== BROADCAST) { this.carryTo(src, dst, frame); return; }

@@ -8,7 +8,12 @@ export const BROADCAST = 0xff;
 export interface Transport {
   /** This board's node id on the link. */
   readonly node: number;
-  /** Queues one transfer to node `dst` (or BROADCAST). Per-destination FIFO. */
+  /**
+   * Queues one transfer to node `dst` (or BROADCAST). Per-destination FIFO. `frame` is valid
+   * during the call only: a board builds its frames in a buffer it reuses (byte-pool.ts
+   * FrameBuf), so a transport copies what it keeps past the call (a queue, a retransmission
+   * window, a delayed delivery) and may read the rest in place.
+   */
   send(dst: number, frame: Uint8Array): void;
   /** Registers the receiver of whole transfers. */
   onFrame(handler: (src: number, frame: Uint8Array) => void): void;
