@@ -15,7 +15,7 @@ import { computeCluster, isDevice, PlanError, type UpgradePlan, type Wire } from
 import { OutputCommit } from "./output-commit.ts";
 import { Outbox, OutQueue, type Outgoing } from "./outbox.ts";
 import { BytePool, copyBytes, FrameBuf } from "./byte-pool.ts";
-import { wholeView } from "./data-view.ts";
+import { restoreSnapshot, snapshotBytes, SnapshotWriter } from "./snapshot.ts";
 import { BROADCAST } from "../transport/types.ts";
 import { BoundRider } from "./bound-rider.ts";
 import { boundLength, carriesBound, payloadAt, routeAt, splitBound, withBound, FLAG_BOUND } from "./route.ts";
@@ -30,7 +30,6 @@ const isFull = (e: unknown): boolean =>
 
 const EMPTY = new Uint8Array(0);
 
-const TRAILER_FIXED = 16;
 
 export class Board {
   readonly core: Core;
@@ -656,10 +655,7 @@ export class Board {
   private recvEvent(t: Instance, from: Kind, wi: number, dirty: number, index: number, epoch: number, vec: number[] | undefined,
     payload: Uint8Array): CoreEvent {
     return { type: "recv", pid: t.pid, from, peer: wi, dirty, index, epoch, vec,
-      snapBytes: this.snapBytes(t), payload, step: stepOf(payload) };
-  }
-  private snapBytes(t: Instance): number {
-    return t.app.snapshotSize() + TRAILER_FIXED + 8 * (t.steps.size + 4) + 12 * t.outPos.size;
+      snapBytes: snapshotBytes(t), payload, step: stepOf(payload) };
   }
 
   // The lean path (recv-path.ts): event words in, effects read in place. False when the
@@ -671,7 +667,7 @@ export class Board {
     vec: number[] | undefined, payload: Uint8Array, bad: boolean): boolean {
     const n = targets.length;
     if (n > 2) return false;
-    for (let i = 0; i < n; i++) { this.leanPids[i] = targets[i].pid; this.leanSnap[i] = this.snapBytes(targets[i]); }
+    for (let i = 0; i < n; i++) { this.leanPids[i] = targets[i].pid; this.leanSnap[i] = snapshotBytes(targets[i]); }
     const core = this.core;
     const r = runReceipts(core, this.lean, this.leanPids, this.leanSnap, n, from, wi, dirty, index, epoch, vec, payload);
     if (r.put < n) return false;
@@ -760,59 +756,23 @@ export class Board {
     }
   }
 
-  // Snapshot = app snapshot, then the runtime's per-process trailer:
-  // erroneous u32 (the simulation's fallback oracle flag), n u32, n x (port u32, step u32),
-  // m u32, m x (output port u32, step u32, ordinal u32) (output-commit.ts), app length u32.
+  // A checkpoint: the component's snapshot and the runtime's trailer (snapshot.ts).
+  private readonly snapWriter = new SnapshotWriter();
   private checkpoint(t: Instance, view: Uint8Array): void {
     this.checkpointAt(t, view, 0, view.length);
   }
   /** A checkpoint into the `cap` bytes at `at` of `mem` (the core's memory: App.snapshotAt, no view per checkpoint). */
   private checkpointAt(t: Instance, mem: Uint8Array, at: number, cap: number): void {
-    const n = t.app.snapshotAt ? t.app.snapshotAt(mem, at, cap) : t.app.snapshotInto(at === 0 && cap === mem.length ? mem : mem.subarray(at, at + cap));
-    const dv = wholeView(mem.buffer), b = mem.byteOffset + at; // the trailer at b + o: no DataView per checkpoint
-    let o = n;
-    if (cap < n + TRAILER_FIXED + 8 * t.steps.size + 12 * t.outPos.size) throw new Error(`checkpoint of ${t.comp}(${t.gen}): ${cap} bytes cannot hold its trailer (bug: snapBytes)`);
-    dv.setUint32(b + o, t.erroneous ? 1 : 0, true); o += 4;
-    dv.setUint32(b + o, t.steps.size, true); o += 4;
-    // Map.forEach with callbacks made once: a for-of over a Map makes an iterator and an entry per step
-    this.ckDv = dv; this.ckAt = b + o;
-    t.steps.forEach(this.ckStep);
-    dv.setUint32(this.ckAt, t.outPos.size, true); this.ckAt += 4;
-    t.outPos.forEach(this.ckOutPos);
-    o = this.ckAt - b;
-    dv.setUint32(b + o, n, true); o += 4;
-    this.core.setCheckpointLength(t.pid, o);
+    const len = this.snapWriter.write(t, mem, at, cap);
+    this.core.setCheckpointLength(t.pid, len);
     this.stats.checkpoints++;
-    this.stats.checkpointBytes += o;
+    this.stats.checkpointBytes += len;
   }
 
-  private ckDv = wholeView(EMPTY.buffer);
-  private ckAt = 0;
-  private readonly ckStep = (step: number, port: number): void => {
-    const dv = this.ckDv, o = this.ckAt;
-    dv.setUint32(o, port, true); dv.setInt32(o + 4, step, true);
-    this.ckAt = o + 8;
-  };
-  private readonly ckOutPos = (p: { step: number; ord: number }, port: number): void => {
-    const dv = this.ckDv, o = this.ckAt;
-    dv.setUint32(o, port, true); dv.setUint32(o + 4, p.step, true); dv.setUint32(o + 8, p.ord, true);
-    this.ckAt = o + 12;
-  };
-
   private restore(t: Instance, snap: Uint8Array): void {
-    const dv = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
-    const n = dv.getUint32(snap.length - 4, true);
-    t.app.restoreFrom(snap.subarray(0, n));
-    t.twin = undefined; // no twin state to match a rollback: the fallback flag (restored below) carries on
+    restoreSnapshot(t, snap);
+    t.twin = undefined; // no twin state to match a rollback: the fallback flag (restored with it) carries on
     t.rolledBack = (t.rolledBack ?? 0) + 1;
-    let o = n;
-    t.erroneous = dv.getUint32(o, true) === 1; o += 4;
-    const k = dv.getUint32(o, true); o += 4;
-    t.steps = new Map();
-    for (let i = 0; i < k; i++) { t.steps.set(dv.getUint32(o, true), dv.getInt32(o + 4, true)); o += 8; }
-    const m = dv.getUint32(o, true); o += 4;
-    t.outPos = new Map();
-    for (let i = 0; i < m; i++) { t.outPos.set(dv.getUint32(o, true), { step: dv.getUint32(o + 4, true), ord: dv.getUint32(o + 8, true) }); o += 12; }
   }
 
   // ---- outbound ------------------------------------------------------------------------
