@@ -601,8 +601,16 @@ export class Board {
     const p = payload.slice(), v = vec?.slice();
     this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, v, p, bad));
   }
-  /** `f` itself, or a copy when it lies in a buffer the board reuses (a frame it split, a payload it copied). */
-  private own(f: Uint8Array): Uint8Array { return this.rxBound.holds(f) || this.rxApp.holds(f) || this.rxPayload.holds(f) ? f.slice() : f; }
+  /**
+   * `f` itself, or a copy when it lies in a buffer the board reuses (a frame it split, a
+   * payload it copied): only while it splits a rider or hands on a payload can it hold one.
+   * (Asking a short frame for its buffer first would move the frame's bytes off the engine's
+   * heap: an allocation for every frame held during a recovery.)
+   */
+  private own(f: Uint8Array): Uint8Array {
+    if (!this.splitting && !this.rxBusy) return f;
+    return this.rxBound.holds(f) || this.rxApp.holds(f) || this.rxPayload.holds(f) ? f.slice() : f;
+  }
 
   // A receipt's header is four arguments (dirty, index, epoch, vec), not an object: no object per message.
   private receive(targets: Instance[], from: Kind, wi: number, w: Wire, dirty: number, index: number, epoch: number,

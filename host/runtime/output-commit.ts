@@ -28,8 +28,12 @@ const SHADOW_CAP = 4096;
 /**
  * One shadow's remembered positions, by log index: a ring of SHADOW_CAP slots (slot = index
  * mod SHADOW_CAP; a newer index takes an older one's slot), so remembering allocates nothing.
+ * A slot counts only if written in the ring's current generation (`gen`): forgetting them
+ * all is one increment, not a pass over the ring, on a recovery's critical path.
  */
-interface ShadowRing { index: Float64Array; step: Float64Array; ord: Float64Array }
+interface ShadowRing { gen: number; slotGen: Uint32Array; index: Float64Array; step: Uint32Array; ord: Uint32Array }
+
+const emptyRing = (r: ShadowRing): void => { if (++r.gen > 0xffffffff) { r.gen = 1; r.slotGen.fill(0); } };
 
 export class OutputCommit {
   private marks = new Map<string, Mark>();
@@ -69,14 +73,14 @@ export class OutputCommit {
   /** A shadow's suppressed device output, by its log index, for a resend. */
   rememberShadow(pid: number, index: number, step: number, ord: number): void {
     let r = this.shadow.get(pid);
-    if (!r) this.shadow.set(pid, (r = { index: new Float64Array(SHADOW_CAP).fill(-1), step: new Float64Array(SHADOW_CAP), ord: new Float64Array(SHADOW_CAP) }));
+    if (!r) this.shadow.set(pid, (r = { gen: 1, slotGen: new Uint32Array(SHADOW_CAP), index: new Float64Array(SHADOW_CAP), step: new Uint32Array(SHADOW_CAP), ord: new Uint32Array(SHADOW_CAP) }));
     const k = index % SHADOW_CAP;
-    r.index[k] = index; r.step[k] = step; r.ord[k] = ord;
+    r.slotGen[k] = r.gen; r.index[k] = index; r.step[k] = step; r.ord[k] = ord;
   }
   recallShadow(pid: number, index: number): Mark | undefined {
     const r = this.shadow.get(pid), k = index % SHADOW_CAP;
-    return r && r.index[k] === index ? { step: r.step[k], ord: r.ord[k] } : undefined;
+    return r && r.slotGen[k] === r.gen && r.index[k] === index ? { step: r.step[k], ord: r.ord[k] } : undefined;
   }
   /** A guarded operation ended: the shadows' logs are gone. */
-  forgetShadows(): void { this.shadow.clear(); }
+  forgetShadows(): void { this.shadow.forEach(emptyRing); } // the rings stay: one guarded operation after another makes no new ones
 }
