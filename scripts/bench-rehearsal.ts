@@ -73,9 +73,10 @@ const SHADOWS: Partial<RunOptions> = { fault: null };
 // (sampling starts with the run: RunOptions.onRunStart). Each sample is charged to the
 // layer of the JavaScript function that allocated it (a builtin's, e.g. slice or push, to
 // its caller's): the runtime a board runs (host/runtime, the core's facade host/core, the
-// component host host/component/component.ts, the links host/transport), the simulator
-// (host/sim: network, clock, testbed), or the system's own code (the demo's devices and
-// input generators, the ATs its manifests declare). The profiler charges an inlined
+// component host host/component/component.ts), the links (host/transport: the link layer,
+// in the mode that runs it), the simulator (host/sim: network, clock, testbed, the fault
+// injector under the link layer), or the system's own code (the demo's devices and input
+// generators, the ATs its manifests declare). The profiler charges an inlined
 // function's allocation to the function it was inlined into, so the profile runs in a
 // child process with inlining off (--no-turbo-inlining), which also keeps the optimizer
 // from removing temporary objects across calls: it counts at least what a board allocates.
@@ -83,11 +84,15 @@ const SHADOWS: Partial<RunOptions> = { fault: null };
 // steps/2 of the 10 ms period), once the board is warm (caches filled, pools stocked), and
 // the bytes are divided by the second half's share of the run's messages (the demo sends
 // the same messages every step). The directly wired run has no clock: its whole run.
-type Layer = "runtime" | "simulator" | "system";
+type Layer = "runtime" | "links" | "simulator" | "system";
+const LAYERS: Layer[] = ["runtime", "links", "simulator", "system"];
 interface AllocProfile { messages: number; window: string; bytes: Record<Layer, number>; sites: [string, number][] }
-const MODES: Record<string, Partial<RunOptions> | null> = { direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS };
+// "layer": guarded without shadows, each board over the real link layer (host/transport/reliable.ts,
+// no key) over a fault injector that injects nothing, over the simulated network
+const MODES: Record<string, Partial<RunOptions> | null> = { direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS, layer: { ...GUARDED, links: {} } };
 function layerOf(url: string): Layer {
-  if (/\/host\/(runtime|core|transport)\/|\/host\/component\/component\.[jt]s$/.test(url)) return "runtime";
+  if (/\/host\/(runtime|core)\/|\/host\/component\/component\.[jt]s$/.test(url)) return "runtime";
+  if (/\/host\/transport\//.test(url)) return "links";
   if (/\/host\/sim\//.test(url)) return "simulator";
   return "system";
 }
@@ -112,7 +117,7 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
   }
   const { profile } = await session.post("HeapProfiler.stopSampling");
   session.disconnect();
-  const bytes: Record<Layer, number> = { runtime: 0, simulator: 0, system: 0 };
+  const bytes: Record<Layer, number> = { runtime: 0, links: 0, simulator: 0, system: 0 };
   const sites = new Map<string, number>();
   const walk = (node: ProfileNode, owner: { url: string; fn: string; line: number } | null): void => {
     const f = node.callFrame;
@@ -247,15 +252,15 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 // Bytes allocated per application message (issue 12: no per-message allocations in the
 // runtime): allocProfile below, in child processes (one per mode and run length).
 const alloc: Record<string, AllocProfile> = {};
-for (const mode of ["direct", "unprotected", "guarded", "shadows"] as const) alloc[mode] = allocChild(mode, steps);
-const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k);
+for (const mode of ["direct", "unprotected", "guarded", "shadows", "layer"] as const) alloc[mode] = allocChild(mode, steps);
+const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k === "layer" ? "guarded, link layer" : k);
 const perMsg = (a: AllocProfile, l: Layer) => a.bytes[l] / a.messages;
 console.log("");
 console.log("allocated per application message (V8's sampling heap profiler, once the run is warm; a child process per mode with");
-console.log("inlining off, so that each allocation is charged to the function that made it), by layer:   runtime / simulator / system");
+console.log("inlining off, so that each allocation is charged to the function that made it), by layer:   runtime / links / simulator / system");
 for (const [k, a] of Object.entries(alloc)) {
-  console.log(`  ${label(k).padEnd(22)} ${perMsg(a, "runtime").toFixed(1)} / ${perMsg(a, "simulator").toFixed(1)} / ${perMsg(a, "system").toFixed(1)} B   (${a.window}` +
-    `${k === "direct" ? "; the component host's output copies are its runtime share)" : "; goal: runtime 0)"}`);
+  console.log(`  ${label(k).padEnd(22)} ${LAYERS.map((l) => perMsg(a, l).toFixed(1)).join(" / ")} B   (${a.window}` +
+    `${k === "direct" ? "; the component host's output copies are its runtime share)" : k === "layer" ? "; goal: runtime 0; the link layer's queues, windows and acknowledgements are its own)" : "; goal: runtime 0)"}`);
 }
 for (const [k, a] of Object.entries(alloc)) {
   if (k !== "direct" && a.sites.length) console.log(`  the runtime's sites, ${label(k)}: ${a.sites.map(([site, b]) => `${site} ${(b / a.messages).toFixed(2)} B`).join("; ")}`);
