@@ -376,6 +376,18 @@ export class Core {
     return true;
   }
   /**
+   * A BROADCAST_PASSED effect i's bound vectors P (word 5) and Q (word 6) into the caller's
+   * arrays, by boundVec's rule (a vector the core gave, or the scalar alone, v or vext, when
+   * only the other one is in the vector form): true when either is, else false and the
+   * arrays untouched (the scalar form). No array per call.
+   */
+  fxBoundsInto(i: number, v: number, vext: number, P: number[], Q: number[]): boolean {
+    const wp = this.fxVecInto(i, 5, P), wq = this.fxVecInto(i, 6, Q);
+    if (wp && !wq) { Q.fill(0); Q[0] = vext; }
+    if (wq && !wp) { P.fill(0); P[0] = v; }
+    return wp || wq;
+  }
+  /**
    * A passedAt header encoded into dst at `at` (encodeHeader's bytes, no header object):
    * the scalar form, or the vector form when P or Q is given (a missing one is its scalar
    * as a one-component vector; components past an array's length are 0). Returns its
@@ -401,11 +413,7 @@ export class Core {
   fxCheckpointLength(i: number): number { return this.effectsView[i * EFFECT_WORDS + 4]; }
   /** A view of all of the core's memory (for fxCheckpointAt's offsets), the same object until the memory grows. */
   memoryView(): Uint8Array { return this.u8; }
-  /** The checkpoint area of a CHECKPOINT effect i (a view on the core's memory). */
-  fxCheckpointView(i: number): Uint8Array {
-    const o = i * EFFECT_WORDS;
-    return new Uint8Array(this.mem, this.effectsView[o + 3], this.effectsView[o + 4]);
-  }
+
   /** The first n effects of the last run as objects (for the rare paths: refusals). */
   leanEffects(n: number): CoreEffect[] {
     const out: CoreEffect[] = [];

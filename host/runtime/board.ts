@@ -18,7 +18,7 @@ import { BytePool, copyBytes, FrameBuf } from "./byte-pool.ts";
 import { restoreSnapshot, snapshotBytes, SnapshotWriter } from "./snapshot.ts";
 import { BROADCAST } from "../transport/types.ts";
 import { BoundRider } from "./bound-rider.ts";
-import { boundLength, carriesBound, payloadAt, routeAt, splitBound, withBound, FLAG_BOUND } from "./route.ts";
+import { boundLength, carriesBound, payloadAt, splitBound, withBound, writeUnbound } from "./route.ts";
 
 export { FLAG_NEW, stepOf, type BoardHooks, type BoardOptions, type CommitPolicy, type Gen, type Instance, type TraceEvent } from "./board-types.ts";
 import { FLAG_NEW, stepOf, type BoardOptions, type Gen, type Instance } from "./board-types.ts";
@@ -357,11 +357,8 @@ export class Board {
       if (typeof s === "string") { this.drop("malformed-header", `from node ${src}: ${s}`); return; }
       bound = s.bound; app = s.app;
     } else {
-      const bb = this.rxBound.room(n), ab = this.rxApp.room(frame.length - n);
-      copyBytes(bb, 0, frame, p, n);
-      copyBytes(ab, 0, frame, 0, p);
-      copyBytes(ab, p, frame, p + n, frame.length - p - n);
-      ab[routeAt(frame) + 1] &= ~FLAG_BOUND;
+      copyBytes(this.rxBound.room(n), 0, frame, p, n);
+      writeUnbound(frame, p, n, this.rxApp.room(frame.length - n));
       bound = this.rxBound.view(n); app = this.rxApp.view(frame.length - n);
     }
     const { oracle, frameTag } = this.opts.hooks;
@@ -697,8 +694,7 @@ export class Board {
       const t = n > 0 && targets[0].pid === pid ? targets[0] : n > 1 && targets[1].pid === pid ? targets[1] : undefined;
       if (!t) continue;
       if (type === FX.CHECKPOINT) {
-        if (t.app.snapshotAt) this.checkpointAt(t, core.memoryView(), core.fxCheckpointAt(i), core.fxCheckpointLength(i));
-        else this.checkpoint(t, core.fxCheckpointView(i));
+        this.checkpointAt(t, core.memoryView(), core.fxCheckpointAt(i), core.fxCheckpointLength(i));
         if (this.opts.hooks.detail) this.trace("checkpoint", { comp: t.comp, gen: t.gen, index: core.fxWord(i, 2) });
       } else if (type === FX.DELIVER) {
         if (this.opts.hooks.detail) this.trace("recv", { comp: t.comp, gen: t.gen, id: this.currentFrame, dirty, index });
@@ -1044,11 +1040,7 @@ export class Board {
       if (t === FX.BROADCAST_PASSED) {
         a.pid[i] = core.fxWord(i, 1); a.v[i] = core.fxWord(i, 2); a.vext[i] = core.fxWord(i, 3); a.epoch[i] = core.fxWord(i, 4);
         const P = a.P[i] ?? (a.P[i] = new Array<number>(VECTOR_MAX).fill(0)), Q = a.Q[i] ?? (a.Q[i] = new Array<number>(VECTOR_MAX).fill(0));
-        // boundVec's rule in place: a vector the core gave, or the scalar alone when only the other did
-        const wp = core.fxVecInto(i, 5, P), wq = core.fxVecInto(i, 6, Q);
-        if (wp && !wq) { Q.fill(0); Q[0] = a.vext[i]; }
-        if (wq && !wp) { P.fill(0); P[0] = a.v[i]; }
-        a.wideV[i] = wp || wq;
+        a.wideV[i] = core.fxBoundsInto(i, a.v[i], a.vext[i], P, Q);
       }
     }
     for (let i = 0; i < nfx; i++) {

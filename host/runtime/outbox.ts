@@ -5,7 +5,7 @@
 // full store: `held`). A message's position on its port (output-commit.ts) is two numbers
 // in the entry; the port's last position (Instance.outPos) is updated in place.
 import { copyBytes, type BytePool } from "./byte-pool.ts";
-import type { Instance } from "./board-types.ts";
+import { stepOf, type Instance } from "./board-types.ts";
 
 /** One output of a component. */
 export interface Outgoing {
@@ -50,8 +50,8 @@ export class Outbox {
     if (!owned) { b = this.pool.take(bytes.length); copyBytes(b, 0, bytes, 0, bytes.length); }
     const o = this.free.pop() ?? { inst, port, bytes: b, bad, step: -1, ord: 0, held: false };
     o.inst = inst; o.port = port; o.bytes = b; o.bad = bad; o.held = false;
-    if (b.length >= 4) {
-      const step = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    const step = stepOf(b);
+    if (step !== undefined) {
       let m = inst.outPos.get(port);
       if (!m) inst.outPos.set(port, (m = { step, ord: 0 }));
       else if (m.step === step) m.ord++;

@@ -94,10 +94,19 @@ export function splitBound(f: Uint8Array): { bound: Uint8Array; app: Uint8Array 
     ? `application frame carries a kind-${f[p] >> 5} header where only a passedAt (kind 1) may ride`
     : "application frame carrying a bound ends inside the bound";
   const app = new Uint8Array(f.length - n);
-  app.set(f.subarray(0, p), 0);
-  app.set(f.subarray(p + n), p);
-  app[routeAt(f) + 1] &= ~FLAG_BOUND;
+  writeUnbound(f, p, n, app);
   return { bound: f.subarray(p, p + n), app };
+}
+
+/**
+ * The application frame without the bound of length n at p (payloadAt, boundLength) written
+ * into `app` from offset 0, FLAG_BOUND cleared: splitBound's second frame, into a buffer of
+ * the caller's (at least f.length - n bytes).
+ */
+export function writeUnbound(f: Uint8Array, p: number, n: number, app: Uint8Array): void {
+  for (let i = 0; i < p; i++) app[i] = f[i];
+  for (let i = p + n; i < f.length; i++) app[i - n] = f[i];
+  app[routeAt(f) + 1] &= ~FLAG_BOUND;
 }
 
 /** `app` (an application frame without a bound) with `bound` (a passedAt frame) riding in it. */
