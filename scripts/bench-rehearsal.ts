@@ -88,8 +88,13 @@ type Layer = "runtime" | "links" | "simulator" | "system";
 const LAYERS: Layer[] = ["runtime", "links", "simulator", "system"];
 interface AllocProfile { messages: number; window: string; bytes: Record<Layer, number>; sites: [string, number][] }
 // "layer": guarded without shadows, each board over the real link layer (host/transport/reliable.ts,
-// no key) over a fault injector that injects nothing, over the simulated network
-const MODES: Record<string, Partial<RunOptions> | null> = { direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS, layer: { ...GUARDED, links: {} } };
+// no key) over a fault injector that injects nothing, over the simulated network; "keyed": the
+// same with a link key (auth "control", the default: every frame but an application frame without
+// a riding bound carries a MAC, acknowledgements included)
+const LINK_KEY = new Uint8Array(32).map((_, i) => i * 7 + 1);
+const MODES: Record<string, Partial<RunOptions> | null> = {
+  direct: null, unprotected: UNPROTECTED, guarded: GUARDED, shadows: SHADOWS, layer: { ...GUARDED, links: {} }, keyed: { ...GUARDED, links: { key: LINK_KEY } },
+};
 function layerOf(url: string): Layer {
   if (/\/host\/(runtime|core)\/|\/host\/component\/component\.[jt]s$/.test(url)) return "runtime";
   if (/\/host\/transport\//.test(url)) return "links";
@@ -125,7 +130,7 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
     if (node.selfSize) {
       const l = here ? layerOf(here.url) : "system"; // node's own (the profiler's session, timers): not the runtime's
       bytes[l] += node.selfSize;
-      if (here && l === "runtime") {
+      if (here && (l === "runtime" || l === "links")) {
         const site = `${here.url.replace(/^.*\/(host\/)/, "$1")}:${here.line} ${here.fn}${f.url ? "" : ` (${f.functionName})`}`;
         sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
       }
@@ -133,7 +138,7 @@ async function allocProfile(o: Partial<RunOptions> | null, n: number): Promise<A
     for (const c of node.children) walk(c, here);
   };
   walk(profile.head as unknown as ProfileNode, null);
-  return { messages, window: o === null ? "whole run" : `steps ${cut}-${n}`, bytes, sites: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 6) };
+  return { messages, window: o === null ? "whole run" : `steps ${cut}-${n}`, bytes, sites: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 8) };
 }
 /** allocProfile in a child process with inlining off (this script, --alloc-child MODE STEPS). */
 function allocChild(mode: string, n: number): AllocProfile {
@@ -252,18 +257,18 @@ console.log(`  CPU time live / whole, per pair: min ${pct(CR.min)}, median ${pct
 // Bytes allocated per application message (issue 12: no per-message allocations in the
 // runtime): allocProfile below, in child processes (one per mode and run length).
 const alloc: Record<string, AllocProfile> = {};
-for (const mode of ["direct", "unprotected", "guarded", "shadows", "layer"] as const) alloc[mode] = allocChild(mode, steps);
-const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k === "layer" ? "guarded, link layer" : k);
+for (const mode of ["direct", "unprotected", "guarded", "shadows", "layer", "keyed"] as const) alloc[mode] = allocChild(mode, steps);
+const label = (k: string) => (k === "guarded" ? "guarded, no shadows" : k === "shadows" ? "guarded, with shadows" : k === "direct" ? "directly wired" : k === "layer" ? "guarded, link layer" : k === "keyed" ? "guarded, keyed links" : k);
 const perMsg = (a: AllocProfile, l: Layer) => a.bytes[l] / a.messages;
 console.log("");
 console.log("allocated per application message (V8's sampling heap profiler, once the run is warm; a child process per mode with");
 console.log("inlining off, so that each allocation is charged to the function that made it), by layer:   runtime / links / simulator / system");
 for (const [k, a] of Object.entries(alloc)) {
   console.log(`  ${label(k).padEnd(22)} ${LAYERS.map((l) => perMsg(a, l).toFixed(1)).join(" / ")} B   (${a.window}` +
-    `${k === "direct" ? "; the component host's output copies are its runtime share)" : k === "layer" ? "; goal: runtime 0; the link layer's queues, windows and acknowledgements are its own)" : "; goal: runtime 0)"}`);
+    `${k === "direct" ? "; the component host's output copies are its runtime share)" : k === "layer" || k === "keyed" ? "; goal: runtime and links 0)" : "; goal: runtime 0)"}`);
 }
 for (const [k, a] of Object.entries(alloc)) {
-  if (k !== "direct" && a.sites.length) console.log(`  the runtime's sites, ${label(k)}: ${a.sites.map(([site, b]) => `${site} ${(b / a.messages).toFixed(2)} B`).join("; ")}`);
+  if (k !== "direct" && a.sites.length) console.log(`  the runtime's and links' sites, ${label(k)}: ${a.sites.map(([site, b]) => `${site} ${(b / a.messages).toFixed(2)} B`).join("; ")}`);
 }
 
 const result = {

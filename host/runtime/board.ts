@@ -599,14 +599,17 @@ export class Board {
     this.held.push(() => this.receive(rest, from, wi, w, dirty, index, epoch, v, p, bad));
   }
   /**
-   * `f` itself, or a copy when it lies in a buffer the board reuses (a frame it split, a
-   * payload it copied): only while it splits a rider or hands on a payload can it hold one.
-   * (Asking a short frame for its buffer first would move the frame's bytes off the engine's
-   * heap: an allocation for every frame held during a recovery.)
+   * A copy of a frame the board holds for later: a received frame is valid during the
+   * transport's call only (Transport.onFrame: the link layer delivers from buffers it
+   * reuses), and a part of a rider or a payload lies in a buffer the board reuses. Held
+   * frames are off the per-message path (a recovery, a vote, a frame ahead of its turn). The
+   * oracle's mark goes with the copy (simulation only).
    */
   private own(f: Uint8Array): Uint8Array {
-    if (!this.splitting && !this.rxBusy) return f;
-    return this.rxBound.holds(f) || this.rxApp.holds(f) || this.rxPayload.holds(f) ? f.slice() : f;
+    const c = f.slice();
+    const oracle = this.opts.hooks.oracle;
+    if (oracle) oracle.setErroneous(c, oracle.isErroneous(f));
+    return c;
   }
 
   // A receipt's header is four arguments (dirty, index, epoch, vec), not an object: no object per message.

@@ -5,6 +5,7 @@
 // is the first 8 bytes of HMAC-SHA256 under the deployment's link key.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Hmac256 } from "./hmac.ts";
 
 export const MAC_BYTES = 8;
 export const LINK_AUTH_DOMAIN = Buffer.from("GSU-LINK-1", "ascii");
@@ -53,4 +54,32 @@ export function checkMac(key: Uint8Array, fresh: Freshness, frame: Uint8Array): 
   const body = frame.subarray(0, frame.length - MAC_BYTES);
   const tag = frame.subarray(frame.length - MAC_BYTES);
   return timingSafeEqual(Buffer.from(tag), linkMac(key, fresh, body));
+}
+
+/**
+ * The same MAC as linkMac, computed into the frame with no allocation per frame (the link
+ * layer's, host/transport/reliable.ts): the key's HMAC states are made once (hmac.ts), the
+ * freshness value is fed field by field. `counters[0..n)` as Freshness.counters.
+ */
+export class LinkAuthenticator {
+  private readonly h: Hmac256;
+  constructor(key: Uint8Array) { this.h = new Hmac256(key); }
+
+  private feed(src: number, dst: number, incSrc: number, incDst: number, counters: number[], n: number, bytes: Uint8Array, len: number): Hmac256 {
+    const h = this.h.begin().update(LINK_AUTH_DOMAIN).byte(src & 0xff).byte(dst & 0xff).u32le(incSrc >>> 0).u32le(incDst >>> 0);
+    for (let i = 0; i < n; i++) h.u32le(counters[i] >>> 0);
+    return h.update(bytes, 0, len);
+  }
+
+  /** Writes the MAC of bytes[0..len) at bytes[len..len + MAC_BYTES). */
+  sign(src: number, dst: number, incSrc: number, incDst: number, counters: number[], n: number, bytes: Uint8Array, len: number): void {
+    this.feed(src, dst, incSrc, incDst, counters, n, bytes, len).finish(bytes, len, MAC_BYTES);
+  }
+
+  /** Whether the last MAC_BYTES of `frame` are the MAC of the rest (constant time). */
+  verify(src: number, dst: number, incSrc: number, incDst: number, counters: number[], n: number, frame: Uint8Array): boolean {
+    if (frame.length < MAC_BYTES) return false;
+    const len = frame.length - MAC_BYTES;
+    return this.feed(src, dst, incSrc, incDst, counters, n, frame, len).matches(frame, len, MAC_BYTES);
+  }
 }

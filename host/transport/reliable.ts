@@ -20,8 +20,9 @@
 // Management frames (first byte 0xFF, ground <-> board) and frames to or from
 // nodes that are not boards of the system pass through unchanged.
 import { BROADCAST, type Transport, type TransportStats } from "./types.ts";
-import { checkMac, linkMac, MAC_BYTES, type Freshness } from "./auth.ts";
+import { LinkAuthenticator, MAC_BYTES } from "./auth.ts";
 import { carriesBound } from "../runtime/route.ts";
+import { BytePool, copyBytes, FrameBuf } from "../runtime/byte-pool.ts";
 
 /** Byte 0 of a layer frame: bits 7..4 = 1110 (a GSU header of kind 7 that is not 0xFF), bits 3..0 flags. */
 export const LAYER_MARK = 0xe0;
@@ -123,9 +124,88 @@ export interface LayerStats {
   peers: number;
 }
 
-interface Unacked { body: Uint8Array; after: number; sentAt: number; /** sent again: no round-trip sample (Karn) */ again?: boolean }
-interface Tx { next: number; base: number; unacked: Map<number, Unacked>; dupAcks: number; fastFor: number; lastRetx: number }
-interface Rx { expected: number; buffer: Map<number, { body: Uint8Array; after: number }> }
+// Per message the layer allocates nothing once warm (issue 12): a stream's window is a ring of
+// slots made once (sequence number & WIN_MASK), frame bodies are copies in buffers of a pool
+// (byte-pool.ts), frames are built in buffers the layer reuses, the MAC is computed into the
+// frame (auth.ts LinkAuthenticator), and timers are set and cleared without a closure
+// (LazyTimer).
+const WIN = 64; // slots per stream: the largest window, and RX_WINDOW
+const WIN_MASK = WIN - 1;
+/** A data frame sent and not yet acknowledged, in its stream's slot seq & WIN_MASK (reused; body null: free). */
+interface Unacked { body: Uint8Array | null; after: number; sentAt: number; /** sent again: no round-trip sample (Karn) */ again: boolean }
+/** Sent and unacknowledged: base..next-1, in win[seq & WIN_MASK]. */
+interface Tx { next: number; base: number; win: Unacked[]; dupAcks: number; fastFor: number; lastRetx: number }
+/** A frame received ahead of one still missing (or of the other stream's), in slot seq & WIN_MASK (body null: empty). */
+interface RxSlot { seq: number; body: Uint8Array | null; after: number }
+interface Rx { expected: number; win: RxSlot[] }
+
+/** Frames queued for a peer (send order), a ring of entries made once: grows, never shrinks. */
+class Backlog {
+  private q: { stream: 0 | 1; body: Uint8Array | null }[] = [];
+  private head = 0;
+  length = 0;
+  push(stream: 0 | 1, body: Uint8Array): void {
+    if (this.length === this.q.length) {
+      const old = this.q, n = Math.max(8, 2 * old.length);
+      this.q = [];
+      for (let i = 0; i < n; i++) this.q.push(i < this.length ? old[(this.head + i) % old.length] : { stream: 0, body: null });
+      this.head = 0;
+    }
+    const e = this.q[(this.head + this.length) % this.q.length];
+    e.stream = stream; e.body = body;
+    this.length++;
+  }
+  /** The first entry's stream (length > 0). */
+  firstStream(): 0 | 1 { return this.q[this.head].stream; }
+  /** Takes the first entry's body (length > 0). */
+  shift(): Uint8Array {
+    const e = this.q[this.head];
+    const b = e.body!;
+    e.body = null;
+    this.head = (this.head + 1) % this.q.length;
+    this.length--;
+    return b;
+  }
+  /** Empties it, giving the bodies back. */
+  clear(pool: BytePool): void { while (this.length) pool.give(this.shift()); }
+}
+
+/**
+ * A timer set and cleared per message without allocating: at most one clock timer is armed,
+ * and it is re-armed only when it would fire too late. A timer cleared or set later than it is
+ * armed for fires, finds nothing due (or not yet), and stops (or re-arms for what remains).
+ * `fn` runs at the time set, as a timer cancelled and set again would.
+ */
+class LazyTimer {
+  private due = Infinity;      // when fn runs (clock µs); Infinity: not set
+  private armedFor = Infinity; // when the clock timer fires; Infinity: none armed
+  private cancel: (() => void) | null = null;
+  private readonly fire: () => void;
+  constructor(private readonly clock: LayerClock, fn: () => void) {
+    this.fire = () => {
+      this.cancel = null;
+      this.armedFor = Infinity;
+      if (this.due === Infinity) return;
+      const now = this.clock.now();
+      if (now >= this.due) { this.due = Infinity; fn(); } else this.arm(now);
+    };
+  }
+  get pending(): boolean { return this.due !== Infinity; }
+  /** Runs fn in `us` µs (replacing any earlier setting). */
+  set(us: number): void {
+    const now = this.clock.now();
+    this.due = now + us;
+    if (this.due < this.armedFor) this.arm(now);
+  }
+  clear(): void { this.due = Infinity; }
+  /** Cleared, and its clock timer cancelled (the layer stops). */
+  stop(): void { this.due = Infinity; this.cancel?.(); this.cancel = null; this.armedFor = Infinity; }
+  private arm(now: number): void {
+    this.cancel?.();
+    this.armedFor = this.due;
+    this.cancel = this.clock.after(this.due - now, this.fire);
+  }
+}
 interface Peer {
   node: number;
   inc: number;              // 0: not known yet
@@ -135,20 +215,32 @@ interface Peer {
   refuses: boolean;         // the peer's refusal
   tx: [Tx, Tx];
   rx: [Rx, Rx];
-  backlog: { stream: 0 | 1; body: Uint8Array }[];
+  backlog: Backlog;
   ackDue: boolean;
-  cancelAck: (() => void) | null;
-  cancelRto: (() => void) | null;
+  ackT: LazyTimer;
+  rtoT: LazyTimer;
   rtoCur: number;
   /** Smoothed round-trip time and its variation, µs (RFC 6298); srtt < 0: no sample yet. */
   srtt: number;
   rttvar: number;
-  cancelHello: (() => void) | null;
+  helloT: LazyTimer;
   lastHello: number;
 }
 
-const newTx = (): Tx => ({ next: 1, base: 1, unacked: new Map(), dupAcks: 0, fastFor: 0, lastRetx: -Infinity });
-const newRx = (): Rx => ({ expected: 1, buffer: new Map() });
+const newTx = (): Tx => {
+  const win: Unacked[] = [];
+  for (let i = 0; i < WIN; i++) win.push({ body: null, after: 0, sentAt: 0, again: false });
+  return { next: 1, base: 1, win, dupAcks: 0, fastFor: 0, lastRetx: -Infinity };
+};
+const newRx = (): Rx => {
+  const win: RxSlot[] = [];
+  for (let i = 0; i < WIN; i++) win.push({ seq: 0, body: null, after: 0 });
+  return { expected: 1, win };
+};
+/** The unacknowledged frame `seq`, or undefined. */
+const unackedAt = (tx: Tx, seq: number): Unacked | undefined => (seq >= tx.base && seq < tx.next ? tx.win[seq & WIN_MASK] : undefined);
+/** The frame `seq` received and held, or undefined. */
+const heldAt = (rx: Rx, seq: number): RxSlot | undefined => { const h = rx.win[seq & WIN_MASK]; return h.body && h.seq === seq ? h : undefined; };
 /** The full counter nearest `ref` whose low 8 bits are `low8`. */
 const nearest = (ref: number, low8: number): number => { const d = ((low8 - ref) & 0xff) << 24 >> 24; return ref + d; };
 
@@ -170,6 +262,16 @@ export class LinkLayer implements Transport {
   private readonly ackStreams: (0 | 1)[];
   private readonly loneAcks: boolean;
   private closed = false;
+  /** Frame bodies held by the layer (queued, unacknowledged, received ahead), per length. */
+  private readonly pool = new BytePool();
+  private readonly auth: LinkAuthenticator | null;
+  /** Data and acknowledgement frames are built here (the link copies what it keeps: Transport.send). */
+  private readonly txBuf = new FrameBuf(256);
+  private readonly ackBuf = new FrameBuf(16);
+  /** The freshness counters of the frame being sent, and of the one being received. */
+  private readonly txCtr = [0, 0, 0, 0];
+  private readonly rxCtr = [0, 0, 0, 0];
+  private readonly rxAcks = [0, 0];
   readonly counters = { dataSent: 0, delivered: 0, retransmits: 0, fastRetransmits: 0, acksSent: 0, hellosSent: 0, duplicates: 0, sessionResets: 0, lostOnRestart: 0 };
 
   constructor(readonly inner: Transport, readonly o: LinkLayerOptions) {
@@ -189,13 +291,18 @@ export class LinkLayer implements Transport {
     this.maxBacklog = o.maxBacklog ?? 8192;
     this.mixed = !!o.key && (o.auth ?? "control") === "control";
     this.ackStreams = !o.key ? [0] : this.mixed ? [1, 0] : [1];
+    this.auth = o.key ? new LinkAuthenticator(o.key) : null;
     for (const n of o.peers) {
       if (n === this.node || this.peers.has(n)) continue;
-      this.peers.set(n, {
+      const p: Peer = {
         node: n, inc: 0, echoed: false, wasOpen: false, mismatch: null, refuses: false,
-        tx: [newTx(), newTx()], rx: [newRx(), newRx()], backlog: [], ackDue: false,
-        cancelAck: null, cancelRto: null, rtoCur: this.rto, srtt: -1, rttvar: 0, cancelHello: null, lastHello: -Infinity,
-      });
+        tx: [newTx(), newTx()], rx: [newRx(), newRx()], backlog: new Backlog(), ackDue: false,
+        ackT: null!, rtoT: null!, rtoCur: this.rto, srtt: -1, rttvar: 0, helloT: null!, lastHello: -Infinity,
+      };
+      p.ackT = new LazyTimer(this.clock, () => { if (p.ackDue) this.sendAck(p); });
+      p.rtoT = new LazyTimer(this.clock, () => this.onRto(p));
+      p.helloT = new LazyTimer(this.clock, () => { if (!this.open(p)) this.sendHello(p); });
+      this.peers.set(n, p);
     }
     inner.attachLayer?.();
     inner.onFrame((src, f) => {
@@ -253,7 +360,9 @@ export class LinkLayer implements Transport {
       this.emit({ type: "backlog-full", node: p.node });
       return;
     }
-    p.backlog.push({ stream: this.streamOf(frame), body: frame.slice() });
+    const body = this.pool.take(frame.length);
+    copyBytes(body, 0, frame, 0, frame.length);
+    p.backlog.push(this.streamOf(frame), body);
     this.pump(p);
   }
 
@@ -261,16 +370,17 @@ export class LinkLayer implements Transport {
   private pump(p: Peer): void {
     if (!this.open(p)) return;
     while (p.backlog.length) {
-      const h = p.backlog[0];
-      const tx = p.tx[h.stream];
+      const stream = p.backlog.firstStream();
+      const tx = p.tx[stream];
       if (tx.next - tx.base >= this.window) break;
-      p.backlog.shift();
       const seq = tx.next++;
-      const after = this.mixed ? p.tx[1 - h.stream as 0 | 1].next - 1 : 0;
-      const u: Unacked = { body: h.body, after, sentAt: this.clock.now() };
-      tx.unacked.set(seq, u);
+      const u = tx.win[seq & WIN_MASK];
+      u.body = p.backlog.shift();
+      u.after = this.mixed ? p.tx[1 - stream as 0 | 1].next - 1 : 0;
+      u.sentAt = this.clock.now();
+      u.again = false;
       this.counters.dataSent++;
-      this.transmit(p, h.stream, seq, u);
+      this.transmit(p, stream, seq, u);
     }
     this.armRto(p);
   }
@@ -281,51 +391,50 @@ export class LinkLayer implements Transport {
     const mac = stream === 1;
     const withAck = this.canAck(stream) && !this.loneAcks;
     const n = 2 + 1 + (this.mixed ? 1 : 0) + (withAck ? this.ackStreams.length : 0);
-    const out = new Uint8Array(n + u.body.length + (mac ? MAC_BYTES : 0));
+    const body = u.body!;
+    const len = n + body.length, total = len + (mac ? MAC_BYTES : 0);
+    const out = this.txBuf.room(total);
     out[0] = LAYER_MARK | F_DATA | (withAck ? F_ACK : 0) | (mac ? F_MAC : 0);
     out[1] = this.o.incarnation & 0xff;
-    let i = 2;
+    let i = 2, c = 0;
+    const ctr = this.txCtr;
     out[i++] = seq & 0xff;
-    const counters = [seq];
-    if (this.mixed) { out[i++] = u.after & 0xff; counters.push(u.after); }
-    if (withAck) for (const s of this.ackStreams) { const a = p.rx[s].expected - 1; out[i++] = a & 0xff; counters.push(a); }
-    out.set(u.body, n);
-    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, counters), out.subarray(0, n + u.body.length)), n + u.body.length);
+    ctr[c++] = seq;
+    if (this.mixed) { out[i++] = u.after & 0xff; ctr[c++] = u.after; }
+    if (withAck) for (let k = 0; k < this.ackStreams.length; k++) { const a = p.rx[this.ackStreams[k]].expected - 1; out[i++] = a & 0xff; ctr[c++] = a; }
+    copyBytes(out, n, body, 0, body.length);
+    if (mac) this.auth!.sign(this.node, p.node, this.o.incarnation, p.inc, ctr, c, out, len);
     if (withAck) this.ackSent(p);
-    this.inner.send(p.node, out);
-  }
-
-  private fresh(src: number, dst: number, incSrc: number, incDst: number, counters: number[]): Freshness {
-    return { src, dst, incSrc, incDst, counters };
+    this.inner.send(p.node, this.txBuf.view(total));
   }
 
   private sendAck(p: Peer): void {
-    p.cancelAck?.(); p.cancelAck = null;
+    p.ackT.clear();
     if (!p.inc || this.closed) return;
     const mac = !!this.o.key;
-    const n = 2 + this.ackStreams.length;
-    const out = new Uint8Array(n + (mac ? MAC_BYTES : 0));
+    const n = 2 + this.ackStreams.length, total = n + (mac ? MAC_BYTES : 0);
+    const out = this.ackBuf.room(total);
     out[0] = LAYER_MARK | F_ACK | (mac ? F_MAC : 0);
     out[1] = this.o.incarnation & 0xff;
-    const counters: number[] = [];
-    this.ackStreams.forEach((s, k) => { const a = p.rx[s].expected - 1; out[2 + k] = a & 0xff; counters.push(a); });
-    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, counters), out.subarray(0, n)), n);
+    const ctr = this.txCtr;
+    for (let k = 0; k < this.ackStreams.length; k++) { const a = p.rx[this.ackStreams[k]].expected - 1; out[2 + k] = a & 0xff; ctr[k] = a; }
+    if (mac) this.auth!.sign(this.node, p.node, this.o.incarnation, p.inc, ctr, this.ackStreams.length, out, n);
     this.ackSent(p);
     this.counters.acksSent++;
-    this.inner.send(p.node, out);
+    this.inner.send(p.node, this.ackBuf.view(total));
   }
 
-  private ackSent(p: Peer): void { p.ackDue = false; p.cancelAck?.(); p.cancelAck = null; }
+  private ackSent(p: Peer): void { p.ackDue = false; p.ackT.clear(); }
 
   private scheduleAck(p: Peer, now: boolean): void {
     p.ackDue = true;
     if (now) return this.sendAck(p);
-    if (!p.cancelAck) p.cancelAck = this.clock.after(this.ackDelay, () => { p.cancelAck = null; if (p.ackDue) this.sendAck(p); });
+    if (!p.ackT.pending) p.ackT.set(this.ackDelay);
   }
 
   private sendHello(p: Peer): void {
     if (this.closed) return;
-    p.cancelHello?.(); p.cancelHello = null;
+    p.helloT.clear();
     const body = this.o.hello?.() ?? new Uint8Array(0);
     if (body.length > MAX_HELLO_BODY) throw new RangeError(`link layer: hello body of ${body.length} bytes exceeds ${MAX_HELLO_BODY}`);
     const mac = !!this.o.key;
@@ -338,12 +447,12 @@ export class LinkLayer implements Transport {
     dv.setUint32(6, p.inc, true);
     out[10] = (p.echoed ? 0 : H_WANT) | (p.mismatch ? H_REFUSE : 0) | (this.o.restarted ? H_RESTARTED : 0);
     out.set(body, 11);
-    if (mac) out.set(linkMac(this.o.key!, this.fresh(this.node, p.node, this.o.incarnation, p.inc, []), out.subarray(0, n)), n);
+    if (mac) this.auth!.sign(this.node, p.node, this.o.incarnation, p.inc, this.txCtr, 0, out, n);
     p.lastHello = this.clock.now();
     this.counters.hellosSent++;
     this.inner.send(p.node, out);
     // until the session is open (or while refused), say hello again
-    if (!this.open(p)) p.cancelHello = this.clock.after(this.helloUs * (p.mismatch || p.refuses ? 10 : 1), () => { p.cancelHello = null; if (!this.open(p)) this.sendHello(p); });
+    if (!this.open(p)) p.helloT.set(this.helloUs * (p.mismatch || p.refuses ? 10 : 1));
   }
 
   /** The timeout after progress: the configured one until a round trip was measured, then SRTT + 4 RTTVAR (RFC 6298). */
@@ -359,21 +468,25 @@ export class LinkLayer implements Transport {
   /** The retransmission timer runs while anything is unacknowledged, set for the earliest frame due. */
   private armRto(p: Peer): void {
     let first = Infinity;
-    for (const s of [0, 1] as const) for (const u of p.tx[s].unacked.values()) first = Math.min(first, u.sentAt);
-    if (first === Infinity) { p.cancelRto?.(); p.cancelRto = null; p.rtoCur = this.baseRto(p); return; }
-    if (p.cancelRto) return;
-    p.cancelRto = this.clock.after(Math.max(1000, first + p.rtoCur - this.clock.now()), () => { p.cancelRto = null; this.onRto(p); });
+    for (let s = 0; s < 2; s++) {
+      const tx = p.tx[s];
+      for (let q = tx.base; q < tx.next; q++) first = Math.min(first, tx.win[q & WIN_MASK].sentAt);
+    }
+    if (first === Infinity) { p.rtoT.clear(); p.rtoCur = this.baseRto(p); return; }
+    if (p.rtoT.pending) return;
+    p.rtoT.set(Math.max(1000, first + p.rtoCur - this.clock.now()));
   }
 
   private onRto(p: Peer): void {
     if (this.closed || !p.inc) return;
     const now = this.clock.now();
     let timedOut = false;
-    for (const s of [0, 1] as const) {
+    for (let k = 0; k < 2; k++) {
+      const s = k as 0 | 1;
       // Only the frame everything waits for is sent again: the receiver may hold the later
       // ones, and each partial acknowledgement after this resends the next hole at once (onAck).
       const tx = p.tx[s];
-      const u = tx.unacked.get(tx.base);
+      const u = unackedAt(tx, tx.base);
       if (!u || now - u.sentAt < p.rtoCur - 1) continue;
       timedOut = true;
       u.sentAt = now;
@@ -430,8 +543,8 @@ export class LinkLayer implements Transport {
     const hdr = 2 + (data ? 1 + (this.mixed ? 1 : 0) : 0) + (ack ? this.ackStreams.length : 0);
     if (ack && !this.canAck(stream)) return this.drop("layer-malformed", src, `unauthenticated acknowledgement from node ${src}`);
     if (f.length < hdr + (mac ? MAC_BYTES : 0) + (data ? 1 : 0)) return this.drop("layer-malformed", src, `link frame from node ${src}: ${f.length} bytes, shorter than its header`);
-    const counters: number[] = [];
-    let i = 2, seq = 0, after = 0;
+    const ctr = this.rxCtr;
+    let i = 2, seq = 0, after = 0, c = 0;
     const rx = p.rx[stream];
     if (data) {
       const d = (f[i++] - rx.expected) & 0xff;
@@ -444,38 +557,44 @@ export class LinkLayer implements Transport {
       }
       if (d >= RX_WINDOW) return this.drop("out-of-window", src, `frame from node ${src}: sequence ${rx.expected + d} beyond the window (expected ${rx.expected}, window ${RX_WINDOW})`);
       seq = rx.expected + d;
-      counters.push(seq);
+      ctr[c++] = seq;
       if (this.mixed) {
         const other = p.rx[1 - stream as 0 | 1].expected - 1;
         after = other + ((f[i++] - other) & 0xff);
-        counters.push(after);
+        ctr[c++] = after;
       }
     }
-    const acks: number[] = [];
+    const acks = this.rxAcks;
     if (ack) {
-      for (const s of this.ackStreams) {
-        const a = nearest(p.tx[s].base - 1, f[i++]);
-        acks.push(a);
-        counters.push(a);
+      for (let k = 0; k < this.ackStreams.length; k++) {
+        const a = nearest(p.tx[this.ackStreams[k]].base - 1, f[i++]);
+        acks[k] = a;
+        ctr[c++] = a;
       }
     }
-    if (mac && !checkMac(this.o.key!, this.fresh(src, this.node, p.inc, this.o.incarnation, counters), f)) {
+    if (mac && !this.auth!.verify(src, this.node, p.inc, this.o.incarnation, ctr, c, f)) {
       return this.drop("auth-mac", src, `link frame from node ${src}: MAC does not match (no key, another key, altered, or replayed from another session)`);
     }
-    if (ack) this.ackStreams.forEach((s, k) => this.onAck(p, s, acks[k], !data));
+    if (ack) for (let k = 0; k < this.ackStreams.length; k++) this.onAck(p, this.ackStreams[k], acks[k], !data);
     if (!data) return;
-    const body = f.subarray(hdr, f.length - (mac ? MAC_BYTES : 0));
+    // the body is copied into a buffer of the layer's pool: held until delivered, given back after
+    const len = f.length - (mac ? MAC_BYTES : 0) - hdr;
+    const body = this.pool.take(len);
+    copyBytes(body, 0, f, hdr, len);
     if (this.o.key && !mac && !isApp(body)) {
       // refused before it takes a sequence number: it cannot displace the sender's frame
+      this.pool.give(body);
       const what = body[0] >> 5 === 0 ? "application frame carrying a passed-AT bound" : `control frame (kind ${body[0] >> 5})`;
       return this.drop("auth-missing", src, `${what} from node ${src} without a MAC (only application frames without a passed-AT bound may be unauthenticated)`);
     }
-    if (rx.buffer.has(seq)) {
+    if (heldAt(rx, seq)) {
+      this.pool.give(body);
       this.counters.duplicates++;
       this.dropped["duplicate-frame"] = (this.dropped["duplicate-frame"] ?? 0) + 1;
       return;
     }
-    rx.buffer.set(seq, { body: body.slice(), after });
+    const slot = rx.win[seq & WIN_MASK];
+    slot.seq = seq; slot.body = body; slot.after = after;
     const inOrder = seq === rx.expected;
     this.deliver(p);
     this.scheduleAck(p, !inOrder);
@@ -489,15 +608,15 @@ export class LinkLayer implements Transport {
       // a round-trip sample from the newest frame this acknowledges, unless it was sent again,
       // or was sent before the last retransmission (the receiver may have held its
       // acknowledgement behind the hole: that wait is no round trip)
-      const newest = tx.unacked.get(a);
+      const newest = unackedAt(tx, a);
       if (newest && !newest.again && newest.sentAt > tx.lastRetx) this.sampleRtt(p, Math.max(0, this.clock.now() - newest.sentAt));
-      for (let q = tx.base; q <= a; q++) tx.unacked.delete(q);
+      for (let q = tx.base; q <= a; q++) { const u = tx.win[q & WIN_MASK]; this.pool.give(u.body!); u.body = null; }
       tx.base = a + 1;
       tx.dupAcks = 0;
       p.rtoCur = this.baseRto(p);
-      p.cancelRto?.(); p.cancelRto = null;
+      p.rtoT.clear();
       // a partial acknowledgement after a retransmission: the next hole was sent before it, resend it now
-      const nb = tx.unacked.get(tx.base);
+      const nb = unackedAt(tx, tx.base);
       if (nb && nb.sentAt < tx.lastRetx) {
         nb.sentAt = this.clock.now();
         nb.again = true;
@@ -509,7 +628,7 @@ export class LinkLayer implements Transport {
       return;
     }
     // a lone duplicate acknowledgement: the receiver holds later frames and misses tx.base
-    const u = tx.unacked.get(tx.base);
+    const u = unackedAt(tx, tx.base);
     if (!u || !pure) return;
     if (++tx.dupAcks >= 2 && tx.fastFor !== tx.base) {
       tx.fastFor = tx.base;
@@ -525,31 +644,35 @@ export class LinkLayer implements Transport {
   private deliver(p: Peer): void {
     for (let progress = true; progress;) {
       progress = false;
-      for (const s of [1, 0] as const) {
-        const rx = p.rx[s];
-        const h = rx.buffer.get(rx.expected);
+      for (let k = 1; k >= 0; k--) {
+        const rx = p.rx[k];
+        const h = heldAt(rx, rx.expected);
         if (!h) continue;
-        const other = p.rx[1 - s as 0 | 1].expected - 1;
+        const other = p.rx[1 - k].expected - 1;
         if (this.mixed && h.after > other) continue; // an earlier frame of the other stream comes first
+        const body = h.body!;
+        h.body = null;
         if (this.mixed && h.after < other) {
           // cannot come from the sender (its order is total): an unauthenticated forgery; the slot stays open
-          rx.buffer.delete(rx.expected);
+          this.pool.give(body);
           this.drop("bad-order", p.node, `frame ${rx.expected} from node ${p.node} claims to follow ${h.after} frames of the other stream, ${other} were delivered`);
           continue;
         }
-        rx.buffer.delete(rx.expected);
         rx.expected++;
         progress = true;
-        if (isMgmt(h.body) || isLayerFrame(h.body) || !h.body.length) {
-          this.drop("layer-malformed", p.node, `link frame from node ${p.node} carries no GSU frame`);
-          continue;
-        }
-        const why = this.o.admit?.(p.node, h.body) ?? null;
-        if (why) { this.drop("role", p.node, why); continue; }
-        this.counters.delivered++;
-        try { this.up(p.node, h.body); } catch (e) { queueMicrotask(() => { throw e; }); }
+        this.deliverOne(p, body);
+        // the owner copies what it keeps of a delivered frame (as of Transport.send's)
+        this.pool.give(body);
       }
     }
+  }
+
+  private deliverOne(p: Peer, body: Uint8Array): void {
+    if (isMgmt(body) || isLayerFrame(body) || !body.length) return this.drop("layer-malformed", p.node, `link frame from node ${p.node} carries no GSU frame`);
+    const why = this.o.admit?.(p.node, body) ?? null;
+    if (why) return this.drop("role", p.node, why);
+    this.counters.delivered++;
+    try { this.up(p.node, body); } catch (e) { queueMicrotask(() => { throw e; }); }
   }
 
   private onHello(p: Peer, f: Uint8Array, mac: boolean): void {
@@ -559,7 +682,7 @@ export class LinkLayer implements Transport {
     const dv = new DataView(f.buffer, f.byteOffset, f.length);
     const inc = dv.getUint32(2, true), echo = dv.getUint32(6, true), hf = f[10];
     if (!inc || f[1] !== (inc & 0xff)) return this.drop("layer-malformed", src, `hello from node ${src}: incarnation ${inc} and tag ${f[1]} disagree`);
-    if (mac && !checkMac(this.o.key!, this.fresh(src, this.node, inc, echo, []), f)) {
+    if (mac && !this.auth!.verify(src, this.node, inc, echo, this.rxCtr, 0, f)) {
       return this.drop("auth-mac", src, `hello from node ${src}: MAC does not match (no key, another key, or altered)`);
     }
     if (echo !== 0 && echo !== this.o.incarnation) {
@@ -592,7 +715,7 @@ export class LinkLayer implements Transport {
       if (fresh || this.clock.now() - p.lastHello > this.helloUs / 10) this.sendHello(p);
     }
     if (!wasOpen && this.open(p)) {
-      p.cancelHello?.(); p.cancelHello = null;
+      p.helloT.clear();
       p.wasOpen = true;
       this.emit({ type: "session-open", node: src, incarnation: inc });
       this.pump(p);
@@ -601,16 +724,16 @@ export class LinkLayer implements Transport {
 
   /** The peer restarted: what was sent to its old incarnation is gone with it. */
   private restarted(p: Peer, inc: number): void {
-    let lost = p.tx[0].unacked.size + p.tx[1].unacked.size;
+    let lost = p.tx[0].next - p.tx[0].base + p.tx[1].next - p.tx[1].base;
     // frames queued while the old session was open were meant for the run that is gone
-    if (p.wasOpen) { lost += p.backlog.length; p.backlog = []; }
+    if (p.wasOpen) { lost += p.backlog.length; p.backlog.clear(this.pool); }
     this.counters.sessionResets++;
     this.counters.lostOnRestart += lost;
     const from = p.inc;
     p.tx = [newTx(), newTx()];
     p.rx = [newRx(), newRx()];
-    p.cancelRto?.(); p.cancelRto = null; p.srtt = -1; p.rttvar = 0; p.rtoCur = this.rto;
-    p.cancelAck?.(); p.cancelAck = null; p.ackDue = false;
+    p.rtoT.clear(); p.srtt = -1; p.rttvar = 0; p.rtoCur = this.rto;
+    p.ackT.clear(); p.ackDue = false;
     p.wasOpen = false;
     this.emit({ type: "peer-restarted", node: p.node, from, incarnation: inc, lost });
   }
@@ -619,7 +742,7 @@ export class LinkLayer implements Transport {
   layerStats(): LayerStats {
     let inFlight = 0, backlog = 0, open = 0;
     for (const p of this.peers.values()) {
-      inFlight += p.tx[0].unacked.size + p.tx[1].unacked.size;
+      inFlight += p.tx[0].next - p.tx[0].base + p.tx[1].next - p.tx[1].base;
       backlog += p.backlog.length;
       if (this.open(p)) open++;
     }
@@ -639,7 +762,7 @@ export class LinkLayer implements Transport {
   /** Stops the layer without closing the link under it (tests: a board that crashes). */
   stop(): void {
     this.closed = true;
-    for (const p of this.peers.values()) { p.cancelAck?.(); p.cancelRto?.(); p.cancelHello?.(); }
+    for (const p of this.peers.values()) { p.ackT.stop(); p.rtoT.stop(); p.helloT.stop(); }
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,11 @@ export interface Transport {
    * window, a delayed delivery) and may read the rest in place.
    */
   send(dst: number, frame: Uint8Array): void;
-  /** Registers the receiver of whole transfers. */
+  /**
+   * Registers the receiver of whole transfers. The frame handed to it is valid during the
+   * call only (the link layer delivers from buffers it reuses): a receiver copies what it
+   * keeps past the call (a board: Board.own).
+   */
   onFrame(handler: (src: number, frame: Uint8Array) => void): void;
   /** Counters for telemetry: frames and bytes each way, and drops by reason. */
   stats(): TransportStats;
