@@ -75,9 +75,10 @@ describe("output commit, in place", () => {
 });
 
 describe("a run's pools stop growing once warm", () => {
-  it("the demo, guarded with shadows and unprotected: the buffers made in 200 steps are all a run of 600 makes", () => {
+  it("the demo, guarded with shadows, unprotected, and over the link layer with and without a key: the buffers made in 200 steps are all a run of 600 makes", () => {
     const sys = demoSystem();
-    for (const o of [{ fault: null }, { reference: true, protocol: false }]) {
+    const key = new Uint8Array(32).fill(7);
+    for (const o of [{ fault: null }, { reference: true, protocol: false }, { fault: null, links: {} }, { fault: null, links: { key } }]) {
       const short = runTestbed(sys, { seed: 5, steps: 200, oracles: false, ...o });
       const long = runTestbed(sys, { seed: 5, steps: 600, oracles: false, ...o });
       expect(short.violations).toEqual([]);

@@ -405,7 +405,7 @@ export function runTestbed(sys: TestbedSystem, o: RunOptions): RunResult {
     ended, virtualUs: clock.now, wallMs: performance.now() - wall0, runMs, runCpuMs, recovery, checkpoints,
     dirtyReceipts: boards.reduce((s, b) => s + b.stats.dirtyReceipts, 0),
     ridden: everyBoard.reduce((s, b) => s + b.stats.ridden, 0),
-    buffersMade: everyBoard.reduce((s, b) => s + b.bytePool.made, 0),
+    buffersMade: everyBoard.reduce((s, b) => s + b.bytePool.made, 0) + stacks.reduce((s, st) => s + st.layer.buffersMade, 0),
     checkpointBytes: boards.reduce((s, b) => s + b.stats.checkpointBytes, 0),
     crashWindows: o.crashes?.length ? crashWindows : undefined,
     links: links ? stacks.reduce((a, st) => {

@@ -49,11 +49,31 @@ export interface LayerClock {
   now(): number;
   /** Runs fn after `us` µs; returns a cancel function. */
   after(us: number, fn: () => void): () => void;
+  /** Optional: one timer for fn, armed again and again without allocating where the clock can (the real clock: a Node timer refreshed). */
+  timer?(fn: () => void): ClockTimer;
 }
+
+/** A timer made once: arm(us) runs fn once after `us` µs (replacing an armed one), cancel() stops it. */
+export interface ClockTimer { arm(us: number): void; cancel(): void }
 
 export const realClock: LayerClock = {
   now: () => performance.now() * 1000,
   after: (us, fn) => { const t = setTimeout(fn, Math.max(0, us / 1000)); t.unref?.(); return () => clearTimeout(t); },
+  timer: (fn) => {
+    // a Node timer of the same duration is refreshed (no new timer object); another duration makes one
+    let t: NodeJS.Timeout | null = null, ms = -1;
+    return {
+      arm(us: number): void {
+        const m = Math.max(1, Math.ceil(us / 1000 - 1e-6)); // not early: a timer that fires early arms again
+        if (t && m === ms) { t.refresh(); return; }
+        if (t) clearTimeout(t);
+        t = setTimeout(fn, m);
+        t.unref?.();
+        ms = m;
+      },
+      cancel(): void { if (t) clearTimeout(t); t = null; ms = -1; },
+    };
+  },
 };
 
 /** Which frames carry a MAC, when a key is given. */
@@ -181,6 +201,7 @@ class LazyTimer {
   private armedFor = Infinity; // when the clock timer fires; Infinity: none armed
   private cancel: (() => void) | null = null;
   private readonly fire: () => void;
+  private readonly timer: ClockTimer | null;
   constructor(private readonly clock: LayerClock, fn: () => void) {
     this.fire = () => {
       this.cancel = null;
@@ -189,6 +210,7 @@ class LazyTimer {
       const now = this.clock.now();
       if (now >= this.due) { this.due = Infinity; fn(); } else this.arm(now);
     };
+    this.timer = clock.timer?.(this.fire) ?? null;
   }
   get pending(): boolean { return this.due !== Infinity; }
   /** Runs fn in `us` µs (replacing any earlier setting). */
@@ -199,10 +221,11 @@ class LazyTimer {
   }
   clear(): void { this.due = Infinity; }
   /** Cleared, and its clock timer cancelled (the layer stops). */
-  stop(): void { this.due = Infinity; this.cancel?.(); this.cancel = null; this.armedFor = Infinity; }
+  stop(): void { this.due = Infinity; this.cancel?.(); this.cancel = null; this.timer?.cancel(); this.armedFor = Infinity; }
   private arm(now: number): void {
-    this.cancel?.();
     this.armedFor = this.due;
+    if (this.timer) { this.timer.arm(this.due - now); return; }
+    this.cancel?.();
     this.cancel = this.clock.after(this.due - now, this.fire);
   }
 }
@@ -313,6 +336,8 @@ export class LinkLayer implements Transport {
   }
 
   get incarnation(): number { return this.o.incarnation; }
+  /** Buffers the layer's pool has made (a warm layer makes none: test/lean-alloc.test.ts). */
+  get buffersMade(): number { return this.pool.made; }
 
   /** A session with `node` is open: both incarnations known, no mismatch either way. */
   isOpen(node: number): boolean {
