@@ -8,6 +8,7 @@ import { VirtualClock } from "../host/sim/clock.ts";
 import { Rng } from "../host/sim/rng.ts";
 import { LinkLayer, type LayerClock, type LinkLayerOptions } from "../host/transport/reliable.ts";
 import { FaultyTransport } from "../host/transport/faulty.ts";
+import { LinkAuthenticator, linkMac, MAC_BYTES } from "../host/transport/auth.ts";
 import { FrameLink } from "../host/transport/framing/link.ts";
 import { encodeTransfer } from "../host/transport/can/cyphal.ts";
 import { CAN_CLASSIC_HINTS, emptyStats, type Transport } from "../host/transport/types.ts";
@@ -89,19 +90,33 @@ function bytesOf(traffic: TrafficFrame[], c: Config, loss = 0) {
   return { frames: out.length, bytes, serial, canFrames, bits, helloFrames, delivered, p50: q(0.5), p99: q(0.99), spanUs: clock.now - t0, end };
 }
 
-/** A synchronous serial loopback (FrameLink encode -> push) between nodes 1 and 2; timers run on flush(). */
+/**
+ * A synchronous serial loopback (FrameLink encode -> push) between nodes 1 and 2. Time is
+ * virtual and stands still between flushes; flush() runs the timers set, earliest first,
+ * moving the time to each (so a delayed acknowledgement goes out at flush, as it would once
+ * its delay is over; the layer's timers never fire before their time).
+ */
 function loopback() {
   const links = [new FrameLink({ node: 1 }), new FrameLink({ node: 2 })];
   const handlers: ((src: number, f: Uint8Array) => void)[] = [() => {}, () => {}];
-  const timers: (() => void)[] = [];
-  const clock: LayerClock = { now: () => performance.now() * 1000, after: (_us, fn) => { let live = true; timers.push(() => { if (live) fn(); }); return () => { live = false; }; } };
+  const timers: { at: number; fn: () => void; live: boolean }[] = [];
+  let now = 0;
+  const clock: LayerClock = { now: () => now, after: (us, fn) => { const t = { at: now + us, fn, live: true }; timers.push(t); return () => { t.live = false; }; } };
   const mk = (i: number): Transport => ({
     node: i + 1,
     send: (dst, f) => { const w = links[i].encode(dst, f); links[1 - i].push(w, (src, t) => handlers[1 - i](src, t)); },
     onFrame: (h) => { handlers[i] = h; },
     stats: emptyStats, close: async () => {},
   });
-  const flush = () => { while (timers.length) timers.shift()!(); };
+  const flush = () => {
+    while (timers.length) {
+      let k = 0;
+      for (let i = 1; i < timers.length; i++) if (timers[i].at < timers[k].at) k = i;
+      const [t] = timers.splice(k, 1);
+      now = Math.max(now, t.at);
+      if (t.live) t.fn();
+    }
+  };
   return { a: mk(0), b: mk(1), clock, flush };
 }
 
@@ -182,5 +197,20 @@ export function benchLayer(traffic: TrafficFrame[], quick = false): string[] {
   lines.push(`CPU time per app frame, sender and receiver together, over the serial framing (${rounds} interleaved rounds of ${batch} demo app frames):`);
   setups.forEach((s, i) => lines.push(`  ${s.name.padEnd(34)} ${(med(t[i]) * 1000 / batch).toFixed(2).padStart(7)} µs`));
   lines.push(`  paired ratios: layer / no layer ${ratio(1, 0)}; authenticated / unauthenticated app frames ${ratio(3, 2)}; key (control) / no key ${ratio(2, 1)}`);
+
+  // The MAC: the layer's, computed into the frame (auth.ts LinkAuthenticator, hmac.ts), against
+  // node:crypto's HMAC (auth.ts linkMac, the reference), over the same demo app frames, paired
+  const auth = new LinkAuthenticator(KEY);
+  const ctr = [0, 0, 0, 0];
+  const macRuns = [
+    () => { for (let i = 0; i < frames.length; i++) { const f = frames[i], out = new Uint8Array(f.length + MAC_BYTES); out.set(f); ctr[0] = i; auth.sign(1, 2, 1, 2, ctr, 3, out, f.length); } },
+    () => { for (let i = 0; i < frames.length; i++) { const f = frames[i]; ctr[0] = i; linkMac(KEY, { src: 1, dst: 2, incSrc: 1, incDst: 2, counters: ctr.slice(0, 3) }, f); } },
+  ];
+  const mt: number[][] = [[], []];
+  for (const m of macRuns) m();
+  for (let r = 0; r < rounds; r++) for (let k = 0; k < 2; k++) { const i = (k + r) % 2; const t0 = performance.now(); macRuns[i](); mt[i].push(performance.now() - t0); }
+  const mr = mt[1].map((x, k) => x / mt[0][k]).sort((x, y) => x - y);
+  lines.push(`MAC per app frame (${rounds} interleaved rounds of ${batch}): in the frame, plain JavaScript ${(med(mt[0]) * 1000 / batch).toFixed(2)} µs; ` +
+    `node:crypto createHmac ${(med(mt[1]) * 1000 / batch).toFixed(2)} µs; node:crypto / in the frame, paired: min ${mr[0].toFixed(2)}x, median ${med(mr).toFixed(2)}x, max ${mr[mr.length - 1].toFixed(2)}x`);
   return lines;
 }
