@@ -155,9 +155,11 @@ export class BoardDaemon {
     const split: Transport = {
       node: link.node,
       send: (d, f) => under.send(d, f),
-      onFrame: (h) => under.onFrame((src, f) => (isMgmt(f)
-        ? this.contain("mgmt", src, () => this.onMgmt(src, f))
-        : this.contain("protocol", src, () => inbound(src, f, h)))),
+      // a protocol frame is contained without a closure per frame (the per-message path: issue 12)
+      onFrame: (h) => under.onFrame((src, f) => {
+        if (isMgmt(f)) return this.contain("mgmt", src, () => this.onMgmt(src, f));
+        try { inbound(src, f, h); } catch (e) { this.contained("protocol", src, e); }
+      }),
       stats: () => under.stats(),
       close: () => under.close(),
     };
@@ -286,14 +288,19 @@ export class BoardDaemon {
     try {
       f();
     } catch (e) {
-      const msg = clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-      this.handlerFaults[where] = (this.handlerFaults[where] ?? 0) + 1;
-      this.board.stats.dropped["handler-fault"] = (this.board.stats.dropped["handler-fault"] ?? 0) + 1;
-      try {
-        this.refusalLog.line("handler-fault", `handler fault (${where} frame from node ${src}), frame dropped, board keeps running: ${msg}`);
-        this.emitEvent({ type: "handler-fault", where: `${where}<-${src}`, error: clip(msg, 96) });
-      } catch { /* reporting must not throw either */ }
+      this.contained(where, src, e);
     }
+  }
+
+  /** A handler's fault, contained: counted, reported, the frame dropped. */
+  private contained(where: string, src: number, e: unknown): void {
+    const msg = clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    this.handlerFaults[where] = (this.handlerFaults[where] ?? 0) + 1;
+    this.board.stats.dropped["handler-fault"] = (this.board.stats.dropped["handler-fault"] ?? 0) + 1;
+    try {
+      this.refusalLog.line("handler-fault", `handler fault (${where} frame from node ${src}), frame dropped, board keeps running: ${msg}`);
+      this.emitEvent({ type: "handler-fault", where: `${where}<-${src}`, error: clip(msg, 96) });
+    } catch { /* reporting must not throw either */ }
   }
 
   private onLayerEvent(e: LinkLayerEvent): void {
