@@ -73,9 +73,9 @@ const SHADOWS: Partial<RunOptions> = { fault: null };
 // (sampling starts with the run: RunOptions.onRunStart). Each sample is charged to the
 // layer of the JavaScript function that allocated it (a builtin's, e.g. slice or push, to
 // its caller's): the runtime a board runs (host/runtime, the core's facade host/core, the
-// component host host/component/component.ts), the links (host/transport: the link layer,
-// in the mode that runs it), the simulator (host/sim: network, clock, testbed, the fault
-// injector under the link layer), or the system's own code (the demo's devices and input
+// component host host/component/component.ts), the links (host/transport: the link layer
+// and the fault injector under it, in the modes that run them), the simulator (host/sim:
+// network, clock, testbed, the oracle's marks carried across the layer), or the system's own code (the demo's devices and input
 // generators, the ATs its manifests declare). The profiler charges an inlined
 // function's allocation to the function it was inlined into, so the profile runs in a
 // child process with inlining off (--no-turbo-inlining), which also keeps the optimizer
